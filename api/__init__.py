@@ -1,0 +1,1 @@
+"""The HTTP service: Flask app factory, blueprints, auth, moderator pages."""

@@ -1,0 +1,1 @@
+"""The comment classifier: corpora, normalization, features, training, evaluation, artifacts."""

@@ -1,0 +1,1 @@
+"""The moderation domain: settings, store, policy, queue, decisions, CLI."""
