@@ -1,0 +1,24 @@
+"""The `moderation` command line: a thin click layer over the Python API."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def cli() -> None:
+    """Self-hosted comment moderation."""
+
+
+def _register_commands() -> None:
+    from moderation import cli_admin, cli_model
+
+    for module in (cli_model, cli_admin):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+def main() -> None:
+    """Entry point of the `moderation` console script."""
+    _register_commands()
+    cli()
