@@ -1,0 +1,40 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SHARED_DATA ?= ../shared/data
+PORT ?= 8080
+
+.PHONY: run test lint model bench bench-model soak clean
+
+$(VENV)/.runtime: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e . || $(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.runtime
+	$(VENV)/bin/moderation serve --port $(PORT)
+
+test: $(VENV)/.dev
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check model moderation api tests benchmarks
+	$(VENV)/bin/mypy
+
+model: $(VENV)/.dev
+	$(VENV)/bin/moderation train --shippable-only --data $(SHARED_DATA) --out models/default.model --card MODEL_CARD.md
+
+bench-model: $(VENV)/.dev
+	$(PY) benchmarks/bench_model.py --data $(SHARED_DATA)
+
+bench: bench-model
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
