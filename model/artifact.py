@@ -1,0 +1,184 @@
+"""Save and load model versions as a zip of JSON and .npy arrays: nothing in the file can execute on load."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import platform
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy
+import sklearn
+
+from model.features import FeatureParams, Featurizer
+from model.linear import LinearModel
+
+FORMAT = "comment-moderation-model"
+FORMAT_VERSION = 1
+_ARRAYS = ("word_idf", "char_idf", "weights", "intercepts", "calibration_slope", "calibration_offset", "trained")
+# A fixed timestamp inside the zip keeps the bytes reproducible for the same model.
+_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+
+
+class ModelLoadError(Exception):
+    """A model file that cannot be trusted or used: corrupt, tampered with, or built for other libraries."""
+
+
+@dataclass
+class Artifact:
+    """A loaded model version: the linear model plus its manifest (version, data, metrics, thresholds)."""
+
+    model: LinearModel
+    manifest: dict[str, Any]
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["version"])
+
+    @property
+    def thresholds(self) -> dict[str, dict[str, float | None]]:
+        return self.manifest["thresholds"]  # type: ignore[no-any-return]
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries a model depends on."""
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _members(model: LinearModel) -> dict[str, bytes]:
+    featurizer = model.featurizer
+    word_terms = sorted(featurizer.word_vocab, key=featurizer.word_vocab.__getitem__)
+    char_terms = sorted(featurizer.char_vocab, key=featurizer.char_vocab.__getitem__)
+    arrays = {
+        "word_idf": featurizer.word_idf.astype(np.float64),
+        "char_idf": featurizer.char_idf.astype(np.float64),
+        "weights": model.weights.astype(np.float32),
+        "intercepts": model.intercepts.astype(np.float64),
+        "calibration_slope": model.calibration_slope.astype(np.float64),
+        "calibration_offset": model.calibration_offset.astype(np.float64),
+        "trained": model.trained.astype(np.bool_),
+    }
+    members = {f"{name}.npy": _npy_bytes(array) for name, array in arrays.items()}
+    members["word_vocab.json"] = json.dumps(word_terms, ensure_ascii=False).encode()
+    members["char_vocab.json"] = json.dumps(char_terms, ensure_ascii=False).encode()
+    members["features.json"] = json.dumps(featurizer.params.as_dict(), sort_keys=True).encode()
+    members["categories.json"] = json.dumps(list(model.categories)).encode()
+    return members
+
+
+def content_hash(member_hashes: dict[str, str]) -> str:
+    """One SHA-256 over the sorted member hashes: the identity of a model's contents."""
+    digest = hashlib.sha256()
+    for name in sorted(member_hashes):
+        digest.update(f"{name}:{member_hashes[name]}\n".encode())
+    return digest.hexdigest()
+
+
+def save(model: LinearModel, manifest: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Write a model version; returns the full manifest written (with version and hashes)."""
+    members = _members(model)
+    member_hashes = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
+    digest = content_hash(member_hashes)
+    created = manifest.get("created_at") or datetime.now(UTC).isoformat(timespec="seconds")
+    full = dict(manifest)
+    full.update(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "created_at": created,
+            "version": manifest.get("version") or f"{created[:10].replace('-', '')}-{digest[:10]}",
+            "libraries": library_versions(),
+            "members": member_hashes,
+            "content_sha256": digest,
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(members):
+            archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), members[name], zipfile.ZIP_DEFLATED)
+        manifest_bytes = json.dumps(full, indent=2, sort_keys=True, ensure_ascii=False).encode()
+        archive.writestr(zipfile.ZipInfo("manifest.json", _ZIP_TIME), manifest_bytes, zipfile.ZIP_DEFLATED)
+    temporary.replace(path)
+    return full
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of a model file, without loading or verifying the arrays."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+    except FileNotFoundError as error:
+        raise ModelLoadError(f"model file {path} does not exist") from error
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as error:
+        raise ModelLoadError(f"model file {path} is not a readable model: {error}") from error
+    if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
+        raise ModelLoadError(f"model file {path} is not a {FORMAT} v{FORMAT_VERSION} file")
+    return manifest  # type: ignore[no-any-return]
+
+
+def load(path: Path) -> Artifact:
+    """Load and verify a model version; refuses corrupt files and other scikit-learn versions."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    built_with = manifest.get("libraries", {}).get("scikit-learn")
+    if built_with != sklearn.__version__:
+        raise ModelLoadError(
+            f"model {manifest.get('version')} was built with scikit-learn {built_with}, "
+            f"but this install has {sklearn.__version__}; retrain it or install scikit-learn=={built_with}"
+        )
+    expected: dict[str, str] = manifest.get("members", {})
+    if content_hash(expected) != manifest.get("content_sha256"):
+        raise ModelLoadError(f"model file {path} fails its hash: the member list does not match content_sha256")
+    members: dict[str, bytes] = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for name, sha in expected.items():
+                data = archive.read(name)
+                if hashlib.sha256(data).hexdigest() != sha:
+                    raise ModelLoadError(f"model file {path} fails its hash: member {name} was altered")
+                members[name] = data
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise ModelLoadError(f"model file {path} is damaged: {error}") from error
+    return Artifact(_model_from_members(members), manifest)
+
+
+def _model_from_members(members: dict[str, bytes]) -> LinearModel:
+    arrays = {
+        name: np.load(io.BytesIO(members[f"{name}.npy"]), allow_pickle=False) for name in _ARRAYS
+    }
+    word_terms = json.loads(members["word_vocab.json"])
+    char_terms = json.loads(members["char_vocab.json"])
+    featurizer = Featurizer(
+        FeatureParams(**json.loads(members["features.json"])),
+        {term: index for index, term in enumerate(word_terms)},
+        {term: index for index, term in enumerate(char_terms)},
+        arrays["word_idf"],
+        arrays["char_idf"],
+    )
+    return LinearModel(
+        featurizer=featurizer,
+        categories=tuple(json.loads(members["categories.json"])),
+        weights=arrays["weights"].astype(np.float64),
+        intercepts=arrays["intercepts"],
+        calibration_slope=arrays["calibration_slope"],
+        calibration_offset=arrays["calibration_offset"],
+        trained=arrays["trained"],
+    )

@@ -1,0 +1,92 @@
+"""Score comments with a loaded model version: pure functions of the text, no I/O after loading."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model import artifact
+from model.explain import spans_for, token_contributions
+from model.features import token_spans, tokens
+from model.normalize import normalize, normalize_text
+from model.thresholds import action_for
+from model.types import ScoreResult, Span, Thresholds
+
+DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.model"
+
+
+def default_model_path() -> Path:
+    """The shipped default model inside the repository."""
+    return DEFAULT_MODEL
+
+
+class Scorer:
+    """A loaded model version that turns text into calibrated scores, spans and a default action."""
+
+    def __init__(self, loaded: artifact.Artifact) -> None:
+        self.model = loaded.model
+        self.manifest = loaded.manifest
+        self.version = loaded.version
+        self.thresholds: Thresholds = loaded.thresholds
+        self.categories = loaded.model.categories
+        self._review = np.array(
+            [
+                np.inf if self.thresholds[c]["review"] is None else float(self.thresholds[c]["review"])  # type: ignore[arg-type]
+                for c in self.categories
+            ]
+        )
+
+    def probabilities(self, text: str) -> np.ndarray:
+        """Calibrated probabilities for one comment, in category order."""
+        ids, values = self.model.featurizer.vector(tokens(normalize_text(text)))
+        return self.model.calibrate(self.model.margins(ids, values))  # type: ignore[no-any-return]
+
+    def score(self, text: str, explain: bool = True) -> ScoreResult:
+        """Scores for one comment and, for each category at or above its review threshold, the spans behind it."""
+        probs = self.probabilities(text)
+        scores = {c: round(float(p), 4) for c, p in zip(self.categories, probs, strict=True)}
+        spans: list[Span] = []
+        flagged = np.nonzero(probs >= self._review)[0]
+        if explain and len(flagged):
+            spans = self.explain(text, [self.categories[i] for i in flagged])
+        return ScoreResult(scores=scores, spans=spans, model_version=self.version)
+
+    def explain(self, text: str, categories: Iterable[str]) -> list[Span]:
+        """Spans of the submitted text that drove each named category's score."""
+        normalized = normalize(text)
+        offsets = token_spans(normalized.text)
+        words = [normalized.text[start:end] for start, end in offsets]
+        featurizer = self.model.featurizer
+        ids, values = featurizer.vector(words)
+        spans: list[Span] = []
+        for category in categories:
+            column = self.model.weights[:, self.categories.index(category)]
+            contributions = token_contributions(featurizer, words, ids, values, column)
+            spans.extend(spans_for(category, normalized, text, offsets, contributions))
+        return spans
+
+    def score_many(self, texts: list[str]) -> list[dict[str, float]]:
+        """Scores for many comments at once (no spans), for batch work."""
+        featurizer = self.model.featurizer
+        matrix = featurizer.matrix(normalize_text(t) for t in texts)
+        probs = self.model.calibrate(self.model.batch_margins(matrix))
+        return [
+            {c: round(float(p), 4) for c, p in zip(self.categories, row, strict=True)} for row in probs
+        ]
+
+    def action(self, scores: dict[str, float]) -> str:
+        """The model's default action for scores under its own thresholds."""
+        return action_for(scores, self.thresholds)
+
+    def describe(self) -> dict[str, Any]:
+        """Version, thresholds, data and metrics, for the API and the admin pages."""
+        keys = ("version", "created_at", "corpora", "params", "metrics", "thresholds", "libraries", "rows")
+        return {key: self.manifest.get(key) for key in keys}
+
+
+def load_scorer(path: Path | str | None = None) -> Scorer:
+    """Load a scorer from a model file (the shipped default when no path is given)."""
+    return Scorer(artifact.load(Path(path) if path else default_model_path()))
