@@ -120,6 +120,23 @@ def save(model: LinearModel, manifest: dict[str, Any], path: Path) -> dict[str, 
     return full
 
 
+def update_manifest(path: Path, changes: dict[str, Any]) -> dict[str, Any]:
+    """Add descriptive fields (e.g. an evaluation report) to a model file; its arrays and hashes stay as they are."""
+    manifest = read_manifest(path)
+    protected = {"format", "format_version", "version", "members", "content_sha256", "libraries"}
+    if protected & changes.keys():
+        raise ValueError(f"cannot change {sorted(protected & changes.keys())} of a saved model")
+    manifest.update(changes)
+    temporary = path.with_name(path.name + ".tmp")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target:
+        for name in sorted(manifest["members"]):
+            target.writestr(zipfile.ZipInfo(name, _ZIP_TIME), source.read(name), zipfile.ZIP_DEFLATED)
+        manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode()
+        target.writestr(zipfile.ZipInfo("manifest.json", _ZIP_TIME), manifest_bytes, zipfile.ZIP_DEFLATED)
+    temporary.replace(path)
+    return manifest
+
+
 def read_manifest(path: Path) -> dict[str, Any]:
     """The manifest of a model file, without loading or verifying the arrays."""
     try:

@@ -51,6 +51,14 @@ class TrainParams:
             "targets": self.targets.as_dict(),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> TrainParams:
+        """Rebuild parameters recorded in a manifest."""
+        values = dict(data)
+        features = FeatureParams(**values.pop("features"))  # type: ignore[arg-type]
+        targets = ThresholdTargets(**values.pop("targets"))  # type: ignore[arg-type]
+        return cls(features=features, targets=targets, **values)  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True)
 class PreparedExample:
@@ -136,6 +144,7 @@ def fit_linear(
     featurizer: Featurizer,
     params: TrainParams,
     progress: Progress = _silent,
+    only_categories: set[str] | None = None,
 ) -> LinearModel:
     """Fit one logistic regression per category on the rows that label it (uncalibrated)."""
     n_categories = len(CATEGORIES)
@@ -146,7 +155,7 @@ def fit_linear(
         progress(f"fit {category}", column / n_categories)
         known = labels[:, column] >= 0
         y = labels[known, column]
-        if len(np.unique(y)) < 2:
+        if len(np.unique(y)) < 2 or (only_categories is not None and category not in only_categories):
             continue
         x = features[known]
         scale = _naive_bayes_ratio(x, y) if params.naive_bayes_scaling else np.ones(x.shape[1])
@@ -196,7 +205,10 @@ def fit_calibration(model: LinearModel, margins: np.ndarray, labels: np.ndarray)
 
 
 def train_model(
-    examples: Sequence[Example], params: TrainParams, progress: Progress = _silent
+    examples: Sequence[Example],
+    params: TrainParams,
+    progress: Progress = _silent,
+    only_categories: set[str] | None = None,
 ) -> TrainedModel:
     """Train, calibrate and threshold a model; measure it on the held-out test part."""
     progress("normalize", 0.0)
@@ -211,7 +223,7 @@ def train_model(
     def fit_progress(stage: str, fraction: float) -> None:
         progress(stage, 0.4 + 0.45 * fraction)
 
-    model = fit_linear(train_x, train_y, featurizer, params, fit_progress)
+    model = fit_linear(train_x, train_y, featurizer, params, fit_progress, only_categories)
     progress("calibrate", 0.85)
     calibration_y = labels_matrix(split.calibration)
     calibration_margins = model.batch_margins(featurizer.matrix(i.normalized for i in split.calibration))

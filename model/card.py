@@ -1,0 +1,176 @@
+"""Write MODEL_CARD.md from a model's manifest and evaluation: data, licences, mappings, metrics, limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from model.categories import CATEGORIES
+from model.corpora import CORPORA
+
+KNOWN_LIMITS = """\
+- **Base rates.** Every corpus over-samples abuse (often 10-40 % positive); real comment sections see roughly
+  2-10 %. Precision at a threshold is therefore lower on live traffic than in these tables. Tune thresholds by
+  target precision on your own moderators' verdicts (the admin preview shows it) rather than trusting these.
+- **Calibration** is Platt scaling on a calibration split of the same mixed corpora, so probabilities are
+  calibrated to that mix, not to your site.
+- **Language.** Trained on English only. Other languages get unreliable scores; the policy sends comments in
+  unknown languages to review and never auto-rejects them.
+- **Bag of words.** The model sees words, word pairs and character fragments, not meaning: sarcasm, quoted
+  abuse ("he called me an idiot"), reclaimed slurs and threats phrased without violent words are missed or
+  over-flagged. Explanations show which words drove a score; they are not proof of intent.
+- **Spam** is learnt from one source (YouTube comments on four music videos): link-and-channel promotion. Other
+  spam (SEO text, crypto scams in news comments) is weakly covered; the policy's link rule helps.
+- **Severe toxicity, threat, identity attack** have few positives; their thresholds rest on small counts.
+- **Identity terms.** The fairness section below measures false-positive rates for comments that mention
+  identity groups; the template check is a floor, not a proof of fairness.
+"""
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _category_table(metrics: dict[str, Any]) -> list[str]:
+    lines = [
+        "| category | rows | positives | ROC AUC | avg precision | review thr | P / R at review | reject thr | P / R at reject |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for category, entry in metrics["categories"].items():
+        review, reject = entry["review"], entry["reject"]
+        lines.append(
+            f"| {category} | {entry['n']} | {entry['positives']} | {_fmt(entry['roc_auc'])} | "
+            f"{_fmt(entry['average_precision'])} | {_fmt(review['threshold'])} | "
+            f"{_fmt(review['precision'])} / {_fmt(review['recall'])} | {_fmt(reject['threshold'])} | "
+            f"{_fmt(reject['precision'])} / {_fmt(reject['recall'])} |"
+        )
+    return lines
+
+
+def _versus_rows(section: dict[str, Any], prefix: str = "") -> list[str]:
+    """Table rows comparing our ranking metrics with the peer's, per corpus and category."""
+    lines = []
+    ours = section["ours"]["by_corpus"]
+    peer = section.get("peer", {})
+    for corpus in sorted(ours):
+        for category in CATEGORIES:
+            entry = ours[corpus].get(category)
+            if entry is None:
+                continue
+            theirs = peer.get(corpus, {}).get(category, {})
+            lines.append(
+                f"| {prefix}{corpus} | {category} | {entry['n']} | {entry['positives']} | {_fmt(entry['roc_auc'])} | "
+                f"{_fmt(theirs.get('roc_auc'))} | {_fmt(entry['average_precision'])} | "
+                f"{_fmt(theirs.get('average_precision'))} |"
+            )
+    return lines
+
+
+VERSUS_HEADER = [
+    "| corpus | category | rows | positives | ours ROC AUC | peer ROC AUC | ours AP | peer AP |",
+    "|---|---|---|---|---|---|---|---|",
+]
+
+
+def render_model_card(manifest: dict[str, Any]) -> str:
+    """The model card as Markdown."""
+    out = [
+        "# Model card: comment-moderation default model",
+        "",
+        f"- **Version:** `{manifest['version']}` (content SHA-256 `{manifest['content_sha256'][:16]}…`)",
+        f"- **Created:** {manifest['created_at']}",
+        f"- **Libraries:** " + ", ".join(f"{k} {v}" for k, v in manifest["libraries"].items()),
+        f"- **Rows:** {manifest['rows']} after removing {manifest.get('duplicates_removed', 0)} duplicates "
+        "(texts compared after normalization, across all corpora, before the split)",
+        f"- **Training rows fingerprint:** `{manifest['training_rows_sha256'][:16]}…`",
+        "- **Rebuild:** `make model` (reads `../shared/data`; deterministic for the recorded seed)",
+        "",
+        "## What it scores",
+        "Seven calibrated probabilities in [0, 1]: " + ", ".join(f"`{c}`" for c in CATEGORIES) + ". "
+        "Each category is learnt only from the corpora that label it: a corpus that does not label a category "
+        "says nothing about it. Model: text normalization against evasion (look-alike letters, leetspeak, "
+        "spaced and stretched letters, zero-width characters), TF-IDF of word 1-2 grams and character 2-5 grams "
+        "within words, one naive-Bayes-scaled logistic regression per category, Platt calibration on a separate "
+        "split, thresholds chosen from targets on that split.",
+        "",
+        "## Data, licences and attribution",
+        "| corpus | rows | licence | shipped model trained on it | content SHA-256 |",
+        "|---|---|---|---|---|",
+    ]
+    for corpus in manifest["corpora"]:
+        out.append(
+            f"| {corpus['name']} | {corpus['rows']} | {corpus['licence']} | "
+            f"{'yes' if corpus['shippable'] else 'no'} | `{corpus['sha256'][:16]}…` |"
+        )
+    out += ["", "### Attribution and label mappings", ""]
+    for corpus in manifest["corpora"]:
+        info = CORPORA.get(corpus["name"])
+        if info is None:
+            continue
+        out += [f"**{info.title}** ({info.name}). {info.attribution}", "", f"Mapping: {info.mapping}", ""]
+    targets = manifest["params"]["targets"]
+    out += [
+        "## Thresholds",
+        f"Chosen on the calibration split as Wikimedia's ORES does: **reject** at the maximum recall with "
+        f"precision ≥ {targets['reject_precision']}; **review** at recall ≥ {targets['review_recall']}. "
+        "`–` means no threshold met the target, so the model never decides that alone.",
+        "",
+        "| category | review | reject |",
+        "|---|---|---|",
+    ]
+    for category in CATEGORIES:
+        limits = manifest["thresholds"].get(category, {})
+        out.append(f"| {category} | {_fmt(limits.get('review'))} | {_fmt(limits.get('reject'))} |")
+    out += ["", "## Metrics on the de-duplicated random hold-out (test split, never used to fit or tune)", ""]
+    out += _category_table(manifest["metrics"]["holdout"])
+    evaluation = manifest.get("evaluation")
+    if evaluation:
+        peer = evaluation["peer"]
+        out += ["", f"### Per corpus, side by side with {peer} on the same rows", ""]
+        out += VERSUS_HEADER + _versus_rows(evaluation["holdout"])
+        if evaluation.get("cross_corpus"):
+            out += [
+                "",
+                "## Cross-corpus: trained without a corpus (or YouTube video), tested on it",
+                "",
+                f"Peer: {peer}, scored on the same rows in the same run. Corpus column: held-out unit → corpus.",
+                "",
+                *VERSUS_HEADER,
+            ]
+            for unit, result in evaluation["cross_corpus"].items():
+                out += _versus_rows(result, prefix=f"{unit} → ")
+        fairness = evaluation.get("fairness")
+        if fairness:
+            out += [
+                "",
+                "## Fairness to identity terms (toxicity, hold-out rows that mention a group)",
+                "",
+                f"Review threshold {_fmt(fairness['review_threshold'])}; false-positive rate over all non-toxic "
+                f"rows {_fmt(fairness['overall_false_positive_rate'])}. Subgroup, BPSN and BNSP AUC after "
+                "Jigsaw's unintended-bias metrics.",
+                "",
+                "| group | rows | toxic | subgroup AUC | BPSN AUC | BNSP AUC | FPR on non-toxic mentions |",
+                "|---|---|---|---|---|---|---|",
+            ]
+            for group, entry in fairness["groups"].items():
+                out.append(
+                    f"| {group} | {entry['rows']} | {entry['toxic']} | {_fmt(entry['subgroup_auc'])} | "
+                    f"{_fmt(entry['bpsn_auc'])} | {_fmt(entry['bnsp_auc'])} | {_fmt(entry['false_positive_rate'])} |"
+                )
+            templates = fairness["templates"]
+            out += [
+                "",
+                f"Template check: {len(templates['flagged'])} of {templates['templates']} non-toxic identity "
+                f"templates reach a review threshold (highest toxicity {_fmt(templates['max_toxicity'])}).",
+            ]
+    out += ["", "## Known limits", "", KNOWN_LIMITS]
+    return "\n".join(out)
+
+
+def write_model_card(manifest: dict[str, Any], path: Path) -> None:
+    """Write the model card for a manifest to a file."""
+    Path(path).write_text(render_model_card(manifest), encoding="utf-8")

@@ -1,0 +1,190 @@
+"""Evaluate a model version: random hold-out, cross-corpus splits, the peer on the same rows, and fairness."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from model.categories import CATEGORIES
+from model.corpora import Example
+from model.fairness import NON_TOXIC_TEMPLATES, bias_report
+from model.linear import LinearModel
+from model.metrics import category_metrics, ranking_metrics
+from model.train import (
+    PreparedExample,
+    Progress,
+    TrainParams,
+    _silent,
+    labels_matrix,
+    prepare,
+    split_examples,
+    train_model,
+)
+from model.types import Thresholds
+
+PeerScorer = Callable[[list[str]], np.ndarray]
+# Corpora whose sub-groups are separate sources (one YouTube video each): evaluate across groups.
+GROUPED_CORPORA = ("youtube_spam",)
+
+
+def load_peer() -> tuple[str, PeerScorer] | None:
+    """alt-profanity-check's probability function, when it is installed."""
+    try:
+        from profanity_check import predict_prob  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    from importlib.metadata import version
+
+    return f"alt-profanity-check {version('alt-profanity-check')}", predict_prob
+
+
+@dataclass
+class ScoredRows:
+    """Rows with labels, our probabilities and (optionally) the peer's, ready for metrics."""
+
+    rows: list[PreparedExample]
+    labels: np.ndarray
+    ours: np.ndarray
+    peer: np.ndarray | None
+
+
+def score_rows(
+    model: LinearModel, rows: Sequence[PreparedExample], peer: PeerScorer | None
+) -> ScoredRows:
+    """Score rows with our model and the peer."""
+    matrix = model.featurizer.matrix(item.normalized for item in rows)
+    ours = model.calibrate(model.batch_margins(matrix))
+    peer_scores = np.asarray(peer([item.example.text for item in rows])) if peer and rows else None
+    return ScoredRows(list(rows), labels_matrix(rows), ours, peer_scores)
+
+
+def peer_metrics(scored: ScoredRows) -> dict[str, dict[str, object]]:
+    """The peer's single score against each category's labels, per corpus."""
+    if scored.peer is None:
+        return {}
+    corpora = np.array([item.example.corpus for item in scored.rows])
+    report: dict[str, dict[str, object]] = {}
+    for column, category in enumerate(CATEGORIES):
+        known = scored.labels[:, column] >= 0
+        for corpus in sorted(set(corpora[known])):
+            rows = known & (corpora == corpus)
+            report.setdefault(corpus, {})[category] = ranking_metrics(
+                scored.peer[rows], scored.labels[rows, column].astype(int)
+            )
+    return report
+
+
+def section(scored: ScoredRows, thresholds: Thresholds) -> dict[str, object]:
+    """Our metrics per category and per corpus, with the peer's per corpus, on the same rows."""
+    corpora = [item.example.corpus for item in scored.rows]
+    return {
+        "ours": category_metrics(scored.ours, scored.labels, thresholds, corpora),
+        "peer": peer_metrics(scored),
+    }
+
+
+def holdout_rows(
+    examples: Sequence[Example], params: TrainParams, trained_corpora: set[str]
+) -> list[PreparedExample]:
+    """The test part of the split the model was trained with, plus every row of corpora it never saw."""
+    prepared = prepare(examples)
+    test = split_examples(prepared, params).test
+    unseen = [item for item in prepared if item.example.corpus not in trained_corpora]
+    return test + unseen
+
+
+def cross_units(examples: Sequence[Example]) -> list[tuple[str, Callable[[Example], bool]]]:
+    """Held-out units: each corpus, or each group of a grouped corpus (one YouTube video)."""
+    units: list[tuple[str, Callable[[Example], bool]]] = []
+    corpora = sorted({e.corpus for e in examples})
+    for corpus in corpora:
+        if corpus in GROUPED_CORPORA:
+            for group in sorted({e.group for e in examples if e.corpus == corpus}):
+                units.append(
+                    (f"{corpus}/{group}", lambda e, c=corpus, g=group: e.corpus == c and e.group == g)
+                )
+        else:
+            units.append((corpus, lambda e, c=corpus: e.corpus == c))
+    return units
+
+
+def evaluate(
+    model: LinearModel,
+    thresholds: Thresholds,
+    params: TrainParams,
+    trained_corpora: set[str],
+    examples: Sequence[Example],
+    cross_corpus: bool = True,
+    progress: Progress = _silent,
+) -> dict[str, Any]:
+    """The full evaluation report of one model version on de-duplicated examples."""
+    loaded_peer = load_peer()
+    peer_name, peer = loaded_peer if loaded_peer else ("(alt-profanity-check not installed)", None)
+    progress("hold-out", 0.0)
+    holdout = score_rows(model, holdout_rows(examples, params, trained_corpora), peer)
+    report: dict[str, Any] = {"peer": peer_name, "holdout": section(holdout, thresholds)}
+    report["fairness"] = fairness_section(model, thresholds, holdout)
+    if cross_corpus:
+        units = cross_units(examples)
+        report["cross_corpus"] = {}
+        for index, (name, in_unit) in enumerate(units):
+            progress(f"cross {name}", (index + 1) / (len(units) + 1))
+            report["cross_corpus"][name] = cross_section(
+                model, thresholds, params, trained_corpora, examples, name, in_unit, peer
+            )
+    progress("done", 1.0)
+    return report
+
+
+def cross_section(
+    model: LinearModel,
+    thresholds: Thresholds,
+    params: TrainParams,
+    trained_corpora: set[str],
+    examples: Sequence[Example],
+    name: str,
+    in_unit: Callable[[Example], bool],
+    peer: PeerScorer | None,
+) -> dict[str, object]:
+    """Train without one unit and test on it (reusing the model itself when it never saw that unit)."""
+    held = [e for e in examples if in_unit(e)]
+    corpus = held[0].corpus
+    if corpus not in trained_corpora:
+        unit_model, unit_thresholds = model, thresholds
+    else:
+        labelled = {category for e in held for category in e.labels}
+        rest = [e for e in examples if not in_unit(e)]
+        trained = train_model(rest, params, only_categories=labelled)
+        unit_model, unit_thresholds = trained.model, trained.thresholds
+    return section(score_rows(unit_model, prepare(held), peer), unit_thresholds)
+
+
+def fairness_section(model: LinearModel, thresholds: Thresholds, holdout: ScoredRows) -> dict[str, object]:
+    """Bias metrics for toxicity on hold-out rows that mention identity groups, and the template check."""
+    column = CATEGORIES.index("toxicity")
+    known = holdout.labels[:, column] >= 0
+    texts = [item.normalized for item, k in zip(holdout.rows, known, strict=True) if k]
+    report = bias_report(
+        texts, holdout.labels[known, column], holdout.ours[known, column], thresholds["toxicity"]["review"]
+    )
+    report["templates"] = template_check(model, thresholds)
+    return report
+
+
+def template_check(model: LinearModel, thresholds: Thresholds) -> dict[str, object]:
+    """How many of our non-toxic identity templates reach any category's review threshold."""
+    from model.normalize import normalize_text
+
+    matrix = model.featurizer.matrix(normalize_text(t) for t in NON_TOXIC_TEMPLATES)
+    probs = model.calibrate(model.batch_margins(matrix))
+    flagged = []
+    for text, row in zip(NON_TOXIC_TEMPLATES, probs, strict=True):
+        for column, category in enumerate(CATEGORIES):
+            review = thresholds[category]["review"]
+            if review is not None and row[column] >= review:
+                flagged.append({"text": text, "category": category, "score": round(float(row[column]), 4)})
+    highest = float(probs[:, CATEGORIES.index("toxicity")].max())
+    return {"templates": len(NON_TOXIC_TEMPLATES), "flagged": flagged, "max_toxicity": round(highest, 4)}
