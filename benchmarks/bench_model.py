@@ -1,0 +1,200 @@
+"""Benchmark the classifier side by side with alt-profanity-check: quality, latency, throughput, memory.
+
+Run with `make bench-model` (needs ../shared/data). Every figure printed is measured in this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from model.build import load_dataset
+from model.categories import CATEGORIES
+from model.evaluate import evaluate, load_peer, score_rows
+from model.metrics import ranking_metrics
+from model.scorer import Scorer, load_scorer
+from model.train import TrainParams, prepare
+
+TARGETS = {
+    "jigsaw_auc": 0.97,
+    "impermium_test_auc": 0.85,
+    "youtube_cross_video_spam_auc": 0.97,
+    "p50_ms": 1.0,
+    "throughput_per_core": 3000.0,
+    "memory_mb": 150.0,
+}
+
+
+def comment_of_length(texts: list[str], length: int, count: int) -> list[str]:
+    """Real comments cut or joined to exactly `length` characters."""
+    pool = [t.replace("\n", " ") for t in texts if len(t) >= 40]
+    out: list[str] = []
+    index = 0
+    while len(out) < count:
+        text = pool[index % len(pool)]
+        while len(text) < length:
+            index += 1
+            text += " " + pool[index % len(pool)]
+        out.append(text[:length])
+        index += 1
+    return out
+
+
+def latency_ms(function: Any, texts: list[str]) -> tuple[float, float]:
+    """p50 and p99 of one call per text, in milliseconds."""
+    for text in texts[:50]:
+        function(text)
+    timings = []
+    for text in texts:
+        start = time.perf_counter()
+        function(text)
+        timings.append((time.perf_counter() - start) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[int(len(timings) * 0.99) - 1]
+
+
+def throughput(function: Any, texts: list[str]) -> float:
+    """Comments per second for one batch call over all texts."""
+    start = time.perf_counter()
+    function(texts)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def resident_mb(code: str) -> float:
+    """Resident memory added by running `code` in a fresh interpreter, in MB."""
+    probe = (
+        "import resource, gc\n"
+        "def rss():\n"
+        "    return int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize() / 2**20\n"
+        "import numpy, scipy.sparse, sklearn\n"
+        "before = rss()\n" + code + "\ngc.collect()\nprint(rss() - before)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def verdict(measured: float | None, target: float, higher_is_better: bool = True) -> str:
+    """PASS, or MISS with the gap."""
+    if measured is None:
+        return "n/a"
+    ok = measured >= target if higher_is_better else measured <= target
+    if ok:
+        return "PASS"
+    gap = target - measured if higher_is_better else measured - target
+    return f"MISS by {gap:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--no-cross", action="store_true", help="skip the cross-corpus retraining")
+    parser.add_argument("--json-out", type=Path, default=None)
+    args = parser.parse_args()
+
+    scorer: Scorer = load_scorer(args.model)
+    peer_loaded = load_peer()
+    if peer_loaded is None:
+        sys.exit("alt-profanity-check is not installed (pip install -r requirements-dev.txt)")
+    peer_name, peer = peer_loaded
+    manifest = scorer.manifest
+    print(f"model {scorer.version}; peer {peer_name}; data {args.data}")
+
+    dataset = load_dataset([args.data])
+    params = TrainParams.from_dict(manifest["params"])
+    trained_corpora = {c["name"] for c in manifest["corpora"]}
+    report = evaluate(
+        scorer.model, scorer.thresholds, params, trained_corpora, dataset.examples, cross_corpus=not args.no_cross
+    )
+
+    print("\n== Quality: ROC AUC per corpus and category (hold-out rows; whole corpus when the model never saw it)")
+    print(f"{'corpus':<28}{'category':<17}{'rows':>6}{'pos':>6}  {'ours':>7}  {'peer':>7}")
+    holdout = report["holdout"]
+    for corpus, categories in holdout["ours"]["by_corpus"].items():
+        for category, entry in categories.items():
+            theirs = holdout["peer"].get(corpus, {}).get(category, {}).get("roc_auc")
+            print(f"{corpus:<28}{category:<17}{entry['n']:>6}{entry['positives']:>6}  "
+                  f"{entry['roc_auc'] or float('nan'):>7.4f}  {theirs or float('nan'):>7.4f}")
+
+    impermium = [e for e in dataset.examples if e.corpus == "impermium_insults" and e.group == "test"]
+    impermium_auc: float | None = None
+    if impermium:
+        scored = score_rows(scorer.model, prepare(impermium), peer)
+        column = CATEGORIES.index("toxicity")
+        labels = scored.labels[:, column].astype(int)
+        ours = ranking_metrics(scored.ours[:, column], labels)
+        assert scored.peer is not None
+        theirs = ranking_metrics(scored.peer, labels)
+        impermium_auc = ours["roc_auc"]  # type: ignore[assignment]
+        print(f"\nImpermium test rows ({ours['n']}): toxicity ROC AUC ours {ours['roc_auc']} peer {theirs['roc_auc']}")
+
+    spam_aucs = []
+    for unit, result in report.get("cross_corpus", {}).items():
+        print(f"\n-- cross-corpus, trained without {unit}")
+        for corpus, categories in result["ours"]["by_corpus"].items():
+            for category, entry in categories.items():
+                theirs = result["peer"].get(corpus, {}).get(category, {}).get("roc_auc")
+                print(f"   {category:<17}{entry['n']:>6}{entry['positives']:>6}  ours {entry['roc_auc']}  peer {theirs}")
+                if unit.startswith("youtube_spam/") and category == "spam" and entry["roc_auc"] is not None:
+                    spam_aucs.append(entry["roc_auc"])
+
+    texts = [e.text for e in dataset.examples]
+    with threadpool_limits(limits=1):
+        samples = comment_of_length(texts, 400, 2000)
+        ours_p50, ours_p99 = latency_ms(scorer.score, samples)
+        peer_p50, peer_p99 = latency_ms(lambda t: peer([t]), samples[:500])
+        batch = comment_of_length(texts, 400, 5000)
+        ours_rate = throughput(scorer.score_many, batch)
+        peer_rate = throughput(peer, batch)
+    model_path = str(args.model or "")
+    ours_mb = resident_mb(f"from model.scorer import load_scorer\nscorer = load_scorer({model_path!r} or None)")
+    peer_mb = resident_mb("from profanity_check import predict_prob\npredict_prob(['warm up'])")
+
+    print("\n== Speed and memory (one core, 400-character comments)")
+    print(f"{'':<34}{'ours':>12}{'peer':>12}")
+    print(f"{'single comment p50 (ms)':<34}{ours_p50:>12.3f}{peer_p50:>12.3f}")
+    print(f"{'single comment p99 (ms)':<34}{ours_p99:>12.3f}{peer_p99:>12.3f}")
+    print(f"{'batch throughput (comments/s)':<34}{ours_rate:>12.0f}{peer_rate:>12.0f}")
+    print(f"{'resident memory of loaded model (MB)':<34}{ours_mb:>12.1f}{peer_mb:>12.1f}")
+
+    jigsaw = holdout["ours"]["by_corpus"].get("jigsaw_toxic_2018", {}).get("toxicity", {}).get("roc_auc")
+    spam = min(spam_aucs) if spam_aucs else None
+    beats = []
+    for corpus, categories in holdout["ours"]["by_corpus"].items():
+        entry = categories.get("toxicity")
+        theirs = holdout["peer"].get(corpus, {}).get("toxicity", {}).get("roc_auc")
+        if entry and entry["roc_auc"] is not None and theirs is not None:
+            beats.append((corpus, entry["roc_auc"], theirs))
+    print("\n== Targets")
+    for corpus, ours_auc, theirs in beats:
+        print(f"toxicity AUC >= peer on {corpus:<26} {ours_auc:.4f} vs {theirs:.4f}  "
+              f"{verdict(ours_auc, theirs)}")
+    print(f"toxicity AUC >= 0.97 on Jigsaw hold-out rows      {jigsaw}  {verdict(jigsaw, TARGETS['jigsaw_auc'])}")
+    print(f"toxicity AUC >= 0.85 on Impermium test rows       {impermium_auc}  "
+          f"{verdict(impermium_auc, TARGETS['impermium_test_auc'])}")
+    print(f"spam AUC >= 0.97 cross-video (worst video)        {spam}  "
+          f"{verdict(spam, TARGETS['youtube_cross_video_spam_auc'])}")
+    print(f"p50 <= 1 ms                                       {ours_p50:.3f}  "
+          f"{verdict(ours_p50, TARGETS['p50_ms'], higher_is_better=False)}")
+    print(f">= 3000 comments/s per core                       {ours_rate:.0f}  "
+          f"{verdict(ours_rate, TARGETS['throughput_per_core'])}")
+    print(f"<= 150 MB loaded model                            {ours_mb:.1f}  "
+          f"{verdict(ours_mb, TARGETS['memory_mb'], higher_is_better=False)}")
+    if args.json_out:
+        args.json_out.write_text(json.dumps({"report": report, "p50_ms": ours_p50, "p99_ms": ours_p99,
+                                             "throughput": ours_rate, "memory_mb": ours_mb}, indent=2))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
