@@ -1,0 +1,219 @@
+"""The schema, as numbered migrations applied in order at start; `schema_migrations` records which ran."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: a version number, a name, and the SQL that takes the schema there."""
+
+    version: int
+    name: str
+    sql: str
+
+
+INITIAL_SCHEMA = """
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('site', 'moderator', 'admin')),
+    key_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+
+CREATE TABLE comments (
+    id TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    article_id TEXT NOT NULL,
+    article_title TEXT,
+    article_url TEXT,
+    section TEXT,
+    author_id TEXT NOT NULL,
+    author_name TEXT,
+    parent_id TEXT,
+    ip_hash TEXT,
+    email_hash TEXT,
+    user_agent TEXT,
+    lang TEXT,
+    created_at TEXT,
+    received_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('approved', 'queued', 'rejected')),
+    submitted_by TEXT,
+    purged_at TEXT
+);
+-- Covers the author-history count (comments, recent rejections) without touching the table.
+CREATE INDEX comments_author ON comments (author_id, received_at, status);
+CREATE INDEX comments_article ON comments (article_id);
+CREATE INDEX comments_unpurged ON comments (received_at) WHERE purged_at IS NULL;
+
+-- Rows are never deleted (see the triggers), so the rowid only grows and can serve as a stable cursor
+-- without AUTOINCREMENT's extra write per insert.
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    comment_id TEXT NOT NULL REFERENCES comments (id),
+    at TEXT NOT NULL,
+    actor_type TEXT NOT NULL CHECK (actor_type IN ('model', 'rule', 'moderator')),
+    actor TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('submission', 'review', 'appeal', 'reversal')),
+    action TEXT NOT NULL CHECK (action IN ('approve', 'review', 'reject')),
+    status TEXT NOT NULL CHECK (status IN ('approved', 'queued', 'rejected')),
+    would_action TEXT,
+    top_category TEXT,
+    model_version TEXT,
+    scores TEXT,
+    thresholds TEXT,
+    reasons TEXT NOT NULL DEFAULT '[]',
+    spans TEXT,
+    note TEXT,
+    queue_item_id INTEGER,
+    supersedes INTEGER REFERENCES decisions (id)
+);
+CREATE INDEX decisions_comment ON decisions (comment_id, id);
+CREATE INDEX decisions_at ON decisions (at);
+CREATE INDEX decisions_actor ON decisions (actor, id);
+
+CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: record a new decision instead');
+END;
+CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: they cannot be deleted');
+END;
+
+CREATE TABLE queue_items (
+    id INTEGER PRIMARY KEY,
+    comment_id TEXT NOT NULL REFERENCES comments (id),
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'decided')),
+    priority REAL NOT NULL,
+    category TEXT,
+    section TEXT,
+    article_id TEXT NOT NULL,
+    appealed INTEGER NOT NULL DEFAULT 0,
+    appeal_message TEXT,
+    appealed_by TEXT,
+    enqueued_at TEXT NOT NULL,
+    claimed_by TEXT,
+    claim_expires_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1,
+    decided_at TEXT,
+    decision_id INTEGER REFERENCES decisions (id)
+);
+CREATE INDEX queue_order ON queue_items (state, priority DESC, enqueued_at, id);
+-- At most one open item per comment: a second appeal or enqueue while one is pending is a conflict.
+CREATE UNIQUE INDEX queue_open_item ON queue_items (comment_id) WHERE state = 'pending';
+
+CREATE TABLE queue_skips (
+    item_id INTEGER NOT NULL REFERENCES queue_items (id),
+    moderator TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (item_id, moderator)
+);
+
+CREATE TABLE labels (
+    id INTEGER PRIMARY KEY,
+    comment_id TEXT NOT NULL REFERENCES comments (id),
+    category TEXT NOT NULL,
+    value INTEGER NOT NULL CHECK (value IN (0, 1)),
+    decision_id INTEGER NOT NULL REFERENCES decisions (id),
+    source TEXT NOT NULL DEFAULT 'moderator',
+    at TEXT NOT NULL
+);
+CREATE INDEX labels_comment ON labels (comment_id, category, id);
+
+CREATE TABLE policy_changes (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor_key_id TEXT,
+    document TEXT NOT NULL
+);
+CREATE TRIGGER policy_changes_append_only_update BEFORE UPDATE ON policy_changes
+BEGIN
+    SELECT RAISE(ABORT, 'policy changes are append-only: put a new policy instead');
+END;
+CREATE TRIGGER policy_changes_append_only_delete BEFORE DELETE ON policy_changes
+BEGIN
+    SELECT RAISE(ABORT, 'policy changes are append-only: they cannot be deleted');
+END;
+
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    event_type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_attempt_at TEXT,
+    last_error TEXT,
+    delivered_at TEXT,
+    lease_owner TEXT,
+    lease_expires_at TEXT
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE delivered_at IS NULL;
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", INITIAL_SCHEMA),)
+
+_CREATE_MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at TEXT NOT NULL
+)
+"""
+
+
+def applied_versions(db: Database) -> list[int]:
+    """The versions already applied to this database, in order."""
+    if not db["schema_migrations"].exists():
+        return []
+    return [row[0] for row in db.execute("SELECT version FROM schema_migrations ORDER BY version")]
+
+
+def pending(db: Database) -> list[Migration]:
+    """The migrations this database still needs."""
+    done = set(applied_versions(db))
+    return [m for m in MIGRATIONS if m.version not in done]
+
+
+def apply(db: Database, now: datetime | None = None) -> list[int]:
+    """Apply pending migrations, each in its own BEGIN IMMEDIATE transaction; the versions applied."""
+    conn = db.conn
+    if conn.in_transaction:
+        raise RuntimeError("migrations must run outside a transaction")
+    applied: list[int] = []
+    for migration in MIGRATIONS:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute(_CREATE_MIGRATIONS_TABLE)
+            # Re-checked under the write lock: two processes starting at once must not both apply a step.
+            done = conn.execute(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+            ).fetchone()
+            if done is None:
+                db.executescript(migration.sql)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    (migration.version, migration.name, (now or datetime.now(UTC)).isoformat()),
+                )
+                applied.append(migration.version)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return applied
+
+
+def is_current(db: Database) -> bool:
+    """Whether every migration has been applied (a cheap check made on each new connection)."""
+    if not db["schema_migrations"].exists():
+        return False
+    row = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] == MIGRATIONS[-1].version

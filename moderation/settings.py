@@ -1,0 +1,210 @@
+"""Settings: one table of names, environment variables, defaults and meanings; a frozen dataclass."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from moderation.errors import Invalid
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SYNCHRONOUS_MODES: tuple[str, ...] = ("OFF", "NORMAL", "FULL", "EXTRA")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table: how a setting is named, read and explained."""
+
+    name: str
+    env: str
+    default: str | None
+    meaning: str
+    parse: Callable[[str], Any]
+
+
+def _path(raw: str) -> Path:
+    return Path(raw).expanduser()
+
+
+def _optional_text(raw: str) -> str | None:
+    return raw or None
+
+
+def _synchronous(raw: str) -> str:
+    mode = raw.strip().upper()
+    if mode not in SYNCHRONOUS_MODES:
+        raise ValueError("must be one of " + ", ".join(SYNCHRONOUS_MODES))
+    return mode
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a whole number above 0")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 < value < 65536:
+        raise ValueError("must be a port number between 1 and 65535")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise ValueError("must be a number above 0")
+    return value
+
+
+def _webhook_url(raw: str) -> str | None:
+    if not raw:
+        return None
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+    return raw
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "db_path",
+        "MODERATION_DB",
+        "./data/moderation.db",
+        "SQLite database file (WAL mode; its directory is created if missing).",
+        _path,
+    ),
+    Setting(
+        "model_path",
+        "MODERATION_MODEL",
+        str(REPO_ROOT / "models" / "default.model"),
+        "Model artifact to score with; the default is the one shipped in the repository.",
+        _path,
+    ),
+    Setting(
+        "secret_key",
+        "MODERATION_SECRET_KEY",
+        None,
+        "Secret for the keyed hashes (HMAC-SHA256) of commenters' IP and e-mail. If unset, one is "
+        "generated on first use and kept beside the database in `<db>.secret` (mode 0600); back that "
+        "file up, since losing it means new hashes no longer match old ones.",
+        _optional_text,
+    ),
+    Setting(
+        "webhook_url",
+        "MODERATION_WEBHOOK_URL",
+        None,
+        "Where moderator decisions and appeal outcomes are POSTed; unset keeps events waiting in the outbox.",
+        _webhook_url,
+    ),
+    Setting(
+        "webhook_secret",
+        "MODERATION_WEBHOOK_SECRET",
+        None,
+        "Secret for the `X-Moderation-Signature: sha256=<hex>` HMAC over each webhook body; "
+        "unset sends events unsigned.",
+        _optional_text,
+    ),
+    Setting(
+        "webhook_timeout",
+        "MODERATION_WEBHOOK_TIMEOUT",
+        "10",
+        "Seconds to wait for the site to answer one webhook POST.",
+        _positive_float,
+    ),
+    Setting(
+        "webhook_max_backoff",
+        "MODERATION_WEBHOOK_MAX_BACKOFF",
+        "3600",
+        "Longest wait in seconds between retries of a failing webhook (back-off doubles from 5 s up to this; "
+        "retries never stop).",
+        _positive_int,
+    ),
+    Setting(
+        "synchronous",
+        "MODERATION_SYNCHRONOUS",
+        "NORMAL",
+        "SQLite `synchronous` (OFF, NORMAL, FULL, EXTRA). NORMAL in WAL mode survives a crash of the "
+        "application or process, but a power loss or OS crash may lose the last commits (never corrupts). "
+        "FULL fsyncs every commit, so nothing acknowledged is lost, at roughly a fifth of the write rate.",
+        _synchronous,
+    ),
+    Setting(
+        "busy_timeout_ms",
+        "MODERATION_BUSY_TIMEOUT_MS",
+        "5000",
+        "Milliseconds a writer waits for another process's write lock before the request fails with 503.",
+        _positive_int,
+    ),
+    Setting(
+        "lease_seconds",
+        "MODERATION_LEASE_SECONDS",
+        "600",
+        "How long a moderator's claim on a queue item lasts before another moderator may take it.",
+        _positive_int,
+    ),
+    Setting(
+        "retention_days",
+        "MODERATION_RETENTION_DAYS",
+        "30",
+        "Days before `moderation purge` removes commenters' personal data (IP and e-mail hashes, user "
+        "agent, author name); comments' decisions are kept.",
+        _positive_int,
+    ),
+    Setting("port", "PORT", "8080", "Port the HTTP server listens on.", _port),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The service's configuration, read once from the environment and passed to whatever needs it."""
+
+    db_path: Path
+    model_path: Path
+    secret_key: str | None
+    webhook_url: str | None
+    webhook_secret: str | None
+    webhook_timeout: float
+    webhook_max_backoff: int
+    synchronous: str
+    busy_timeout_ms: int
+    lease_seconds: int
+    retention_days: int
+    port: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Read every setting from `environ` (default os.environ), raising Invalid that names each bad one."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for setting in SETTINGS:
+            raw = env.get(setting.env, setting.default)
+            if raw is None:
+                values[setting.name] = None
+                continue
+            try:
+                values[setting.name] = setting.parse(raw)
+            except ValueError as error:
+                errors[setting.env] = str(error) if "must" in str(error) else "is not a valid value"
+        if errors:
+            raise Invalid("Some settings are invalid.", fields=errors)
+        values.update(overrides)
+        return cls(**values)
+
+
+def settings_table() -> list[dict[str, str]]:
+    """The settings as rows (name, env, default, meaning) for the README."""
+    return [
+        {"name": s.name, "env": s.env, "default": _shown(s.default), "meaning": s.meaning} for s in SETTINGS
+    ]
+
+
+def _shown(default: str | None) -> str:
+    if default is None:
+        return ""
+    # The README is read on other machines: show the shipped model's path relative to the checkout.
+    return default.replace(str(REPO_ROOT), "<repo>")
