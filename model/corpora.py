@@ -1,0 +1,901 @@
+"""Labelled corpora as examples: an adapter per known corpus, one for an admin's own file, de-duplication."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import json
+import re
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.categories import CATEGORIES
+from moderation.errors import Invalid, Malformed
+
+MAX_FILE_ERRORS = 20
+LABELLED_FILE_SUFFIXES = (".csv", ".jsonl", ".json")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled comment; `labels` holds only the categories its corpus labels."""
+
+    text: str
+    labels: dict[str, int]
+    corpus: str
+    group: str = ""
+    spans: tuple[tuple[int, int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CorpusInfo:
+    """What a corpus is, where it comes from, its licence and how its labels map onto our categories."""
+
+    name: str
+    title: str
+    source: str
+    licence: str
+    shippable: bool
+    attribution: str
+    categories: tuple[str, ...]
+    mapping: str
+
+
+@dataclass
+class LoadedCorpus:
+    """A corpus's examples together with the files they were read from and a hash of those files."""
+
+    info: CorpusInfo
+    examples: list[Example]
+    files: list[Path]
+    sha256: str
+
+
+class CorpusWarning(UserWarning):
+    """A folder or file was skipped, or rows were left out, while loading corpora."""
+
+
+class CorpusError(Malformed):
+    """A known corpus folder is missing a file or does not have the format its adapter expects."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+
+
+class LabelledFileError(Invalid):
+    """An admin's labelled file has problems; `errors` lists each (1-based line, message) found."""
+
+    def __init__(
+        self,
+        path: Path,
+        line: int,
+        message: str,
+        errors: list[tuple[int, str]] | None = None,
+        truncated: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.errors = list(errors) if errors else [(line, message)]
+        self.line = self.errors[0][0]
+        self.truncated = truncated
+        lines = [f"line {n}: {m}" for n, m in self.errors]
+        if truncated:
+            lines.append(f"stopped after {len(self.errors)} errors; there may be more")
+        fields: dict[str, list[str]] = defaultdict(list)
+        for n, m in self.errors:
+            fields[f"line {n}"].append(m)
+        super().__init__(
+            f"{self.path.name}: " + "; ".join(lines), fields={k: "; ".join(v) for k, v in fields.items()}
+        )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Corpus descriptions (the `mapping` texts go into MODEL_CARD.md)
+
+CORPORA: dict[str, CorpusInfo] = {
+    info.name: info
+    for info in (
+        CorpusInfo(
+            name="jigsaw_toxic_2018",
+            title="Jigsaw Toxic Comment Classification Challenge (2018), training subset",
+            source="https://www.kaggle.com/c/jigsaw-toxic-comment-classification-challenge",
+            licence="data CC0, comment text CC BY-SA 3.0",
+            shippable=True,
+            attribution="Wikipedia talk-page comments labelled by Jigsaw/Conversation AI; comment text "
+            "from Wikipedia under CC BY-SA 3.0.",
+            categories=("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack"),
+            mapping="Each 0/1 column maps directly: toxic→toxicity, severe_toxic→severe_toxicity, "
+            "obscene→obscene, threat→threat, insult→insult, identity_hate→identity_attack. Labels are kept "
+            "as published, including the ~1.5 % of rows where a sub-type is 1 but toxic is 0. Toxic rows "
+            "are over-sampled (about 1 in 3), far above real traffic.",
+        ),
+        CorpusInfo(
+            name="civil_comments_toxic_spans",
+            title="Civil Comments Toxic Spans (SemEval-2021 Task 5 / ACL 2022)",
+            source="https://github.com/ipavlopoulos/toxic_spans",
+            licence="CC0",
+            shippable=True,
+            attribution="Pavlopoulos et al., SemEval-2021 Task 5: Toxic Spans Detection, and From the "
+            "Detection of Toxic Spans in Online Discussions to the Analysis of Toxic-to-Civil Transfer "
+            "(ACL 2022); posts from the Civil Comments dataset.",
+            categories=("toxicity", "obscene", "threat", "insult", "identity_attack"),
+            mapping="All posts were already rated toxic by at least half of the original Civil Comments "
+            "raters; 3-7 span annotators then re-read each post. An annotator counts as saying 'not toxic' "
+            "when the `not toxic` box is ticked and no span was highlighted (the annotation form only let "
+            "a rater skip highlighting by ticking both boxes, so such a tick is ambiguous between 'not "
+            "toxic' and 'toxic as a whole'); toxicity is 0 when a majority of a post's annotators said so, "
+            "else 1, so its negatives are weak. Span types give insult (Insult), obscene "
+            "(Profane/Obscene), threat (Threat) and identity_attack (Identity based Attack): positive when "
+            "at least half the post's annotators highlighted a span of that type, negative when none did, "
+            "unknown otherwise; Other Toxicity and untyped spans count only toward toxicity spans. Spans "
+            "(character offsets) are kept as ground truth where at least half the annotators covered a "
+            "character: per type, and any type as `toxicity`. The tsd_*.csv files repeat these posts and "
+            "are not read.",
+        ),
+        CorpusInfo(
+            name="davidson_hate_offensive",
+            title="Hate Speech and Offensive Language (Davidson et al., 2017)",
+            source="https://github.com/t-davidson/hate-speech-and-offensive-language",
+            licence="MIT",
+            shippable=True,
+            attribution="Davidson, Warmsley, Macy and Weber, Automated Hate Speech Detection and the "
+            "Problem of Offensive Language (ICWSM 2017). Copyright (c) 2017 Tom Davidson, MIT licence.",
+            categories=("toxicity", "identity_attack"),
+            mapping="Majority class of the CrowdFlower raters: 0 hate speech → toxicity 1, identity_attack "
+            "1; 1 offensive language → toxicity 1, identity_attack 0; 2 neither → toxicity 0, "
+            "identity_attack 0. HTML entities (&amp;, &#128514; …) are unescaped; retweet prefixes and "
+            "@handles are left as they are. Its hate class is known to contain many tweets that merely use "
+            "slurs.",
+        ),
+        CorpusInfo(
+            name="hatexplain_magpie",
+            title="HateXplain (Mathew et al., 2021), preprocessed text",
+            source="https://github.com/hate-alert/HateXplain",
+            licence="data MIT; preprocessing repository Apache-2.0",
+            shippable=True,
+            attribution="Mathew et al., HateXplain: A Benchmark Dataset for Explainable Hate Speech "
+            "Detection (AAAI 2021); Twitter and Gab posts, text re-assembled from tokens without "
+            "punctuation.",
+            categories=("toxicity", "identity_attack"),
+            mapping="`label` 0 normal → toxicity 0, identity_attack 0; 1 offensive → toxicity 1, "
+            "identity_attack 0; 2 hate speech → toxicity 1, identity_attack 1. The upstream README gives "
+            "hatespeech=1, but the counts say otherwise: code 2 has 5,852 rows (HateXplain reports ~5.9k "
+            "hate vs ~5.5k offensive), 99 % of them name a target group, and racial and religious slurs "
+            "fall mostly under 2, while 1 (5,401 rows) holds generic abuse (e.g. 'retard', 'bitch'). Texts "
+            "keep the corpus's <user> and <number> placeholders.",
+        ),
+        CorpusInfo(
+            name="olid",
+            title="Offensive Language Identification Dataset (OLID v1.0)",
+            source="https://scholar.harvard.edu/malmasi/olid",
+            licence="CC BY 4.0",
+            shippable=True,
+            attribution="Zampieri et al., Predicting the Type and Target of Offensive Posts in Social "
+            "Media (NAACL 2019); OffensEval, SemEval-2019 Task 6. Licensed CC BY 4.0.",
+            categories=("toxicity", "insult"),
+            mapping="Sub-task A: OFF → toxicity 1, NOT → toxicity 0. Insult from sub-tasks B and C: NOT → "
+            "insult 0; OFF+UNT (untargeted profanity, by definition aimed at no one) → insult 0; "
+            "OFF+TIN+IND (targeted insult or threat at an individual; threats are rare) → insult 1; TIN "
+            "aimed at a group or at something else (an organisation, event or issue) → insult unknown, "
+            "since those mix insults with identity attacks and criticism of issues. Group 'train' is "
+            "olid-training-v1.0.tsv; group 'test' is testset-levela.tsv with labels-level{a,b,c}.csv. "
+            "olid-training-v1.0-extra.tsv is that same test set (same 860 ids, texts and labels) in the "
+            "training file's layout, so it is not read; testset-taska.tsv has no labels and is not read.",
+        ),
+        CorpusInfo(
+            name="wiki_talk_cat_large",
+            title="Toxicity Detection: Does Context Really Matter? (Pavlopoulos et al., 2020)",
+            source="https://github.com/ipavlopoulos/context_toxicity",
+            licence="repository Apache-2.0, text CC BY-SA",
+            shippable=True,
+            attribution="Pavlopoulos, Sorensen, Dixon, Thain and Androutsopoulos, Toxicity Detection: Does "
+            "Context Really Matter? (ACL 2020); Wikipedia talk-page comments, text CC BY-SA.",
+            categories=("toxicity",),
+            mapping="`label` → toxicity, using only labels given without the parent comment: gn.csv (group "
+            "'gn', 10,000 comments) and the out-of-context label_oc of cat_small.csv (group 'cat_small'). "
+            "gc.csv is not read: its 10,000 different comments were labelled with the parent shown, and on "
+            "cat_small, which has both labels for the same comments, the in-context label differs for 15 % "
+            "of them, so it is not a label of the text the model sees. The `api` column (an external "
+            "model's score) is never used.",
+        ),
+        CorpusInfo(
+            name="impermium_insults",
+            title="Detecting Insults in Social Commentary (Impermium, Kaggle 2012)",
+            source="https://www.kaggle.com/c/detecting-insults-in-social-commentary",
+            licence="competition data, no explicit licence",
+            shippable=False,
+            attribution="Impermium / Kaggle, Detecting Insults in Social Commentary (2012). Used for "
+            "evaluation only.",
+            categories=("toxicity", "insult"),
+            mapping="`Insult` → insult, and the same value → toxicity (an insult is toxic). Caveat: only "
+            "insults aimed at a participant were labelled, so some 0 rows contain profanity or insults at "
+            "third parties; toxicity 0 here is approximate. Text is decoded from its escaped form (outer "
+            "quotes, \\n, \\xa0, \\u…, and UTF-8 bytes written as \\xc2\\xa0) to Unicode. Group 'train' is "
+            "train.csv, 'test' is test_with_solutions.csv. Evaluation only: no licence to ship.",
+        ),
+        CorpusInfo(
+            name="youtube_spam",
+            title="YouTube Spam Collection (UCI)",
+            source="https://archive.ics.uci.edu/dataset/380/youtube+spam+collection",
+            licence="CC BY 4.0",
+            shippable=True,
+            attribution="Alberto, Lochter and Almeida, TubeSpam: Comment Spam Filtering on YouTube (ICMLA "
+            "2015); UCI Machine Learning Repository, CC BY 4.0.",
+            categories=("spam",),
+            mapping="`CLASS` 1 → spam 1, 0 → spam 0. Group is the video (Psy, KatyPerry, LMFAO, Eminem) so "
+            "evaluation can hold out a whole video. The export's HTML is undone: <br /> becomes a line "
+            "break, other tags are removed keeping their text, entities are unescaped, and the byte-order "
+            "mark the export appends to comments is removed (its presence differs between spam and ham of "
+            "one video).",
+        ),
+    )
+}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading files
+
+
+def _content_hash(blobs: Iterable[tuple[str, bytes]]) -> str:
+    """SHA-256 over (relative name, bytes) pairs in name order, each length-prefixed."""
+    digest = hashlib.sha256()
+    for name, data in sorted(blobs):
+        encoded = name.encode("utf-8")
+        digest.update(len(encoded).to_bytes(8, "big") + encoded)
+        digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
+class _Folder:
+    """Reads a corpus folder's files once each, keeping their bytes for the content hash."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.blobs: dict[str, bytes] = {}
+
+    def has(self, relative: str) -> bool:
+        return (self.root / relative).is_file()
+
+    def text(self, relative: str) -> str:
+        path = self.root / relative
+        if not path.is_file():
+            raise CorpusError(path, "expected file is missing")
+        data = path.read_bytes()
+        self.blobs[relative] = data
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise CorpusError(path, "not UTF-8 text", data.count(b"\n", 0, error.start) + 1) from error
+
+    def rows(
+        self, relative: str, required: Iterable[str], delimiter: str = ","
+    ) -> Iterator[tuple[int, dict[str, str]]]:
+        """(1-based starting line, row) for each record of a CSV/TSV file with a header."""
+        path = self.root / relative
+        reader = csv.reader(io.StringIO(self.text(relative), newline=""), delimiter=delimiter)
+        header = next(reader, None)
+        missing = [name for name in required if header is None or name not in header]
+        if header is None or missing:
+            raise CorpusError(path, f"missing column(s) {', '.join(missing)}", 1)
+        try:
+            while True:
+                line = reader.line_num + 1
+                row = next(reader, None)
+                if row is None:
+                    return
+                if row:
+                    yield line, dict(zip(header, row + [""] * (len(header) - len(row)), strict=False))
+        except csv.Error as error:
+            raise CorpusError(path, f"CSV error: {error}", reader.line_num) from error
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.root / name for name in sorted(self.blobs)]
+
+    @property
+    def sha256(self) -> str:
+        return _content_hash(self.blobs.items())
+
+
+def _flag(value: str | None, path: Path, line: int, allowed: dict[str, int]) -> int:
+    """A label cell mapped through `allowed`, or a CorpusError naming the cell."""
+    key = (value or "").strip()
+    if key not in allowed:
+        raise CorpusError(path, f"unexpected label {key!r} (expected one of {', '.join(allowed)})", line)
+    return allowed[key]
+
+
+_BINARY = {"0": 0, "1": 1}
+
+
+def _keep(text: str) -> bool:
+    return bool(text.strip())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Adapters, one per corpus
+
+
+_JIGSAW_COLUMNS = {
+    "toxic": "toxicity",
+    "severe_toxic": "severe_toxicity",
+    "obscene": "obscene",
+    "threat": "threat",
+    "insult": "insult",
+    "identity_hate": "identity_attack",
+}
+
+
+def _load_jigsaw(folder: _Folder) -> list[Example]:
+    name = "jigsaw_toxic_2018"
+    path = folder.root / "train_subset.csv"
+    out = []
+    for line, row in folder.rows("train_subset.csv", ("comment_text", *_JIGSAW_COLUMNS)):
+        labels = {cat: _flag(row[col], path, line, _BINARY) for col, cat in _JIGSAW_COLUMNS.items()}
+        if _keep(row["comment_text"]):
+            out.append(Example(row["comment_text"], labels, name))
+    return out
+
+
+# Type names as in spans.csv; a few rows hold a truncated name ("Insu"), matched by prefix.
+_SPAN_TYPES = {
+    "Insult": "insult",
+    "Profane/Obscene": "obscene",
+    "Threat": "threat",
+    "Identity based Attack": "identity_attack",
+    "Other Toxicity": None,
+}
+
+
+def _span_category(kind: str) -> str | None:
+    kind = kind.strip()
+    if kind:
+        for full, category in _SPAN_TYPES.items():
+            if full.startswith(kind):
+                return category
+    return None
+
+
+def _runs(counts: list[int], needed: int, category: str) -> list[tuple[int, int, str]]:
+    """Maximal runs of character offsets whose count reaches `needed`."""
+    runs = []
+    start = None
+    for offset, count in enumerate([*counts, 0]):
+        if count >= needed and start is None:
+            start = offset
+        elif count < needed and start is not None:
+            runs.append((start, offset, category))
+            start = None
+    return runs
+
+
+def _load_civil(folder: _Folder) -> list[Example]:
+    name = "civil_comments_toxic_spans"
+    spans_path = folder.root / "spans.csv"
+    annotators: dict[str, list[str]] = defaultdict(list)
+    not_toxic: set[str] = set()
+    for _, row in folder.rows("annotations.csv", ("annotation", "comment_id", "not toxic")):
+        annotators[row["comment_id"]].append(row["annotation"])
+        if row["not toxic"].strip() == "True":
+            not_toxic.add(row["annotation"])
+    spans: dict[str, list[tuple[int, int, str | None]]] = defaultdict(list)
+    for line, row in folder.rows("spans.csv", ("annotation", "type", "start", "end")):
+        try:
+            start, end = int(row["start"]), int(row["end"])
+        except ValueError as error:
+            raise CorpusError(
+                spans_path, f"offsets {row['start']!r}, {row['end']!r} are not integers", line
+            ) from error
+        spans[row["annotation"]].append((start, end, _span_category(row["type"])))
+    out = []
+    for _, row in folder.rows("comments.csv", ("comment_id", "comment_text")):
+        text = row["comment_text"]
+        raters = annotators.get(row["comment_id"], [])
+        if not raters or not _keep(text):
+            continue
+        n = len(raters)
+        needed = (n + 1) // 2  # "at least half" of the annotators
+        said_not_toxic = sum(1 for a in raters if a in not_toxic and not spans.get(a))
+        labels = {"toxicity": 0 if 2 * said_not_toxic > n else 1}
+        by_type: dict[str, list[int]] = {}
+        any_type = [0] * len(text)
+        marked: Counter[str] = Counter()
+        for annotation in raters:
+            covered: dict[str | None, set[int]] = defaultdict(set)
+            for start, end, category in spans.get(annotation, []):
+                covered[category].update(range(max(start, 0), min(end, len(text))))
+            for offset in set().union(*covered.values()):
+                any_type[offset] += 1
+            for category, offsets in covered.items():
+                if category is None:
+                    continue
+                marked[category] += 1
+                per_char = by_type.setdefault(category, [0] * len(text))
+                for offset in offsets:
+                    per_char[offset] += 1
+        for category in ("insult", "obscene", "threat", "identity_attack"):
+            if marked[category] == 0:
+                labels[category] = 0
+            elif marked[category] >= needed:
+                labels[category] = 1
+        truth = _runs(any_type, needed, "toxicity")
+        for category, per_char in by_type.items():
+            truth += _runs(per_char, needed, category)
+        out.append(Example(text, labels, name, spans=tuple(sorted(truth))))
+    return out
+
+
+_DAVIDSON = {
+    "0": {"toxicity": 1, "identity_attack": 1},
+    "1": {"toxicity": 1, "identity_attack": 0},
+    "2": {"toxicity": 0, "identity_attack": 0},
+}
+
+
+def _load_davidson(folder: _Folder) -> list[Example]:
+    path = folder.root / "labeled_data.csv"
+    out = []
+    for line, row in folder.rows("labeled_data.csv", ("class", "tweet")):
+        code = _flag(row["class"], path, line, {"0": 0, "1": 1, "2": 2})
+        text = html.unescape(row["tweet"])
+        if _keep(text):
+            out.append(Example(text, dict(_DAVIDSON[str(code)]), "davidson_hate_offensive"))
+    return out
+
+
+def _load_hatexplain(folder: _Folder) -> list[Example]:
+    path = folder.root / "preprocessed.csv"
+    out = []
+    for line, row in folder.rows("preprocessed.csv", ("text", "label")):
+        code = _flag(row["label"], path, line, {"0": 0, "1": 1, "2": 2})
+        labels = {"toxicity": int(code > 0), "identity_attack": int(code == 2)}
+        if _keep(row["text"]):
+            out.append(Example(row["text"], labels, "hatexplain_magpie"))
+    return out
+
+
+def _olid_labels(a: str, b: str, c: str) -> dict[str, int] | None:
+    if a == "NOT":
+        return {"toxicity": 0, "insult": 0}
+    if a != "OFF":
+        return None
+    if b == "UNT":
+        return {"toxicity": 1, "insult": 0}
+    if b == "TIN" and c == "IND":
+        return {"toxicity": 1, "insult": 1}
+    return {"toxicity": 1}
+
+
+def _load_olid(folder: _Folder) -> list[Example]:
+    name = "olid"
+    prefix = "OLIDv1.0/" if (folder.root / "OLIDv1.0").is_dir() else ""
+    out = []
+    train = f"{prefix}olid-training-v1.0.tsv"
+    for line, row in folder.rows(train, ("tweet", "subtask_a", "subtask_b", "subtask_c"), delimiter="\t"):
+        labels = _olid_labels(row["subtask_a"], row["subtask_b"], row["subtask_c"])
+        if labels is None:
+            raise CorpusError(folder.root / train, f"unexpected subtask_a {row['subtask_a']!r}", line)
+        if _keep(row["tweet"]):
+            out.append(Example(row["tweet"], labels, name, group="train"))
+    gold: dict[str, dict[str, str]] = {}
+    for level in "abc":
+        for _, row in folder.rows(f"{prefix}labels-level{level}.csv", ("id", "label")):
+            gold.setdefault(row["id"], {})[level] = row["label"].strip()
+    test = f"{prefix}testset-levela.tsv"
+    for line, row in folder.rows(test, ("id", "tweet"), delimiter="\t"):
+        known = gold.get(row["id"], {})
+        labels = _olid_labels(known.get("a", ""), known.get("b", "NULL"), known.get("c", "NULL"))
+        if labels is None:
+            raise CorpusError(folder.root / test, f"no level-A label for id {row['id']}", line)
+        if _keep(row["tweet"]):
+            out.append(Example(row["tweet"], labels, name, group="test"))
+    return out
+
+
+def _load_wiki(folder: _Folder) -> list[Example]:
+    name = "wiki_talk_cat_large"
+    out = []
+    for file, column, group in (("gn.csv", "label", "gn"), ("cat_small.csv", "label_oc", "cat_small")):
+        if group == "cat_small" and not folder.has(file):
+            continue
+        for line, row in folder.rows(file, ("text", column)):
+            label = _flag(row[column], folder.root / file, line, _BINARY)
+            if _keep(row["text"]):
+                out.append(Example(row["text"], {"toxicity": label}, name, group=group))
+    return out
+
+
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[nrt'\"\\])")
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "'": "'", '"': '"', "\\": "\\"}
+# UTF-8 byte sequences that were escaped byte by byte (\xc2\xa0) and so decode to Latin-1 look-alikes.
+_MOJIBAKE = re.compile("[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _unescape_once(text: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        body = match.group(1)
+        if body[0] in "xuU":
+            return chr(int(body[1:], 16))
+        return _SIMPLE_ESCAPES[body]
+
+    return _ESCAPE.sub(one, text)
+
+
+def _repair_utf8(match: re.Match[str]) -> str:
+    try:
+        return match.group(0).encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return match.group(0)
+
+
+def decode_impermium(raw: str) -> str:
+    """Impermium's escaped, quoted comment text as real Unicode."""
+    text = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == '"' else raw
+    # Some comments were escaped twice or three times (\\\\n, \\\\\\'); stop as soon as nothing changes.
+    for _ in range(3):
+        decoded = _unescape_once(text)
+        if decoded == text:
+            break
+        text = decoded
+    return _MOJIBAKE.sub(_repair_utf8, text)
+
+
+def _load_impermium(folder: _Folder) -> list[Example]:
+    out = []
+    for file, group in (("train.csv", "train"), ("test_with_solutions.csv", "test")):
+        for line, row in folder.rows(file, ("Insult", "Comment")):
+            label = _flag(row["Insult"], folder.root / file, line, _BINARY)
+            text = decode_impermium(row["Comment"])
+            if _keep(text):
+                out.append(Example(text, {"toxicity": label, "insult": label}, "impermium_insults", group))
+    return out
+
+
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+_VIDEO = re.compile(r"Youtube\d+-(.+)", re.IGNORECASE)
+
+
+def _youtube_text(raw: str) -> str:
+    # Tags first, entities second: an escaped "&lt;3" is something the commenter typed and must survive.
+    # The U+FEFF the export appends is missing from most Eminem spam but not its ham: a label leak.
+    return html.unescape(_TAG.sub("", _BREAK.sub("\n", raw))).replace("\ufeff", "")
+
+
+def _load_youtube(folder: _Folder) -> list[Example]:
+    files = sorted(p.name for p in folder.root.glob("*.csv") if p.name.lower().startswith("youtube"))
+    if not files:
+        raise CorpusError(folder.root, "no Youtube*.csv files")
+    out = []
+    for file in files:
+        stem = Path(file).stem
+        match = _VIDEO.fullmatch(stem)
+        video = match.group(1) if match else stem
+        for line, row in folder.rows(file, ("CONTENT", "CLASS")):
+            label = _flag(row["CLASS"], folder.root / file, line, _BINARY)
+            text = _youtube_text(row["CONTENT"])
+            if _keep(text):
+                out.append(Example(text, {"spam": label}, "youtube_spam", group=video))
+    return out
+
+
+# name -> (adapter, files whose presence identifies the corpus in a folder of another name)
+_ADAPTERS: dict[str, tuple[Callable[[_Folder], list[Example]], tuple[str, ...]]] = {
+    "jigsaw_toxic_2018": (_load_jigsaw, ("train_subset.csv",)),
+    "civil_comments_toxic_spans": (_load_civil, ("comments.csv", "annotations.csv", "spans.csv")),
+    "davidson_hate_offensive": (_load_davidson, ("labeled_data.csv",)),
+    "hatexplain_magpie": (_load_hatexplain, ("preprocessed.csv",)),
+    "olid": (_load_olid, ("OLIDv1.0/olid-training-v1.0.tsv",)),
+    "wiki_talk_cat_large": (_load_wiki, ("gn.csv",)),
+    "impermium_insults": (_load_impermium, ("train.csv", "test_with_solutions.csv")),
+    "youtube_spam": (_load_youtube, ("Youtube01-Psy.csv",)),
+}
+
+
+def load_corpus(folder: Path, name: str) -> LoadedCorpus:
+    """Load one known corpus from its folder."""
+    adapter, _ = _ADAPTERS[name]
+    reader = _Folder(folder)
+    examples = adapter(reader)
+    return LoadedCorpus(CORPORA[name], examples, reader.files, reader.sha256)
+
+
+def _identify(folder: Path) -> str | None:
+    if folder.name in CORPORA:
+        return folder.name
+    for name, (_, markers) in _ADAPTERS.items():
+        if all((folder / marker).is_file() for marker in markers):
+            return name
+    return None
+
+
+def load_corpora(path: Path, *, shippable_only: bool = False) -> list[LoadedCorpus]:
+    """Load a data root of corpus folders, a single corpus folder, or an admin's labelled file."""
+    path = Path(path)
+    if path.is_file():
+        return [load_labelled_file(path)]
+    if not path.is_dir():
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    name = _identify(path)
+    if name is not None:
+        folders = {name: path}
+    else:
+        folders = {}
+        for child in sorted(path.iterdir()):
+            if child.name.startswith("."):
+                continue
+            if child.is_dir():
+                found = _identify(child)
+                if found is None or found in folders:
+                    warnings.warn(f"skipping {child}: not a known corpus folder", CorpusWarning, stacklevel=2)
+                else:
+                    folders[found] = child
+            elif child.suffix.lower() in LABELLED_FILE_SUFFIXES:
+                warnings.warn(
+                    f"skipping {child}: labelled files are loaded only when given by their own path",
+                    CorpusWarning,
+                    stacklevel=2,
+                )
+    # Known corpora load in CORPORA order so de-duplication keeps the same first occurrence every time.
+    return [
+        load_corpus(folders[known], known)
+        for known in CORPORA
+        if known in folders and (CORPORA[known].shippable or not shippable_only)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# An admin's own labelled file
+
+
+_TRUE = {"1", "true", "yes"}
+_FALSE = {"0", "false", "no"}
+
+
+def _parse_flag(value: object) -> int | None:
+    """0/1 from 0/1, true/false or yes/no (any case); None for empty or null; ValueError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float) and value in (0, 1):
+        return int(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if not word:
+            return None
+        if word in _TRUE:
+            return 1
+        if word in _FALSE:
+            return 0
+    raise ValueError(f"{value!r} is not 0/1, true/false or yes/no")
+
+
+class _Rows:
+    """Validates an admin file's records in line order: examples, plus up to MAX_FILE_ERRORS errors."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.examples: list[Example] = []
+        self.errors: list[tuple[int, str]] = []
+        self.truncated = False
+        self.unlabelled = 0
+
+    def error(self, line: int, message: str) -> None:
+        if len(self.errors) < MAX_FILE_ERRORS:
+            self.errors.append((line, message))
+        else:
+            self.truncated = True
+
+    def add(self, line: int, text: str, values: dict[str, object]) -> None:
+        valid = bool(text.strip())
+        if not valid:
+            self.error(line, "empty text")
+        labels = {}
+        for category, value in values.items():
+            try:
+                flag = _parse_flag(value)
+            except ValueError as problem:
+                self.error(line, f"{category}: {problem}")
+                valid = False
+                continue
+            if flag is not None:
+                labels[category] = flag
+        if valid and labels:
+            self.examples.append(Example(text, labels, self.name))
+        elif valid:
+            self.unlabelled += 1
+
+
+_CATEGORY_HINT = "expected at least one of: " + ", ".join(CATEGORIES)
+
+
+def _read_csv(text: str, rows: _Rows) -> set[str]:
+    """Feeds each CSV record to `rows`; returns the category columns present."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+    except csv.Error as problem:
+        rows.error(1, f"cannot read the header: {problem}")
+        return set()
+    if not header:
+        rows.error(1, "the file is empty; the first line must be a header with a `text` column")
+        return set()
+    names = [cell.strip().lower() for cell in header]
+    for duplicate in sorted({n for n in names if names.count(n) > 1 and (n == "text" or n in CATEGORIES)}):
+        rows.error(1, f"column `{duplicate}` appears more than once")
+    columns = {n: i for i, n in enumerate(names) if n == "text" or n in CATEGORIES}
+    present = {n for n in columns if n != "text"}
+    if "text" not in columns:
+        rows.error(1, "no `text` column")
+    if not present:
+        rows.error(1, f"no category column; {_CATEGORY_HINT}")
+    if rows.errors:
+        return present
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader, None)
+        except csv.Error as problem:
+            rows.error(line, f"CSV error: {problem}")
+            return present
+        if row is None:
+            return present
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            rows.error(
+                line, f"has {len(row)} fields but the header has {len(header)} (is text with commas quoted?)"
+            )
+            continue
+        rows.add(line, row[columns["text"]], {n: row[i] for n, i in columns.items() if n != "text"})
+
+
+def _json_values(text: str, suffix: str, rows: _Rows) -> Iterator[tuple[int, object]]:
+    """(line, decoded value) for each JSON Lines line, or each item of a top-level JSON array."""
+    if suffix == ".json" and text.lstrip().startswith("["):
+        decoder = json.JSONDecoder()
+        position = text.index("[") + 1
+        while True:
+            while position < len(text) and text[position] in " \t\r\n,":
+                position += 1
+            if position >= len(text) or text[position] == "]":
+                return
+            line = text.count("\n", 0, position) + 1
+            try:
+                value, position = decoder.raw_decode(text, position)
+            except json.JSONDecodeError as problem:
+                rows.error(problem.lineno, f"not valid JSON: {problem.msg}")
+                return
+            yield line, value
+    for number, raw in enumerate(text.split("\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield number, json.loads(raw)
+        except json.JSONDecodeError as problem:
+            rows.error(number, f"not valid JSON: {problem.msg}")
+
+
+def _read_json(text: str, suffix: str, rows: _Rows) -> set[str]:
+    """Feeds each JSON record to `rows`; returns the category fields seen in any record."""
+    present: set[str] = set()
+    for line, value in _json_values(text, suffix, rows):
+        if not isinstance(value, dict):
+            rows.error(line, "expected a JSON object with a `text` field")
+            continue
+        fields = {str(k).strip().lower(): v for k, v in value.items()}
+        values = {k: v for k, v in fields.items() if k in CATEGORIES}
+        present.update(values)
+        body = fields.get("text")
+        if not isinstance(body, str):
+            rows.error(line, "no `text` field" if body is None else "`text` must be a string")
+            continue
+        rows.add(line, body, values)
+    if not present:
+        rows.error(1, f"no category field in any record; {_CATEGORY_HINT}")
+    return present
+
+
+def load_labelled_file(path: Path) -> LoadedCorpus:
+    """An admin's CSV or JSON Lines file of `text` plus 0/1 category columns, as a corpus."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in LABELLED_FILE_SUFFIXES:
+        raise LabelledFileError(
+            path, 1, f"unsupported file type {suffix or '(none)'}; use .csv, .jsonl or .json"
+        )
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as problem:
+        line = data.count(b"\n", 0, problem.start) + 1
+        raise LabelledFileError(path, line, "not UTF-8 text; save the file as UTF-8") from problem
+    name = f"file:{path.stem}"
+    rows = _Rows(name)
+    present = _read_csv(text, rows) if suffix == ".csv" else _read_json(text, suffix, rows)
+    if rows.errors:
+        errors = sorted(rows.errors, key=lambda item: item[0])
+        raise LabelledFileError(path, errors[0][0], errors[0][1], errors, rows.truncated)
+    if rows.unlabelled:
+        warnings.warn(
+            f"{path.name}: {rows.unlabelled} row(s) with no label were left out", CorpusWarning, stacklevel=2
+        )
+    categories = tuple(c for c in CATEGORIES if c in present)
+    info = CorpusInfo(
+        name=name,
+        title=f"{path.name} (labelled by the site's administrator)",
+        source=path.name,
+        licence="provided by the admin",
+        shippable=True,
+        attribution="Comments labelled by the site's administrator.",
+        categories=categories,
+        mapping="Columns " + ", ".join(categories) + " are used as given (1/true/yes positive, 0/false/no "
+        "negative, empty unknown).",
+    )
+    return LoadedCorpus(info, rows.examples, [path], _content_hash([(path.name, data)]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# De-duplication and summaries
+
+
+def deduplicate(examples: Iterable[Example], key: Callable[[str], str]) -> tuple[list[Example], int]:
+    """One example per key(text) across corpora, labels merged by majority (ties positive); rows removed."""
+    groups: dict[str, list[Example]] = {}
+    total = 0
+    for example in examples:
+        total += 1
+        k = key(example.text)
+        if k.strip():
+            groups.setdefault(k, []).append(example)
+    merged = []
+    for members in groups.values():
+        first = members[0]
+        if len(members) == 1:
+            merged.append(first)
+            continue
+        positive: Counter[str] = Counter()
+        known: Counter[str] = Counter()
+        for member in members:
+            for category, value in member.labels.items():
+                known[category] += 1
+                positive[category] += value
+        labels = {c: int(2 * positive[c] >= known[c]) for c in known}
+        spans = first.spans or next((m.spans for m in members if m.text == first.text and m.spans), ())
+        merged.append(Example(first.text, labels, first.corpus, first.group, spans))
+    return merged, total - len(merged)
+
+
+def corpus_summary(loaded: list[LoadedCorpus]) -> list[dict]:
+    """Per corpus: name, rows, positives and negatives per category, content hash, licence, shippable."""
+    summary = []
+    for corpus in loaded:
+        positives: Counter[str] = Counter()
+        negatives: Counter[str] = Counter()
+        for example in corpus.examples:
+            for category, value in example.labels.items():
+                (positives if value else negatives)[category] += 1
+        categories = [
+            c for c in CATEGORIES if c in corpus.info.categories or c in positives or c in negatives
+        ]
+        summary.append(
+            {
+                "name": corpus.info.name,
+                "title": corpus.info.title,
+                "rows": len(corpus.examples),
+                "positives": {c: positives[c] for c in categories},
+                "negatives": {c: negatives[c] for c in categories},
+                "sha256": corpus.sha256,
+                "licence": corpus.info.licence,
+                "shippable": corpus.info.shippable,
+            }
+        )
+    return summary
