@@ -42,7 +42,9 @@ class WordListScorer:
                 if weight is None:
                     continue
                 scores[category] = max(scores[category], weight)
-                spans.append(Span(category, match.start(), match.end(), text[match.start() : match.end()], 1.0))
+                spans.append(
+                    Span(category, match.start(), match.end(), text[match.start() : match.end()], 1.0)
+                )
         return ScoreResult(scores=scores, spans=spans, model_version=self.version)
 
 

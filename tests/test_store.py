@@ -53,7 +53,15 @@ def test_migrations_are_applied_at_start_and_idempotent(store: Store) -> None:
     with store.read() as db:
         assert migrations.applied_versions(db) == [m.version for m in migrations.MIGRATIONS]
         tables = set(db.table_names())
-    assert {"api_keys", "comments", "decisions", "queue_items", "labels", "policy_changes", "outbox"} <= tables
+    assert {
+        "api_keys",
+        "comments",
+        "decisions",
+        "queue_items",
+        "labels",
+        "policy_changes",
+        "outbox",
+    } <= tables
     assert store.migrate() == []
     assert store.migrate() == []
     with store.read() as db:
