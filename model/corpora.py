@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model.categories import CATEGORIES
-from moderation.errors import Invalid, Malformed
 
 MAX_FILE_ERRORS = 20
 LABELLED_FILE_SUFFIXES = (".csv", ".jsonl", ".json")
@@ -60,7 +59,7 @@ class CorpusWarning(UserWarning):
     """A folder or file was skipped, or rows were left out, while loading corpora."""
 
 
-class CorpusError(Malformed):
+class CorpusError(ValueError):
     """A known corpus folder is missing a file or does not have the format its adapter expects."""
 
     def __init__(self, path: Path, message: str, line: int | None = None) -> None:
@@ -70,7 +69,7 @@ class CorpusError(Malformed):
         self.line = line
 
 
-class LabelledFileError(Invalid):
+class LabelledFileError(ValueError):
     """An admin's labelled file has problems; `errors` lists each (1-based line, message) found."""
 
     def __init__(
@@ -91,9 +90,9 @@ class LabelledFileError(Invalid):
         fields: dict[str, list[str]] = defaultdict(list)
         for n, m in self.errors:
             fields[f"line {n}"].append(m)
-        super().__init__(
-            f"{self.path.name}: " + "; ".join(lines), fields={k: "; ".join(v) for k, v in fields.items()}
-        )
+        self.message = f"{self.path.name}: " + "; ".join(lines)
+        self.fields = {k: "; ".join(v) for k, v in fields.items()}
+        super().__init__(self.message)
 
 
 # ---------------------------------------------------------------------------------------------------------
