@@ -1,0 +1,212 @@
+"""The decision log: every decision by model, rule or moderator, filtered, paginated and exported as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from moderation import store as st
+from moderation.errors import Invalid
+from moderation.store import Store
+
+ACTOR_TYPES: tuple[str, ...] = ("model", "rule", "moderator")
+STATUSES: tuple[str, ...] = ("approved", "queued", "rejected")
+MAX_PAGE = 1000
+_JSON_COLUMNS = ("scores", "thresholds", "reasons", "spans")
+
+CSV_COLUMNS: tuple[str, ...] = (
+    "id",
+    "at",
+    "comment_id",
+    "article_id",
+    "section",
+    "kind",
+    "actor_type",
+    "actor",
+    "action",
+    "status",
+    "would_action",
+    "top_category",
+    "model_version",
+    "note",
+    "supersedes",
+    "scores",
+    "thresholds",
+    "reasons",
+)
+
+
+def decision_from_row(row: st.Row) -> dict[str, Any]:
+    """A decision row as a JSON-ready dict, its JSON columns decoded."""
+    decision = dict(row)
+    for column in _JSON_COLUMNS:
+        if column in decision:
+            raw = decision[column]
+            decision[column] = None if raw is None else json.loads(raw)
+    return decision
+
+
+def answer_from_row(row: st.Row) -> dict[str, Any]:
+    """The answer a submission gave, rebuilt from its decision row (for idempotent replays)."""
+    decision = decision_from_row(row)
+    return {
+        "id": decision["comment_id"],
+        "status": decision["status"],
+        "scores": decision["scores"] or {},
+        "reasons": decision["reasons"] or [],
+        "spans": decision["spans"] or [],
+        "model_version": decision["model_version"],
+        "decided_by": decision["actor_type"],
+        "would_action": decision["would_action"],
+        "decision_id": decision["id"],
+    }
+
+
+def _moment(value: datetime | str | None, field: str, errors: dict[str, str]) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return st.iso(value)
+    try:
+        return st.iso(datetime.fromisoformat(value))
+    except ValueError:
+        errors[field] = "must be an ISO 8601 date or date and time"
+        return None
+
+
+def _filters(
+    since: datetime | str | None,
+    until: datetime | str | None,
+    actor: str | None,
+    actor_type: str | None,
+    status: str | None,
+    article_id: str | None,
+    comment_id: str | None,
+) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    filters = {
+        "since": _moment(since, "since", errors),
+        "until": _moment(until, "until", errors),
+        "actor": actor or None,
+        "actor_type": actor_type or None,
+        "status": status or None,
+        "article_id": None if article_id in (None, "") else str(article_id),
+        "comment_id": None if comment_id in (None, "") else str(comment_id),
+    }
+    if filters["actor_type"] is not None and filters["actor_type"] not in ACTOR_TYPES:
+        errors["actor_type"] = "must be one of " + ", ".join(ACTOR_TYPES)
+    if filters["status"] is not None and filters["status"] not in STATUSES:
+        errors["status"] = "must be one of " + ", ".join(STATUSES)
+    if errors:
+        raise Invalid("Bad decision filters.", fields=errors)
+    return filters
+
+
+def _cursor(cursor: str | int | None) -> int | None:
+    if cursor is None or cursor == "":
+        return None
+    try:
+        value = int(cursor)
+    except ValueError:
+        raise Invalid(
+            "Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"}
+        ) from None
+    if value < 0:
+        raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"})
+    return value
+
+
+def list_decisions(
+    store: Store,
+    *,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    actor: str | None = None,
+    actor_type: str | None = None,
+    status: str | None = None,
+    article_id: str | None = None,
+    comment_id: str | None = None,
+    limit: int = 100,
+    cursor: str | int | None = None,
+    order: str = "desc",
+) -> dict[str, Any]:
+    """One page of decisions (`until` is exclusive); `next_cursor` (a decision id) fetches the next page."""
+    if order not in ("asc", "desc"):
+        raise Invalid("Bad order.", fields={"order": "must be asc or desc"})
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        raise Invalid("Bad limit.", fields={"limit": f"must be a whole number from 1 to {MAX_PAGE}"})
+    filters = _filters(since, until, actor, actor_type, status, article_id, comment_id)
+    position = _cursor(cursor)
+    newest_first = order == "desc"
+    with store.read() as db:
+        rows = st.select_decisions(
+            db,
+            **filters,
+            after_id=None if newest_first else position,
+            before_id=position if newest_first else None,
+            newest_first=newest_first,
+            limit=limit + 1,
+        )
+    page = rows[:limit]
+    next_cursor = str(page[-1]["id"]) if len(rows) > limit else None
+    return {"items": [decision_from_row(row) for row in page], "next_cursor": next_cursor}
+
+
+def iter_decisions(
+    store: Store,
+    *,
+    since: datetime | str | None = None,
+    until: datetime | str | None = None,
+    actor: str | None = None,
+    actor_type: str | None = None,
+    status: str | None = None,
+    article_id: str | None = None,
+    batch: int = 500,
+) -> Iterator[dict[str, Any]]:
+    """Every matching decision, oldest first, fetched a page at a time (for streaming exports)."""
+    cursor: str | None = None
+    while True:
+        page = list_decisions(
+            store,
+            since=since,
+            until=until,
+            actor=actor,
+            actor_type=actor_type,
+            status=status,
+            article_id=article_id,
+            limit=batch,
+            cursor=cursor,
+            order="asc",
+        )
+        yield from page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        # A leading formula character would run as a formula when a moderator opens the CSV in a spreadsheet.
+        return "'" + value
+    return value
+
+
+def decisions_csv(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """CSV text, a header then one line per decision, yielded line by line for a streaming response."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+        yield buffer.getvalue()

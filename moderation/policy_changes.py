@@ -1,0 +1,88 @@
+"""Policy storage: the policy in force is the latest row of the append-only `policy_changes` table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from model.types import Thresholds
+from moderation import store as st
+from moderation.errors import Invalid
+from moderation.policy import Policy, default_policy, policy_from_document, policy_to_document
+from moderation.store import Store
+
+
+class ModelThresholds(Protocol):
+    """The part of a scorer a policy needs: the model's version and its per-category thresholds."""
+
+    version: str
+    thresholds: Thresholds
+
+
+def get_policy(store: Store, scorer: ModelThresholds) -> Policy:
+    """The policy in force: the latest document put, over this model's thresholds; the default if none."""
+    with store.read() as db:
+        change_id = st.latest_policy_change_id(db)
+        memo_key = (change_id, scorer.version)
+        cached = store.memo.get("policy")
+        # The parsed policy is reused while neither the latest change nor the model version moved.
+        if cached is not None and cached[0] == memo_key:
+            return cached[1]  # type: ignore[no-any-return]
+        row = None if change_id is None else st.policy_change_row(db, change_id)
+    if row is None:
+        policy = default_policy(scorer.thresholds)
+    else:
+        policy = policy_from_document(json.loads(row["document"]), scorer.thresholds)
+    store.memo["policy"] = (memo_key, policy)
+    return policy
+
+
+def put_policy(
+    store: Store,
+    scorer: ModelThresholds,
+    document: Mapping[str, Any],
+    actor: str | None,
+    now: datetime | None = None,
+) -> Policy:
+    """Validate a policy document (Invalid names every bad field) and make it the one in force."""
+    if not isinstance(document, Mapping):
+        raise Invalid("The policy must be a JSON object.", fields={"policy": "must be an object"})
+    policy = policy_from_document(document, scorer.thresholds)
+    # The document is stored as given (not as expanded), so a later model's thresholds still apply
+    # to every category the admin did not set.
+    text = json.dumps(dict(document), sort_keys=True)
+    with store.write() as db:
+        st.insert_policy_change(db, st.iso(now or st.utcnow()), actor, text)
+    return policy
+
+
+def policy_history(store: Store, limit: int = 100, cursor: str | int | None = None) -> dict[str, Any]:
+    """Policy changes, newest first, with who put each and when; `next_cursor` pages back in time."""
+    before_id = None
+    if cursor not in (None, ""):
+        try:
+            before_id = int(cursor)  # type: ignore[arg-type]
+        except ValueError:
+            raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor from a previous page"}) from None
+    with store.read() as db:
+        rows = st.policy_change_rows(db, limit + 1, before_id)
+    page = rows[:limit]
+    return {
+        "items": [
+            {
+                "id": r["id"],
+                "at": r["at"],
+                "actor_key_id": r["actor_key_id"],
+                "document": json.loads(r["document"]),
+            }
+            for r in page
+        ],
+        "next_cursor": str(page[-1]["id"]) if len(rows) > limit else None,
+    }
+
+
+def policy_document(store: Store, scorer: ModelThresholds) -> dict[str, object]:
+    """The policy in force as a full document (every field, thresholds expanded)."""
+    return policy_to_document(get_policy(store, scorer))

@@ -1,0 +1,349 @@
+"""Submitting comments: validate, score (outside any lock), decide, then record in one short transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlite_utils import Database
+
+from model.types import ScoreResult, Thresholds
+from moderation import decisions
+from moderation import store as st
+from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooLarge, Unavailable
+from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide
+from moderation.policy_changes import get_policy
+from moderation.privacy import hash_email, hash_ip, normalize_ip, pii_key
+from moderation.settings import Settings
+from moderation.store import Store
+
+MAX_TEXT_CHARS = 20_000
+MAX_BATCH = 100
+MAX_ID_CHARS = 200
+
+# Optional free-text fields and their longest accepted length.
+_OPTIONAL_TEXT: dict[str, int] = {
+    "article_title": 1000,
+    "article_url": 2000,
+    "section": 200,
+    "author_name": 200,
+    "user_agent": 1000,
+    "email": 320,
+    "lang": 35,
+    "ip": 64,
+    "created_at": 64,
+}
+
+
+class Scorer(Protocol):
+    """What the service needs from a classifier: a version, its thresholds, and pure scoring."""
+
+    version: str
+    thresholds: Thresholds
+
+    def score(self, text: str) -> ScoreResult: ...
+
+
+@dataclass(frozen=True)
+class CommentIn:
+    """A validated, normalised comment as the site posted it (ids as strings)."""
+
+    id: str
+    text: str
+    article_id: str
+    author_id: str
+    article_title: str | None = None
+    article_url: str | None = None
+    section: str | None = None
+    author_name: str | None = None
+    parent_id: str | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+    email: str | None = None
+    created_at: str | None = None
+    lang: str | None = None
+
+
+# ---------------------------------------------------------------------------
+# Validation
+
+
+def _identifier(payload: Mapping[str, Any], field: str, errors: dict[str, str], required: bool) -> str | None:
+    value = payload.get(field)
+    if value is None:
+        if required:
+            errors[field] = "is required"
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        errors[field] = "must be a string or an integer"
+        return None
+    text = str(value)
+    if not text.strip():
+        errors[field] = "must not be empty"
+    elif len(text) > MAX_ID_CHARS:
+        errors[field] = f"must be at most {MAX_ID_CHARS} characters"
+    return text
+
+
+def validate_comment(payload: object, *, require_ids: bool = True) -> CommentIn:
+    """Check a posted comment, raising TooLarge for an over-long text and Invalid naming every bad field."""
+    if not isinstance(payload, Mapping):
+        raise Invalid("The comment must be a JSON object.", fields={"comment": "must be an object"})
+    text = payload.get("text")
+    if isinstance(text, str) and len(text) > MAX_TEXT_CHARS:
+        raise TooLarge(
+            f"The text is {len(text)} characters; at most {MAX_TEXT_CHARS} are accepted.",
+            fields={"text": f"must be at most {MAX_TEXT_CHARS} characters"},
+        )
+    errors: dict[str, str] = {}
+    if text is None:
+        errors["text"] = "is required"
+    elif not isinstance(text, str):
+        errors["text"] = "must be a string"
+    elif not text.strip():
+        errors["text"] = "must not be empty"
+    ids = {
+        field: _identifier(payload, field, errors, require_ids) for field in ("id", "article_id", "author_id")
+    }
+    parent_id = _identifier(payload, "parent_id", errors, False)
+    optional: dict[str, str | None] = {}
+    for field, longest in _OPTIONAL_TEXT.items():
+        value = payload.get(field)
+        if value is None or value == "":
+            optional[field] = None
+        elif not isinstance(value, str):
+            errors[field] = "must be a string"
+        elif len(value) > longest:
+            errors[field] = f"must be at most {longest} characters"
+        else:
+            optional[field] = value
+    if optional.get("ip"):
+        try:
+            normalize_ip(str(optional["ip"]))
+        except ValueError:
+            errors["ip"] = "must be an IPv4 or IPv6 address"
+    if optional.get("created_at"):
+        try:
+            optional["created_at"] = st.iso(datetime.fromisoformat(str(optional["created_at"])))
+        except ValueError:
+            errors["created_at"] = "must be an ISO 8601 date and time, like 2024-05-01T12:00:00Z"
+    if errors:
+        raise Invalid("The comment has invalid fields.", fields=errors)
+    assert isinstance(text, str)
+    return CommentIn(
+        id=ids["id"] or "",
+        text=text,
+        article_id=ids["article_id"] or "",
+        author_id=ids["author_id"] or "",
+        parent_id=parent_id,
+        **optional,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Scoring and deciding (pure)
+
+
+def _priority(scores: Mapping[str, float], top_category: str | None) -> float:
+    if top_category is not None and top_category in scores:
+        return float(scores[top_category])
+    return max((float(s) for s in scores.values()), default=0.0)
+
+
+def _evaluate(
+    scorer: Scorer, policy: Policy, comment: CommentIn, history: AuthorHistory
+) -> tuple[ScoreResult, Verdict]:
+    result = scorer.score(comment.text)
+    verdict = decide(
+        result.scores, policy, CommentFacts(comment.text, comment.section, comment.lang), history
+    )
+    return result, verdict
+
+
+def _answer(comment_id: str, result: ScoreResult, verdict: Verdict, model_version: str) -> dict[str, Any]:
+    return {
+        "id": comment_id,
+        "status": verdict.status,
+        "scores": dict(result.scores),
+        "reasons": [reason.as_dict() for reason in verdict.reasons],
+        "spans": [span.as_dict() for span in result.spans],
+        "model_version": model_version,
+        "decided_by": verdict.decided_by,
+        "would_action": verdict.would_action,
+    }
+
+
+def dry_run(scorer: Scorer, policy: Policy, payload: object) -> dict[str, Any]:
+    """What submitting this comment would answer (as a first comment by its author), recording nothing."""
+    comment = validate_comment(payload, require_ids=False)
+    result, verdict = _evaluate(scorer, policy, comment, AuthorHistory())
+    return _answer(comment.id or "", result, verdict, result.model_version or scorer.version)
+
+
+# ---------------------------------------------------------------------------
+# Submitting
+
+
+def _replay(db: Database, comment: CommentIn, stored_text: str) -> dict[str, Any]:
+    if stored_text != comment.text:
+        raise Conflict(
+            f"Comment {comment.id} was already submitted with a different text.",
+            fields={"id": "already used for a different text"},
+        )
+    first = st.first_decision_row(db, comment.id)
+    if first is None:
+        raise NotFound(f"Comment {comment.id} has no decision.")
+    return {**decisions.answer_from_row(first), "replayed": True}
+
+
+def submit_comment(
+    store: Store,
+    scorer: Scorer,
+    settings: Settings,
+    payload: object,
+    actor_key_id: str | None,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Score, decide and record one comment; posting the same id again returns the stored answer."""
+    comment = validate_comment(payload)
+    with store.read() as db:
+        stored_text = st.comment_text(db, comment.id)
+        if stored_text is not None:
+            return _replay(db, comment, stored_text)
+
+    moment = now or st.utcnow()
+    policy = get_policy(store, scorer)
+    window_start = st.iso(moment - timedelta(days=policy.recent_rejection_days))
+    with store.read() as db:
+        count, rejections = st.author_history(db, comment.author_id, window_start)
+    result, verdict = _evaluate(scorer, policy, comment, AuthorHistory(count, rejections))
+    model_version = result.model_version or scorer.version
+    key = pii_key(settings) if comment.ip or comment.email else b""
+    at = st.iso(moment)
+
+    comment_row = {
+        "id": comment.id,
+        "text": comment.text,
+        "article_id": comment.article_id,
+        "article_title": comment.article_title,
+        "article_url": comment.article_url,
+        "section": comment.section,
+        "author_id": comment.author_id,
+        "author_name": comment.author_name,
+        "parent_id": comment.parent_id,
+        "ip_hash": hash_ip(key, comment.ip) if comment.ip else None,
+        "email_hash": hash_email(key, comment.email) if comment.email else None,
+        "user_agent": comment.user_agent,
+        "lang": comment.lang,
+        "created_at": comment.created_at,
+        "received_at": at,
+        "status": verdict.status,
+        "submitted_by": actor_key_id,
+    }
+    answer = _answer(comment.id, result, verdict, model_version)
+    decision_row = {
+        "comment_id": comment.id,
+        "at": at,
+        "actor_type": verdict.decided_by,
+        "actor": actor_key_id,
+        "kind": "submission",
+        "action": verdict.action,
+        "status": verdict.status,
+        "would_action": verdict.would_action,
+        "top_category": verdict.top_category,
+        "model_version": model_version,
+        "scores": json.dumps(answer["scores"]),
+        "thresholds": json.dumps(verdict.thresholds),
+        "reasons": json.dumps(answer["reasons"]),
+        "spans": json.dumps(answer["spans"]),
+    }
+    with store.write() as db:
+        # Checked again under the write lock: a concurrent post of the same id may have landed meanwhile.
+        stored_text = st.comment_text(db, comment.id)
+        if stored_text is not None:
+            return _replay(db, comment, stored_text)
+        st.insert_comment(db, comment_row)
+        decision_id = st.insert_decision(db, decision_row)
+        if verdict.status == "queued":
+            st.insert_queue_item(
+                db,
+                {
+                    "comment_id": comment.id,
+                    "priority": _priority(result.scores, verdict.top_category),
+                    "category": verdict.top_category,
+                    "section": comment.section,
+                    "article_id": comment.article_id,
+                    "enqueued_at": at,
+                },
+            )
+    return {**answer, "decision_id": decision_id, "replayed": False}
+
+
+def error_dict(error: ModerationError) -> dict[str, Any]:
+    """A typed error as the JSON object an API answers with."""
+    return {"code": error.code, "message": error.message, "fields": dict(error.fields)}
+
+
+def submit_batch(
+    store: Store,
+    scorer: Scorer,
+    settings: Settings,
+    items: object,
+    actor_key_id: str | None,
+    *,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Submit up to 100 comments; each answered on its own: an answer, or `{id, error}` for a bad one."""
+    if not isinstance(items, list):
+        raise Invalid("The batch must be a JSON array of comments.", fields={"comments": "must be an array"})
+    if len(items) > MAX_BATCH:
+        raise TooLarge(
+            f"A batch holds at most {MAX_BATCH} comments, not {len(items)}.",
+            fields={"comments": f"must hold at most {MAX_BATCH} comments"},
+        )
+    answers: list[dict[str, Any]] = []
+    for item in items:
+        try:
+            answers.append(submit_comment(store, scorer, settings, item, actor_key_id, now=now))
+        except Unavailable:
+            # The store cannot write at all: the whole batch fails and the site retries it (idempotently).
+            raise
+        except ModerationError as error:
+            item_id = item.get("id") if isinstance(item, Mapping) else None
+            answers.append({"id": None if item_id is None else str(item_id), "error": error_dict(error)})
+    return answers
+
+
+def get_comment(store: Store, comment_id: str | int) -> dict[str, Any]:
+    """A comment's current status, its open queue item if any, and its whole decision history."""
+    key = str(comment_id)
+    with store.read() as db:
+        row = st.comment_row(db, key)
+        if row is None:
+            raise NotFound(f"No comment with id {key}.")
+        history = st.decision_rows_for_comment(db, key)
+        item = st.open_queue_item_row(db, key)
+    return {
+        "id": row["id"],
+        "status": row["status"],
+        "text": row["text"],
+        "article_id": row["article_id"],
+        "article_title": row["article_title"],
+        "article_url": row["article_url"],
+        "section": row["section"],
+        "author_id": row["author_id"],
+        "author_name": row["author_name"],
+        "parent_id": row["parent_id"],
+        "lang": row["lang"],
+        "created_at": row["created_at"],
+        "received_at": row["received_at"],
+        "personal_data_purged": row["purged_at"] is not None,
+        "queue_item": None
+        if item is None
+        else {"id": item["id"], "appealed": bool(item["appealed"]), "version": item["version"]},
+        "decisions": [decisions.decision_from_row(d) for d in history],
+    }
