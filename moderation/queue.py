@@ -1,0 +1,550 @@
+"""The review queue: listing by priority, claim leases, optimistic-locked decisions, reversals and appeals.
+
+A queue item's `version` changes whenever the item does (claimed, released, decided); a decision must
+name the version the moderator saw, so two moderators can never both decide one item.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from model.categories import CATEGORIES
+from moderation import outbox
+from moderation import store as st
+from moderation.decisions import decision_from_row
+from moderation.errors import Conflict, Invalid, NotFound
+from moderation.store import Store
+
+MODERATOR_ACTIONS: tuple[str, ...] = ("approve", "reject")
+STATUS_FOR_ACTION: dict[str, str] = {"approve": "approved", "reject": "rejected"}
+ITEM_STATES: tuple[str, ...] = ("pending", "decided")
+DEFAULT_LEASE_SECONDS = 600
+MAX_PAGE = 200
+MAX_NOTE_CHARS = 2000
+MAX_APPEAL_CHARS = 5000
+
+
+# ---------------------------------------------------------------------------
+# Shapes
+
+
+def _claim_live(row: Mapping[str, Any], at: str) -> bool:
+    return (
+        row["claimed_by"] is not None and row["claim_expires_at"] is not None and row["claim_expires_at"] > at
+    )
+
+
+def _item_dict(row: Mapping[str, Any], at: str) -> dict[str, Any]:
+    live = _claim_live(row, at)
+    item = {
+        "id": row["id"],
+        "comment_id": row["comment_id"],
+        "state": row["state"],
+        "priority": row["priority"],
+        "category": row["category"],
+        "section": row["section"],
+        "article_id": row["article_id"],
+        "appealed": bool(row["appealed"]),
+        "appeal_message": row["appeal_message"],
+        "enqueued_at": row["enqueued_at"],
+        "claimed_by": row["claimed_by"] if live else None,
+        "claim_expires_at": row["claim_expires_at"] if live else None,
+        "version": row["version"],
+        "decided_at": row["decided_at"],
+        "decision_id": row["decision_id"],
+    }
+    if "text" in row:
+        item["comment"] = {
+            "text": row["text"],
+            "author_id": row["author_id"],
+            "author_name": row["author_name"],
+            "article_title": row["article_title"],
+            "article_url": row["article_url"],
+            "lang": row["lang"],
+            "status": row["comment_status"],
+        }
+    return item
+
+
+def encode_cursor(row: Mapping[str, Any]) -> str:
+    """An opaque cursor for the queue position just after this item."""
+    raw = json.dumps([row["priority"], row["enqueued_at"], row["id"]]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str, int]:
+    """The queue position a cursor names; Invalid if it was not made by encode_cursor."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        priority, enqueued_at, item_id = json.loads(raw)
+        if not isinstance(enqueued_at, str) or not isinstance(item_id, int):
+            raise ValueError(cursor)
+        return float(priority), enqueued_at, item_id
+    except (ValueError, TypeError, binascii.Error):
+        raise Invalid(
+            "Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"}
+        ) from None
+
+
+def _check_filters(status: str | None, limit: int, offset: int) -> None:
+    errors: dict[str, str] = {}
+    if status is not None and status not in ITEM_STATES:
+        errors["status"] = "must be one of " + ", ".join(ITEM_STATES)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        errors["limit"] = f"must be a whole number from 1 to {MAX_PAGE}"
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        errors["offset"] = "must be a whole number of at least 0"
+    if errors:
+        raise Invalid("Bad queue filters.", fields=errors)
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def list_queue(
+    store: Store,
+    *,
+    status: str | None = "pending",
+    category: str | None = None,
+    section: str | None = None,
+    article_id: str | None = None,
+    appealed: bool | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One page of queue items, highest score first then oldest; `next_cursor` continues after it."""
+    _check_filters(status, limit, offset)
+    after = decode_cursor(cursor) if cursor else None
+    filters = st.QueueFilters(
+        state=status,
+        category=category,
+        section=section,
+        article_id=None if article_id is None else str(article_id),
+        appealed=appealed,
+    )
+    with store.read() as db:
+        rows = st.select_queue(db, filters, after=after, offset=offset, limit=limit + 1)
+        total = st.count_queue(db, filters)
+    page = rows[:limit]
+    at = st.iso(now or st.utcnow())
+    return {
+        "items": [_item_dict(row, at) for row in page],
+        "next_cursor": encode_cursor(page[-1]) if len(rows) > limit else None,
+        "total": total,
+    }
+
+
+def get_item(store: Store, item_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """One queue item with its comment; NotFound if there is none."""
+    with store.read() as db:
+        row = st.queue_item_with_comment(db, item_id)
+    if row is None:
+        raise NotFound(f"No queue item {item_id}.")
+    return _item_dict(row, st.iso(now or st.utcnow()))
+
+
+# ---------------------------------------------------------------------------
+# Claims
+
+
+def _pending_item(db: Database, item_id: int) -> st.Row:
+    row = st.queue_item_row(db, item_id)
+    if row is None:
+        raise NotFound(f"No queue item {item_id}.")
+    if row["state"] != "pending":
+        raise Conflict(f"Queue item {item_id} has already been decided.")
+    return row
+
+
+def _refuse_if_held_by_other(row: Mapping[str, Any], moderator: str, at: str) -> None:
+    if _claim_live(row, at) and row["claimed_by"] != moderator:
+        raise Conflict(
+            f"Queue item {row['id']} is claimed by another moderator until {row['claim_expires_at']}.",
+            fields={"claimed_by": row["claimed_by"], "claim_expires_at": row["claim_expires_at"]},
+        )
+
+
+def _lease_end(moment: datetime, lease_seconds: int) -> str:
+    if isinstance(lease_seconds, bool) or not isinstance(lease_seconds, int) or lease_seconds <= 0:
+        raise Invalid("Bad lease.", fields={"lease_seconds": "must be a whole number above 0"})
+    return st.iso(moment + timedelta(seconds=lease_seconds))
+
+
+def claim(
+    store: Store,
+    item_id: int,
+    moderator_key_id: str,
+    now: datetime | None = None,
+    lease_seconds: int = DEFAULT_LEASE_SECONDS,
+) -> dict[str, Any]:
+    """Claim an item for a lease (renewing one's own); Conflict while another moderator's lease runs."""
+    moment = now or st.utcnow()
+    at, until = st.iso(moment), _lease_end(moment, lease_seconds)
+    with store.write() as db:
+        row = _pending_item(db, item_id)
+        _refuse_if_held_by_other(row, moderator_key_id, at)
+        st.set_queue_claim(db, item_id, row["version"], moderator_key_id, until)
+        claimed = st.queue_item_with_comment(db, item_id)
+    assert claimed is not None
+    return _item_dict(claimed, at)
+
+
+def claim_next(
+    store: Store,
+    moderator_key_id: str,
+    now: datetime | None = None,
+    lease_seconds: int = DEFAULT_LEASE_SECONDS,
+    *,
+    category: str | None = None,
+    section: str | None = None,
+    article_id: str | None = None,
+    appealed: bool | None = None,
+) -> dict[str, Any] | None:
+    """Atomically claim the top item nobody holds and this moderator has not skipped; None if none."""
+    moment = now or st.utcnow()
+    at, until = st.iso(moment), _lease_end(moment, lease_seconds)
+    with store.write() as db:
+        filters = st.QueueFilters(
+            state="pending",
+            category=category,
+            section=section,
+            article_id=None if article_id is None else str(article_id),
+            appealed=appealed,
+        )
+        item_id = st.next_claimable_item_id(db, moderator_key_id, at, filters)
+        if item_id is None:
+            return None
+        row = _pending_item(db, item_id)
+        st.set_queue_claim(db, item_id, row["version"], moderator_key_id, until)
+        claimed = st.queue_item_with_comment(db, item_id)
+    assert claimed is not None
+    return _item_dict(claimed, at)
+
+
+def release(store: Store, item_id: int, moderator_key_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """Give up one's claim on an item (a no-op if unclaimed); Conflict if another moderator holds it."""
+    at = st.iso(now or st.utcnow())
+    with store.write() as db:
+        row = _pending_item(db, item_id)
+        _refuse_if_held_by_other(row, moderator_key_id, at)
+        if row["claimed_by"] is not None:
+            st.set_queue_claim(db, item_id, row["version"], None, None)
+        released = st.queue_item_with_comment(db, item_id)
+    assert released is not None
+    return _item_dict(released, at)
+
+
+def skip(store: Store, item_id: int, moderator_key_id: str, now: datetime | None = None) -> dict[str, Any]:
+    """Release an item and stop claim_next offering it to this moderator again (others still get it)."""
+    at = st.iso(now or st.utcnow())
+    with store.write() as db:
+        row = _pending_item(db, item_id)
+        _refuse_if_held_by_other(row, moderator_key_id, at)
+        if row["claimed_by"] is not None:
+            st.set_queue_claim(db, item_id, row["version"], None, None)
+        st.insert_queue_skip(db, item_id, moderator_key_id, at)
+        skipped = st.queue_item_with_comment(db, item_id)
+    assert skipped is not None
+    return _item_dict(skipped, at)
+
+
+# ---------------------------------------------------------------------------
+# Decisions by moderators
+
+
+def _check_decision_input(action: str, reason: str | None, labels: object) -> dict[str, int] | None:
+    errors: dict[str, str] = {}
+    if action not in MODERATOR_ACTIONS:
+        errors["action"] = "must be one of " + ", ".join(MODERATOR_ACTIONS)
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_NOTE_CHARS):
+        errors["reason"] = f"must be a string of at most {MAX_NOTE_CHARS} characters"
+    checked: dict[str, int] | None = None
+    if labels is not None:
+        if not isinstance(labels, Mapping):
+            errors["labels"] = "must be an object mapping categories to 0 or 1"
+        else:
+            checked = {}
+            for category, value in labels.items():
+                if category not in CATEGORIES:
+                    errors[f"labels.{category}"] = "unknown category; expected one of " + ", ".join(
+                        CATEGORIES
+                    )
+                elif isinstance(value, bool) or value not in (0, 1):
+                    errors[f"labels.{category}"] = "must be 0 or 1"
+                else:
+                    checked[category] = int(value)
+    if errors:
+        raise Invalid("The decision has invalid fields.", fields=errors)
+    return checked
+
+
+def _record_human_decision(
+    db: Database,
+    *,
+    comment: Mapping[str, Any],
+    moderator: str,
+    action: str,
+    kind: str,
+    note: str | None,
+    labels: dict[str, int] | None,
+    held_by_category: str | None,
+    item_id: int | None,
+    at: str,
+) -> int:
+    """Append a moderator's decision, move the comment's status, store training labels; the decision id."""
+    comment_id = comment["id"]
+    evidence = st.latest_decision_row(db, comment_id, ("model", "rule"))
+    previous = st.latest_decision_row(db, comment_id)
+    status = STATUS_FOR_ACTION[action]
+    reason = {
+        "kind": "moderator",
+        "action": action,
+        "detail": note or f"moderator {'approved' if action == 'approve' else 'rejected'}",
+        "category": None,
+        "value": None,
+        "threshold": None,
+        "term": None,
+    }
+    decision_id = st.insert_decision(
+        db,
+        {
+            "comment_id": comment_id,
+            "at": at,
+            "actor_type": "moderator",
+            "actor": moderator,
+            "kind": kind,
+            "action": action,
+            "status": status,
+            "would_action": action,
+            "top_category": held_by_category,
+            # The evidence the moderator saw: the model's scores and the thresholds then in force.
+            "model_version": None if evidence is None else evidence["model_version"],
+            "scores": None if evidence is None else evidence["scores"],
+            "thresholds": None if evidence is None else evidence["thresholds"],
+            "reasons": json.dumps([reason]),
+            "note": note,
+            "queue_item_id": item_id,
+            "supersedes": None if previous is None else previous["id"],
+        },
+    )
+    st.set_comment_status(db, comment_id, status)
+    if labels is None:
+        # Without explicit labels, the verdict labels the category that held the comment.
+        labels = {} if held_by_category is None else {held_by_category: int(action == "reject")}
+    for category, value in labels.items():
+        st.insert_label(
+            db,
+            {
+                "comment_id": comment_id,
+                "category": category,
+                "value": value,
+                "decision_id": decision_id,
+                "source": "moderator",
+                "at": at,
+            },
+        )
+    return decision_id
+
+
+def _event_payload(
+    comment: Mapping[str, Any],
+    decision_id: int,
+    action: str,
+    kind: str,
+    moderator: str,
+    note: str | None,
+    at: str,
+) -> dict[str, Any]:
+    return {
+        "comment_id": comment["id"],
+        "article_id": comment["article_id"],
+        "status": STATUS_FOR_ACTION[action],
+        "decision": {
+            "id": decision_id,
+            "kind": kind,
+            "action": action,
+            "actor_type": "moderator",
+            "actor": moderator,
+            "reason": note,
+            "at": at,
+        },
+    }
+
+
+def decide_item(
+    store: Store,
+    item_id: int,
+    moderator_key_id: str,
+    action: str,
+    *,
+    version: int,
+    reason: str | None = None,
+    labels: Mapping[str, int] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Approve or reject a queued comment, in one transaction: decision, status, labels, outbox event.
+
+    `version` is the item version the moderator saw: if the item changed since, Conflict.
+    """
+    checked_labels = _check_decision_input(action, reason, labels)
+    at = st.iso(now or st.utcnow())
+    with store.write() as db:
+        row = _pending_item(db, item_id)
+        if row["version"] != version:
+            raise Conflict(
+                f"Queue item {item_id} changed since you loaded it "
+                f"(version {row['version']}, not {version}).",
+                fields={"version": f"is now {row['version']}"},
+            )
+        _refuse_if_held_by_other(row, moderator_key_id, at)
+        comment = st.comment_row(db, row["comment_id"])
+        assert comment is not None  # the foreign key guarantees it
+        kind = "appeal" if row["appealed"] else "review"
+        decision_id = _record_human_decision(
+            db,
+            comment=comment,
+            moderator=moderator_key_id,
+            action=action,
+            kind=kind,
+            note=reason,
+            labels=checked_labels,
+            held_by_category=row["category"],
+            item_id=item_id,
+            at=at,
+        )
+        if st.close_queue_item(db, item_id, version, decision_id, at) != 1:
+            raise Conflict(f"Queue item {item_id} changed while being decided.")
+        payload = _event_payload(comment, decision_id, action, kind, moderator_key_id, reason, at)
+        if row["appealed"]:
+            payload["appeal"] = {
+                "outcome": "overturned" if action == "approve" else "upheld",
+                "message": row["appeal_message"],
+            }
+            outbox.enqueue_event(db, "comment.appeal_decided", payload, at)
+        else:
+            outbox.enqueue_event(db, "comment.decided", payload, at)
+        decision = st.decision_row(db, decision_id)
+        item = st.queue_item_with_comment(db, item_id)
+    assert decision is not None and item is not None
+    return {
+        "decision": decision_from_row(decision),
+        "item": _item_dict(item, at),
+        "comment": {"id": comment["id"], "status": STATUS_FOR_ACTION[action]},
+    }
+
+
+def reverse_decision(
+    store: Store,
+    comment_id: str | int,
+    moderator_key_id: str,
+    action: str,
+    *,
+    reason: str | None = None,
+    labels: Mapping[str, int] | None = None,
+    expected_decision_id: int | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Reverse a comment's current decision by recording a new one (never an edit); the site is told.
+
+    `expected_decision_id`, if given, must be the comment's latest decision (optimistic locking).
+    """
+    checked_labels = _check_decision_input(action, reason, labels)
+    key = str(comment_id)
+    at = st.iso(now or st.utcnow())
+    with store.write() as db:
+        comment = st.comment_row(db, key)
+        if comment is None:
+            raise NotFound(f"No comment with id {key}.")
+        if st.open_queue_item_row(db, key) is not None:
+            raise Conflict(f"Comment {key} is in the review queue: decide its queue item instead.")
+        current = st.latest_decision_row(db, key)
+        if expected_decision_id is not None and (current is None or current["id"] != expected_decision_id):
+            raise Conflict(
+                f"Comment {key} has a newer decision than {expected_decision_id}.",
+                fields={"expected_decision_id": f"latest is {None if current is None else current['id']}"},
+            )
+        if comment["status"] == STATUS_FOR_ACTION[action]:
+            raise Conflict(f"Comment {key} is already {comment['status']}.")
+        evidence = st.latest_decision_row(db, key, ("model", "rule"))
+        decision_id = _record_human_decision(
+            db,
+            comment=comment,
+            moderator=moderator_key_id,
+            action=action,
+            kind="reversal",
+            note=reason,
+            labels=checked_labels,
+            held_by_category=None if evidence is None else evidence["top_category"],
+            item_id=None,
+            at=at,
+        )
+        payload = _event_payload(comment, decision_id, action, "reversal", moderator_key_id, reason, at)
+        outbox.enqueue_event(db, "comment.reversed", payload, at)
+        decision = st.decision_row(db, decision_id)
+    assert decision is not None
+    return {
+        "decision": decision_from_row(decision),
+        "comment": {"id": key, "status": STATUS_FOR_ACTION[action]},
+    }
+
+
+# ---------------------------------------------------------------------------
+# Appeals
+
+
+def appeal(
+    store: Store, comment_id: str | int, message: str | None, actor: str | None, now: datetime | None = None
+) -> dict[str, Any]:
+    """Put a rejected comment back in the queue flagged as appealed; Conflict unless rejected and not pending.
+
+    The comment stays rejected (hidden) until a moderator decides the appeal.
+    """
+    if message is not None and (not isinstance(message, str) or len(message) > MAX_APPEAL_CHARS):
+        raise Invalid(
+            "Bad appeal.", fields={"message": f"must be a string of at most {MAX_APPEAL_CHARS} characters"}
+        )
+    key = str(comment_id)
+    at = st.iso(now or st.utcnow())
+    with store.write() as db:
+        comment = st.comment_row(db, key)
+        if comment is None:
+            raise NotFound(f"No comment with id {key}.")
+        pending = st.open_queue_item_row(db, key)
+        if pending is not None:
+            what = "an appeal" if pending["appealed"] else "review"
+            raise Conflict(f"Comment {key} is already pending {what}.")
+        if comment["status"] != "rejected":
+            raise Conflict(f"Only rejected comments can be appealed; comment {key} is {comment['status']}.")
+        evidence = st.latest_decision_row(db, key, ("model", "rule"))
+        scores: dict[str, float] = (
+            {} if evidence is None or not evidence["scores"] else json.loads(evidence["scores"])
+        )
+        category = None if evidence is None else evidence["top_category"]
+        priority = scores.get(category, 0.0) if category else max(scores.values(), default=0.0)
+        item_id = st.insert_queue_item(
+            db,
+            {
+                "comment_id": key,
+                "priority": float(priority),
+                "category": category,
+                "section": comment["section"],
+                "article_id": comment["article_id"],
+                "appealed": 1,
+                "appeal_message": message,
+                "appealed_by": actor,
+                "enqueued_at": at,
+            },
+        )
+        item = st.queue_item_with_comment(db, item_id)
+    assert item is not None
+    return _item_dict(item, at)
