@@ -210,15 +210,13 @@ def submit_comment(
 ) -> dict[str, Any]:
     """Score, decide and record one comment; posting the same id again returns the stored answer."""
     comment = validate_comment(payload)
-    with store.read() as db:
-        stored_text = st.comment_text(db, comment.id)
-        if stored_text is not None:
-            return _replay(db, comment, stored_text)
-
     moment = now or st.utcnow()
     policy = get_policy(store, scorer)
     window_start = st.iso(moment - timedelta(days=policy.recent_rejection_days))
     with store.read() as db:
+        stored_text = st.comment_text(db, comment.id)
+        if stored_text is not None:
+            return _replay(db, comment, stored_text)
         count, rejections = st.author_history(db, comment.author_id, window_start)
     result, verdict = _evaluate(scorer, policy, comment, AuthorHistory(count, rejections))
     model_version = result.model_version or scorer.version

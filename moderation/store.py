@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -121,7 +122,7 @@ class Store:
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            self._enable_wal(conn)
             conn.execute(f"PRAGMA synchronous = {self.synchronous}")
             conn.execute("PRAGMA foreign_keys = ON")
             db = Database(conn, execute_plugins=False)
@@ -131,6 +132,22 @@ class Store:
             conn.close()
             _raise_typed(error)
         return db
+
+    def _enable_wal(self, conn: sqlite3.Connection) -> None:
+        # WAL is persistent in the file, so this only switches a new database. The switch can fail at
+        # once with "database is locked" (no busy handler) while another process is switching or migrating.
+        deadline = time.monotonic() + self.busy_timeout_ms / 1000
+        while True:
+            try:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+                continue
+            if str(mode).lower() == "wal":
+                return
+            raise sqlite3.OperationalError(f"could not switch {self.path} to WAL mode (got {mode})")
 
     def close(self) -> None:
         """Close this process's connection (the next use opens a new one)."""

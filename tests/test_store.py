@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,3 +209,30 @@ def test_threads_share_the_connection_without_mixing_transactions(store: Store) 
     assert errors == []
     with store.read() as db:
         assert db["policy_changes"].count == 150
+
+
+def _open_and_write(path: str, results: Any) -> None:
+    try:
+        store = Store(path)
+        with store.write() as db:
+            st.insert_policy_change(db, "2026-01-01T00:00:00.000000Z", str(os.getpid()), "{}")
+        results.put("ok")
+    except Exception as error:  # noqa: BLE001 - reported to the parent process
+        results.put(repr(error))
+
+
+def test_several_processes_opening_a_new_database_at_once(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("fork")
+    for trial in range(3):
+        path = str(tmp_path / f"fresh{trial}.db")
+        results = context.Queue()
+        workers = [context.Process(target=_open_and_write, args=(path, results)) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        outcomes = [results.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=30)
+        assert outcomes == ["ok"] * 6
+        with Store(path).read() as db:
+            assert db["policy_changes"].count == 6
+            assert migrations.applied_versions(db) == [1]
