@@ -148,7 +148,7 @@ def run_delivery_loop(
     interval: float = 1.0,
     clock: Callable[[], datetime] = st.utcnow,
 ) -> None:
-    """Deliver due events until `stop_event` is set (run it in a background thread with its own Store)."""
+    """Deliver due events until `stop_event` is set; for a background thread (sharing the Store is safe)."""
     while not stop_event.is_set():
         try:
             counts = deliver_due(store, send, clock(), settings)

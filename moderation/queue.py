@@ -548,3 +548,9 @@ def appeal(
         item = st.queue_item_with_comment(db, item_id)
     assert item is not None
     return _item_dict(item, at)
+
+
+def training_labels(store: Store, after_id: int = 0, limit: int = 10_000) -> list[dict[str, Any]]:
+    """Moderators' labels for retraining: each (comment, category)'s latest, with the text, by label id."""
+    with store.read() as db:
+        return st.latest_labels(db, after_id, limit)

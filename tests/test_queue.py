@@ -179,6 +179,11 @@ def test_explicit_labels_are_stored_and_checked(store: Store, submit: Any, now: 
             ("toxicity", 1),
         }
         assert len(st.latest_labels(db)) == 2
+    labels = queue.training_labels(store)
+    assert {(r["comment_id"], r["category"], r["value"], r["text"]) for r in labels} == {
+        ("c1", "insult", 1, "idiot"),
+        ("c1", "toxicity", 1, "idiot"),
+    }
 
 
 def test_a_failure_inside_the_decision_transaction_changes_nothing(
