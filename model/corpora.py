@@ -124,13 +124,13 @@ CORPORA: dict[str, CorpusInfo] = {
             attribution="Pavlopoulos et al., SemEval-2021 Task 5: Toxic Spans Detection, and From the "
             "Detection of Toxic Spans in Online Discussions to the Analysis of Toxic-to-Civil Transfer "
             "(ACL 2022); posts from the Civil Comments dataset.",
-            categories=("toxicity", "obscene", "threat", "insult", "identity_attack"),
+            categories=("obscene", "threat", "insult", "identity_attack"),
             mapping="All posts were already rated toxic by at least half of the original Civil Comments "
-            "raters; 3-7 span annotators then re-read each post. An annotator counts as saying 'not toxic' "
-            "when the `not toxic` box is ticked and no span was highlighted (the annotation form only let "
-            "a rater skip highlighting by ticking both boxes, so such a tick is ambiguous between 'not "
-            "toxic' and 'toxic as a whole'); toxicity is 0 when a majority of a post's annotators said so, "
-            "else 1, so its negatives are weak. Span types give insult (Insult), obscene "
+            "raters; 3-7 span annotators then re-read each post. Toxicity is NOT labelled from this corpus: "
+            "its only negatives would be annotators ticking `not toxic`, which the annotation form also "
+            "required for 'toxic as a whole, no span to mark', so they are too weak (both our model and "
+            "alt-profanity-check rank them at ROC AUC ~0.62); training on them lowered toxicity AUC on the "
+            "other corpora. Span types give insult (Insult), obscene "
             "(Profane/Obscene), threat (Threat) and identity_attack (Identity based Attack): positive when "
             "at least half the post's annotators highlighted a span of that type, negative when none did, "
             "unknown otherwise; Other Toxicity and untyped spans count only toward toxicity spans. Spans "
@@ -379,11 +379,8 @@ def _load_civil(folder: _Folder) -> list[Example]:
     name = "civil_comments_toxic_spans"
     spans_path = folder.root / "spans.csv"
     annotators: dict[str, list[str]] = defaultdict(list)
-    not_toxic: set[str] = set()
-    for _, row in folder.rows("annotations.csv", ("annotation", "comment_id", "not toxic")):
+    for _, row in folder.rows("annotations.csv", ("annotation", "comment_id")):
         annotators[row["comment_id"]].append(row["annotation"])
-        if row["not toxic"].strip() == "True":
-            not_toxic.add(row["annotation"])
     spans: dict[str, list[tuple[int, int, str | None]]] = defaultdict(list)
     for line, row in folder.rows("spans.csv", ("annotation", "type", "start", "end")):
         try:
@@ -401,8 +398,7 @@ def _load_civil(folder: _Folder) -> list[Example]:
             continue
         n = len(raters)
         needed = (n + 1) // 2  # "at least half" of the annotators
-        said_not_toxic = sum(1 for a in raters if a in not_toxic and not spans.get(a))
-        labels = {"toxicity": 0 if 2 * said_not_toxic > n else 1}
+        labels: dict[str, int] = {}
         by_type: dict[str, list[int]] = {}
         any_type = [0] * len(text)
         marked: Counter[str] = Counter()

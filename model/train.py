@@ -36,6 +36,10 @@ class TrainParams:
     regularization_c: float = 4.0
     naive_bayes_scaling: bool = True
     max_iter: int = 1000
+    # Tweets from other platforms inform the model without outvoting the comment-section corpora.
+    corpus_weights: dict[str, float] = field(
+        default_factory=lambda: {"davidson_hate_offensive": 0.5, "hatexplain_magpie": 0.5, "olid": 0.5}
+    )
     features: FeatureParams = field(default_factory=FeatureParams)
     targets: ThresholdTargets = field(default_factory=ThresholdTargets)
 
@@ -47,6 +51,7 @@ class TrainParams:
             "regularization_c": self.regularization_c,
             "naive_bayes_scaling": self.naive_bayes_scaling,
             "max_iter": self.max_iter,
+            "corpus_weights": dict(self.corpus_weights),
             "features": self.features.as_dict(),
             "targets": self.targets.as_dict(),
         }
@@ -141,6 +146,7 @@ def labels_matrix(prepared: Sequence[PreparedExample]) -> np.ndarray:
 def fit_linear(
     features: sparse.csr_matrix,
     labels: np.ndarray,
+    row_weights: np.ndarray,
     featurizer: Featurizer,
     params: TrainParams,
     progress: Progress = _silent,
@@ -158,14 +164,15 @@ def fit_linear(
         if len(np.unique(y)) < 2 or (only_categories is not None and category not in only_categories):
             continue
         x = features[known]
-        scale = _naive_bayes_ratio(x, y) if params.naive_bayes_scaling else np.ones(x.shape[1])
+        weight = row_weights[known]
+        scale = _naive_bayes_ratio(x, y, weight) if params.naive_bayes_scaling else np.ones(x.shape[1])
         classifier = LogisticRegression(
             C=params.regularization_c,
             solver="liblinear",
             max_iter=params.max_iter,
             random_state=params.seed,
         )
-        classifier.fit(x.multiply(scale).tocsr(), y)
+        classifier.fit(x.multiply(scale).tocsr(), y, sample_weight=weight)
         weights[:, column] = classifier.coef_[0] * scale
         intercepts[column] = classifier.intercept_[0]
         trained[column] = True
@@ -182,10 +189,10 @@ def fit_linear(
     )
 
 
-def _naive_bayes_ratio(x: sparse.csr_matrix, y: np.ndarray) -> np.ndarray:
-    """Smoothed log-count ratio of each feature between positive and negative rows (NB-LR)."""
-    positive = np.asarray(x[y == 1].sum(axis=0)).ravel() + 1.0
-    negative = np.asarray(x[y == 0].sum(axis=0)).ravel() + 1.0
+def _naive_bayes_ratio(x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Smoothed, row-weighted log-count ratio of each feature between positive and negative rows (NB-LR)."""
+    positive = np.asarray(x[y == 1].T @ weight[y == 1]).ravel() + 1.0
+    negative = np.asarray(x[y == 0].T @ weight[y == 0]).ravel() + 1.0
     ratio = np.log((positive / positive.sum()) / (negative / negative.sum()))
     # Keep the scale positive and bounded so a feature's sign comes from the regression alone.
     return np.abs(ratio) + 0.1
@@ -219,11 +226,12 @@ def train_model(
     progress("featurize", 0.25)
     train_x = featurizer.matrix(item.normalized for item in split.train)
     train_y = labels_matrix(split.train)
+    weights = np.array([params.corpus_weights.get(i.example.corpus, 1.0) for i in split.train])
 
     def fit_progress(stage: str, fraction: float) -> None:
         progress(stage, 0.4 + 0.45 * fraction)
 
-    model = fit_linear(train_x, train_y, featurizer, params, fit_progress, only_categories)
+    model = fit_linear(train_x, train_y, weights, featurizer, params, fit_progress, only_categories)
     progress("calibrate", 0.85)
     calibration_y = labels_matrix(split.calibration)
     calibration_margins = model.batch_margins(featurizer.matrix(i.normalized for i in split.calibration))

@@ -55,21 +55,21 @@ def test_jigsaw_columns_map_to_our_six_categories() -> None:
     assert all("spam" not in example.labels for example in corpus.examples)
 
 
-def test_civil_comments_toxicity_by_majority_and_types_by_half_of_annotators() -> None:
+def test_civil_comments_types_by_half_of_annotators_and_no_toxicity_label() -> None:
     rows = by_text(load_one("civil_comments_toxic_spans"))
 
     idiot = rows["You are a complete idiot and your plan is garbage."]
-    assert idiot.labels == {"toxicity": 1, "insult": 1, "obscene": 0, "threat": 0, "identity_attack": 0}
+    assert idiot.labels == {"insult": 1, "obscene": 0, "threat": 0, "identity_attack": 0}
 
-    # Two of three annotators highlighted nothing and ticked "not toxic": a weak negative.
+    # Nobody highlighted anything: negative for every span type, and toxicity stays unknown.
     weather = rows["Lovely weather for the parade today."]
-    assert weather.labels == {"toxicity": 0, "insult": 0, "obscene": 0, "threat": 0, "identity_attack": 0}
+    assert weather.labels == {"insult": 0, "obscene": 0, "threat": 0, "identity_attack": 0}
     assert weather.spans == ()
 
     # Four annotators: threat and insult by two (half), obscene by only one (unknown, so absent).
     # The fourth ticked "not toxic" but still highlighted a span, so it does not count as a negative.
     clown = rows["Keep talking and I will find you, you damn clown."]
-    assert clown.labels == {"toxicity": 1, "threat": 1, "insult": 1, "identity_attack": 0}
+    assert clown.labels == {"threat": 1, "insult": 1, "identity_attack": 0}
 
     # A truncated type name ("Identity based ") still counts; an end offset past the text is clipped.
     those = rows["Those people from over there ruin everything."]
