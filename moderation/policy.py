@@ -1,0 +1,674 @@
+"""The moderation policy: its document format and validation, the per-comment decision, a preview."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from model.categories import CATEGORIES
+from model.normalize import normalize_text
+from model.types import Thresholds
+from moderation.errors import Invalid
+
+ACTIONS: tuple[str, ...] = ("approve", "review", "reject")
+STATUS_FOR_ACTION: dict[str, str] = {"approve": "approved", "review": "queued", "reject": "rejected"}
+SEVERITY: dict[str, int] = {action: rank for rank, action in enumerate(ACTIONS)}
+THRESHOLD_KEYS: tuple[str, ...] = ("reject", "review")
+
+DOCUMENT_KEYS: tuple[str, ...] = (
+    "thresholds",
+    "sections",
+    "blocked_terms",
+    "watched_terms",
+    "max_links",
+    "new_author_reviews",
+    "recent_rejections",
+    "recent_rejection_days",
+    "known_languages",
+    "shadow_mode",
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Everything that turns scores and facts about a comment into approve, review or reject."""
+
+    thresholds: Thresholds
+    sections: dict[str, Thresholds]
+    blocked_terms: tuple[str, ...] = ()
+    watched_terms: tuple[str, ...] = ()
+    max_links: int | None = 2
+    new_author_reviews: int = 0
+    recent_rejections: int = 2
+    recent_rejection_days: int = 30
+    known_languages: tuple[str, ...] = ("en",)
+    shadow_mode: bool = False
+
+
+@dataclass(frozen=True)
+class CommentFacts:
+    """What the policy needs to know about one comment besides its scores."""
+
+    text: str
+    section: str | None = None
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class AuthorHistory:
+    """What the policy needs to know about the comment's author, counted by the caller."""
+
+    comments: int = 0
+    recent_rejections: int = 0
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One thing that fired during a decision, and the action it argues for."""
+
+    kind: str
+    action: str
+    detail: str
+    category: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    term: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "action": self.action,
+            "detail": self.detail,
+            "category": self.category,
+            "value": None if self.value is None else round(self.value, 4),
+            "threshold": None if self.threshold is None else round(self.threshold, 4),
+            "term": self.term,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of applying a policy to one comment."""
+
+    action: str
+    status: str
+    decided_by: str
+    reasons: tuple[Reason, ...]
+    would_action: str
+    thresholds: Thresholds
+    top_category: str | None
+
+
+@dataclass(frozen=True)
+class RecordedOutcome:
+    """A past comment's scores and, if a moderator ruled on it, their verdict."""
+
+    scores: Mapping[str, float]
+    section: str | None
+    human_action: str | None
+
+
+# ---------------------------------------------------------------------------
+# Document format and validation
+
+
+def default_policy(model_thresholds: Thresholds) -> Policy:
+    """The policy in force before any admin changes it: the model card's thresholds, default rules."""
+    return Policy(thresholds=_model_defaults(model_thresholds), sections={})
+
+
+def policy_from_document(doc: Mapping[str, object], model_thresholds: Thresholds) -> Policy:
+    """Build a policy from its JSON document, raising Invalid that names every bad field."""
+    if not isinstance(doc, Mapping):
+        raise Invalid("The policy must be a JSON object.", fields={"policy": "must be an object"})
+    errors: dict[str, str] = {}
+    for key in doc:
+        if key not in DOCUMENT_KEYS:
+            errors[str(key)] = "unknown field; expected one of " + ", ".join(DOCUMENT_KEYS)
+
+    thresholds = _model_defaults(model_thresholds)
+    if "thresholds" in doc:
+        overrides = _parse_threshold_overrides(doc["thresholds"], "thresholds", errors)
+        for category, limits in overrides.items():
+            thresholds[category].update(limits)
+    for category, limits in thresholds.items():
+        # Name the field the admin can fix: the one they set, the review one when they set both or neither.
+        given = _given_keys(doc.get("thresholds"), category)
+        _check_order(limits, f"thresholds.{category}", given, errors)
+
+    sections: dict[str, Thresholds] = {}
+    if "sections" in doc:
+        sections = _parse_sections(doc["sections"], thresholds, errors)
+
+    defaults = Policy(thresholds={}, sections={})
+    blocked_terms = _parse_terms(doc, "blocked_terms", errors)
+    watched_terms = _parse_terms(doc, "watched_terms", errors)
+    max_links = _parse_int(doc, "max_links", defaults.max_links, errors, minimum=0, nullable=True)
+    new_author_reviews = _parse_int(doc, "new_author_reviews", defaults.new_author_reviews, errors, minimum=0)
+    recent_rejections = _parse_int(doc, "recent_rejections", defaults.recent_rejections, errors, minimum=0)
+    recent_rejection_days = _parse_int(
+        doc, "recent_rejection_days", defaults.recent_rejection_days, errors, minimum=1
+    )
+    known_languages = _parse_languages(doc, defaults.known_languages, errors)
+    shadow_mode = doc.get("shadow_mode", defaults.shadow_mode)
+    if not isinstance(shadow_mode, bool):
+        errors["shadow_mode"] = "must be true or false"
+
+    if errors:
+        raise Invalid("The policy has invalid fields.", fields=errors)
+    return Policy(
+        thresholds=thresholds,
+        sections=sections,
+        blocked_terms=blocked_terms,
+        watched_terms=watched_terms,
+        max_links=max_links,
+        new_author_reviews=_required(new_author_reviews),
+        recent_rejections=_required(recent_rejections),
+        recent_rejection_days=_required(recent_rejection_days),
+        known_languages=known_languages,
+        shadow_mode=bool(shadow_mode),
+    )
+
+
+def policy_to_document(policy: Policy) -> dict[str, object]:
+    """The policy as a JSON-ready document that policy_from_document reads back unchanged."""
+    return {
+        "thresholds": _copy_thresholds(policy.thresholds),
+        "sections": {name: _copy_thresholds(overrides) for name, overrides in policy.sections.items()},
+        "blocked_terms": list(policy.blocked_terms),
+        "watched_terms": list(policy.watched_terms),
+        "max_links": policy.max_links,
+        "new_author_reviews": policy.new_author_reviews,
+        "recent_rejections": policy.recent_rejections,
+        "recent_rejection_days": policy.recent_rejection_days,
+        "known_languages": list(policy.known_languages),
+        "shadow_mode": policy.shadow_mode,
+    }
+
+
+def effective_thresholds(policy: Policy, section: str | None) -> Thresholds:
+    """The thresholds in force for a section: the policy's, with that section's overrides laid over them."""
+    thresholds = _copy_thresholds(policy.thresholds)
+    overrides = policy.sections.get(section, {}) if section is not None else {}
+    for category, limits in overrides.items():
+        thresholds.setdefault(category, {"reject": None, "review": None}).update(limits)
+    return thresholds
+
+
+def _model_defaults(model_thresholds: Thresholds) -> Thresholds:
+    return {
+        category: {key: model_thresholds.get(category, {}).get(key) for key in THRESHOLD_KEYS}
+        for category in CATEGORIES
+    }
+
+
+def _copy_thresholds(thresholds: Thresholds) -> Thresholds:
+    return {category: dict(limits) for category, limits in thresholds.items()}
+
+
+def _required(value: int | None) -> int:
+    # Only reached when validation passed, where non-nullable fields always hold an int.
+    assert value is not None
+    return value
+
+
+def _parse_threshold_overrides(raw: object, path: str, errors: dict[str, str]) -> Thresholds:
+    if not isinstance(raw, Mapping):
+        errors[path] = "must be an object mapping categories to {reject, review}"
+        return {}
+    parsed: Thresholds = {}
+    for category, limits in raw.items():
+        field = f"{path}.{category}"
+        if category not in CATEGORIES:
+            errors[field] = "unknown category; expected one of " + ", ".join(CATEGORIES)
+            continue
+        if not isinstance(limits, Mapping):
+            errors[field] = "must be an object with reject and/or review"
+            continue
+        parsed[category] = {}
+        for key, value in limits.items():
+            if key not in THRESHOLD_KEYS:
+                errors[f"{field}.{key}"] = "unknown field; expected reject or review"
+            elif value is not None and not _is_probability(value):
+                errors[f"{field}.{key}"] = "must be a number between 0 and 1, or null"
+            else:
+                parsed[category][key] = None if value is None else float(value)
+    return parsed
+
+
+def _is_probability(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and 0.0 <= value <= 1.0
+    )
+
+
+def _given_keys(raw: object, category: str) -> tuple[str, ...]:
+    limits = raw.get(category) if isinstance(raw, Mapping) else None
+    return tuple(key for key in THRESHOLD_KEYS if isinstance(limits, Mapping) and key in limits)
+
+
+def _check_order(
+    limits: Mapping[str, float | None], path: str, given: tuple[str, ...], errors: dict[str, str]
+) -> None:
+    reject, review = limits.get("reject"), limits.get("review")
+    if reject is None or review is None or review <= reject:
+        return
+    if given == ("reject",):
+        errors.setdefault(f"{path}.reject", f"must not be below the review threshold {_fmt(review)}")
+    else:
+        errors.setdefault(f"{path}.review", f"must not be above the reject threshold {_fmt(reject)}")
+
+
+def _parse_sections(raw: object, thresholds: Thresholds, errors: dict[str, str]) -> dict[str, Thresholds]:
+    if not isinstance(raw, Mapping):
+        errors["sections"] = "must be an object mapping section names to threshold overrides"
+        return {}
+    sections: dict[str, Thresholds] = {}
+    for name, overrides_raw in raw.items():
+        path = f"sections.{name}"
+        if not isinstance(name, str) or not name.strip():
+            errors[path] = "section name must be a non-empty string"
+            continue
+        overrides = _parse_threshold_overrides(overrides_raw, path, errors)
+        for category, limits in overrides.items():
+            merged = {**thresholds[category], **limits}
+            _check_order(
+                merged, f"{path}.{category}", tuple(key for key in THRESHOLD_KEYS if key in limits), errors
+            )
+        sections[name] = overrides
+    return sections
+
+
+def _parse_terms(doc: Mapping[str, object], field: str, errors: dict[str, str]) -> tuple[str, ...]:
+    raw = doc.get(field, [])
+    if not isinstance(raw, list | tuple):
+        errors[field] = "must be a list of strings"
+        return ()
+    terms: list[str] = []
+    for index, term in enumerate(raw):
+        if not isinstance(term, str) or not term.strip():
+            errors[f"{field}.{index}"] = "must be a non-empty string"
+        elif not _term_words(term):
+            errors[f"{field}.{index}"] = "has no letters or digits left once normalized"
+        elif term.strip() not in terms:
+            terms.append(term.strip())
+    return tuple(terms)
+
+
+def _parse_int(
+    doc: Mapping[str, object],
+    field: str,
+    default: int | None,
+    errors: dict[str, str],
+    *,
+    minimum: int,
+    nullable: bool = False,
+) -> int | None:
+    value = doc.get(field, default)
+    if value is None and nullable:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        errors[field] = f"must be a whole number of at least {minimum}" + (", or null" if nullable else "")
+        return default
+    return value
+
+
+_LANGUAGE_SUBTAG = re.compile(r"[a-z]{2,3}")
+
+
+def _parse_languages(
+    doc: Mapping[str, object], default: tuple[str, ...], errors: dict[str, str]
+) -> tuple[str, ...]:
+    raw = doc.get("known_languages", list(default))
+    if not isinstance(raw, list | tuple):
+        errors["known_languages"] = "must be a list of language codes"
+        return default
+    languages: list[str] = []
+    for index, code in enumerate(raw):
+        if not isinstance(code, str) or not _LANGUAGE_SUBTAG.fullmatch(code.strip().lower()):
+            errors[f"known_languages.{index}"] = "must be a two- or three-letter language code like en"
+        elif code.strip().lower() not in languages:
+            languages.append(code.strip().lower())
+    return tuple(languages)
+
+
+# ---------------------------------------------------------------------------
+# The decision
+
+
+def decide(
+    scores: Mapping[str, float], policy: Policy, comment: CommentFacts, author: AuthorHistory
+) -> Verdict:
+    """Decide what to do with one comment under a policy, recording every reason that fired."""
+    thresholds = effective_thresholds(policy, comment.section)
+    score_reasons = _score_reasons(scores, thresholds)
+    rule_reasons = _rule_reasons(policy, comment, author)
+
+    if any(reason.kind == "language" for reason in rule_reasons) and not any(
+        reason.action == "reject" for reason in rule_reasons
+    ):
+        # Outside its languages the model cannot be trusted to reject alone; a human looks instead.
+        score_reasons = [_downgrade_to_review(reason) for reason in score_reasons]
+
+    # Strongest action first; on a tie a rule comes before a score, so reasons[0] is what decided.
+    reasons = sorted(
+        rule_reasons + score_reasons,
+        key=lambda reason: (-SEVERITY[reason.action], reason.kind == "score"),
+    )
+    would_action = reasons[0].action if reasons else "approve"
+    decided_by = "rule" if reasons and reasons[0].kind != "score" else "model"
+    action = would_action
+    if policy.shadow_mode:
+        action = "approve"
+        decided_by = "rule"
+        reasons.insert(
+            0,
+            Reason(
+                kind="shadow_mode",
+                action="approve",
+                detail=f"shadow mode: approved without enforcing; the policy would {would_action}",
+            ),
+        )
+    return Verdict(
+        action=action,
+        status=STATUS_FOR_ACTION[action],
+        decided_by=decided_by,
+        reasons=tuple(reasons),
+        would_action=would_action,
+        thresholds=thresholds,
+        top_category=_top_category(scores, thresholds),
+    )
+
+
+def _score_action(score: float, limits: Mapping[str, float | None]) -> str | None:
+    reject, review = limits.get("reject"), limits.get("review")
+    if reject is not None and score >= reject:
+        return "reject"
+    if review is not None and score >= review:
+        return "review"
+    return None
+
+
+def _score_reasons(scores: Mapping[str, float], thresholds: Thresholds) -> list[Reason]:
+    reasons: list[tuple[float, Reason]] = []
+    for category, limits in thresholds.items():
+        score = scores.get(category)
+        if score is None:
+            continue
+        action = _score_action(score, limits)
+        if action is None:
+            continue
+        threshold = limits[action]
+        assert threshold is not None  # _score_action only returns an action whose threshold is set
+        reason = Reason(
+            kind="score",
+            action=action,
+            detail=f"{category} {_fmt(score, threshold)} ≥ {action} threshold {_fmt(threshold, score)}",
+            category=category,
+            value=score,
+            threshold=threshold,
+        )
+        reasons.append((_relative(score, threshold), reason))
+    # Within an action, the score furthest past its threshold comes first.
+    return [reason for _, reason in sorted(reasons, key=lambda pair: -pair[0])]
+
+
+def _downgrade_to_review(reason: Reason) -> Reason:
+    if reason.action != "reject":
+        return reason
+    return replace(
+        reason,
+        action="review",
+        detail=reason.detail + "; sent to review because the model does not know this language",
+    )
+
+
+def _top_category(scores: Mapping[str, float], thresholds: Thresholds) -> str | None:
+    top, top_relative = None, -math.inf
+    for category, limits in thresholds.items():
+        score = scores.get(category)
+        if score is None or _score_action(score, limits) is None:
+            continue
+        # Queues filter on what is most over the line to be looked at, which is the review threshold.
+        floor = next(limit for limit in (limits.get("review"), limits.get("reject")) if limit is not None)
+        relative = _relative(score, floor)
+        if relative > top_relative:
+            top, top_relative = category, relative
+    return top
+
+
+def _relative(value: float, threshold: float) -> float:
+    # A zero threshold fires on everything; rank it by the score itself rather than dividing by zero.
+    return value / threshold if threshold > 0 else value * 1e9
+
+
+def _rule_reasons(policy: Policy, comment: CommentFacts, author: AuthorHistory) -> list[Reason]:
+    reasons: list[Reason] = []
+    normalized = normalize_text(comment.text) if policy.blocked_terms or policy.watched_terms else ""
+    blocked = _terms_in(normalized, tuple(policy.blocked_terms))
+    watched = _terms_in(normalized, tuple(policy.watched_terms))
+    for term in blocked:
+        reasons.append(Reason("blocked_term", "reject", f"contains the blocked term “{term}”", term=term))
+    for term in watched:
+        reasons.append(Reason("watched_term", "review", f"contains the watched term “{term}”", term=term))
+
+    if policy.max_links is not None:
+        links = count_links(comment.text)
+        if links > policy.max_links:
+            reasons.append(
+                Reason(
+                    "links",
+                    "review",
+                    f"{links} links, more than the {policy.max_links} allowed",
+                    value=links,
+                    threshold=policy.max_links,
+                )
+            )
+
+    if policy.new_author_reviews > 0 and author.comments < policy.new_author_reviews:
+        reasons.append(
+            Reason(
+                "new_author",
+                "review",
+                f"the author's comment number {author.comments + 1}; "
+                f"an author's first {policy.new_author_reviews} are reviewed",
+                value=author.comments,
+                threshold=policy.new_author_reviews,
+            )
+        )
+
+    if policy.recent_rejections > 0 and author.recent_rejections >= policy.recent_rejections:
+        reasons.append(
+            Reason(
+                "author_rejections",
+                "review",
+                f"the author had {author.recent_rejections} comments rejected in the last "
+                f"{policy.recent_rejection_days} days (review from {policy.recent_rejections})",
+                value=author.recent_rejections,
+                threshold=policy.recent_rejections,
+            )
+        )
+
+    language = _language_reason(comment, policy.known_languages)
+    if language is not None:
+        reasons.append(language)
+    return reasons
+
+
+# ---------------------------------------------------------------------------
+# Terms, links and languages
+
+
+def matched_terms(text: str, terms: tuple[str, ...]) -> tuple[str, ...]:
+    """The terms that occur in the text as whole words, after both are normalized against evasion."""
+    return _terms_in(normalize_text(text), tuple(terms))
+
+
+def _terms_in(normalized: str, terms: tuple[str, ...]) -> tuple[str, ...]:
+    if not terms:
+        return ()
+    by_first_word = _terms_by_first_word(terms)
+    # Words are runs of letters and digits, so a term only ever matches whole words ("ass" not in "class").
+    words = _WORD.findall(normalized)
+    found = set()
+    for start, word in enumerate(words):
+        for term_words, term in by_first_word.get(word, ()):
+            if tuple(words[start : start + len(term_words)]) == term_words:
+                found.add(term)
+    return tuple(term for term in terms if term in found)
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _term_words(term: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(normalize_text(term)))
+
+
+@lru_cache(maxsize=64)
+def _terms_by_first_word(terms: tuple[str, ...]) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    # Looking words up beats scanning the text once per term: policies may hold hundreds of terms.
+    index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+    for term in terms:
+        words = _term_words(term)
+        if words:
+            index.setdefault(words[0], []).append((words, term))
+    return index
+
+
+# Without a path, only these endings count: "sentence.Me too" is a missing space, not a link.
+_COMMON_TLDS = "com|net|org|info|biz|io|ru|xyz|top|online|site|shop|club|store"
+_LINK = re.compile(
+    r"https?://(?:(?!https?://)[^\s<>\"'])*"
+    r"|(?<![\w@.-])www\.[^\s<>\"']+"
+    r"|(?<![\w@.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/[^\s<>\"']*"
+    rf"|(?<![\w@.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:{_COMMON_TLDS})(?![\w@-])",
+    re.IGNORECASE,
+)
+
+
+def count_links(text: str) -> int:
+    """How many links the text holds: http(s) URLs, www. addresses and bare domains."""
+    return sum(1 for _ in _LINK.finditer(text))
+
+
+def primary_language(lang: str | None) -> str | None:
+    """The primary subtag of a BCP 47 tag, lower-cased ("en-GB" → "en"), or None when there is none."""
+    if lang is None:
+        return None
+    primary = re.split(r"[-_]", lang.strip(), maxsplit=1)[0].lower()
+    # "und" is BCP 47 for "undetermined": no better than no tag at all.
+    return primary if primary and primary != "und" else None
+
+
+def non_latin_share(text: str) -> float:
+    """The share of the text's letters that are not Latin script (0 when it has no letters)."""
+    letters = non_latin = 0
+    for char in text:
+        if not char.isalpha():
+            continue
+        letters += 1
+        if not char.isascii() and "LATIN" not in unicodedata.name(char, ""):
+            non_latin += 1
+    return non_latin / letters if letters else 0.0
+
+
+def _language_reason(comment: CommentFacts, known_languages: tuple[str, ...]) -> Reason | None:
+    known = ", ".join(known_languages) or "none"
+    primary = primary_language(comment.lang)
+    if primary is not None:
+        if primary in known_languages:
+            return None
+        return Reason(
+            "language",
+            "review",
+            f"language “{comment.lang}” is not one the model knows ({known})",
+        )
+    share = non_latin_share(comment.text)
+    if share <= 0.5:
+        return None
+    return Reason(
+        "language",
+        "review",
+        f"no language given and {share:.0%} of the letters are not Latin script, "
+        f"so taken as a language the model does not know ({known})",
+        value=share,
+        threshold=0.5,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Preview for the admin page
+
+
+def preview(policy: Policy, outcomes: Iterable[RecordedOutcome]) -> dict[str, object]:
+    """What the policy's score thresholds would have done to recorded comments, and how moderators ruled."""
+    overall = {action: _Tally() for action in ACTIONS}
+    per_category = {category: {"reject": _Tally(), "review": _Tally()} for category in policy.thresholds}
+    total = with_verdict = 0
+    for outcome in outcomes:
+        if outcome.human_action not in (None, "approve", "reject"):
+            raise ValueError(f"human_action must be approve, reject or None, not {outcome.human_action!r}")
+        total += 1
+        with_verdict += outcome.human_action is not None
+        thresholds = effective_thresholds(policy, outcome.section)
+        action = "approve"
+        for category, limits in thresholds.items():
+            score = outcome.scores.get(category)
+            category_action = None if score is None else _score_action(score, limits)
+            if category_action is None:
+                continue
+            per_category.setdefault(category, {"reject": _Tally(), "review": _Tally()})
+            per_category[category][category_action].add(outcome.human_action, category_action)
+            if SEVERITY[category_action] > SEVERITY[action]:
+                action = category_action
+        overall[action].add(outcome.human_action, action)
+    return {
+        "total": total,
+        "with_verdict": with_verdict,
+        "actions": {action: tally.summary(total) for action, tally in overall.items()},
+        "categories": {
+            category: {action: tally.summary(total) for action, tally in tallies.items()}
+            for category, tallies in per_category.items()
+        },
+    }
+
+
+class _Tally:
+    """Counts for one would-be action: rows, rows with a verdict, verdicts that agreed."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.verdicts = 0
+        self.agreed = 0
+
+    def add(self, human_action: str | None, action: str) -> None:
+        self.count += 1
+        if human_action is None:
+            return
+        self.verdicts += 1
+        # A queued comment was worth queueing when the moderator removed it.
+        self.agreed += human_action == ("approve" if action == "approve" else "reject")
+
+    def summary(self, total: int) -> dict[str, object]:
+        return {
+            "count": self.count,
+            "share": self.count / total if total else 0.0,
+            "verdicts": self.verdicts,
+            "precision": self.agreed / self.verdicts if self.verdicts else None,
+        }
+
+
+def _fmt(value: float, other: float | None = None) -> str:
+    """A number with two decimals, or more when two would make it look equal to the one beside it."""
+    for decimals in range(2, 7):
+        if other is None or value == other or round(value, decimals) != round(other, decimals):
+            return f"{value:.{decimals}f}"
+    return repr(value)
