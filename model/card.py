@@ -37,7 +37,8 @@ def _fmt(value: Any) -> str:
 
 def _category_table(metrics: dict[str, Any]) -> list[str]:
     lines = [
-        "| category | rows | positives | ROC AUC | avg precision | review thr | P / R at review | reject thr | P / R at reject |",
+        "| category | rows | positives | ROC AUC | avg precision | review thr | P / R at review | reject thr "
+        "| P / R at reject |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for category, entry in metrics["categories"].items():
@@ -83,7 +84,7 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         "",
         f"- **Version:** `{manifest['version']}` (content SHA-256 `{manifest['content_sha256'][:16]}…`)",
         f"- **Created:** {manifest['created_at']}",
-        f"- **Libraries:** " + ", ".join(f"{k} {v}" for k, v in manifest["libraries"].items()),
+        "- **Libraries:** " + ", ".join(f"{k} {v}" for k, v in manifest["libraries"].items()),
         f"- **Rows:** {manifest['rows']} after removing {manifest.get('duplicates_removed', 0)} duplicates "
         "(texts compared after normalization, across all corpora, before the split)",
         f"- **Training rows fingerprint:** `{manifest['training_rows_sha256'][:16]}…`",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,29 +18,47 @@ class ThresholdTargets:
 
     reject_precision: float = 0.95
     review_recall: float = 0.90
+    # Where recall 0.90 would flood the queue (rare categories), review at max recall with this precision.
+    review_min_precision: float = 0.25
     min_positives: int = 5  # a precision measured on fewer flagged positives than this is noise
+    # A calibrated probability under one half says "more likely fine": never reject below it.
+    reject_floor: float = 0.5
+    review_floor: float = 0.01
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.__dict__)
 
 
-def reject_threshold(probs: np.ndarray, labels: np.ndarray, targets: ThresholdTargets) -> float | None:
+def threshold_at_precision(
+    probs: np.ndarray, labels: np.ndarray, precision_target: float, min_positives: int
+) -> float | None:
     """Lowest threshold whose precision reaches the target (so recall is maximal), or None."""
-    precision, _recall, cuts = precision_recall_curve(labels, probs)
-    true_positives = np.array([int(((probs >= cut) & (labels == 1)).sum()) for cut in cuts])
-    ok = (precision[:-1] >= targets.reject_precision) & (true_positives >= targets.min_positives)
+    precision, recall, cuts = precision_recall_curve(labels, probs)
+    true_positives = recall[:-1] * int(labels.sum())
+    ok = (precision[:-1] >= precision_target) & (true_positives >= min_positives - 0.5)
     if not ok.any():
         return None
     return float(cuts[np.argmax(ok)])
 
 
+def reject_threshold(probs: np.ndarray, labels: np.ndarray, targets: ThresholdTargets) -> float | None:
+    """Maximum recall at precision >= the reject target, never under the reject floor."""
+    found = threshold_at_precision(probs, labels, targets.reject_precision, targets.min_positives)
+    return None if found is None else max(found, targets.reject_floor)
+
+
 def review_threshold(probs: np.ndarray, labels: np.ndarray, targets: ThresholdTargets) -> float | None:
-    """Highest threshold that still flags the target share of positives (recall >= target)."""
+    """Highest threshold with recall >= target, raised where its precision is under the review minimum."""
     positives = np.sort(probs[labels == 1])[::-1]
     if len(positives) == 0:
         return None
     needed = int(np.ceil(targets.review_recall * len(positives)))
-    return float(positives[needed - 1])
+    found = float(positives[needed - 1])
+    flagged = probs >= found
+    if (labels[flagged] == 1).mean() < targets.review_min_precision:
+        raised = threshold_at_precision(probs, labels, targets.review_min_precision, targets.min_positives)
+        found = raised if raised is not None else found
+    return max(found, targets.review_floor)
 
 
 def choose_thresholds(
@@ -58,11 +77,13 @@ def choose_thresholds(
         review = review_threshold(p, y, targets)
         if reject is not None and review is not None and review > reject:
             review = reject
-        thresholds[category] = {
-            "reject": None if reject is None else round(reject, 4),
-            "review": None if review is None else round(review, 4),
-        }
+        thresholds[category] = {"reject": _round_down(reject), "review": _round_down(review)}
     return thresholds
+
+
+def _round_down(value: float | None) -> float | None:
+    """Round to 4 places without rising above the measured cut (which would lose its recall)."""
+    return None if value is None else math.floor(value * 10_000) / 10_000
 
 
 def action_for(scores: dict[str, float], thresholds: Thresholds) -> str:

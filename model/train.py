@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,6 +144,21 @@ def labels_matrix(prepared: Sequence[PreparedExample]) -> np.ndarray:
     return matrix
 
 
+def fit_category(
+    features: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray, params: TrainParams
+) -> tuple[np.ndarray, float]:
+    """One category's weights (naive-Bayes scale folded in) and intercept."""
+    scale = _naive_bayes_ratio(features, y, weight) if params.naive_bayes_scaling else np.ones(features.shape[1])
+    classifier = LogisticRegression(
+        C=params.regularization_c,
+        solver="liblinear",
+        max_iter=params.max_iter,
+        random_state=params.seed,
+    )
+    classifier.fit(features.multiply(scale).tocsr(), y, sample_weight=weight)
+    return classifier.coef_[0] * scale, float(classifier.intercept_[0])
+
+
 def fit_linear(
     features: sparse.csr_matrix,
     labels: np.ndarray,
@@ -152,31 +168,24 @@ def fit_linear(
     progress: Progress = _silent,
     only_categories: set[str] | None = None,
 ) -> LinearModel:
-    """Fit one logistic regression per category on the rows that label it (uncalibrated)."""
+    """Fit one logistic regression per category on the rows that label it (uncalibrated), two at a time."""
     n_categories = len(CATEGORIES)
     weights = np.zeros((featurizer.n_features, n_categories))
     intercepts = np.zeros(n_categories)
     trained = np.zeros(n_categories, dtype=bool)
-    for column, category in enumerate(CATEGORIES):
-        progress(f"fit {category}", column / n_categories)
-        known = labels[:, column] >= 0
-        y = labels[known, column]
-        if len(np.unique(y)) < 2 or (only_categories is not None and category not in only_categories):
-            continue
-        x = features[known]
-        weight = row_weights[known]
-        scale = _naive_bayes_ratio(x, y, weight) if params.naive_bayes_scaling else np.ones(x.shape[1])
-        classifier = LogisticRegression(
-            C=params.regularization_c,
-            solver="liblinear",
-            max_iter=params.max_iter,
-            random_state=params.seed,
-        )
-        classifier.fit(x.multiply(scale).tocsr(), y, sample_weight=weight)
-        weights[:, column] = classifier.coef_[0] * scale
-        intercepts[column] = classifier.intercept_[0]
-        trained[column] = True
-    progress("fit", 1.0)
+    jobs = {}
+    # liblinear releases the GIL, so threads use both cores without copying the matrix to processes.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for column, category in enumerate(CATEGORIES):
+            known = labels[:, column] >= 0
+            y = labels[known, column]
+            if len(np.unique(y)) < 2 or (only_categories is not None and category not in only_categories):
+                continue
+            jobs[column] = pool.submit(fit_category, features[known], y, row_weights[known], params)
+        for done, (column, job) in enumerate(jobs.items()):
+            weights[:, column], intercepts[column] = job.result()
+            trained[column] = True
+            progress(f"fit {CATEGORIES[column]}", (done + 1) / max(len(jobs), 1))
     return LinearModel(
         featurizer=featurizer,
         categories=CATEGORIES,

@@ -1,0 +1,52 @@
+"""Explanations: spans point at the words of the text as submitted, even around emoji and combining marks."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.scorer import Scorer, load_scorer
+from tests.model_fixtures import train_tiny_model
+
+
+@pytest.fixture(scope="module")
+def scorer(tmp_path_factory: pytest.TempPathFactory) -> Scorer:
+    return load_scorer(train_tiny_model(tmp_path_factory.mktemp("tiny")))
+
+
+def spans_of(scorer: Scorer, text: str, category: str) -> list[str]:
+    spans = [s for s in scorer.explain(text, [category]) if s.category == category]
+    for span in spans:
+        assert text[span.start : span.end] == span.text
+    return [s.text for s in spans]
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("🙂🙂 the minister is an idiot 👍", "idiot"),
+        ("🙂🙂 the minister is an 1d10t 👍", "1d10t"),
+        ("Cafe\u0301 owners say you are an idiot", "idiot"),
+        ("👨‍👩‍👧 you i d i o t, read again", "i d i o t"),
+        ("ｙｏｕ ｉｄｉｏｔ", "ｉｄｉｏｔ"),
+        ("you stuuuupid fool", "stuuuupid"),
+        ("you i\u200bd\u200bi\u200bo\u200bt", "i\u200bd\u200bi\u200bo\u200bt"),
+    ],
+)
+def test_insult_span_points_at_the_submitted_word(scorer: Scorer, text: str, word: str) -> None:
+    # Neighbouring words that also carry evidence are merged into one span ("you idiot").
+    assert any(word in span for span in spans_of(scorer, text, "insult"))
+
+
+def test_scores_carry_spans_only_for_flagged_categories(scorer: Scorer) -> None:
+    result = scorer.score("the minister is an idiot and a moron")
+    flagged = {c for c, p in result.scores.items() if scorer.thresholds[c]["review"] is not None
+               and p >= scorer.thresholds[c]["review"]}  # type: ignore[operator]
+    assert "insult" in flagged
+    assert {span.category for span in result.spans} <= flagged
+    assert scorer.score("thanks for the careful analysis of the talks").spans == []
+
+
+def test_disguised_abuse_scores_like_the_plain_words(scorer: Scorer) -> None:
+    plain = scorer.score("you are an idiot", explain=False).scores["insult"]
+    for disguised in ["you are an 1d10t", "you are an i d i o t", "you are an іdіоt", "you are an idiiiiot"]:
+        assert abs(scorer.score(disguised, explain=False).scores["insult"] - plain) < 0.05, disguised

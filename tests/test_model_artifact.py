@@ -1,0 +1,116 @@
+"""Model artifacts: round trip, manifest contents, reproducibility and refusals."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from model import artifact
+from model.categories import CATEGORIES
+from model.scorer import load_scorer
+from tests.model_fixtures import train_tiny_model
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_tiny_model(tmp_path_factory.mktemp("tiny"))
+
+
+def _rewrite(source: Path, target: Path, change_manifest=None, change_member=None) -> Path:
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for name in old.namelist():
+            data = old.read(name)
+            if name == "manifest.json" and change_manifest:
+                manifest = json.loads(data)
+                change_manifest(manifest)
+                data = json.dumps(manifest).encode()
+            elif change_member and name == change_member[0]:
+                data = change_member[1](data)
+            new.writestr(name, data)
+    return target
+
+
+def test_round_trip_gives_identical_scores(tiny_model: Path) -> None:
+    loaded = artifact.load(tiny_model)
+    again_path = tiny_model.with_name("copy.model")
+    artifact.save(loaded.model, {k: v for k, v in loaded.manifest.items() if k != "version"}, again_path)
+    first, second = load_scorer(tiny_model), load_scorer(again_path)
+    for text in ["you idiot", "thanks for the careful analysis", "subscribe to my channel", ""]:
+        assert first.score(text).scores == second.score(text).scores
+
+
+def test_manifest_carries_version_data_params_metrics_thresholds_libraries(tiny_model: Path) -> None:
+    manifest = artifact.read_manifest(tiny_model)
+    assert manifest["version"] and manifest["created_at"]
+    corpus = manifest["corpora"][0]
+    assert corpus["rows"] > 100 and len(corpus["sha256"]) == 64
+    assert manifest["params"]["seed"] == 13
+    assert set(manifest["thresholds"]) == set(CATEGORIES)
+    assert manifest["metrics"]["holdout"]["categories"]["toxicity"]["roc_auc"] > 0.9
+    assert manifest["libraries"]["scikit-learn"]
+    assert len(manifest["training_rows_sha256"]) == 64
+
+
+def test_training_is_deterministic_for_a_seed(tiny_model: Path, tmp_path: Path) -> None:
+    again = train_tiny_model(tmp_path)
+    assert artifact.read_manifest(again)["content_sha256"] == artifact.read_manifest(tiny_model)["content_sha256"]
+    assert again.read_bytes() != b""
+
+
+def test_altered_member_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    def flip(data: bytes) -> bytes:
+        return data[:-1] + bytes([data[-1] ^ 1])
+
+    bad = _rewrite(tiny_model, tmp_path / "bad.model", change_member=("weights.npy", flip))
+    with pytest.raises(artifact.ModelLoadError, match="fails its hash"):
+        artifact.load(bad)
+
+
+def test_member_list_tampering_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    def drop(manifest: dict) -> None:
+        manifest["members"].pop("weights.npy")
+
+    bad = _rewrite(tiny_model, tmp_path / "bad.model", change_manifest=drop)
+    with pytest.raises(artifact.ModelLoadError, match="fails its hash"):
+        artifact.load(bad)
+
+
+def test_other_scikit_learn_version_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    def older(manifest: dict) -> None:
+        manifest["libraries"]["scikit-learn"] = "0.24.2"
+
+    bad = _rewrite(tiny_model, tmp_path / "old.model", change_manifest=older)
+    with pytest.raises(artifact.ModelLoadError, match=r"built with scikit-learn 0\.24\.2"):
+        artifact.load(bad)
+
+
+def test_non_model_and_missing_files_are_refused(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.model"
+    junk.write_bytes(b"\x80\x04not a zip, maybe a pickle")
+    with pytest.raises(artifact.ModelLoadError, match="not a readable model"):
+        artifact.load(junk)
+    with pytest.raises(artifact.ModelLoadError, match="does not exist"):
+        artifact.load(tmp_path / "missing.model")
+
+
+def test_pickle_inside_the_zip_is_never_loaded(tiny_model: Path, tmp_path: Path) -> None:
+    import pickle
+
+    def pickled(_data: bytes) -> bytes:
+        return pickle.dumps({"evil": True})
+
+    bad = _rewrite(tiny_model, tmp_path / "pickle.model", change_member=("intercepts.npy", pickled))
+    with pytest.raises(artifact.ModelLoadError):
+        artifact.load(bad)
+
+
+def test_update_manifest_keeps_arrays_and_refuses_identity_changes(tiny_model: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.model"
+    copy.write_bytes(tiny_model.read_bytes())
+    artifact.update_manifest(copy, {"evaluation": {"note": "added"}})
+    assert artifact.load(copy).manifest["evaluation"] == {"note": "added"}
+    with pytest.raises(ValueError, match="cannot change"):
+        artifact.update_manifest(copy, {"version": "forged"})
