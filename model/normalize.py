@@ -1,0 +1,462 @@
+"""Text normalization that undoes common evasion tricks, with a map back to offsets in the original text.
+
+Stages, in order: Unicode cleanup (NFKC, invisible and control characters, zalgo marks), spaced or dotted
+letters joined, look-alike letters mapped, casefold, leetspeak decoded, stretched letters collapsed.
+`normalize_text` and `normalize` run the same stages; only `normalize` keeps the offsets.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """Normalized text plus, for each of its characters, the [start, end) of the original it came from."""
+
+    text: str  # the normalized, casefolded text
+    starts: list[int]  # per char of .text: code-point index in the original text it came from
+    ends: list[int]  # per char of .text: exclusive end index in the original of its source
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a [start, end) range of .text to the [start, end) range of the original text."""
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(f"range [{start}, {end}) is outside the normalized text ({len(self.text)} chars)")
+        if start < end:
+            return self.starts[start], self.ends[end - 1]
+        if start < len(self.starts):
+            return self.starts[start], self.starts[start]
+        position = self.ends[-1] if self.ends else 0
+        return position, position
+
+
+def normalize(text: str) -> Normalized:
+    """Normalize text for classification, keeping for each output character its source range in `text`."""
+    lowered = _plain_ascii_lowered(text)
+    if lowered is not None:
+        return Normalized(lowered, list(range(len(text))), list(range(1, len(text) + 1)))
+    offsets: _Offsets = (list(range(len(text))), list(range(1, len(text) + 1)))
+    normalized, final = _run_stages(text, offsets)
+    assert final is not None
+    return Normalized(normalized, final[0], final[1])
+
+
+def normalize_text(text: str) -> str:
+    """Normalize text for classification; the same text as `normalize(text).text`, without offsets."""
+    lowered = _plain_ascii_lowered(text)
+    if lowered is not None:
+        return lowered
+    return _run_stages(text, None)[0]
+
+
+# --- Offsets and edits -------------------------------------------------------------------------------
+
+_Offsets = tuple[list[int], list[int]]
+# An edit replaces s[i:j] with pieces; a piece (chars, a, b) puts `chars` in the output, each char mapped to
+# the original range covered by positions [a, b) of s.
+_Piece = tuple[str, int, int]
+_Edit = tuple[int, int, list[_Piece]]
+
+
+def _apply(s: str, offsets: _Offsets | None, edits: list[_Edit]) -> tuple[str, _Offsets | None]:
+    """Apply ordered, non-overlapping edits to s and, when tracked, carry the offsets along."""
+    if not edits:
+        return s, offsets
+    parts: list[str] = []
+    position = 0
+    if offsets is None:
+        for i, j, pieces in edits:
+            parts.append(s[position:i])
+            parts.extend(chars for chars, _, _ in pieces)
+            position = j
+        parts.append(s[position:])
+        return "".join(parts), None
+    starts, ends = offsets
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    for i, j, pieces in edits:
+        parts.append(s[position:i])
+        new_starts.extend(starts[position:i])
+        new_ends.extend(ends[position:i])
+        for chars, a, b in pieces:
+            parts.append(chars)
+            new_starts.extend([starts[a]] * len(chars))
+            new_ends.extend([ends[b - 1]] * len(chars))
+        position = j
+    parts.append(s[position:])
+    new_starts.extend(starts[position:])
+    new_ends.extend(ends[position:])
+    return "".join(parts), (new_starts, new_ends)
+
+
+def _run_stages(text: str, offsets: _Offsets | None) -> tuple[str, _Offsets | None]:
+    """All normalization stages on text that may need them."""
+    s, offsets = _apply(text, offsets, _cleanup_edits(text))
+    has_cyrillic_or_greek = _CYRILLIC_OR_GREEK.search(s) is not None
+    genuine_script = has_cyrillic_or_greek and _has_genuine_cyrillic_or_greek(s)
+    s, offsets = _apply(s, offsets, _spaced_letter_edits(s, lookalike_units=not genuine_script))
+    if has_cyrillic_or_greek:
+        s, offsets = _apply(s, offsets, _lookalike_edits(s, genuine_script))
+    s, offsets = _casefold(s, offsets)
+    s, offsets = _apply(s, offsets, _leet_edits(s))
+    s, offsets = _apply(s, offsets, _stretch_edits(s))
+    return s, offsets
+
+
+# --- Stage 1: Unicode cleanup ------------------------------------------------------------------------
+
+# Marks that only decorate Latin/Greek/Cyrillic letters (zalgo is built from these). NFKC has already
+# composed the ones that belong to a real letter (é, ğ, ü), so what is left is noise. Script-specific marks
+# (Devanagari, Arabic, Hebrew, Thai...) are spelling and stay.
+_DECORATIVE_MARKS = (
+    (0x0300, 0x036F),  # combining diacritical marks
+    (0x0483, 0x0489),  # Cyrillic combining marks
+    (0x1AB0, 0x1AFF),  # combining diacritical marks extended
+    (0x1DC0, 0x1DFF),  # combining diacritical marks supplement
+    (0x20D0, 0x20FF),  # combining marks for symbols
+    (0xFE20, 0xFE2F),  # combining half marks
+    (0xFE00, 0xFE0F),  # variation selectors
+    (0xE0100, 0xE01EF),  # variation selectors supplement
+)
+_INVISIBLE_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")  # Hangul fillers render as nothing
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
+
+_is_removable_cache: dict[str, bool] = {}
+_joins_previous_cache: dict[str, bool] = {}
+_needs_cleanup_cache: dict[str, bool] = {}
+
+
+def _is_removable(char: str) -> bool:
+    """Whether a (non-whitespace) character is invisible or decorative and is dropped."""
+    known = _is_removable_cache.get(char)
+    if known is None:
+        code = ord(char)
+        known = (
+            unicodedata.category(char) in ("Cc", "Cf", "Cs")
+            or char in _INVISIBLE_FILLERS
+            or any(low <= code <= high for low, high in _DECORATIVE_MARKS)
+        )
+        _is_removable_cache[char] = known
+    return known
+
+
+def _joins_previous(char: str) -> bool:
+    """Whether a character belongs to the cluster of the character before it (NFKC may compose them)."""
+    known = _joins_previous_cache.get(char)
+    if known is None:
+        first = unicodedata.normalize("NFKD", char)[:1] or char
+        known = (
+            unicodedata.category(char)[0] == "M"
+            or unicodedata.combining(char) != 0
+            or unicodedata.category(first)[0] == "M"
+            or unicodedata.combining(first) != 0
+            or 0x1160 <= ord(first) <= 0x11FF  # Hangul vowel/final jamo compose with the syllable before
+            or 0xD7B0 <= ord(first) <= 0xD7FF
+        )
+        _joins_previous_cache[char] = known
+    return known
+
+
+def _needs_cleanup(char: str) -> bool:
+    """Whether a non-ASCII character could change under cleanup, alone or with its neighbours."""
+    known = _needs_cleanup_cache.get(char)
+    if known is None:
+        known = (
+            unicodedata.normalize("NFKC", char) != char
+            or (char.isspace() and char != " ")
+            or _is_removable(char)
+            or _joins_previous(char)
+        )
+        _needs_cleanup_cache[char] = known
+    return known
+
+
+def _clean_cluster(cluster: str) -> str:
+    """NFKC of one base character and its marks, without invisible/decorative characters, spaces unified."""
+    nfkc = unicodedata.normalize("NFKC", cluster)
+    if nfkc.startswith(" ") and not cluster[0].isspace():
+        # Spacing accents (´ ¨ ˜) would become a space and split words such as "don´t"; keep the accent.
+        nfkc = cluster[0]
+    kept = (char for char in nfkc if char.isspace() or not _is_removable(char))
+    return "".join(" " if char.isspace() else char for char in kept)
+
+
+def _cleanup_edits(s: str) -> list[_Edit]:
+    """Edits for NFKC, whitespace unification and removal of invisible, control and zalgo characters."""
+    edits: list[_Edit] = []
+    if s.isascii():
+        for match in _ASCII_CONTROL.finditer(s):
+            i = match.start()
+            edits.append((i, i + 1, [(" ", i, i + 1)] if s[i].isspace() else []))
+        return edits
+    done = 0  # everything before this index is already part of an edited cluster
+    for match in _NOT_PRINTABLE_ASCII.finditer(s):
+        position = match.start()
+        if position < done or not _needs_cleanup(s[position]):
+            continue
+        start = position
+        while start > done and _joins_previous(s[start]):
+            start -= 1
+        end = position + 1
+        while end < len(s) and _joins_previous(s[end]):
+            end += 1
+        done = end
+        cluster = s[start:end]
+        cleaned = _clean_cluster(cluster)
+        if cleaned != cluster:
+            edits.append((start, end, [(cleaned, start, end)] if cleaned else []))
+    return edits
+
+
+# --- Look-alike letters ------------------------------------------------------------------------------
+
+# Cyrillic and Greek letters drawn like a Latin letter, by case (case is still there at this stage).
+_LOOKALIKES = {
+    # Cyrillic lowercase
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s",
+    "ԁ": "d", "һ": "h", "ԛ": "q", "ԝ": "w", "ү": "y",
+    # Cyrillic uppercase
+    "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p", "С": "c", "Т": "t",
+    "У": "y", "Х": "x", "І": "i", "Ј": "j", "Ѕ": "s", "Һ": "h", "Ү": "y",
+    # Greek lowercase
+    "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
+    # Greek uppercase
+    "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m", "Ν": "n", "Ο": "o",
+    "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x",
+}  # fmt: skip
+# Inside a token that already has Latin letters, small-capital shapes count too (idioт, нate).
+_MIXED_TOKEN_LOOKALIKES = {**_LOOKALIKES, "т": "t", "н": "h", "в": "b", "м": "m", "к": "k"}
+
+_CYRILLIC_OR_GREEK_RANGES = "\u0370-\u03ff\u0400-\u052f\u1c80-\u1c8f\u1f00-\u1fff\u2de0-\u2dff\ua640-\ua69f"
+_CYRILLIC_OR_GREEK = re.compile(f"[{_CYRILLIC_OR_GREEK_RANGES}]")
+_LATIN_LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
+_LATIN_LETTER = re.compile(f"[{_LATIN_LETTERS}]")
+# Tokens are runs of letters, digits and the symbols that leetspeak uses for letters.
+_LEET_SYMBOLS = "@$!|"
+_NOT_AFTER_TOKEN = r"(?<![^\W_])(?<![@$!|])"
+_NOT_BEFORE_TOKEN = r"(?![^\W_])(?![@$!|])"
+
+
+def _token_around(s: str, position: int) -> tuple[int, int]:
+    """[start, end) of the token (letters, digits, @$!|) that contains s[position]."""
+    start, end = position, position + 1
+    while start > 0 and (s[start - 1].isalnum() or s[start - 1] in _LEET_SYMBOLS):
+        start -= 1
+    while end < len(s) and (s[end].isalnum() or s[end] in _LEET_SYMBOLS):
+        end += 1
+    return start, end
+
+
+def _tokens_at(s: str, matches: Iterator[re.Match[str]]) -> Iterator[tuple[int, int]]:
+    """Each distinct token that contains the start of one of the matches, in order."""
+    done = -1
+    for match in matches:
+        if match.start() < done:
+            continue
+        start, done = _token_around(s, match.start())
+        yield start, done
+
+
+def _has_genuine_cyrillic_or_greek(s: str) -> bool:
+    """Whether s has a Cyrillic or Greek letter that does not look Latin, i.e. real Russian/Greek/... text."""
+    letters = (match.group() for match in _CYRILLIC_OR_GREEK.finditer(s))
+    return any(char.isalpha() and char not in _LOOKALIKES for char in letters)
+
+
+def _lookalike_edits(s: str, genuine_script: bool) -> list[_Edit]:
+    """Edits mapping look-alike letters to Latin inside tokens that are disguised Latin words."""
+    edits: list[_Edit] = []
+    for token_start, token_end in _tokens_at(s, _CYRILLIC_OR_GREEK.finditer(s)):
+        token = s[token_start:token_end]
+        if _LATIN_LETTER.search(token):
+            table = _MIXED_TOKEN_LOOKALIKES
+        elif not genuine_script and all(char in _LOOKALIKES for char in token if char.isalpha()):
+            # Only Latin-looking Cyrillic/Greek letters, in a text with no real Cyrillic/Greek words.
+            table = _LOOKALIKES
+        else:
+            continue
+        for offset, char in enumerate(token):
+            latin = table.get(char)
+            if latin is not None:
+                i = token_start + offset
+                edits.append((i, i + 1, [(latin, i, i + 1)]))
+    return edits
+
+
+# --- Spaced or dotted letters ------------------------------------------------------------------------
+
+_SPACED_UNIT = f"[{_LATIN_LETTERS}0-9@$]"
+_SPACED_PATTERN = rf"{_NOT_AFTER_TOKEN}{{unit}}(?P<sep>[ ._*\-] ?)(?:{{unit}}(?P=sep))+{{unit}}{_NOT_BEFORE_TOKEN}"
+_SPACED = re.compile(_SPACED_PATTERN.format(unit=_SPACED_UNIT))
+_SPACED_WITH_LOOKALIKES = re.compile(_SPACED_PATTERN.format(unit=f"[{_LATIN_LETTERS}0-9@${''.join(_LOOKALIKES)}]"))
+
+
+def _spaced_letter_edits(s: str, lookalike_units: bool) -> list[_Edit]:
+    """Edits joining runs of three or more single characters split by one repeated separator (i d i o t)."""
+    edits: list[_Edit] = []
+    pattern = _SPACED_WITH_LOOKALIKES if lookalike_units else _SPACED
+    for match in pattern.finditer(s):
+        step = len(match.group("sep")) + 1
+        positions = range(match.start(), match.end(), step)
+        if sum(1 for i in positions if s[i].isalpha() or s[i] in "@$") < 2:
+            continue  # digits with at most one letter: "4 x 4", "1 2 3"
+        edits.append((match.start(), match.end(), [(s[i], i, i + 1) for i in positions]))
+    return edits
+
+
+# --- Casefold ----------------------------------------------------------------------------------------
+
+_fold_cache: dict[str, str] = {}
+
+
+def _fold(char: str) -> str:
+    """Casefold of one character that expands (ß, İ, ΐ), recomposed and without decorative marks."""
+    known = _fold_cache.get(char)
+    if known is None:
+        known = "".join(c for c in unicodedata.normalize("NFC", char.casefold()) if not _is_removable(c))
+        _fold_cache[char] = known
+    return known
+
+
+def _casefold(s: str, offsets: _Offsets | None) -> tuple[str, _Offsets | None]:
+    """Casefold s; characters whose fold is longer than one character share their source range."""
+    folded = s.casefold()
+    if len(folded) == len(s):
+        return folded, offsets
+    edits: list[_Edit] = []
+    for i, char in enumerate(s):
+        lower = char.casefold()
+        if len(lower) != 1:
+            edits.append((i, i + 1, [(_fold(char), i, i + 1)]))
+        elif lower != char:
+            edits.append((i, i + 1, [(lower, i, i + 1)]))
+    return _apply(s, offsets, edits)
+
+
+# --- Leetspeak ---------------------------------------------------------------------------------------
+
+_DIGIT_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"}
+_SYMBOL_LEET = {"@": "a", "$": "s", "!": "i", "|": "l"}
+_LEET = {**_DIGIT_LEET, **_SYMBOL_LEET}
+_LETTER = r"[^\W\d_]"
+# Cheap test for "this leet character could be decoded": a superset of what _leet_replacements decodes.
+# Every branch starts at the leet character itself, so the regex engine can skip ahead to those characters.
+_LEET_HINT = re.compile(
+    rf"[0-9@$!|](?:"
+    rf"(?<={_LETTER}.)[0-9@$!|]*{_LETTER}"  # between letters
+    rf"|(?<={_LETTER}{_LETTER}{_LETTER}[0-9]){_NOT_BEFORE_TOKEN}"  # one trailing digit
+    rf"|(?<={_LETTER}[$|])[$|]*{_NOT_BEFORE_TOKEN}"  # trailing $ or |
+    rf"|(?<=[0-9|])(?<![^\W_].)(?<![@$!|].){_LETTER}{{3}}"  # leading digit or |
+    rf"|(?<=[@$])(?<![^\W_].)(?<![@$!|].){_LETTER}{{2}})"  # leading @ or $
+)
+
+
+def _leet_replacements(token: str) -> dict[int, str]:
+    """Positions in a token whose digit or symbol stands for a letter, with that letter."""
+    # Leet is decoded per token (run of letters, digits and @$!|), only where letters surround it:
+    #  1. a run of one or two leet characters (or one repeated) between letters: sh1t, st00pid, b!tch;
+    #  2. a trailing run of $ or |: a$$, ki||;
+    #  3. one leading leet character before >= 3 letters (>= 2 for @ and $): 1diot, $hit, @ss;
+    #  4. one trailing digit after >= 3 letters, only if the token already had leet decoded: h4t3, 1dio7.
+    # So numbers (no letters), ordinals and units (1st, 4th, 10am: < 3 letters), decades (1990s: run of 4)
+    # and designations (MH17, G7, B52, RPG7, iPhone7: digits end the token, nothing else is leet) stay.
+    # ! is only ever decoded between letters, so "idiot!" keeps its "!".
+    is_letter = [char.isalpha() for char in token]
+    letters = sum(is_letter)
+    if letters == 0:
+        return {}
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(token):
+        if is_letter[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(token) and not is_letter[j]:
+            j += 1
+        runs.append((i, j))
+        i = j
+    decoded: dict[int, str] = {}
+
+    def decode(start: int, end: int) -> None:
+        nonlocal letters
+        for k in range(start, end):
+            decoded[k] = _LEET[token[k]]
+        letters += end - start
+
+    for start, end in runs:
+        run = token[start:end]
+        if 0 < start and end < len(token) and all(char in _LEET for char in run):
+            if end - start <= 2 or run == run[0] * len(run):
+                decode(start, end)
+    last_start, last_end = runs[-1]
+    trailing = last_start > 0 and last_end == len(token)
+    if trailing and set(token[last_start:last_end]) <= {"$", "|"}:
+        decode(last_start, last_end)
+        trailing = False
+    first_start, first_end = runs[0]
+    if first_start == 0 and first_end == 1:
+        lead = token[0]
+        if ((lead in _DIGIT_LEET or lead == "|") and letters >= 3) or (lead in "@$" and letters >= 2):
+            decode(0, 1)
+    single_trailing_digit = trailing and last_end - last_start == 1 and token[last_start] in _DIGIT_LEET
+    if single_trailing_digit and letters >= 3 and decoded:
+        decode(last_start, last_end)
+    return decoded
+
+
+def _leet_edits(s: str) -> list[_Edit]:
+    """Edits replacing digits and symbols that stand for letters."""
+    edits: list[_Edit] = []
+    for token_start, token_end in _tokens_at(s, _LEET_HINT.finditer(s)):
+        for offset, letter in sorted(_leet_replacements(s[token_start:token_end]).items()):
+            i = token_start + offset
+            edits.append((i, i + 1, [(letter, i, i + 1)]))
+    return edits
+
+
+# --- Stretched letters -------------------------------------------------------------------------------
+
+_STRETCH = re.compile(r"([^\W\d_])\1{2,}")
+# Tokens that legitimately repeat a letter three times: Roman numerals (WWIII, XIII, Henry VIII) and www.
+_KEEP_REPEATS = re.compile(r"(?:ww)?m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})|www")
+
+
+def _stretch_edits(s: str) -> list[_Edit]:
+    """Edits collapsing a run of three or more of the same letter to one (stuuuupid)."""
+    edits: list[_Edit] = []
+    word_end = -1
+    keep = False
+    for match in _STRETCH.finditer(s):
+        start, end = match.span()
+        if start >= word_end:  # first stretch in this word: find the word once, not once per stretch
+            word_start, word_end = start, end
+            while word_start > 0 and s[word_start - 1].isalpha():
+                word_start -= 1
+            while word_end < len(s) and s[word_end].isalpha():
+                word_end += 1
+            keep = _KEEP_REPEATS.fullmatch(s, word_start, word_end) is not None
+        if not keep:
+            edits.append((start, end, [(match.group(1), start, end)]))
+    return edits
+
+
+# --- Fast path ---------------------------------------------------------------------------------------
+
+# Plain ASCII text that none of the stages would touch is only lowercased. Every stage that can change ASCII
+# text has its trigger here: control characters, spaced letters, leet next to a letter, a letter three times.
+_ASCII_REPEAT = re.compile(r"([a-z])\1\1")
+
+
+def _plain_ascii_lowered(text: str) -> str | None:
+    """The lowercased text when it is ASCII that normalization would only lowercase, else None."""
+    if not (text.isascii() and text.isprintable()):
+        return None
+    lowered = text.lower()
+    if _ASCII_REPEAT.search(lowered) or _LEET_HINT.search(lowered) or _SPACED.search(lowered):
+        return None
+    return lowered
