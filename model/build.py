@@ -9,6 +9,7 @@ from typing import Any
 
 from model import artifact
 from model.corpora import Example, LoadedCorpus, corpus_summary, deduplicate, load_corpora
+from model.identity_balance import identity_balance_corpus
 from model.normalize import normalize_text
 from model.train import Progress, TrainedModel, TrainParams, _silent, train_model
 
@@ -22,13 +23,15 @@ class Dataset:
     duplicates_removed: int
 
 
-def load_dataset(paths: Sequence[Path], shippable_only: bool = False) -> Dataset:
-    """Load every corpus under the given paths and de-duplicate texts across all of them."""
+def load_dataset(paths: Sequence[Path], shippable_only: bool = False, identity_balance: bool = True) -> Dataset:
+    """Load every corpus under the given paths (plus our identity-balance sentences) and de-duplicate them."""
     corpora: list[LoadedCorpus] = []
     for path in paths:
         corpora.extend(load_corpora(Path(path), shippable_only=shippable_only))
     if not corpora:
         raise ValueError(f"no labelled corpora found under {', '.join(str(p) for p in paths)}")
+    if identity_balance:
+        corpora.append(identity_balance_corpus())
     rows = [example for corpus in corpora for example in corpus.examples]
     examples, removed = deduplicate(rows, key=normalize_text)
     return Dataset(corpora, examples, removed)

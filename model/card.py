@@ -7,6 +7,7 @@ from typing import Any
 
 from model.categories import CATEGORIES
 from model.corpora import CORPORA
+from model.identity_balance import INFO
 
 KNOWN_LIMITS = """\
 - **Base rates.** Every corpus over-samples abuse (often 10-40 % positive); real comment sections see roughly
@@ -109,7 +110,7 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         )
     out += ["", "### Attribution and label mappings", ""]
     for corpus in manifest["corpora"]:
-        info = CORPORA.get(corpus["name"])
+        info = CORPORA.get(corpus["name"]) or (INFO if corpus["name"] == INFO.name else None)
         if info is None:
             continue
         out += [f"**{info.title}** ({info.name}). {info.attribution}", "", f"Mapping: {info.mapping}", ""]

@@ -19,7 +19,7 @@ class ThresholdTargets:
     reject_precision: float = 0.95
     review_recall: float = 0.90
     # Where recall 0.90 would flood the queue (rare categories), review at max recall with this precision.
-    review_min_precision: float = 0.25
+    review_min_precision: float = 0.5
     min_positives: int = 5  # a precision measured on fewer flagged positives than this is noise
     # A calibrated probability under one half says "more likely fine": never reject below it.
     reject_floor: float = 0.5

@@ -37,9 +37,15 @@ class TrainParams:
     regularization_c: float = 4.0
     naive_bayes_scaling: bool = True
     max_iter: int = 1000
-    # Tweets from other platforms inform the model without outvoting the comment-section corpora.
+    # Tweets from other platforms inform the model without outvoting the comment-section corpora; the few
+    # identity-balance sentences count more so identity words alone stop predicting toxicity.
     corpus_weights: dict[str, float] = field(
-        default_factory=lambda: {"davidson_hate_offensive": 0.5, "hatexplain_magpie": 0.5, "olid": 0.5}
+        default_factory=lambda: {
+            "davidson_hate_offensive": 0.5,
+            "hatexplain_magpie": 0.5,
+            "olid": 0.5,
+            "identity_balance": 4.0,
+        }
     )
     features: FeatureParams = field(default_factory=FeatureParams)
     targets: ThresholdTargets = field(default_factory=ThresholdTargets)
