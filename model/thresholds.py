@@ -32,13 +32,15 @@ class ThresholdTargets:
 def threshold_at_precision(
     probs: np.ndarray, labels: np.ndarray, precision_target: float, min_positives: int
 ) -> float | None:
-    """Lowest threshold whose precision reaches the target (so recall is maximal), or None."""
+    """The cut with maximum recall among those reaching the precision target (the highest such cut on ties)."""
     precision, recall, cuts = precision_recall_curve(labels, probs)
-    true_positives = recall[:-1] * int(labels.sum())
+    recall = recall[:-1]
+    true_positives = recall * int(labels.sum())
     ok = (precision[:-1] >= precision_target) & (true_positives >= min_positives - 0.5)
     if not ok.any():
         return None
-    return float(cuts[np.argmax(ok)])
+    best = np.nonzero(ok & (recall == recall[ok].max()))[0]
+    return float(cuts[best[-1]])
 
 
 def reject_threshold(probs: np.ndarray, labels: np.ndarray, targets: ThresholdTargets) -> float | None:
