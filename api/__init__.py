@@ -1,1 +1,86 @@
-"""The HTTP service: Flask app factory, blueprints, auth, moderator pages."""
+"""The HTTP service: the Flask application factory, one blueprint per resource, auth, errors as JSON."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from werkzeug.routing import IntegerConverter
+
+from api.metrics import Metrics
+from moderation.service import Scorer
+from moderation.settings import Settings
+from moderation.store import Store
+
+# Bodies are read whole, so every route has a byte limit; the batch route raises it for its 100 comments.
+MAX_BODY_BYTES = 64 * 1024
+MAX_BATCH_BODY_BYTES = 1024 * 1024
+
+
+class RowIdConverter(IntegerConverter):
+    """A path segment that is a database row id: a whole number SQLite can hold (else 404)."""
+
+    def __init__(self, map: Any) -> None:  # noqa: A002 (werkzeug's parameter name)
+        super().__init__(map, min=0, max=2**63 - 1)
+
+
+def openapi_path(rule: str) -> str:
+    """A Flask rule as an OpenAPI path: `/v1/queue/<rowid:item_id>` becomes `/v1/queue/{item_id}`."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+@dataclass
+class Services:
+    """What the views work with, built once per process by the factory and kept in `app.extensions`."""
+
+    settings: Settings
+    store: Store
+    scorer: Scorer
+    metrics: Metrics
+
+
+def services() -> Services:
+    """The current application's settings, store, scorer and metrics."""
+    return current_app.extensions["moderation"]  # type: ignore[no-any-return]
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application: settings from the environment unless given, the store, the scorer, blueprints."""
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(
+        MAX_CONTENT_LENGTH=MAX_BATCH_BODY_BYTES,
+        SETTINGS=None,  # a moderation.settings.Settings; read from the environment when None
+        SCORER=None,  # anything with version, thresholds and score(text); loaded from the settings when None
+        METRICS_DIR=os.environ.get("MODERATION_METRICS_DIR") or None,  # set by gunicorn.conf.py
+    )
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.url_map.converters["rowid"] = RowIdConverter
+
+    settings: Settings = app.config["SETTINGS"] or Settings.from_env()
+    scorer = app.config["SCORER"]
+    if scorer is None:
+        from model.scorer import load_scorer
+
+        scorer = load_scorer(settings.model_path)
+    metrics_dir = app.config["METRICS_DIR"]
+    app.extensions["moderation"] = Services(
+        settings=settings,
+        store=Store.from_settings(settings),  # opens its connection lazily, in the process that uses it
+        scorer=scorer,
+        metrics=Metrics(Path(metrics_dir) if metrics_dir else None),
+    )
+
+    from api import auth, comments, decisions, docs, errors, health, keys, policy, queue, score
+
+    errors.register(app)
+    health.register_timing(app)
+    auth.register(app)
+    for module in (comments, score, queue, decisions, policy, keys, health, docs):
+        app.register_blueprint(module.bp)
+    return app

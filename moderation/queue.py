@@ -153,6 +153,15 @@ def get_item(store: Store, item_id: int, now: datetime | None = None) -> dict[st
     return _item_dict(row, st.iso(now or st.utcnow()))
 
 
+def depth(store: Store) -> dict[str, int]:
+    """How many items wait in the queue: `review` (held at submission) and `appeal`."""
+    with store.read() as db:
+        return {
+            "review": st.count_queue(db, st.QueueFilters(state="pending", appealed=False)),
+            "appeal": st.count_queue(db, st.QueueFilters(state="pending", appealed=True)),
+        }
+
+
 # ---------------------------------------------------------------------------
 # Claims
 

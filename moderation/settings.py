@@ -154,7 +154,22 @@ SETTINGS: tuple[Setting, ...] = (
         "agent, author name); comments' decisions are kept.",
         _positive_int,
     ),
+    Setting(
+        "host",
+        "MODERATION_HOST",
+        "127.0.0.1",
+        "Address the HTTP server listens on (`0.0.0.0` to accept connections from other machines, as in the "
+        "container).",
+        str,
+    ),
     Setting("port", "PORT", "8080", "Port the HTTP server listens on.", _port),
+    Setting(
+        "workers",
+        "WEB_CONCURRENCY",
+        "2",
+        "Gunicorn worker processes, each with its own SQLite connection and model copy; about one per core.",
+        _positive_int,
+    ),
 )
 
 
@@ -173,7 +188,9 @@ class Settings:
     busy_timeout_ms: int
     lease_seconds: int
     retention_days: int
+    host: str
     port: int
+    workers: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

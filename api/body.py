@@ -1,0 +1,144 @@
+"""Reading requests: JSON bodies with size, type, encoding and depth checks; typed query parameters."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import request
+from werkzeug.exceptions import UnsupportedMediaType
+
+from api import MAX_BODY_BYTES
+from moderation.errors import Invalid, Malformed, TooLarge
+
+MAX_DEPTH = 20
+SQLITE_MAX_INT = 2**63 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Decode strict UTF-8 JSON, raising Malformed for anything not parseable or nested over MAX_DEPTH."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Malformed("The body is not valid UTF-8.") from None
+    if not text.strip():
+        raise Malformed("The body is empty; send a JSON document.")
+    try:
+        document = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        # The C parser gives up on very deep input this way; it never reaches the depth check below.
+        raise Malformed(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).") from None
+    except ValueError as error:
+        raise Malformed(f"The body is not valid JSON: {error}.") from None
+    check_document(document)
+    return document
+
+
+def check_document(document: Any) -> None:
+    """Raise Malformed if the parsed JSON nests over MAX_DEPTH or holds a lone surrogate (not storable text)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise Malformed("The JSON holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text.")
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_DEPTH:
+            raise Malformed(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).")
+        if isinstance(value, dict):
+            stack.extend((key, depth) for key in value)
+            stack.extend((item, depth + 1) for item in value.values())
+        else:
+            stack.extend((item, depth + 1) for item in value)
+
+
+def json_body(limit: int = MAX_BODY_BYTES) -> Any:
+    """The request's JSON document: 413 over `limit` bytes, 415 if not JSON, 400 if malformed."""
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"The body is {request.content_length} bytes; at most {limit} are accepted.")
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not (mimetype.startswith("application/") and mimetype.endswith("+json")):
+        raise UnsupportedMediaType("Send the body as JSON, with `Content-Type: application/json`.")
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.lower().replace("-", "") != "utf8":
+        raise UnsupportedMediaType("JSON bodies must be UTF-8.")
+    return parse_json(request.get_data(cache=True))
+
+
+def json_object(limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """The request's JSON body, which must be an object (422 otherwise)."""
+    document = json_body(limit)
+    if not isinstance(document, dict):
+        raise Invalid("The body must be a JSON object.", fields={"body": "must be an object"})
+    return document
+
+
+def optional_json_object() -> dict[str, Any]:
+    """The JSON object body if one was sent, else {} (for actions whose body is optional)."""
+    if not request.content_length and request.headers.get("Transfer-Encoding") is None:
+        return {}
+    return json_object()
+
+
+def int_arg(name: str, default: int, minimum: int = 0, maximum: int = SQLITE_MAX_INT) -> int:
+    """A whole-number query parameter within bounds (422 naming it otherwise)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Invalid(f"Bad {name}.", fields={name: "must be a whole number"}) from None
+    if not minimum <= value <= maximum:
+        raise Invalid(f"Bad {name}.", fields={name: f"must be a whole number from {minimum} to {maximum}"})
+    return value
+
+
+def bool_arg(name: str) -> bool | None:
+    """A true/false query parameter, None when absent (422 naming it when neither)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    lowered = raw.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise Invalid(f"Bad {name}.", fields={name: "must be true or false"})
+
+
+def text_arg(name: str) -> str | None:
+    """A text query parameter, None when absent or empty."""
+    value = request.args.get(name)
+    return value or None
+
+
+def require_int(document: dict[str, Any], name: str, errors: dict[str, str]) -> int | None:
+    """A required whole-number field of a JSON object; records a problem in `errors` when it is not one."""
+    value = document.get(name)
+    if value is None:
+        errors[name] = "is required"
+    elif isinstance(value, bool) or not isinstance(value, int):
+        errors[name] = "must be a whole number"
+    elif not 0 <= value <= SQLITE_MAX_INT:
+        errors[name] = f"must be a whole number from 0 to {SQLITE_MAX_INT}"
+    else:
+        return value
+    return None
+
+
+def required_text(document: dict[str, Any], name: str) -> str:
+    """A required string field of a JSON object (422 naming it otherwise)."""
+    value = document.get(name)
+    if not isinstance(value, str):
+        raise Invalid(f"Bad {name}.", fields={name: "is required" if value is None else "must be a string"})
+    return value

@@ -1,0 +1,80 @@
+"""Comments: submit one or a batch, read one with its decision history, appeal, reverse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from api import MAX_BATCH_BODY_BYTES, services
+from api.auth import current_key, roles
+from api.body import json_body, json_object, optional_json_object, required_text
+from moderation import queue, service
+from moderation.errors import Invalid
+
+bp = Blueprint("comments", __name__, url_prefix="/v1/comments")
+
+
+def _count(answer: dict[str, Any]) -> None:
+    if not answer.get("replayed") and "status" in answer:
+        services().metrics.count_decision(answer["status"], answer["decided_by"])
+
+
+@bp.post("")
+@roles("site", "admin")
+def submit() -> tuple[Response, int]:
+    """Score, decide and record one comment; the same id and text again returns the stored answer."""
+    found = services()
+    answer = service.submit_comment(found.store, found.scorer, found.settings, json_body(), current_key().id)
+    _count(answer)
+    return jsonify(answer), 200 if answer.get("replayed") else 201
+
+
+@bp.post("/batch")
+@roles("site", "admin")
+def submit_batch() -> Response:
+    """Submit up to 100 comments (`{"comments": [...]}` or a bare array); each is answered on its own."""
+    found = services()
+    document = json_body(MAX_BATCH_BODY_BYTES)
+    items = document.get("comments") if isinstance(document, dict) else document
+    answers = service.submit_batch(found.store, found.scorer, found.settings, items, current_key().id)
+    for answer in answers:
+        _count(answer)
+    return jsonify(results=answers)
+
+
+@bp.get("/<comment_id>")
+@roles("site", "moderator", "admin")
+def get(comment_id: str) -> Response:
+    """A comment's current status, open queue item and whole decision history."""
+    return jsonify(service.get_comment(services().store, comment_id))
+
+
+@bp.post("/<comment_id>/appeal")
+@roles("site", "admin")
+def appeal(comment_id: str) -> tuple[Response, int]:
+    """Put a rejected comment back in the queue as an appeal, with the commenter's message."""
+    document = optional_json_object()
+    item = queue.appeal(services().store, comment_id, document.get("message"), current_key().id)
+    return jsonify(item), 201
+
+
+@bp.post("/<comment_id>/reversal")
+@roles("moderator", "admin")
+def reverse(comment_id: str) -> tuple[Response, int]:
+    """Reverse a comment's current decision with a new moderator decision (the site is told by webhook)."""
+    document = json_object()
+    expected = document.get("expected_decision_id")
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
+        raise Invalid("Bad reversal.", fields={"expected_decision_id": "must be a whole number"})
+    result = queue.reverse_decision(
+        services().store,
+        comment_id,
+        current_key().id,
+        required_text(document, "action"),
+        reason=document.get("reason"),
+        labels=document.get("labels"),
+        expected_decision_id=expected,
+    )
+    services().metrics.count_decision(result["decision"]["status"], "moderator")
+    return jsonify(result), 201

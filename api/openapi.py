@@ -1,0 +1,539 @@
+"""The OpenAPI 3 document of the service, written by hand; a test keeps it equal to the app's routes and roles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from model.categories import CATEGORIES
+
+API_VERSION = "1"
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _path(name: str, description: str, integer: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "integer", "minimum": 0} if integer else {"type": "string"},
+    }
+
+
+def _json(schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    return {"description": description or "OK", "content": {"application/json": {"schema": schema}}}
+
+
+def _op(
+    summary: str,
+    roles: tuple[str, ...],
+    *,
+    tag: str,
+    responses: dict[str, Any],
+    body: dict[str, Any] | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+    body_required: bool = True,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "tags": [tag], "x-roles": list(roles)}
+    if roles == ("public",):
+        operation["security"] = []
+    if parameters:
+        operation["parameters"] = parameters
+    if body is not None:
+        operation["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
+    errors = {"400": _ERROR, "413": _ERROR, "415": _ERROR, "422": _ERROR} if body is not None else {}
+    if roles != ("public",):
+        errors.update({"401": _ERROR, "403": _ERROR})
+    operation["responses"] = {**responses, **errors, "503": _ERROR}
+    return operation
+
+
+SITE = ("site", "admin")
+READERS = ("site", "moderator", "admin")
+MODERATORS = ("moderator", "admin")
+ADMINS = ("admin",)
+PUBLIC = ("public",)
+
+_COMMENT_ID = _path("comment_id", "The site's id of the comment.")
+_ITEM_ID = _path("item_id", "The queue item's id.", integer=True)
+_QUEUE_FILTERS = [
+    _query("category", "Only items held for this category.", {"type": "string", "enum": list(CATEGORIES)}),
+    _query("section", "Only items from this section of the site."),
+    _query("article_id", "Only items on this article."),
+    _query("appealed", "Only appeals (true) or only first reviews (false).", {"type": "boolean"}),
+]
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/healthz": {
+        "get": _op(
+            "Liveness: the process answers.", PUBLIC, tag="operations", responses={"200": _json({"type": "object"})}
+        ),
+    },
+    "/readyz": {
+        "get": _op(
+            "Readiness: the database is writable and a model is loaded.",
+            PUBLIC,
+            tag="operations",
+            responses={"200": _json({"type": "object"})},
+        ),
+    },
+    "/metrics": {
+        "get": _op(
+            "Prometheus metrics: requests and latency by route, decisions, queue depth, outbox, model version.",
+            PUBLIC,
+            tag="operations",
+            responses={"200": {"description": "Prometheus text format 0.0.4", "content": {"text/plain": {}}}},
+        ),
+    },
+    "/openapi.json": {
+        "get": _op("This document.", PUBLIC, tag="operations", responses={"200": _json({"type": "object"})}),
+    },
+    "/docs": {
+        "get": _op(
+            "A page listing the operations.",
+            PUBLIC,
+            tag="operations",
+            responses={"200": {"description": "HTML", "content": {"text/html": {}}}},
+        ),
+    },
+    "/v1/comments": {
+        "post": _op(
+            "Score, decide and record one comment (idempotent by id).",
+            SITE,
+            tag="comments",
+            body=_ref("CommentIn"),
+            responses={
+                "201": _json(_ref("Decision"), "Recorded"),
+                "200": _json(_ref("Decision"), "Already recorded: the stored answer (replayed: true)"),
+                "409": _ERROR,
+            },
+        ),
+    },
+    "/v1/comments/batch": {
+        "post": _op(
+            "Submit up to 100 comments; each is answered on its own (an answer or {id, error}).",
+            SITE,
+            tag="comments",
+            body={
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "properties": {"comments": {"type": "array", "items": _ref("CommentIn"), "maxItems": 100}},
+                    },
+                    {"type": "array", "items": _ref("CommentIn"), "maxItems": 100},
+                ]
+            },
+            responses={
+                "200": _json(
+                    {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}}
+                )
+            },
+        ),
+    },
+    "/v1/comments/{comment_id}": {
+        "get": _op(
+            "A comment's current status, open queue item and whole decision history.",
+            READERS,
+            tag="comments",
+            parameters=[_COMMENT_ID],
+            responses={"200": _json({"type": "object"}), "404": _ERROR},
+        ),
+    },
+    "/v1/comments/{comment_id}/appeal": {
+        "post": _op(
+            "Appeal a rejected comment with the commenter's message; it goes back to the queue.",
+            SITE,
+            tag="comments",
+            parameters=[_COMMENT_ID],
+            body={"type": "object", "properties": {"message": {"type": "string", "maxLength": 5000}}},
+            body_required=False,
+            responses={"201": _json(_ref("QueueItem"), "Queued as an appeal"), "404": _ERROR, "409": _ERROR},
+        ),
+    },
+    "/v1/comments/{comment_id}/reversal": {
+        "post": _op(
+            "Reverse a comment's current decision with a new moderator decision.",
+            MODERATORS,
+            tag="comments",
+            parameters=[_COMMENT_ID],
+            body={
+                "type": "object",
+                "required": ["action"],
+                "properties": {
+                    "action": {"type": "string", "enum": ["approve", "reject"]},
+                    "reason": {"type": "string", "maxLength": 2000},
+                    "labels": _ref("Labels"),
+                    "expected_decision_id": {"type": "integer"},
+                },
+            },
+            responses={"201": _json({"type": "object"}), "404": _ERROR, "409": _ERROR},
+        ),
+    },
+    "/v1/score": {
+        "post": _op(
+            "Dry run: what submitting this comment would answer; nothing is recorded (ids optional).",
+            READERS,
+            tag="comments",
+            body=_ref("CommentIn"),
+            responses={"200": _json(_ref("Decision"))},
+        ),
+    },
+    "/v1/queue": {
+        "get": _op(
+            "One page of the review queue, highest priority then oldest.",
+            MODERATORS,
+            tag="queue",
+            parameters=[
+                _query("status", "pending (default) or decided.", {"type": "string", "enum": ["pending", "decided"]}),
+                *_QUEUE_FILTERS,
+                _query("limit", "Items per page (1-200, default 50).", {"type": "integer"}),
+                _query("cursor", "next_cursor of the previous page."),
+                _query("offset", "Items to skip (prefer cursor).", {"type": "integer"}),
+            ],
+            responses={
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "items": {"type": "array", "items": _ref("QueueItem")},
+                            "next_cursor": {"type": ["string", "null"]},
+                            "total": {"type": "integer"},
+                        },
+                    }
+                )
+            },
+        ),
+    },
+    "/v1/queue/next": {
+        "post": _op(
+            "Claim the top item nobody holds and you have not skipped.",
+            MODERATORS,
+            tag="queue",
+            parameters=_QUEUE_FILTERS,
+            responses={"200": _json(_ref("QueueItem")), "204": {"description": "Nothing to claim"}},
+        ),
+    },
+    "/v1/queue/{item_id}": {
+        "get": _op(
+            "One queue item with its comment.",
+            MODERATORS,
+            tag="queue",
+            parameters=[_ITEM_ID],
+            responses={"200": _json(_ref("QueueItem")), "404": _ERROR},
+        ),
+    },
+    "/v1/queue/{item_id}/claim": {
+        "post": _op(
+            "Claim an item for the lease time (MODERATION_LEASE_SECONDS).",
+            MODERATORS,
+            tag="queue",
+            parameters=[_ITEM_ID],
+            responses={"200": _json(_ref("QueueItem")), "404": _ERROR, "409": _ERROR},
+        ),
+    },
+    "/v1/queue/{item_id}/release": {
+        "post": _op(
+            "Give up your claim on an item.",
+            MODERATORS,
+            tag="queue",
+            parameters=[_ITEM_ID],
+            responses={"200": _json(_ref("QueueItem")), "404": _ERROR, "409": _ERROR},
+        ),
+    },
+    "/v1/queue/{item_id}/skip": {
+        "post": _op(
+            "Release an item and stop `next` offering it to you.",
+            MODERATORS,
+            tag="queue",
+            parameters=[_ITEM_ID],
+            responses={"200": _json(_ref("QueueItem")), "404": _ERROR, "409": _ERROR},
+        ),
+    },
+    "/v1/queue/{item_id}/decision": {
+        "post": _op(
+            "Approve or reject a queued comment; 409 if the item changed since `version`.",
+            MODERATORS,
+            tag="queue",
+            parameters=[_ITEM_ID],
+            body={
+                "type": "object",
+                "required": ["action", "version"],
+                "properties": {
+                    "action": {"type": "string", "enum": ["approve", "reject"]},
+                    "reason": {"type": "string", "maxLength": 2000},
+                    "labels": _ref("Labels"),
+                    "version": {"type": "integer", "description": "The item version you loaded."},
+                },
+            },
+            responses={"200": _json({"type": "object"}), "404": _ERROR, "409": _ERROR},
+        ),
+    },
+    "/v1/decisions": {
+        "get": _op(
+            "The decision log, filtered and paginated; CSV with format=csv or Accept: text/csv.",
+            READERS,
+            tag="decisions",
+            parameters=[
+                _query("since", "From this ISO 8601 time (inclusive)."),
+                _query("until", "Before this ISO 8601 time (exclusive)."),
+                _query("actor", "Key id of the deciding key (moderators) or submitting key (model, rule)."),
+                _query(
+                    "actor_type",
+                    "model, rule or moderator.",
+                    {"type": "string", "enum": ["model", "rule", "moderator"]},
+                ),
+                _query(
+                    "status",
+                    "approved, queued or rejected.",
+                    {"type": "string", "enum": ["approved", "queued", "rejected"]},
+                ),
+                _query("article_id", "Only decisions on comments of this article."),
+                _query("comment_id", "Only one comment's decisions (JSON only)."),
+                _query(
+                    "order",
+                    "desc (default, newest first) or asc (JSON only).",
+                    {"type": "string", "enum": ["asc", "desc"]},
+                ),
+                _query("limit", "Decisions per page (1-1000, default 100; JSON only).", {"type": "integer"}),
+                _query("cursor", "next_cursor of the previous page (JSON only)."),
+                _query(
+                    "format",
+                    "json (default) or csv (every match, oldest first, streamed).",
+                    {"type": "string", "enum": ["json", "csv"]},
+                ),
+            ],
+            responses={
+                "200": {
+                    "description": "A page of decisions, or CSV",
+                    "content": {"application/json": {"schema": {"type": "object"}}, "text/csv": {}},
+                }
+            },
+        ),
+    },
+    "/v1/policy": {
+        "get": _op(
+            "The policy in force as a full document.", ADMINS, tag="policy", responses={"200": _json(_ref("Policy"))}
+        ),
+        "put": _op(
+            "Replace the policy; recorded with who and when.",
+            ADMINS,
+            tag="policy",
+            body=_ref("Policy"),
+            responses={"200": _json(_ref("Policy"))},
+        ),
+    },
+    "/v1/policy/history": {
+        "get": _op(
+            "Policy changes, newest first, with who put each and when.",
+            ADMINS,
+            tag="policy",
+            parameters=[
+                _query("limit", "Changes per page (1-1000, default 100).", {"type": "integer"}),
+                _query("cursor", "next_cursor of the previous page."),
+            ],
+            responses={"200": _json({"type": "object"})},
+        ),
+    },
+    "/v1/keys": {
+        "get": _op(
+            "Every API key (never the secret).", ADMINS, tag="keys", responses={"200": _json({"type": "object"})}
+        ),
+        "post": _op(
+            "Create a key; its secret is in this answer only.",
+            ADMINS,
+            tag="keys",
+            body={
+                "type": "object",
+                "required": ["role"],
+                "properties": {
+                    "role": {"type": "string", "enum": ["site", "moderator", "admin"]},
+                    "name": {"type": "string", "maxLength": 200},
+                },
+            },
+            responses={
+                "201": _json({"type": "object", "properties": {"key": _ref("Key"), "secret": {"type": "string"}}})
+            },
+        ),
+    },
+    "/v1/keys/{key_id}": {
+        "delete": _op(
+            "Revoke a key at once.",
+            ADMINS,
+            tag="keys",
+            parameters=[_path("key_id", "The key's id (the 12 hex characters after the role prefix).")],
+            responses={"200": _json(_ref("Key")), "404": _ERROR},
+        ),
+    },
+}
+
+_SCORES = {"type": "object", "additionalProperties": {"type": "number"}, "description": "Probability per category."}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "description": "A short code: malformed, unauthorized, invalid, conflict..."},
+            "message": {"type": "string"},
+            "fields": {
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+                "description": "What is wrong with each field (422).",
+            },
+        },
+    },
+    "CommentIn": {
+        "type": "object",
+        "required": ["id", "text", "article_id", "author_id"],
+        "properties": {
+            "id": {"type": ["string", "integer"], "maxLength": 200},
+            "text": {"type": "string", "maxLength": 20000},
+            "article_id": {"type": ["string", "integer"]},
+            "article_title": {"type": "string", "maxLength": 1000},
+            "article_url": {"type": "string", "maxLength": 2000},
+            "section": {"type": "string", "maxLength": 200},
+            "author_id": {"type": ["string", "integer"]},
+            "author_name": {"type": "string", "maxLength": 200},
+            "parent_id": {"type": ["string", "integer"]},
+            "ip": {"type": "string", "description": "Stored only as a keyed hash."},
+            "user_agent": {"type": "string", "maxLength": 1000},
+            "email": {"type": "string", "description": "Stored only as a keyed hash."},
+            "created_at": {"type": "string", "format": "date-time"},
+            "lang": {"type": "string", "maxLength": 35},
+        },
+    },
+    "Decision": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"type": "string", "enum": ["approved", "queued", "rejected"]},
+            "scores": _SCORES,
+            "reasons": {"type": "array", "items": {"type": "object"}},
+            "spans": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "category": {"type": "string"},
+                        "start": {"type": "integer"},
+                        "end": {"type": "integer"},
+                        "text": {"type": "string"},
+                        "weight": {"type": "number"},
+                    },
+                },
+            },
+            "model_version": {"type": "string"},
+            "decided_by": {"type": "string", "enum": ["model", "rule"]},
+            "would_action": {"type": "string", "enum": ["approve", "review", "reject"]},
+            "decision_id": {"type": "integer"},
+            "replayed": {"type": "boolean"},
+        },
+    },
+    "QueueItem": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "comment_id": {"type": "string"},
+            "state": {"type": "string", "enum": ["pending", "decided"]},
+            "priority": {"type": "number"},
+            "category": {"type": ["string", "null"]},
+            "appealed": {"type": "boolean"},
+            "claimed_by": {"type": ["string", "null"]},
+            "claim_expires_at": {"type": ["string", "null"]},
+            "version": {"type": "integer"},
+            "comment": {"type": "object"},
+        },
+    },
+    "Labels": {
+        "type": "object",
+        "description": "Training labels: category to 0 or 1.",
+        "properties": {category: {"type": "integer", "enum": [0, 1]} for category in CATEGORIES},
+        "additionalProperties": False,
+    },
+    "Policy": {
+        "type": "object",
+        "properties": {
+            "thresholds": {"type": "object", "description": "Per category {reject, review} probabilities."},
+            "sections": {"type": "object", "description": "Per section threshold overrides."},
+            "blocked_terms": {"type": "array", "items": {"type": "string"}},
+            "watched_terms": {"type": "array", "items": {"type": "string"}},
+            "max_links": {"type": ["integer", "null"]},
+            "new_author_reviews": {"type": "integer"},
+            "recent_rejections": {"type": "integer"},
+            "recent_rejection_days": {"type": "integer"},
+            "known_languages": {"type": "array", "items": {"type": "string"}},
+            "shadow_mode": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    },
+    "Key": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "role": {"type": "string", "enum": ["site", "moderator", "admin"]},
+            "created_at": {"type": "string"},
+            "revoked_at": {"type": ["string", "null"]},
+        },
+    },
+}
+
+
+def document(model_version: str | None = None) -> dict[str, Any]:
+    """The whole OpenAPI 3 document."""
+    description = (
+        "Self-hosted comment moderation. Send `Authorization: Bearer <key>` or `X-API-Key: <key>`; "
+        "each operation's `x-roles` lists the key roles that may call it. Errors are JSON "
+        "`{error, message, fields?}`."
+    )
+    if model_version:
+        description += f" Model version in this worker: {model_version}."
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Comment moderation", "version": API_VERSION, "description": description},
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            },
+            "responses": {"Error": _json(_ref("Error"), "An error")},
+            "schemas": SCHEMAS,
+        },
+        "security": [{"bearer": []}, {"apiKey": []}],
+    }
+
+
+def operations() -> list[dict[str, Any]]:
+    """Every operation as {method, path, summary, roles, parameters} in document order, for the docs page."""
+    found = []
+    for path, methods in PATHS.items():
+        for method, operation in methods.items():
+            found.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": operation["summary"],
+                    "roles": operation["x-roles"],
+                    "tag": operation["tags"][0],
+                    "parameters": operation.get("parameters", []),
+                    "body": "requestBody" in operation,
+                    "responses": sorted(operation["responses"]),
+                }
+            )
+    return found

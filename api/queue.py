@@ -1,0 +1,106 @@
+"""The review queue for moderators: list by priority, claim, release, skip, decide."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from api import services
+from api.auth import current_key, roles
+from api.body import bool_arg, int_arg, json_object, require_int, text_arg
+from moderation import queue
+from moderation.errors import Invalid
+
+bp = Blueprint("queue", __name__, url_prefix="/v1/queue")
+
+ITEM = "/<rowid:item_id>"
+
+
+@bp.get("")
+@roles("moderator", "admin")
+def list_items() -> Response:
+    """One page of queue items, highest priority then oldest; filters status, category, section, article."""
+    return jsonify(
+        queue.list_queue(
+            services().store,
+            status=text_arg("status") or "pending",
+            category=text_arg("category"),
+            section=text_arg("section"),
+            article_id=text_arg("article_id"),
+            appealed=bool_arg("appealed"),
+            limit=int_arg("limit", 50, 1, queue.MAX_PAGE),
+            cursor=text_arg("cursor"),
+            offset=int_arg("offset", 0, 0, 1_000_000),
+        )
+    )
+
+
+@bp.post("/next")
+@roles("moderator", "admin")
+def claim_next() -> tuple[Response, int] | Response:
+    """Claim the top item nobody holds and you have not skipped (same filters as the list); 204 if none."""
+    item = queue.claim_next(
+        services().store,
+        current_key().id,
+        lease_seconds=services().settings.lease_seconds,
+        category=text_arg("category"),
+        section=text_arg("section"),
+        article_id=text_arg("article_id"),
+        appealed=bool_arg("appealed"),
+    )
+    if item is None:
+        return Response(status=204)
+    return jsonify(item)
+
+
+@bp.get(ITEM)
+@roles("moderator", "admin")
+def get_item(item_id: int) -> Response:
+    """One queue item with its comment."""
+    return jsonify(queue.get_item(services().store, item_id))
+
+
+@bp.post(ITEM + "/claim")
+@roles("moderator", "admin")
+def claim(item_id: int) -> Response:
+    """Claim an item for the lease time (renewing your own claim); 409 while another moderator holds it."""
+    found = services()
+    return jsonify(queue.claim(found.store, item_id, current_key().id, lease_seconds=found.settings.lease_seconds))
+
+
+@bp.post(ITEM + "/release")
+@roles("moderator", "admin")
+def release(item_id: int) -> Response:
+    """Give up your claim on an item."""
+    return jsonify(queue.release(services().store, item_id, current_key().id))
+
+
+@bp.post(ITEM + "/skip")
+@roles("moderator", "admin")
+def skip(item_id: int) -> Response:
+    """Release an item and stop `next` offering it to you again."""
+    return jsonify(queue.skip(services().store, item_id, current_key().id))
+
+
+@bp.post(ITEM + "/decision")
+@roles("moderator", "admin")
+def decide(item_id: int) -> Response:
+    """Approve or reject a queued comment: `{action, reason?, labels?, version}`; 409 if the item changed."""
+    document = json_object()
+    errors: dict[str, str] = {}
+    version = require_int(document, "version", errors)
+    action = document.get("action")
+    if not isinstance(action, str):
+        errors["action"] = "is required" if action is None else "must be a string"
+    if errors or version is None or not isinstance(action, str):
+        raise Invalid("The decision has invalid fields.", fields=errors)
+    result = queue.decide_item(
+        services().store,
+        item_id,
+        current_key().id,
+        action,
+        version=version,
+        reason=document.get("reason"),
+        labels=document.get("labels"),
+    )
+    services().metrics.count_decision(result["decision"]["status"], "moderator")
+    return jsonify(result)

@@ -1,0 +1,71 @@
+"""`moderation serve`: migrate, make the first admin key, then replace this process with gunicorn."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from moderation import keys
+from moderation.errors import ModerationError
+from moderation.settings import REPO_ROOT, Settings
+from moderation.store import Store
+
+GUNICORN_CONF = REPO_ROOT / "gunicorn.conf.py"
+
+
+@click.command("serve")
+@click.option("--host", default=None, help="Address to listen on (default: MODERATION_HOST, 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: PORT, 8080).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: WEB_CONCURRENCY, 2).")
+def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the HTTP API under gunicorn, with the settings' database and model."""
+    environ = dict(os.environ)
+    # Options become environment settings, so gunicorn.conf.py and every worker read the same values.
+    for name, value in (("MODERATION_HOST", host), ("PORT", port), ("WEB_CONCURRENCY", workers)):
+        if value is not None:
+            environ[name] = str(value)
+    try:
+        settings = Settings.from_env(environ)
+    except ModerationError as error:
+        details = "; ".join(f"{field} {problem}" for field, problem in error.fields.items())
+        raise click.ClickException(f"{error.message} ({details})") from error
+    if not settings.model_path.is_file():
+        raise click.ClickException(
+            f"No model at {settings.model_path}. Build one with `make model`, or point MODERATION_MODEL at one."
+        )
+
+    # The only database work in the master, done before any worker exists: migrate, then the first key.
+    store = Store.from_settings(settings)
+    try:
+        store.migrate()
+        secret = keys.ensure_admin_key(store)
+    except ModerationError as error:
+        raise click.ClickException(error.message) from error
+    finally:
+        store.close()
+    if secret is not None:
+        click.echo("First start: created an admin API key. It is shown this once; store it now:", err=True)
+        click.echo(secret)
+    click.echo(
+        f"Serving on http://{settings.host}:{settings.port} with {settings.workers} workers, "
+        f"database {settings.db_path}, model {settings.model_path}",
+        err=True,
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(GUNICORN_CONF),
+        "--pythonpath",
+        str(REPO_ROOT),  # where `api` lives, whatever the working directory
+        "api.wsgi:app",
+    ]
+    os.execve(sys.executable, argv, environ)
+
+
+COMMANDS: list[click.Command] = [serve_command]
