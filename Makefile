@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SHARED_DATA ?= ../shared/data
 PORT ?= 8080
 
-.PHONY: run test lint model bench bench-model soak clean
+.PHONY: run test lint model bench bench-model bench-cli soak clean
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ model: $(VENV)/.dev
 
 bench-model: $(VENV)/.dev
 	$(PY) benchmarks/bench_model.py --data $(SHARED_DATA)
+
+# `moderation score` on 1,000,000 streamed lines: memory must stay flat.
+bench-cli: $(VENV)/.dev
+	$(PY) benchmarks/bench_score_cli.py --lines 1000000
 
 bench: bench-model
 

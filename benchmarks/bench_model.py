@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from threadpoolctl import threadpool_limits
 
 from model.build import load_dataset
@@ -144,7 +143,8 @@ def main() -> None:
         for corpus, categories in result["ours"]["by_corpus"].items():
             for category, entry in categories.items():
                 theirs = result["peer"].get(corpus, {}).get(category, {}).get("roc_auc")
-                print(f"   {category:<17}{entry['n']:>6}{entry['positives']:>6}  ours {entry['roc_auc']}  peer {theirs}")
+                ours_auc = entry["roc_auc"]
+                print(f"   {category:<17}{entry['n']:>6}{entry['positives']:>6}  ours {ours_auc}  peer {theirs}")
                 if unit.startswith("youtube_spam/") and category == "spam" and entry["roc_auc"] is not None:
                     spam_aucs.append(entry["roc_auc"])
 
