@@ -73,7 +73,7 @@ def _moment(value: datetime | str | None, field: str, errors: dict[str, str]) ->
         return st.iso(value)
     try:
         return st.iso(datetime.fromisoformat(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a time that falls outside years 1-9999 in UTC
         errors[field] = "must be an ISO 8601 date or date and time"
         return None
 
@@ -115,7 +115,7 @@ def _cursor(cursor: str | int | None) -> int | None:
         raise Invalid(
             "Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"}
         ) from None
-    if value < 0:
+    if not 0 <= value <= st.MAX_ROWID:
         raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"})
     return value
 

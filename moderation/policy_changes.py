@@ -66,6 +66,8 @@ def policy_history(store: Store, limit: int = 100, cursor: str | int | None = No
             before_id = int(cursor)  # type: ignore[arg-type]
         except ValueError:
             raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor from a previous page"}) from None
+        if not 0 <= before_id <= st.MAX_ROWID:
+            raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor from a previous page"})
     with store.read() as db:
         rows = st.policy_change_rows(db, limit + 1, before_id)
     page = rows[:limit]

@@ -84,7 +84,7 @@ def decode_cursor(cursor: str) -> tuple[float, str, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         priority, enqueued_at, item_id = json.loads(raw)
-        if not isinstance(enqueued_at, str) or not isinstance(item_id, int):
+        if not isinstance(enqueued_at, str) or not isinstance(item_id, int) or not 0 <= item_id <= st.MAX_ROWID:
             raise ValueError(cursor)
         return float(priority), enqueued_at, item_id
     except (ValueError, TypeError, binascii.Error):

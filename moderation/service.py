@@ -128,7 +128,7 @@ def validate_comment(payload: object, *, require_ids: bool = True) -> CommentIn:
     if optional.get("created_at"):
         try:
             optional["created_at"] = st.iso(datetime.fromisoformat(str(optional["created_at"])))
-        except ValueError:
+        except (ValueError, OverflowError):  # OverflowError: outside years 1-9999 once converted to UTC
             errors["created_at"] = "must be an ISO 8601 date and time, like 2024-05-01T12:00:00Z"
     if errors:
         raise Invalid("The comment has invalid fields.", fields=errors)

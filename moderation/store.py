@@ -24,6 +24,7 @@ from moderation.errors import Unavailable
 from moderation.settings import SYNCHRONOUS_MODES, Settings
 
 Row = dict[str, Any]
+MAX_ROWID = 2**63 - 1  # the largest integer SQLite stores; larger Python ints cannot even be bound
 
 
 # ---------------------------------------------------------------------------
