@@ -99,7 +99,10 @@ def holdout_rows(
 def cross_units(examples: Sequence[Example]) -> list[tuple[str, Callable[[Example], bool]]]:
     """Held-out units: each corpus, or each group of a grouped corpus (one YouTube video)."""
     units: list[tuple[str, Callable[[Example], bool]]] = []
-    corpora = sorted({e.corpus for e in examples})
+    # A unit with no category that has both classes (e.g. the all-negative identity-balance sentences) has no AUC.
+    positive = {e.corpus for e in examples if 1 in e.labels.values()}
+    negative = {e.corpus for e in examples if 0 in e.labels.values()}
+    corpora = sorted(positive & negative)
     for corpus in corpora:
         if corpus in GROUPED_CORPORA:
             for group in sorted({e.group for e in examples if e.corpus == corpus}):
