@@ -158,7 +158,78 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE delivered_at IS NULL;
 """
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", INITIAL_SCHEMA),)
+RETRAINING_SCHEMA = """
+-- Model versions the service may serve; `file` is a name inside the models directory.
+CREATE TABLE model_versions (
+    version TEXT PRIMARY KEY,
+    file TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    content_sha256 TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL CHECK (source IN ('shipped', 'retrain')),
+    mode TEXT,
+    base_version TEXT,
+    job_id INTEGER,
+    created_at TEXT NOT NULL,
+    created_by TEXT,
+    training TEXT,
+    comparison TEXT
+);
+
+-- The active version is the latest row: one rowid lookup, cheap enough for every worker once a second.
+CREATE TABLE model_activations (
+    id INTEGER PRIMARY KEY,
+    version TEXT NOT NULL REFERENCES model_versions (version),
+    at TEXT NOT NULL,
+    actor TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('initial', 'promote', 'force', 'rollback', 'reactivate')),
+    previous_version TEXT,
+    reason TEXT
+);
+CREATE TRIGGER model_activations_append_only_update BEFORE UPDATE ON model_activations
+BEGIN
+    SELECT RAISE(ABORT, 'model activations are append-only: activate again instead');
+END;
+CREATE TRIGGER model_activations_append_only_delete BEFORE DELETE ON model_activations
+BEGIN
+    SELECT RAISE(ABORT, 'model activations are append-only: they cannot be deleted');
+END;
+
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed')),
+    actor TEXT,
+    params TEXT NOT NULL DEFAULT '{}',
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    heartbeat_at TEXT,
+    stage TEXT,
+    percent REAL NOT NULL DEFAULT 0,
+    pid INTEGER,
+    error TEXT,
+    result TEXT
+);
+-- One queued or running job of a kind at a time, even if two admins start one in the same instant.
+CREATE UNIQUE INDEX jobs_one_active ON jobs (kind) WHERE state IN ('queued', 'running');
+
+-- Labelled files imported by admins; `file` is a path inside the datasets directory.
+CREATE TABLE datasets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    file TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    rows INTEGER NOT NULL,
+    categories TEXT NOT NULL,
+    imported_by TEXT,
+    imported_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", INITIAL_SCHEMA),
+    Migration(2, "retraining: model versions, activations, jobs, datasets", RETRAINING_SCHEMA),
+)
 
 _CREATE_MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -687,3 +687,117 @@ def release_outbox_leases(db: Database, event_ids: Sequence[int], owner: str) ->
         (owner, *event_ids),
     )
     return cursor.rowcount
+
+
+# ---------------------------------------------------------------------------
+# Retraining: verdict labels, model versions, activations (append-only), jobs, imported datasets
+
+
+def max_label_id(db: Database) -> int:
+    """The newest training label's id (0 when there is none)."""
+    return int(db.execute("SELECT coalesce(max(id), 0) FROM labels").fetchone()[0])
+
+
+def verdict_labels(db: Database, max_id: int) -> list[Row]:
+    """Each (comment, category)'s latest label among ids <= max_id, with the comment text, by label id."""
+    return _all(
+        db,
+        "SELECT l.id, l.comment_id, l.category, l.value, c.text"
+        " FROM labels l JOIN comments c ON c.id = l.comment_id"
+        " WHERE l.id = (SELECT max(m.id) FROM labels m"
+        " WHERE m.comment_id = l.comment_id AND m.category = l.category AND m.id <= ?)"
+        " ORDER BY l.id",
+        (max_id,),
+    )
+
+
+def insert_model_version(db: Database, row: Mapping[str, Any]) -> None:
+    """Register one model version."""
+    _insert(db, "model_versions", row)
+
+
+def model_version_row(db: Database, version: str) -> Row | None:
+    """One registered model version."""
+    return _one(db, "SELECT * FROM model_versions WHERE version = ?", (version,))
+
+
+def model_version_by_content(db: Database, content_sha256: str) -> Row | None:
+    """The registered version with these model contents, if any."""
+    return _one(db, "SELECT * FROM model_versions WHERE content_sha256 = ?", (content_sha256,))
+
+
+def model_version_rows(db: Database) -> list[Row]:
+    """Every registered version, newest first."""
+    return _all(db, "SELECT * FROM model_versions ORDER BY created_at DESC, version DESC")
+
+
+def insert_model_activation(db: Database, row: Mapping[str, Any]) -> int:
+    """Append one activation; its id."""
+    return _insert(db, "model_activations", row)
+
+
+def active_model_row(db: Database) -> Row | None:
+    """The latest activation joined with its version row (None before the first activation)."""
+    return _one(
+        db,
+        "SELECT a.id AS activation_id, a.at AS activated_at, a.kind AS activation_kind, v.*"
+        " FROM model_activations a JOIN model_versions v ON v.version = a.version"
+        " ORDER BY a.id DESC LIMIT 1",
+    )
+
+
+def model_activation_rows(db: Database, limit: int = 100) -> list[Row]:
+    """Activations, newest first."""
+    return _all(db, "SELECT * FROM model_activations ORDER BY id DESC LIMIT ?", (limit,))
+
+
+def insert_job(db: Database, row: Mapping[str, Any]) -> int:
+    """Add one job; its id."""
+    return _insert(db, "jobs", row)
+
+
+def job_row(db: Database, job_id: int) -> Row | None:
+    """One job."""
+    return _one(db, "SELECT * FROM jobs WHERE id = ?", (job_id,))
+
+
+def unfinished_job_rows(db: Database, kind: str) -> list[Row]:
+    """Queued or running jobs of a kind."""
+    return _all(db, "SELECT * FROM jobs WHERE kind = ? AND state IN ('queued', 'running') ORDER BY id", (kind,))
+
+
+def job_rows(db: Database, limit: int = 50) -> list[Row]:
+    """Jobs, newest first."""
+    return _all(db, "SELECT * FROM jobs ORDER BY id DESC LIMIT ?", (limit,))
+
+
+def update_job(db: Database, job_id: int, changes: Mapping[str, Any], states: Sequence[str]) -> int:
+    """Set some columns of a job that is in one of `states`; rows changed (0 when its state moved on)."""
+    # Column names come from our own code, never from requests; values are always parameters.
+    assignments = ", ".join(f"{column} = ?" for column in changes)
+    marks = ", ".join("?" for _ in states)
+    cursor = db.execute(
+        f"UPDATE jobs SET {assignments} WHERE id = ? AND state IN ({marks})",
+        (*changes.values(), job_id, *states),
+    )
+    return cursor.rowcount
+
+
+def insert_dataset(db: Database, row: Mapping[str, Any]) -> int:
+    """Record one imported labelled file; its id."""
+    return _insert(db, "datasets", row)
+
+
+def dataset_row(db: Database, dataset_id: int) -> Row | None:
+    """One imported dataset."""
+    return _one(db, "SELECT * FROM datasets WHERE id = ?", (dataset_id,))
+
+
+def dataset_by_sha256(db: Database, sha256: str) -> Row | None:
+    """The imported dataset with these bytes, if any."""
+    return _one(db, "SELECT * FROM datasets WHERE sha256 = ?", (sha256,))
+
+
+def dataset_rows(db: Database) -> list[Row]:
+    """Every imported dataset, oldest first."""
+    return _all(db, "SELECT * FROM datasets ORDER BY id")

@@ -72,7 +72,7 @@ def test_migrations_are_applied_at_start_and_idempotent(store: Store) -> None:
 
 def test_migrations_apply_once_when_two_stores_start_together(db_path: Path) -> None:
     first, second = Store(db_path, migrate=False), Store(db_path, migrate=False)
-    assert first.migrate() == [1]
+    assert first.migrate() == [m.version for m in migrations.MIGRATIONS]
     assert second.migrate() == []
 
 
@@ -235,4 +235,4 @@ def test_several_processes_opening_a_new_database_at_once(tmp_path: Path) -> Non
         assert outcomes == ["ok"] * 6
         with Store(path).read() as db:
             assert db["policy_changes"].count == 6
-            assert migrations.applied_versions(db) == [1]
+            assert migrations.applied_versions(db) == [m.version for m in migrations.MIGRATIONS]
