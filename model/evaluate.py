@@ -159,7 +159,8 @@ def cross_section(
         unit_model, unit_thresholds = model, thresholds
     else:
         labelled = {category for e in held for category in e.labels}
-        rest = [e for e in examples if not in_unit(e)]
+        # Only rows that label one of the held-out unit's categories can teach those categories anything.
+        rest = [e for e in examples if not in_unit(e) and labelled & e.labels.keys()]
         trained = train_model(rest, params, only_categories=labelled)
         unit_model, unit_thresholds = trained.model, trained.thresholds
     return section(score_rows(unit_model, prepare(held), peer), unit_thresholds)
