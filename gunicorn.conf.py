@@ -34,7 +34,7 @@ limit_request_fields = 100
 logger_class = "api.logs.GunicornLogger"
 accesslog = "-"
 errorlog = "-"
-loglevel = os.environ.get("MODERATION_LOG_LEVEL", "info")
+loglevel = "info"
 
 
 def on_starting(server: Any) -> None:

@@ -9,7 +9,7 @@ import click
 
 from moderation import keys
 from moderation.errors import ModerationError
-from moderation.settings import REPO_ROOT, Settings
+from moderation.settings import REPO_ROOT, Settings, settings_table
 from moderation.store import Store
 
 GUNICORN_CONF = REPO_ROOT / "gunicorn.conf.py"
@@ -68,4 +68,20 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
     os.execve(sys.executable, argv, environ)
 
 
-COMMANDS: list[click.Command] = [serve_command]
+def settings_markdown() -> str:
+    """The settings table as the Markdown the README shows (a test keeps the README equal to it)."""
+    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for row in settings_table():
+        default = f"`{row['default']}`" if row["default"] else "(unset)"
+        meaning = row["meaning"].replace("|", "\\|")
+        lines.append(f"| `{row['env']}` | {default} | {meaning} |")
+    return "\n".join(lines) + "\n"
+
+
+@click.command("settings")
+def settings_command() -> None:
+    """Print every setting (environment variable, default, meaning) as a Markdown table."""
+    click.echo(settings_markdown(), nl=False)
+
+
+COMMANDS: list[click.Command] = [serve_command, settings_command]

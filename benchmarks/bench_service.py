@@ -1,0 +1,448 @@
+"""Benchmark the HTTP service under gunicorn: POST /v1/comments against /healthz, at 8 concurrent clients.
+
+Run with `make bench`. The server is started the way `make run` starts it (`moderation serve`), on a
+temporary database and a free loopback port; the load comes from separate client processes, each with
+threads on keep-alive-capable `http.client` connections (the sync workers close each connection, so the
+clients reconnect as a real site would). The request count and the time are bounded. Every figure printed
+is measured in this run; then the rows in the database are counted against the acknowledged requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import multiprocessing as mp
+import os
+import random
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+TARGET_RATIO = 0.60  # scoring-and-recording req/s as a share of /healthz req/s
+TARGET_P99_MS = 25.0
+
+# ---------------------------------------------------------------------------
+# Comment texts
+
+
+SUBJECTS = [
+    "the mayor",
+    "this article",
+    "the council",
+    "the new stadium",
+    "the school board",
+    "the author",
+    "the minister",
+    "my neighbour",
+    "the referee",
+    "the budget",
+]
+OPINIONS = [
+    "makes a fair point",
+    "is missing the bigger picture",
+    "should publish the numbers",
+    "got this completely wrong",
+    "deserves more credit",
+    "is asking the right question",
+    "ignores what happened last year",
+    "was right about the bus lanes",
+]
+EXTRAS = [
+    "Thanks for the reporting.",
+    "I read it twice.",
+    "Where are the sources?",
+    "Great photos too.",
+    "We saw the same thing in our town.",
+    "Not sure I agree with the ending.",
+    "Shut up, you idiot.",
+    "What a clown.",
+    "This is garbage journalism.",
+    "Check out my channel http://spam.example/win",
+    "Honestly this is the best piece I have read all week.",
+]
+
+
+def generated_texts(count: int, seed: int = 5) -> list[str]:
+    """Varied comment-like texts, 1 to 6 sentences, when no real comments are at hand."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        sentences = [f"{rng.choice(SUBJECTS).capitalize()} {rng.choice(OPINIONS)}."]
+        sentences += rng.sample(EXTRAS, rng.randint(0, 5))
+        texts.append(" ".join(sentences))
+    return texts
+
+
+def real_texts(data: Path, count: int, abusive_share: float, seed: int = 5) -> list[str]:
+    """Real comments from ../shared/data at a site-like base rate: clean Jigsaw talk-page comments, with
+    `abusive_share` of them drawn from its toxic rows and the Civil Comments toxic posts."""
+    clean: list[str] = []
+    abusive: list[str] = []
+    csv.field_size_limit(10_000_000)
+    jigsaw = data / "jigsaw_toxic_2018" / "train_subset.csv"
+    civil = data / "civil_comments_toxic_spans" / "comments.csv"
+    if jigsaw.is_file():
+        labels = ("toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate")
+        with jigsaw.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                text = (row.get("comment_text") or "").strip()
+                if text and len(text) <= 5000:
+                    (abusive if any(row.get(label) == "1" for label in labels) else clean).append(text)
+    if civil.is_file():
+        with civil.open(newline="", encoding="utf-8") as handle:
+            abusive.extend(t for row in csv.DictReader(handle) if (t := (row.get("comment_text") or "").strip()))
+    if not clean or not abusive:
+        return []
+    rng = random.Random(seed)
+    return [rng.choice(abusive if rng.random() < abusive_share else clean) for _ in range(count)]
+
+
+# ---------------------------------------------------------------------------
+# Load generation (runs in child processes)
+
+
+@dataclass
+class Job:
+    """What one client process does: which requests, how many threads, when to stop."""
+
+    host: str
+    port: int
+    method: str
+    path: str
+    headers: dict[str, str]
+    bodies: list[bytes] | None  # one per request, or None for no body
+    total: int
+    threads: int
+    deadline: float  # time.time() after which no new request starts
+
+
+@dataclass
+class Outcome:
+    """What one client process measured."""
+
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def _client_process(job: Job, offset: int, step: int, queue: Any) -> None:
+    """Send requests offset, offset+step, ... below job.total from `job.threads` threads; report an Outcome."""
+    outcome = Outcome()
+    lock = threading.Lock()
+    indices = iter(range(offset, job.total, step))
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection(job.host, job.port, timeout=30)
+        while time.time() < job.deadline:
+            with lock:
+                index = next(indices, None)
+            if index is None:
+                break
+            body = job.bodies[index] if job.bodies is not None else None
+            started = time.perf_counter()
+            try:
+                connection.request(job.method, job.path, body=body, headers=job.headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+                if response.getheader("Connection", "").lower() == "close":
+                    connection.close()
+            except (OSError, http.client.HTTPException) as error:
+                connection.close()
+                with lock:
+                    outcome.errors.append(f"{type(error).__name__}: {error}")
+                continue
+            elapsed = time.perf_counter() - started
+            with lock:
+                outcome.latencies.append(elapsed)
+                outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(job.threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    queue.put(outcome)
+
+
+def run_load(job: Job, processes: int) -> tuple[Outcome, float]:
+    """Run a job over `processes` client processes; the merged outcome and the wall time."""
+    context = mp.get_context("fork")
+    queue = context.Queue()
+    children = [context.Process(target=_client_process, args=(job, i, processes, queue)) for i in range(processes)]
+    started = time.perf_counter()
+    for child in children:
+        child.start()
+    outcomes = [queue.get() for _ in children]
+    wall = time.perf_counter() - started
+    for child in children:
+        child.join()
+    merged = Outcome()
+    for outcome in outcomes:
+        merged.latencies.extend(outcome.latencies)
+        merged.errors.extend(outcome.errors)
+        for status, count in outcome.statuses.items():
+            merged.statuses[status] = merged.statuses.get(status, 0) + count
+    return merged, wall
+
+
+# ---------------------------------------------------------------------------
+# The server
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def default_model(work: Path) -> Path:
+    """The shipped model, or (until it exists) a tiny one trained on the test fixtures."""
+    shipped = REPO / "models" / "default.model"
+    if shipped.is_file():
+        return shipped
+    from tests.model_fixtures import train_tiny_model
+
+    print("models/default.model is missing: benchmarking a tiny model trained on the test fixtures")
+    return train_tiny_model(work)
+
+
+def start_server(work: Path, model: Path, workers: int, synchronous: str) -> tuple[subprocess.Popen[bytes], str, int]:
+    """`moderation serve` as `make run` does it; (process, admin key, port) once /readyz answers."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "MODERATION_DB": str(work / "bench.db"),
+        "MODERATION_MODEL": str(model),
+        "MODERATION_SYNCHRONOUS": synchronous,
+        "PORT": str(port),
+        "MODERATION_HOST": "127.0.0.1",
+        "WEB_CONCURRENCY": str(workers),
+    }
+    env.pop("MODERATION_WEBHOOK_URL", None)
+    out = (work / "server.out").open("wb")
+    err = (work / "server.err").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moderation", "serve"],
+        cwd=REPO,
+        env=env,
+        stdout=out,
+        stderr=err,
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {(work / 'server.err').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.terminate()
+        raise SystemExit("server did not get ready in 90 s")
+    # The first line `serve` prints on stdout is the admin key made on first start.
+    admin_key = (work / "server.out").read_text().splitlines()[0].strip()
+    return process, admin_key, port
+
+
+def create_key(port: int, admin_key: str, role: str) -> str:
+    """A new key of this role, made over the API."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/keys",
+        data=json.dumps({"role": role, "name": f"bench {role}"}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {admin_key}"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return str(json.loads(response.read())["secret"])
+
+
+# ---------------------------------------------------------------------------
+# Reporting
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The `share` quantile (nearest rank) of the values."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def summary(name: str, outcome: Outcome, wall: float) -> dict[str, float]:
+    """Print and return requests/s, p50 and p99 for one phase."""
+    done = len(outcome.latencies)
+    rate = done / wall if wall else 0.0
+    p50 = percentile(outcome.latencies, 0.50) * 1000
+    p99 = percentile(outcome.latencies, 0.99) * 1000
+    statuses = ", ".join(f"{status}: {count}" for status, count in sorted(outcome.statuses.items()))
+    print(
+        f"  {name:<22} {done:>6} answered in {wall:6.2f} s  {rate:8.1f} req/s   p50 {p50:6.2f} ms   "
+        f"p99 {p99:6.2f} ms   mean {statistics.fmean(outcome.latencies) * 1000 if done else 0:6.2f} ms"
+    )
+    print(f"  {'':<22} statuses {{{statuses}}}; transport errors: {len(outcome.errors)}")
+    for error in outcome.errors[:3]:
+        print(f"  {'':<22}   {error}")
+    return {"rate": rate, "p50": p50, "p99": p99, "done": done}
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=5000, help="Requests per measured phase.")
+    parser.add_argument("--clients", type=int, default=8, help="Concurrent clients (threads over all processes).")
+    parser.add_argument("--processes", type=int, default=2, help="Client processes the clients are spread over.")
+    parser.add_argument("--time-cap", type=float, default=60.0, help="Seconds at most per measured phase.")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    parser.add_argument("--synchronous", default=os.environ.get("MODERATION_SYNCHRONOUS", "NORMAL"))
+    parser.add_argument("--model", type=Path, default=None, help="Model file (default: the shipped one).")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=REPO.parent / "shared" / "data",
+        help="Real comments to post, when present (else generated texts).",
+    )
+    parser.add_argument(
+        "--abusive-share",
+        type=float,
+        default=0.08,
+        help="Share of abusive comments among the real ones (sites see roughly 2-10 %%).",
+    )
+    args = parser.parse_args()
+    processes = max(1, min(args.processes, args.clients))
+    threads = max(1, args.clients // processes)
+    clients = threads * processes
+
+    with tempfile.TemporaryDirectory(prefix="bench-service-") as directory:
+        work = Path(directory)
+        model = args.model or default_model(work)
+        texts = real_texts(args.data, args.requests, args.abusive_share) if args.data.is_dir() else []
+        source = (
+            f"real comments from {args.data} ({args.abusive_share:.0%} abusive)" if texts else "generated texts"
+        )
+        texts = texts or generated_texts(args.requests)
+        process, admin_key, port = start_server(work, model, args.workers, args.synchronous)
+        try:
+            site_key = create_key(port, admin_key, "site")
+            print(
+                f"service benchmark: gunicorn {args.workers} sync workers, synchronous={args.synchronous}, "
+                f"model {model.name}, {clients} clients over {processes} processes, {args.requests} requests "
+                f"per phase (cap {args.time_cap:.0f} s), {source}, "
+                f"mean text {statistics.fmean(map(len, texts)):.0f} chars"
+            )
+            json_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {site_key}"}
+
+            def comment_bodies(prefix: str, count: int) -> list[bytes]:
+                return [
+                    json.dumps(
+                        {
+                            "id": f"{prefix}-{i}",
+                            "text": texts[i % len(texts)],
+                            "article_id": f"article-{i % 50}",
+                            "section": ("news", "sport", "culture")[i % 3],
+                            "author_id": f"author-{i % 700}",
+                            "ip": f"198.51.100.{i % 250}",
+                        }
+                    ).encode()
+                    for i in range(count)
+                ]
+
+            def job(method: str, path: str, headers: dict[str, str], bodies: list[bytes] | None, total: int) -> Job:
+                return Job(
+                    "127.0.0.1", port, method, path, headers, bodies, total, threads, time.time() + args.time_cap
+                )
+
+            warm = min(400, args.requests)
+            run_load(job("GET", "/healthz", {}, None, warm), processes)
+            run_load(job("POST", "/v1/comments", json_headers, comment_bodies("warm", warm), warm), processes)
+
+            print("measured:")
+            base_outcome, base_wall = run_load(job("GET", "/healthz", {}, None, args.requests), processes)
+            base = summary("GET /healthz", base_outcome, base_wall)
+            bodies = comment_bodies("bench", args.requests)
+            post_outcome, post_wall = run_load(
+                job("POST", "/v1/comments", json_headers, bodies, args.requests), processes
+            )
+            post = summary("POST /v1/comments", post_outcome, post_wall)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+        with sqlite3.connect(work / "bench.db") as db:
+            comments = db.execute("SELECT count(*) FROM comments WHERE id LIKE 'bench-%'").fetchone()[0]
+            decisions = db.execute(
+                "SELECT count(*) FROM decisions WHERE comment_id LIKE 'bench-%' AND kind = 'submission'"
+            ).fetchone()[0]
+            by_status = dict(
+                db.execute(
+                    "SELECT status, count(*) FROM decisions WHERE comment_id LIKE 'bench-%' GROUP BY status"
+                ).fetchall()
+            )
+
+    acknowledged = post_outcome.statuses.get(201, 0)
+    errors = (
+        len(base_outcome.errors)
+        + len(post_outcome.errors)
+        + sum(count for status, count in base_outcome.statuses.items() if status != 200)
+        + sum(count for status, count in post_outcome.statuses.items() if status != 201)
+    )
+    ratio = post["rate"] / base["rate"] if base["rate"] else 0.0
+    print(
+        f"  database: {comments} comments and {decisions} submission decisions for {acknowledged} acknowledged "
+        f"posts; statuses {by_status}"
+    )
+    print("results:")
+    checks = [
+        (errors == 0, f"errors: {errors} (target 0)"),
+        (
+            comments == decisions == acknowledged and acknowledged == post["done"],
+            f"decisions recorded {decisions} = requests acknowledged {acknowledged} (of {post['done']} answered)",
+        ),
+        (
+            ratio >= TARGET_RATIO,
+            f"scoring-and-recording at {ratio:.0%} of the /healthz req/s ({post['rate']:.0f} vs {base['rate']:.0f}; "
+            f"target >= {TARGET_RATIO:.0%}, gap {ratio - TARGET_RATIO:+.0%})",
+        ),
+        (
+            post["p99"] <= TARGET_P99_MS,
+            f"POST /v1/comments p99 {post['p99']:.2f} ms at {clients} clients (target <= {TARGET_P99_MS:.0f} ms, "
+            f"gap {post['p99'] - TARGET_P99_MS:+.2f} ms)",
+        ),
+        (
+            post["done"] == args.requests and base["done"] == args.requests,
+            f"all requests sent within the time cap ({base['done']} + {post['done']} of {2 * args.requests})",
+        ),
+    ]
+    for ok, text in checks:
+        print(f"  {verdict(ok)}  {text}")
+    return 0 if all(ok for ok, _ in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
