@@ -61,6 +61,21 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _paths(raw: str) -> tuple[Path, ...]:
+    return tuple(Path(part).expanduser() for part in raw.split(os.pathsep) if part.strip())
+
+
+def _optional_path(raw: str) -> Path | None:
+    return Path(raw).expanduser() if raw else None
+
+
+def _fraction(raw: str) -> float:
+    value = float(raw)
+    if not 0 <= value < 1:
+        raise ValueError("must be a number from 0 up to (not including) 1")
+    return value
+
+
 def _webhook_url(raw: str) -> str | None:
     if not raw:
         return None
@@ -170,6 +185,31 @@ SETTINGS: tuple[Setting, ...] = (
         "Gunicorn worker processes, each with its own SQLite connection and model copy; about one per core.",
         _positive_int,
     ),
+    Setting(
+        "base_corpora",
+        "MODERATION_BASE_CORPORA",
+        "",
+        "Labelled corpora a full retrain starts from: data roots, corpus folders or labelled files, separated "
+        "by `:` (`;` on Windows). Unset, a retrain adapts the active model with the moderators' verdicts and "
+        "the imported labelled files instead.",
+        _paths,
+    ),
+    Setting(
+        "models_dir",
+        "MODERATION_MODELS_DIR",
+        None,
+        "Where model versions (the shipped one copied on first start, and every retrain) are kept; "
+        "unset means `models/` beside the database.",
+        _optional_path,
+    ),
+    Setting(
+        "promotion_tolerance",
+        "MODERATION_PROMOTION_TOLERANCE",
+        "0.01",
+        "How much lower a new model version's ROC AUC may be than the active version's, on any category of "
+        "the shared hold-out, before activating it needs `--force` and a reason.",
+        _fraction,
+    ),
 )
 
 
@@ -191,6 +231,9 @@ class Settings:
     host: str
     port: int
     workers: int
+    base_corpora: tuple[Path, ...]
+    models_dir: Path | None
+    promotion_tolerance: float
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,0 +1,318 @@
+"""Training jobs: one at a time, each run in its own low-priority process, with progress and outcome in the database.
+
+`start_retrain` records a queued job and launches `python -m moderation run-job ID` in a new session (so a
+web worker's restart does not take it down); that process lowers its priority, marks the job running, writes
+its stage and percent as it goes plus a heartbeat every few seconds, and records success with the new
+version or failure with the error. A job whose process vanished (no heartbeat for a minute) is marked failed
+the next time anyone looks, so a crash never blocks retraining for good.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from model.artifact import ModelLoadError
+from moderation import retrain as rt
+from moderation import store as st
+from moderation.datasets import DatasetMissing
+from moderation.errors import Conflict, ModerationError, NotFound, Unavailable
+from moderation.settings import REPO_ROOT, SETTINGS, Settings
+from moderation.store import Row, Store
+
+log = logging.getLogger(__name__)
+
+RETRAIN = "retrain"
+UNFINISHED = ("queued", "running")
+HEARTBEAT_SECONDS = 5.0
+# No heartbeat for this long and the job's process is taken to be gone.
+STALE_SECONDS = 60.0
+PROGRESS_INTERVAL_SECONDS = 0.5
+# What a retrain is expected to fail with; anything else is recorded too, then re-raised with its traceback.
+EXPECTED_FAILURES = (ModerationError, ModelLoadError, DatasetMissing, OSError, ValueError, MemoryError)
+
+
+def job_log_path(settings: Settings, job_id: int) -> Path:
+    """Where a job's process writes its output: `jobs/job-ID.log` beside the database."""
+    return settings.db_path.parent / "jobs" / f"job-{job_id}.log"
+
+
+def _job_dict(row: Row) -> dict[str, Any]:
+    started = row["started_at"]
+    elapsed = None
+    if started:
+        end = st.from_iso(row["finished_at"]) if row["finished_at"] else st.utcnow()
+        elapsed = round(max((end - st.from_iso(started)).total_seconds(), 0.0), 1)
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "state": row["state"],
+        "actor": row["actor"],
+        "created_at": row["created_at"],
+        "started_at": started,
+        "finished_at": row["finished_at"],
+        "stage": row["stage"],
+        "percent": row["percent"],
+        "elapsed_seconds": elapsed,
+        "error": row["error"],
+        "result": json.loads(row["result"]) if row["result"] else None,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Creating and reading jobs
+
+
+def _stale_before(now: datetime) -> str:
+    return st.iso(now - timedelta(seconds=STALE_SECONDS))
+
+
+def _reap_stale(db: Database, kind: str) -> None:
+    """Mark failed the unfinished jobs whose process stopped writing (killed, crashed, machine restarted)."""
+    now = st.utcnow()
+    limit = _stale_before(now)
+    for row in st.unfinished_job_rows(db, kind):
+        last = row["heartbeat_at"] or row["created_at"]
+        if last < limit:
+            st.update_job(
+                db,
+                row["id"],
+                {
+                    "state": "failed",
+                    "finished_at": st.iso(now),
+                    "error": f"the job's process stopped without a result (last sign of life {last})",
+                },
+                UNFINISHED,
+            )
+
+
+def create_job(store: Store, kind: str, actor: str | None, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Record a queued job; Conflict while another job of the kind is queued or running."""
+    with store.write() as db:
+        _reap_stale(db, kind)
+        busy = st.unfinished_job_rows(db, kind)
+        if busy:
+            raise Conflict(
+                f"Job {busy[0]['id']} ({kind}) is already {busy[0]['state']}; one {kind} job runs at a time.",
+                fields={"job_id": str(busy[0]["id"])},
+            )
+        job_id = st.insert_job(
+            db,
+            {
+                "kind": kind,
+                "state": "queued",
+                "actor": actor,
+                "params": json.dumps(params or {}, sort_keys=True),
+                "created_at": st.iso(st.utcnow()),
+                "stage": "queued",
+                "percent": 0.0,
+            },
+        )
+        row = st.job_row(db, job_id)
+    assert row is not None
+    return _job_dict(row)
+
+
+def get_job(store: Store, job_id: int) -> dict[str, Any]:
+    """A job's state, stage, percent, elapsed seconds, error or result (NotFound when unknown)."""
+    with store.read() as db:
+        row = st.job_row(db, job_id)
+    if row is None:
+        raise NotFound(f"No job {job_id}.")
+    if row["state"] in UNFINISHED and (row["heartbeat_at"] or row["created_at"]) < _stale_before(st.utcnow()):
+        with store.write() as db:
+            _reap_stale(db, row["kind"])
+            row = st.job_row(db, job_id)
+        assert row is not None
+    return _job_dict(row)
+
+
+def list_jobs(store: Store, limit: int = 50) -> list[dict[str, Any]]:
+    """Recent jobs, newest first."""
+    with store.read() as db:
+        return [_job_dict(row) for row in st.job_rows(db, limit)]
+
+
+def _fail(store: Store, job_id: int, error: str) -> None:
+    with store.write() as db:
+        st.update_job(
+            db, job_id, {"state": "failed", "finished_at": st.iso(st.utcnow()), "error": error[:4000]}, UNFINISHED
+        )
+
+
+# ---------------------------------------------------------------------------
+# Launching the job's process
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as environment variables, so a child process reads exactly these (paths made absolute)."""
+    env: dict[str, str] = {}
+    for setting in SETTINGS:
+        value = getattr(settings, setting.name)
+        if value is None:
+            text = ""
+        elif isinstance(value, Path):
+            text = os.path.abspath(value)
+        elif isinstance(value, tuple):
+            text = os.pathsep.join(os.path.abspath(part) for part in value)
+        else:
+            text = str(value)
+        env[setting.env] = text
+    return env
+
+
+def launch(settings: Settings, job_id: int) -> subprocess.Popen[bytes]:
+    """Start `python -m moderation run-job ID` in its own session, its output in the job's log file."""
+    env = {
+        **os.environ,
+        **settings_env(settings),
+        # One thread per numeric library: the web workers need the other core.
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    log_path = job_log_path(settings, job_id)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moderation", "run-job", str(job_id)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+        )
+    # Reap the child when it ends, so a long-lived web worker does not collect zombies.
+    threading.Thread(target=process.wait, name=f"job-{job_id}-reaper", daemon=True).start()
+    return process
+
+
+def start_retrain(store: Store, settings: Settings, actor: str | None) -> dict[str, Any]:
+    """Queue a retrain and launch its process; the job at once (Conflict if one is already queued or running)."""
+    rt.check_inputs(store, settings)
+    job = create_job(store, RETRAIN, actor)
+    try:
+        launch(settings, job["id"])
+    except OSError as error:
+        _fail(store, job["id"], f"could not start the job's process: {error}")
+        raise Unavailable(f"Could not start the retrain process: {error}.") from error
+    return job
+
+
+# ---------------------------------------------------------------------------
+# Inside the job's process
+
+
+class _Progress:
+    """Writes a job's stage and percent, at most twice a second unless the stage changes."""
+
+    def __init__(self, store: Store, job_id: int) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.stage: str | None = None
+        self.percent = 0.0
+        self.written_at = 0.0
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        percent = max(self.percent, round(min(max(fraction, 0.0), 1.0) * 100, 1))
+        now = time.monotonic()
+        if stage == self.stage and percent < 100 and now - self.written_at < PROGRESS_INTERVAL_SECONDS:
+            return
+        self.stage, self.percent, self.written_at = stage, percent, now
+        with self.store.write() as db:
+            st.update_job(
+                db,
+                self.job_id,
+                {"stage": stage, "percent": percent, "heartbeat_at": st.iso(st.utcnow())},
+                ("running",),
+            )
+
+
+class _Heartbeat(threading.Thread):
+    """Marks the job alive every few seconds while long steps run without progress."""
+
+    def __init__(self, store: Store, job_id: int) -> None:
+        super().__init__(name=f"job-{job_id}-heartbeat", daemon=True)
+        self.store = store
+        self.job_id = job_id
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(HEARTBEAT_SECONDS):
+            try:
+                with self.store.write() as db:
+                    st.update_job(db, self.job_id, {"heartbeat_at": st.iso(st.utcnow())}, ("running",))
+            except Unavailable as error:
+                log.warning("job %s heartbeat not written: %s", self.job_id, error)
+
+
+def run_job(store: Store, settings: Settings, job_id: int) -> dict[str, Any]:
+    """Run a queued job in this process: mark it running, report progress, record the outcome; the job."""
+    now = st.iso(st.utcnow())
+    with store.write() as db:
+        row = st.job_row(db, job_id)
+        if row is None:
+            raise NotFound(f"No job {job_id}.")
+        changed = st.update_job(
+            db,
+            job_id,
+            {"state": "running", "started_at": now, "heartbeat_at": now, "pid": os.getpid(), "stage": "starting"},
+            ("queued",),
+        )
+    if not changed:
+        raise Conflict(f"Job {job_id} is {row['state']}, not queued; it runs only once.")
+    if row["kind"] != RETRAIN:
+        _fail(store, job_id, f"unknown job kind {row['kind']}")
+        return get_job(store, job_id)
+    heartbeat = _Heartbeat(store, job_id)
+    heartbeat.start()
+    try:
+        result = rt.retrain(store, settings, row["actor"], job_id=job_id, progress=_Progress(store, job_id))
+    except EXPECTED_FAILURES as error:
+        message = error.message if isinstance(error, ModerationError) else str(error)
+        log.error("job %s failed: %s", job_id, message)
+        _fail(store, job_id, f"{type(error).__name__}: {message}")
+        return get_job(store, job_id)
+    except BaseException as error:
+        # Unexpected (a bug, SIGTERM): record it so the job does not wait for the stale check, then re-raise
+        # so the traceback reaches the job's log.
+        _fail(store, job_id, f"{type(error).__name__}: {error}")
+        raise
+    finally:
+        heartbeat.stopped.set()
+    with store.write() as db:
+        st.update_job(
+            db,
+            job_id,
+            {
+                "state": "succeeded",
+                "finished_at": st.iso(st.utcnow()),
+                "stage": "done",
+                "percent": 100.0,
+                "result": json.dumps(result, sort_keys=True),
+            },
+            ("running",),
+        )
+    return get_job(store, job_id)
+
+
+def wait(store: Store, job_id: int, timeout: float | None = None, poll: float = 0.5) -> dict[str, Any]:
+    """Poll a job until it finishes (or the timeout passes); the job as last seen."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        job = get_job(store, job_id)
+        if job["state"] not in UNFINISHED or (deadline is not None and time.monotonic() >= deadline):
+            return job
+        time.sleep(poll)

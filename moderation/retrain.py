@@ -1,0 +1,350 @@
+"""Retraining: assemble base corpora, imported files and moderators' verdicts; build, judge and register a candidate.
+
+With base corpora configured (MODERATION_BASE_CORPORA) a retrain trains a new model from everything. Without
+them it adapts the active model (see `model.adapt`). Either way a deterministic share of the verdicts (by a
+seeded hash of the comment id) never trains anything: with the base hold-out split it is the fixed hold-out on
+which the candidate and the active model are compared, row for row, before the candidate may be promoted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model import artifact
+from model.adapt import AdaptParams, adapt_model
+from model.artifact import ModelLoadError
+from model.build import Dataset, load_dataset
+from model.compare import compare_models, probabilities
+from model.corpora import Example, LoadedCorpus, corpus_summary, deduplicate
+from model.linear import LinearModel
+from model.metrics import category_metrics
+from model.normalize import normalize_text
+from model.train import (
+    PreparedExample,
+    Progress,
+    TrainParams,
+    _silent,
+    labels_matrix,
+    prepare,
+    rows_fingerprint,
+    split_examples,
+    train_model,
+)
+from model.types import Thresholds
+from moderation import datasets as ds
+from moderation import registry
+from moderation import store as st
+from moderation.errors import Invalid, NotFound
+from moderation.settings import Settings
+from moderation.store import Store
+
+VERDICT_CORPUS = "moderators"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetrainParams:
+    """What decides a retrain besides the data; recorded so the same inputs rebuild the same model."""
+
+    seed: int = 13
+    verdict_holdout_share: float = 0.25
+    # Verdicts count more than a corpus row in a full retrain: they are this site's own judgement.
+    verdict_weight: float = 4.0
+    # For a rebuild: only verdicts up to this label id, only these datasets, adapting this version.
+    up_to_label_id: int | None = None
+    dataset_ids: tuple[int, ...] | None = None
+    adapt_root: str | None = None
+    adapt: AdaptParams = field(default_factory=AdaptParams)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "seed": self.seed,
+            "verdict_holdout_share": self.verdict_holdout_share,
+            "verdict_weight": self.verdict_weight,
+            "adapt": self.adapt.as_dict(),
+        }
+
+
+@dataclass
+class Verdicts:
+    """Moderators' labels as one example per comment, split into training and hold-out comments."""
+
+    train: list[Example]
+    holdout: list[Example]
+    label_ids: list[int]
+    max_label_id: int
+
+    def summary(self, share: float) -> dict[str, object]:
+        ids = "\n".join(str(i) for i in sorted(self.label_ids))
+        return {
+            "labels": len(self.label_ids),
+            "max_label_id": self.max_label_id,
+            "label_ids_sha256": hashlib.sha256(ids.encode()).hexdigest(),
+            "train_comments": len(self.train),
+            "holdout_comments": len(self.holdout),
+            "holdout_share": share,
+        }
+
+
+@dataclass
+class TrainingSet:
+    """Everything a retrain learns from and is judged on."""
+
+    mode: str  # "full" or "adapt"
+    base: Dataset | None
+    datasets: list[tuple[dict[str, Any], LoadedCorpus]]
+    verdicts: Verdicts
+
+
+@dataclass
+class Candidate:
+    """A built model with its thresholds and the manifest to save it with."""
+
+    model: LinearModel
+    thresholds: Thresholds
+    manifest: dict[str, Any]
+
+
+def _holdout_bucket(comment_id: str, seed: int) -> float:
+    digest = hashlib.blake2b(f"verdict-holdout\x00{seed}\x00{comment_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def load_verdicts(store: Store, params: RetrainParams) -> Verdicts:
+    """Each comment's latest label per category (up to a label id), as examples of the `moderators` corpus."""
+    with store.read() as db:
+        max_id = params.up_to_label_id if params.up_to_label_id is not None else st.max_label_id(db)
+        rows = st.verdict_labels(db, max_id)
+    by_comment: dict[str, tuple[str, dict[str, int]]] = {}
+    for row in rows:
+        text, labels = by_comment.setdefault(row["comment_id"], (row["text"], {}))
+        labels[row["category"]] = int(row["value"])
+    train: list[Example] = []
+    holdout: list[Example] = []
+    for comment_id in sorted(by_comment):
+        text, labels = by_comment[comment_id]
+        example = Example(text, dict(sorted(labels.items())), VERDICT_CORPUS, group=comment_id)
+        (holdout if _holdout_bucket(comment_id, params.seed) < params.verdict_holdout_share else train).append(example)
+    return Verdicts(train, holdout, [int(row["id"]) for row in rows], max_id)
+
+
+def check_inputs(store: Store, settings: Settings) -> None:
+    """Refuse (Invalid) a retrain that would have nothing to learn from."""
+    if settings.base_corpora:
+        return
+    with store.read() as db:
+        labels = st.max_label_id(db)
+        imported = st.dataset_rows(db)
+    if not labels and not imported:
+        raise Invalid(
+            "Nothing to retrain on yet: no moderator verdicts, no imported labelled files and no base corpora.",
+            fields={"training_set": "empty"},
+        )
+
+
+def assemble(store: Store, settings: Settings, params: RetrainParams, progress: Progress = _silent) -> TrainingSet:
+    """Load the base corpora (if configured), the imported datasets and the verdicts."""
+    base = None
+    if settings.base_corpora:
+        progress("load base corpora", 0.0)
+        base = load_dataset(list(settings.base_corpora))
+    progress("load imported datasets", 0.15)
+    loaded = ds.load_datasets(store, settings)
+    if params.dataset_ids is not None:
+        loaded = [item for item in loaded if item[0]["id"] in params.dataset_ids]
+    progress("load verdicts", 0.2)
+    verdicts = load_verdicts(store, params)
+    return TrainingSet("full" if base is not None else "adapt", base, loaded, verdicts)
+
+
+def _without_texts(examples: Sequence[Example], texts: set[str]) -> list[Example]:
+    return [e for e in examples if normalize_text(e.text) not in texts]
+
+
+def _unseen(rows: Sequence[PreparedExample], trained_on: Sequence[PreparedExample]) -> list[PreparedExample]:
+    """Hold-out rows whose text no training row has (two comments can share a text)."""
+    seen = {item.normalized for item in trained_on}
+    return [item for item in rows if item.normalized not in seen]
+
+
+def build_candidate(
+    training: TrainingSet,
+    active: artifact.Artifact,
+    adapt_from: artifact.Artifact,
+    params: RetrainParams,
+    tolerance: float,
+    progress: Progress = _silent,
+) -> Candidate:
+    """Train (full) or adapt a model, then compare it with the active model on the same hold-out rows."""
+    verdicts = training.verdicts
+    verdict_texts = {normalize_text(e.text) for e in verdicts.train + verdicts.holdout}
+    imported = [e for _, corpus in training.datasets for e in corpus.examples]
+    corpora = ([] if training.base is None else list(training.base.corpora)) + [c for _, c in training.datasets]
+    # A moderator's verdict on a text overrides what any corpus or file says about the same text.
+    pool, removed = deduplicate(
+        ([] if training.base is None else training.base.examples) + imported, key=normalize_text
+    )
+    pool = _without_texts(pool, verdict_texts)
+
+    def stage(name: str, start: float, end: float) -> Progress:
+        return lambda step, fraction: progress(f"{name}: {step}" if step else name, start + (end - start) * fraction)
+
+    if training.mode == "full":
+        train_params = TrainParams(
+            seed=params.seed,
+            corpus_weights={**TrainParams().corpus_weights, VERDICT_CORPUS: params.verdict_weight},
+        )
+        trained = train_model(pool + verdicts.train, train_params, stage("train", 0.25, 0.8))
+        model, thresholds = trained.model, trained.thresholds
+        pool_split = split_examples(prepare(pool), train_params)
+        trained_rows = pool_split.train + pool_split.calibration + prepare(verdicts.train)
+        holdout = pool_split.test + prepare(verdicts.holdout)
+        recorded_params: dict[str, object] = train_params.as_dict()
+        mode_report: dict[str, object] = {"rows": trained.rows}
+    else:
+        base_params = TrainParams.from_dict(adapt_from.manifest["params"])
+        split_params = TrainParams(seed=params.seed, test_share=base_params.test_share, calibration_share=0.0)
+        pool_split = split_examples(prepare(pool), split_params)
+        trained_rows = pool_split.train + prepare(verdicts.train)
+        holdout = pool_split.test + prepare(verdicts.holdout)
+        if not trained_rows:
+            raise Invalid(
+                "Nothing to adapt the model with: every verdict and imported row fell in the hold-out.",
+                fields={"training_set": "only hold-out rows"},
+            )
+        adapted = adapt_model(
+            adapt_from.model,
+            adapt_from.thresholds,
+            trained_rows,
+            params.adapt,
+            base_params.targets,
+            progress=stage("adapt", 0.25, 0.8),
+        )
+        model, thresholds = adapted.model, adapted.thresholds
+        recorded_params = base_params.as_dict()
+        mode_report = {"adapt": adapted.report}
+
+    progress("evaluate", 0.8)
+    holdout = _unseen(holdout, trained_rows)
+    comparison = compare_models(model, active.model, holdout, tolerance)
+    comparison["active_version"] = active.version
+    labels = labels_matrix(holdout)
+    metrics = category_metrics(
+        probabilities(model, holdout), labels, thresholds, [item.example.corpus for item in holdout]
+    )
+    manifest: dict[str, Any] = {
+        "corpora": corpus_summary(corpora),
+        "duplicates_removed": removed,
+        "rows": {"train": len(trained_rows), "holdout": len(holdout)},
+        "training_rows_sha256": rows_fingerprint(trained_rows),
+        "params": recorded_params,
+        "metrics": {"holdout": metrics},
+        "thresholds": thresholds,
+        "training": {
+            "mode": training.mode,
+            "base_version": adapt_from.version if training.mode == "adapt" else None,
+            "compared_with": active.version,
+            "seed": params.seed,
+            "retrain_params": params.as_dict(),
+            "corpora": [
+                {"name": c.info.name, "sha256": c.sha256, "rows": len(c.examples)}
+                for c in ([] if training.base is None else training.base.corpora)
+            ],
+            "datasets": [
+                {"id": row["id"], "name": row["name"], "sha256": row["sha256"], "rows": row["rows"]}
+                for row, _ in training.datasets
+            ],
+            "verdicts": verdicts.summary(params.verdict_holdout_share),
+            **mode_report,
+        },
+        "comparison": comparison,
+    }
+    return Candidate(model, thresholds, manifest)
+
+
+def adaptation_base(
+    store: Store, settings: Settings, active: artifact.Artifact, params: RetrainParams
+) -> artifact.Artifact:
+    """The model an adaptation starts from: the active model's own base when it was adapted itself.
+
+    Adapting an adapted model again with all the verdicts would count the old ones twice and drift further
+    with every retrain; starting from the first non-adapted ancestor keeps each retrain a fresh fit.
+    """
+    wanted = params.adapt_root or (active.manifest.get("training") or {}).get("base_version")
+    if not wanted or wanted == active.version:
+        return active
+    try:
+        return registry.load_version(settings, registry.get_version(store, wanted))
+    except (NotFound, ModelLoadError) as error:
+        if params.adapt_root:
+            raise
+        log.warning(
+            "adapting the active model %s itself: its base %s is unavailable (%s)", active.version, wanted, error
+        )
+        return active
+
+
+def _save(candidate: Candidate, folder: Path) -> tuple[Path, dict[str, Any]]:
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".candidate-{os.getpid()}.model"
+    saved = artifact.save(candidate.model, candidate.manifest, temporary)
+    return temporary, saved
+
+
+def retrain(
+    store: Store,
+    settings: Settings,
+    actor: str | None,
+    *,
+    job_id: int | None = None,
+    params: RetrainParams | None = None,
+    progress: Progress = _silent,
+) -> dict[str, Any]:
+    """Build, judge and register a candidate version; a summary (version, mode, comparison, whether new)."""
+    params = params or RetrainParams()
+    registry.ensure_default(store, settings)
+    with store.read() as db:
+        active_row = st.active_model_row(db)
+    assert active_row is not None  # ensure_default activated one
+    active = registry.load_version(settings, active_row)
+    adapt_from = adaptation_base(store, settings, active, params)
+    training = assemble(store, settings, params, progress)
+    candidate = build_candidate(training, active, adapt_from, params, settings.promotion_tolerance, progress)
+    if job_id is not None:
+        candidate.manifest["training"]["job_id"] = job_id
+    progress("save", 0.92)
+    folder = registry.models_dir(settings)
+    temporary, saved = _save(candidate, folder)
+    try:
+        with store.read() as db:
+            existing = st.model_version_by_content(db, saved["content_sha256"])
+        if existing is not None:
+            # The same inputs rebuilt a model we already have: keep the registered file, not a second copy.
+            version, created = str(existing["version"]), False
+        else:
+            final = folder / f"{saved['version']}.model"
+            temporary.replace(final)
+            version = registry.register_file(store, settings, final, source="retrain", actor=actor, job_id=job_id)[
+                "version"
+            ]
+            created = True
+    finally:
+        temporary.unlink(missing_ok=True)
+    progress("done", 1.0)
+    comparison = candidate.manifest["comparison"]
+    return {
+        "version": version,
+        "created": created,
+        "content_sha256": saved["content_sha256"],
+        "mode": training.mode,
+        "compared_with": comparison["active_version"],
+        "passed": comparison["passed"],
+        "worse": comparison["worse"],
+        "verdicts": candidate.manifest["training"]["verdicts"],
+    }
