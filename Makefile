@@ -18,6 +18,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $@
 
+# Migrates ${MODERATION_DB:-./data/moderation.db}, prints a first admin key once, then runs gunicorn.
 run: $(VENV)/.runtime
 	$(VENV)/bin/moderation serve --port $(PORT)
 
@@ -25,7 +26,7 @@ test: $(VENV)/.dev
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.dev
-	$(VENV)/bin/ruff check model moderation api tests benchmarks
+	$(VENV)/bin/ruff check model moderation api tests benchmarks gunicorn.conf.py
 	$(VENV)/bin/mypy
 
 # The shipped default model: trained only on corpora whose licence allows shipping, then evaluated on all of them
@@ -41,7 +42,9 @@ bench-model: $(VENV)/.dev
 bench-cli: $(VENV)/.dev
 	$(PY) benchmarks/bench_score_cli.py --lines 1000000
 
-bench: bench-model
+# The service under gunicorn (POST /v1/comments against /healthz), then the model; fails if either misses.
+bench: $(VENV)/.dev
+	$(PY) benchmarks/bench_service.py; status=$$?; $(MAKE) bench-model && exit $$status
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

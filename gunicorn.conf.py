@@ -24,6 +24,8 @@ worker_class = "sync"
 preload_app = False
 timeout = 30
 graceful_timeout = 10
+# Heartbeat files on tmpfs where there is one (in containers /tmp may be on a slow overlay disk).
+worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
 # The control socket defaults to one path per user; several servers (tests, benchmarks) would collide.
 control_socket_disable = True
 # Request size limits in front of Flask's own (64 KB bodies, 1 MB for batches).
@@ -39,7 +41,7 @@ loglevel = "info"
 
 def on_starting(server: Any) -> None:
     """Give this server run a fresh directory where workers leave their metrics counts."""
-    directory = tempfile.mkdtemp(prefix="moderation-metrics-")
+    directory = tempfile.mkdtemp(prefix="moderation-metrics-", dir=worker_tmp_dir)
     os.environ["MODERATION_METRICS_DIR"] = directory  # inherited by every worker forked later
     server.log.info("metrics directory %s", directory)
 

@@ -42,9 +42,7 @@ class WordListScorer:
                 if weight is None:
                     continue
                 scores[category] = max(scores[category], weight)
-                spans.append(
-                    Span(category, match.start(), match.end(), text[match.start() : match.end()], 1.0)
-                )
+                spans.append(Span(category, match.start(), match.end(), text[match.start() : match.end()], 1.0))
         return ScoreResult(scores=scores, spans=spans, model_version=self.version)
 
 
@@ -263,8 +261,11 @@ def start_server(
 ) -> LiveServer:
     """Start gunicorn (or `command`) with this environment on a free port; wait for /readyz."""
     port = free_port()
-    full_env = {**os.environ, "PORT": str(port), "MODERATION_HOST": "127.0.0.1", **env}
-    full_env.pop("MODERATION_METRICS_DIR", None)
+    # Nothing of the developer's own configuration leaks in: only what this test gives counts.
+    inherited = {
+        k: v for k, v in os.environ.items() if not k.startswith("MODERATION_") and k not in ("PORT", "WEB_CONCURRENCY")
+    }
+    full_env = {**inherited, "PORT": str(port), "MODERATION_HOST": "127.0.0.1", **env}
     stdout_path, stderr_path = directory / "server.out", directory / "server.err"
     argv = command or [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"), "api.wsgi:app"]
     with stdout_path.open("wb") as out, stderr_path.open("wb") as err:

@@ -96,6 +96,24 @@ def test_chunked_bodies_over_the_limit_are_413(client: FlaskClient, auth: Auth) 
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert_error(response, 413)
+    for size in (MAX_BODY_BYTES + 1, 10 * MAX_BODY_BYTES):
+        response = client.post(
+            "/v1/comments",
+            input_stream=io.BytesIO(b'{"text": "' + b"x" * size + b'"}'),
+            content_type="application/json",
+            headers={**auth("site"), "Transfer-Encoding": "chunked"},
+            environ_overrides={"wsgi.input_terminated": True},
+        )
+        assert_error(response, 413)
+    exact = json.dumps(comment()).encode()
+    response = client.post(
+        "/v1/comments",
+        input_stream=io.BytesIO(exact),
+        content_type="application/json",
+        headers={**auth("site"), "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 201
 
 
 @pytest.mark.parametrize(
