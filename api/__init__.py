@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from werkzeug.routing import IntegerConverter
 
 from api.metrics import Metrics
+from moderation.registry import ModelHolder
 from moderation.service import Scorer
 from moderation.settings import Settings
 from moderation.store import Store
@@ -35,12 +36,25 @@ def openapi_path(rule: str) -> str:
 
 @dataclass
 class Services:
-    """What the views work with, built once per process by the factory and kept in `app.extensions`."""
+    """What the views work with, built once per process by the factory and kept in `app.extensions`.
+
+    The model comes from `models` (the registry's per-process holder, which hot-swaps to a newly activated
+    version within a second) or, in tests, from a fixed scorer. Views read `scorer` once per request.
+    """
 
     settings: Settings
     store: Store
-    scorer: Scorer
     metrics: Metrics
+    models: ModelHolder | None = None
+    fixed_scorer: Scorer | None = None
+
+    @property
+    def scorer(self) -> Scorer:
+        """The scorer for this request: the active model version."""
+        if self.models is not None:
+            return self.models.current()
+        assert self.fixed_scorer is not None
+        return self.fixed_scorer
 
 
 def services() -> Services:
@@ -63,17 +77,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["rowid"] = RowIdConverter
 
     settings: Settings = app.config["SETTINGS"] or Settings.from_env()
+    store = Store.from_settings(settings)  # opens its connection lazily, in the process that uses it
     scorer = app.config["SCORER"]
-    if scorer is None:
-        from model.scorer import load_scorer
-
-        scorer = load_scorer(settings.model_path)
     metrics_dir = app.config["METRICS_DIR"]
     app.extensions["moderation"] = Services(
         settings=settings,
-        store=Store.from_settings(settings),  # opens its connection lazily, in the process that uses it
-        scorer=scorer,
+        store=store,
         metrics=Metrics(Path(metrics_dir) if metrics_dir else None),
+        # The active registered version (on a new database: MODERATION_MODEL, registered on first start).
+        models=ModelHolder(store, settings) if scorer is None else None,
+        fixed_scorer=scorer,
     )
 
     from api import auth, comments, decisions, docs, errors, health, keys, policy, queue, score

@@ -41,9 +41,10 @@ def readyz() -> Response:
     version = getattr(found.scorer, "version", None)
     checks["model"] = "ok" if version else "no model loaded"
     if any(state != "ok" for state in checks.values()):
-        response = error_response(503, "unavailable", "Not ready: " + "; ".join(f"{k}: {v}" for k, v in checks.items()))
-        return response
-    return jsonify(status="ready", checks=checks, model_version=version)
+        return error_response(503, "unavailable", "Not ready: " + "; ".join(f"{k}: {v}" for k, v in checks.items()))
+    # Versions activated but refused by this worker (missing file, failed hash): it keeps the last good one.
+    refused = found.models.status()["refused"] if found.models is not None else {}
+    return jsonify(status="ready", checks=checks, model_version=version, refused_model_versions=refused)
 
 
 @bp.get("/metrics")

@@ -18,5 +18,5 @@ bp = Blueprint("score", __name__, url_prefix="/v1/score")
 def score() -> Response:
     """Score and decide a comment under the policy in force, as its author's first; nothing is stored."""
     found = services()
-    policy = get_policy(found.store, found.scorer)
-    return jsonify(service.dry_run(found.scorer, policy, json_body()))
+    scorer = found.scorer  # one model version for the whole request
+    return jsonify(service.dry_run(scorer, get_policy(found.store, scorer), json_body()))

@@ -7,7 +7,8 @@ import sys
 
 import click
 
-from moderation import keys
+from model.artifact import ModelLoadError
+from moderation import keys, registry
 from moderation.errors import ModerationError
 from moderation.settings import REPO_ROOT, Settings, settings_table
 from moderation.store import Store
@@ -31,18 +32,20 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
     except ModerationError as error:
         details = "; ".join(f"{field} {problem}" for field, problem in error.fields.items())
         raise click.ClickException(f"{error.message} ({details})") from error
-    if not settings.model_path.is_file():
-        raise click.ClickException(
-            f"No model at {settings.model_path}. Build one with `make model`, or point MODERATION_MODEL at one."
-        )
 
-    # The only database work in the master, done before any worker exists: migrate, then the first key.
+    # The only database work in the master, done before any worker exists: migrate, register the shipped
+    # model as the active version if none is, then the first admin key.
     store = Store.from_settings(settings)
     try:
         store.migrate()
+        version = registry.ensure_default(store, settings)
         secret = keys.ensure_admin_key(store)
     except ModerationError as error:
         raise click.ClickException(error.message) from error
+    except ModelLoadError as error:
+        raise click.ClickException(
+            f"Cannot serve: {error}. Build the model with `make model`, or point MODERATION_MODEL at one."
+        ) from error
     finally:
         store.close()
     if secret is not None:
@@ -50,7 +53,7 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
         click.echo(secret)
     click.echo(
         f"Serving on http://{settings.host}:{settings.port} with {settings.workers} workers, "
-        f"database {settings.db_path}, model {settings.model_path}",
+        f"database {settings.db_path}, model version {version}",
         err=True,
     )
     sys.stdout.flush()

@@ -336,7 +336,7 @@ def test_serve_refuses_a_missing_model(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert done.returncode != 0 and "No model at" in done.stderr
+    assert done.returncode != 0 and "does not exist" in done.stderr and "MODERATION_MODEL" in done.stderr
 
 
 @pytest.mark.skipif(not SHIPPED_MODEL.is_file(), reason="models/default.model is not built yet")
@@ -376,3 +376,42 @@ def test_make_run_way_on_the_shipped_model(tmp_path: Path) -> None:
         assert status == 200 and rude["status"] in ("queued", "rejected") and rude["scores"]["toxicity"] > 0.5
     finally:
         assert server.stop() == 0
+
+
+def test_a_newly_activated_model_version_is_served_without_a_restart(server: LiveServer, tmp_path: Path) -> None:
+    """An admin activates another registered version (as `moderation models activate` does): both workers
+    switch to it within about a second, without a restart."""
+    import shutil
+
+    from moderation import registry
+    from moderation.settings import Settings
+    from moderation.store import Store
+    from tests.model_fixtures import train_tiny_model
+
+    status, ready = server.json("GET", "/readyz")
+    before = ready["model_version"]
+    (tmp_path / "other").mkdir()
+    trained = train_tiny_model(tmp_path / "other", seed=29)
+    settings = Settings.from_env(server.env)
+    target = registry.models_dir(settings) / "e2e-other.model"
+    shutil.copyfile(trained, target)
+    store = Store.from_settings(settings)
+    try:
+        version = registry.register_file(store, settings, target, source="retrain", actor=None)["version"]
+        assert version != before
+        registry.activate(store, settings, version, "e2e-admin", force=True, reason="end-to-end hot swap test")
+    finally:
+        store.close()
+    deadline = time.monotonic() + 10
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        with ThreadPoolExecutor(4) as pool:
+            seen = [body["model_version"] for _, body in pool.map(lambda _: server.json("GET", "/readyz"), range(8))]
+        if set(seen) == {version}:
+            break
+        time.sleep(0.2)
+    assert set(seen) == {version}, seen
+    status, answer = server.json(
+        "POST", "/v1/comments", {"id": "hot", "text": "hello there", "article_id": "a", "author_id": "u"}, key="site"
+    )
+    assert status == 201 and answer["model_version"] == version
