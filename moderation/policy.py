@@ -570,6 +570,8 @@ def primary_language(lang: str | None) -> str | None:
 
 def non_latin_share(text: str) -> float:
     """The share of the text's letters that are not Latin script (0 when it has no letters)."""
+    if text.isascii():
+        return 0.0  # every ASCII letter is Latin; this skips the per-character loop for most comments
     letters = non_latin = 0
     for char in text:
         if not char.isalpha():
