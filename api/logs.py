@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -68,6 +67,5 @@ class GunicornLogger(Logger):
                 "duration_ms": round(request_time.total_seconds() * 1000, 3),
                 "user_agent": environ.get("HTTP_USER_AGENT"),
                 "key_id": environ.get("moderation.key_id"),
-                "worker": os.getpid(),
             },
         )
