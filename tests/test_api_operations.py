@@ -20,6 +20,7 @@ from api.metrics import Metrics, merge, render
 from moderation import store as store_module
 from moderation.cli_serve import settings_markdown
 from moderation.errors import Unavailable
+from moderation.settings import Settings
 
 Auth = Callable[[str], dict[str, str]]
 REPO = Path(__file__).resolve().parent.parent
@@ -176,3 +177,20 @@ def test_request_with_closed_database_reopens(client: FlaskClient, app: Flask, a
     app.extensions["moderation"].store.close()
     assert client.get("/v1/decisions", headers=auth("site")).status_code == 200
     assert store_module.pragma(app.extensions["moderation"].store.db, "journal_mode") == "wal"
+
+
+def test_without_a_given_scorer_the_app_serves_the_registrys_active_version(
+    settings: Settings, tiny_model_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from api import create_app
+    from model.artifact import read_manifest
+
+    app = create_app({"TESTING": True, "SETTINGS": replace(settings, model_path=tiny_model_path)})
+    try:
+        body = app.test_client().get("/readyz").get_json()
+        assert body["model_version"] == read_manifest(tiny_model_path)["version"]
+        assert body["refused_model_versions"] == {}
+    finally:
+        app.extensions["moderation"].store.close()
