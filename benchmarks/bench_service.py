@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import http.client
+import io
 import json
 import multiprocessing as mp
 import os
@@ -278,6 +279,95 @@ def create_key(port: int, admin_key: str, role: str) -> str:
 
 
 # ---------------------------------------------------------------------------
+# Where the time goes: the same work in this process, without HTTP
+
+
+def in_process_breakdown(work: Path, model: Path, texts: list[str], count: int = 1000) -> None:
+    """Time, on one core and without a server, the app's /healthz and POST /v1/comments and their parts."""
+    from api import create_app
+    from moderation import keys, service
+    from moderation.policy import AuthorHistory, CommentFacts, decide
+    from moderation.policy_changes import get_policy
+    from moderation.settings import Settings
+
+    settings = Settings.from_env({"MODERATION_DB": str(work / "inproc.db"), "MODERATION_MODEL": str(model)})
+    app = create_app({"SETTINGS": settings})
+    found = app.extensions["moderation"]
+    _, secret = keys.create_key(found.store, "site")
+    scorer = found.scorer
+    sample = [texts[i % len(texts)] for i in range(count)]
+
+    def environ(method: str, path: str, body: bytes = b"") -> dict[str, Any]:
+        return {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "bench",
+            "SERVER_PORT": "80",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.input_terminated": True,
+            "CONTENT_LENGTH": str(len(body)),
+            "CONTENT_TYPE": "application/json",
+            "HTTP_AUTHORIZATION": f"Bearer {secret}",
+            "REMOTE_ADDR": "127.0.0.1",
+        }
+
+    def call(env: dict[str, Any]) -> None:
+        for _ in app.wsgi_app(env, lambda status, headers, exc_info=None: None):
+            pass
+
+    def body(prefix: str, i: int) -> bytes:
+        return json.dumps(
+            {
+                "id": f"{prefix}{i}",
+                "text": sample[i],
+                "article_id": "a",
+                "author_id": f"u{i % 700}",
+                "ip": "198.51.100.7",
+            }
+        ).encode()
+
+    def per_call_ms(function: Any) -> float:
+        started = time.perf_counter()
+        for i in range(count):
+            function(i)
+        return (time.perf_counter() - started) / count * 1000
+
+    policy = get_policy(found.store, scorer)
+    for i in range(200):  # warm every path (caches, first calls) before timing
+        call(environ("GET", "/healthz"))
+        call(environ("POST", "/v1/comments", body("warm", i)))
+    rows = [
+        ("app: GET /healthz", per_call_ms(lambda i: call(environ("GET", "/healthz")))),
+        ("app: POST /v1/comments", per_call_ms(lambda i: call(environ("POST", "/v1/comments", body("w", i))))),
+        (
+            "  of which submit_comment()",
+            per_call_ms(
+                lambda i: service.submit_comment(found.store, scorer, settings, json.loads(body("d", i)), "bench")
+            ),
+        ),
+        ("    of which scoring + spans", per_call_ms(lambda i: scorer.score(sample[i]))),
+        ("    of which scoring alone", per_call_ms(lambda i: scorer.score(sample[i], explain=False))),
+        (
+            "    of which the policy",
+            per_call_ms(
+                lambda i: decide(
+                    scorer.score(sample[i], explain=False).scores, policy, CommentFacts(sample[i]), AuthorHistory()
+                )
+            )
+            - per_call_ms(lambda i: scorer.score(sample[i], explain=False)),
+        ),
+    ]
+    found.store.close()
+    print(f"where the time goes (this process, one core, no HTTP server; {count} calls each):")
+    for name, value in rows:
+        print(f"  {name:<32} {value:7.3f} ms")
+
+
+# ---------------------------------------------------------------------------
 # Reporting
 
 
@@ -340,9 +430,7 @@ def main() -> int:
         work = Path(directory)
         model = args.model or default_model(work)
         texts = real_texts(args.data, args.requests, args.abusive_share) if args.data.is_dir() else []
-        source = (
-            f"real comments from {args.data} ({args.abusive_share:.0%} abusive)" if texts else "generated texts"
-        )
+        source = f"real comments from {args.data} ({args.abusive_share:.0%} abusive)" if texts else "generated texts"
         texts = texts or generated_texts(args.requests)
         process, admin_key, port = start_server(work, model, args.workers, args.synchronous)
         try:
@@ -404,6 +492,7 @@ def main() -> int:
                     "SELECT status, count(*) FROM decisions WHERE comment_id LIKE 'bench-%' GROUP BY status"
                 ).fetchall()
             )
+        in_process_breakdown(work, model, texts)
 
     acknowledged = post_outcome.statuses.get(201, 0)
     errors = (
