@@ -6,16 +6,18 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from werkzeug.routing import IntegerConverter
 
 from api.metrics import Metrics
-from moderation.registry import ModelHolder
 from moderation.service import Scorer
 from moderation.settings import Settings
 from moderation.store import Store
+
+if TYPE_CHECKING:  # the registry loads numpy and the model code: only workers need it, at app creation
+    from moderation.registry import ModelHolder
 
 # Bodies are read whole, so every route has a byte limit; the batch route raises it for its 100 comments.
 MAX_BODY_BYTES = 64 * 1024
@@ -75,6 +77,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["rowid"] = RowIdConverter
+
+    from moderation.registry import ModelHolder
 
     settings: Settings = app.config["SETTINGS"] or Settings.from_env()
     store = Store.from_settings(settings)  # opens its connection lazily, in the process that uses it
