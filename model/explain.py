@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
-from model.features import Featurizer, word_grams
+from model.features import Featurizer
 from model.normalize import Normalized
 from model.types import Span
 
@@ -19,31 +19,30 @@ def token_contributions(
     featurizer: Featurizer, words: Sequence[str], ids: np.ndarray, values: np.ndarray, column: np.ndarray
 ) -> np.ndarray:
     """Each token's share of the margin: its unigram, half of each bigram it is in, and its character grams."""
-    value_of = dict(zip(ids.tolist(), (values * column[ids]).tolist(), strict=True))
-    occurrences: Counter[int] = Counter()
-    per_token: list[list[tuple[int, float]]] = [[] for _ in words]
-    vocab = featurizer.word_vocab
-    grams = word_grams(words)
     n_words = len(words)
-    for position, gram in enumerate(grams):
-        feature = vocab.get(gram)
-        if feature is None:
-            continue
-        occurrences[feature] += 1
-        if position < n_words:
-            per_token[position].append((feature, 1.0))
-        else:
-            left = position - n_words
-            per_token[left].append((feature, 0.5))
-            per_token[left + 1].append((feature, 0.5))
-    for index, word in enumerate(words):
-        for feature in featurizer._char_ids(word):
-            occurrences[feature] += 1
-            per_token[index].append((feature, 1.0))
-    contributions = np.zeros(n_words)
-    for index, parts in enumerate(per_token):
-        contributions[index] = sum(value_of.get(f, 0.0) * share / occurrences[f] for f, share in parts)
-    return contributions
+    if len(ids) == 0:
+        return np.zeros(n_words)
+    get = featurizer.word_vocab.get
+    unigrams = [get(word, -1) for word in words]
+    bigrams = [get(f"{a} {b}", -1) for a, b in zip(words, words[1:], strict=False)]
+    char_ids = [featurizer._char_ids(word) for word in words]
+    positions = np.arange(n_words)
+    # One row per (token, feature) occurrence; a bigram appears twice, half for each of its words.
+    feature = np.concatenate(
+        [unigrams, bigrams, bigrams, np.fromiter(chain.from_iterable(char_ids), dtype=np.int64)]
+    ).astype(np.int64)
+    token = np.concatenate(
+        [positions, positions[:-1], positions[1:], np.repeat(positions, [len(c) for c in char_ids])]
+    ).astype(np.int64)
+    n_chars = len(feature) - n_words - 2 * len(bigrams)
+    share = np.concatenate([np.ones(n_words), np.full(2 * len(bigrams), 0.5), np.ones(n_chars)])
+    # ids are sorted within each block and the char block follows the word block, so one search finds them all.
+    where = np.searchsorted(ids, feature).clip(max=len(ids) - 1)
+    known = (feature >= 0) & (ids[where] == feature)
+    where, token, share = where[known], token[known], share[known]
+    occurrences = np.bincount(where, weights=share, minlength=len(ids))
+    per_feature = values * column[ids] / np.where(occurrences > 0, occurrences, 1.0)
+    return np.bincount(token, weights=per_feature[where] * share, minlength=n_words)
 
 
 def spans_for(

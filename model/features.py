@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -114,35 +115,28 @@ class Featurizer:
             self._word_char_ids[word] = ids
         return ids
 
-    def counts(self, words: Sequence[str]) -> tuple[Counter[int], Counter[int]]:
-        """Raw counts of word-block and char-block feature ids for a token list."""
-        vocab = self.word_vocab
-        word_counts: Counter[int] = Counter(vocab[g] for g in word_grams(words) if g in vocab)
-        char_counts: Counter[int] = Counter()
-        for word in words:
-            char_counts.update(self._char_ids(word))
-        return word_counts, char_counts
+    def occurrences(self, words: Sequence[str]) -> tuple[list[int], list[int]]:
+        """Feature ids of every word-gram and every character-gram occurrence in a token list (with repeats)."""
+        get = self.word_vocab.get
+        word_ids = [index for index in map(get, word_grams(words)) if index is not None]
+        char_ids = list(chain.from_iterable(map(self._char_ids, words)))
+        return word_ids, char_ids
 
     def vector(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Sparse TF-IDF vector of one token list as (feature ids, values)."""
-        word_counts, char_counts = self.counts(words)
-        ids: list[int] = []
-        values: list[float] = []
-        for counts, idf, offset in (
-            (word_counts, self.word_idf, 0),
-            (char_counts, self.char_idf, self.n_word),
-        ):
-            if not counts:
+        """Sparse TF-IDF vector of one token list as (sorted feature ids, values)."""
+        ids: list[np.ndarray] = []
+        values: list[np.ndarray] = []
+        blocks = zip(self.occurrences(words), (self.word_idf, self.char_idf), (0, self.n_word), strict=True)
+        for found, idf, offset in blocks:
+            if not found:
                 continue
-            block_ids = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            weights = (1.0 + np.log(tf)) * idf[block_ids - offset]
-            norm = math.sqrt(float(weights @ weights))
-            ids.append(block_ids)  # type: ignore[arg-type]
-            values.append(weights / norm)  # type: ignore[arg-type]
+            block_ids, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)
+            weights = (1.0 + np.log(counts)) * idf[block_ids - offset]
+            ids.append(block_ids)
+            values.append(weights / math.sqrt(float(weights @ weights)))
         if not ids:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        return np.concatenate(ids), np.concatenate(values)  # type: ignore[call-overload]
+        return np.concatenate(ids), np.concatenate(values)
 
     def matrix(self, texts: Iterable[str]) -> sparse.csr_matrix:
         """CSR matrix of TF-IDF rows for many normalized texts."""
