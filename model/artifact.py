@@ -66,7 +66,7 @@ def _members(model: LinearModel) -> dict[str, bytes]:
     featurizer = model.featurizer
     word_terms = sorted(featurizer.word_vocab, key=featurizer.word_vocab.__getitem__)
     char_terms = sorted(featurizer.char_vocab, key=featurizer.char_vocab.__getitem__)
-    arrays = {
+    arrays: dict[str, np.ndarray] = {
         "word_idf": featurizer.word_idf.astype(np.float64),
         "char_idf": featurizer.char_idf.astype(np.float64),
         "weights": model.weights.astype(np.float32),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -108,12 +109,15 @@ def cross_units(examples: Sequence[Example]) -> list[tuple[str, Callable[[Exampl
     for corpus in corpora:
         if corpus in GROUPED_CORPORA:
             for group in sorted({e.group for e in examples if e.corpus == corpus}):
-                units.append(
-                    (f"{corpus}/{group}", lambda e, c=corpus, g=group: e.corpus == c and e.group == g)
-                )
+                units.append((f"{corpus}/{group}", partial(_in_group, corpus, group)))
         else:
-            units.append((corpus, lambda e, c=corpus: e.corpus == c))
+            units.append((corpus, partial(_in_group, corpus, None)))
     return units
+
+
+def _in_group(corpus: str, group: str | None, example: Example) -> bool:
+    """Whether an example belongs to a corpus (and, when given, one of its groups)."""
+    return example.corpus == corpus and (group is None or example.group == group)
 
 
 def evaluate(

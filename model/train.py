@@ -258,9 +258,7 @@ def train_model(
     test_y = labels_matrix(split.test)
     test_probs = model.calibrate(model.batch_margins(featurizer.matrix(i.normalized for i in split.test)))
     corpora = [item.example.corpus for item in split.test]
-    metrics = {
-        "holdout": category_metrics(test_probs, test_y, thresholds, corpora),
-    }
+    metrics: dict[str, object] = {"holdout": category_metrics(test_probs, test_y, thresholds, corpora)}
     progress("done", 1.0)
     return TrainedModel(
         model=model,
