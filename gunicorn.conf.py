@@ -48,9 +48,13 @@ def on_starting(server: Any) -> None:
 
 def post_worker_init(worker: Any) -> None:
     """In each worker, once the app is loaded: start webhook delivery and metrics flushing threads."""
+    app = worker.wsgi
+    if not hasattr(app, "extensions"):
+        worker.log.warning("the WSGI app is not the Flask app itself: no webhook delivery or metrics flushing")
+        return
     from api import background
 
-    background.start(worker.wsgi)
+    background.start(app)
 
 
 def worker_exit(server: Any, worker: Any) -> None:
