@@ -1,0 +1,137 @@
+"""Training jobs: a real separate process, progress in the database, one at a time, failures recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moderation import datasets, jobs, registry
+from moderation import retrain as rt
+from moderation import store as st
+from moderation.errors import Conflict, Invalid, NotFound
+from moderation.settings import Settings
+from moderation.store import Store
+from tests.model_fixtures import labelled_rows, write_jsonl
+from tests.retrain_fixtures import add_verdicts, muppet_verdicts, retrain_settings
+
+
+@pytest.fixture
+def rsettings(settings: Settings, tiny_model_path: Path) -> Settings:
+    return retrain_settings(settings, tiny_model_path)
+
+
+def test_a_retrain_runs_in_its_own_process_and_records_its_result(store: Store, rsettings: Settings) -> None:
+    shipped = registry.ensure_default(store, rsettings)
+    add_verdicts(store, rsettings, muppet_verdicts(40))
+    job = jobs.start_retrain(store, rsettings, "admin1")
+    assert job["state"] == "queued" and job["percent"] == 0 and job["actor"] == "admin1"
+    done = jobs.wait(store, job["id"], timeout=60, poll=0.1)
+    log = jobs.job_log_path(rsettings, job["id"]).read_text()
+    assert done["state"] == "succeeded", (done, log)
+    assert done["stage"] == "done" and done["percent"] == 100 and done["elapsed_seconds"] is not None
+    assert done["started_at"] >= done["created_at"] and done["finished_at"] >= done["started_at"]
+    with store.read() as db:
+        pid = st.job_row(db, job["id"])["pid"]
+    assert pid and pid != os.getpid()  # another process ran it
+
+    result = done["result"]
+    assert result["created"] and result["mode"] == "adapt" and result["compared_with"] == shipped
+    version = registry.get_version(store, result["version"])
+    assert version["job_id"] == job["id"] and version["source"] == "retrain" and not version["active"]
+    assert registry.active_version(store) == shipped  # a retrain never activates anything by itself
+
+
+def test_progress_is_written_as_the_job_goes(store: Store, rsettings: Settings, monkeypatch: Any) -> None:
+    seen: list[tuple[str, str, float]] = []
+
+    def fake_retrain(store: Store, settings: Settings, actor: str | None, **kwargs: Any) -> dict[str, Any]:
+        for stage, fraction in (("load verdicts", 0.2), ("adapt: insult", 0.5), ("evaluate", 0.8)):
+            kwargs["progress"](stage, fraction)
+            job = jobs.get_job(store, kwargs["job_id"])
+            seen.append((job["state"], job["stage"], job["percent"]))
+        return {"version": "v-test"}
+
+    monkeypatch.setattr(rt, "retrain", fake_retrain)
+    job = jobs.create_job(store, jobs.RETRAIN, "admin1")
+    finished = jobs.run_job(store, rsettings, job["id"])
+    assert seen == [
+        ("running", "load verdicts", 20.0),
+        ("running", "adapt: insult", 50.0),
+        ("running", "evaluate", 80.0),
+    ]
+    assert finished["state"] == "succeeded" and finished["result"] == {"version": "v-test"}
+    with pytest.raises(Conflict, match="runs only once"):
+        jobs.run_job(store, rsettings, job["id"])
+    with pytest.raises(NotFound):
+        jobs.get_job(store, 999)
+
+
+def test_a_failing_job_records_its_error_and_leaves_the_active_model(
+    store: Store, rsettings: Settings, tmp_path: Path
+) -> None:
+    shipped = registry.ensure_default(store, rsettings)
+    imported = datasets.import_dataset(
+        store, rsettings, write_jsonl(labelled_rows(per_kind=4), tmp_path / "mine.jsonl"), "a"
+    )
+    with store.read() as db:
+        row = st.dataset_row(db, imported["id"])
+    datasets.dataset_path(rsettings, row).unlink()  # the stored copy disappears before the retrain
+
+    job = jobs.start_retrain(store, rsettings, "admin1")
+    done = jobs.wait(store, job["id"], timeout=60, poll=0.1)
+    assert done["state"] == "failed" and done["finished_at"]
+    assert "DatasetMissing" in done["error"] and "mine.jsonl" in done["error"], done["error"]
+    assert registry.active_version(store) == shipped
+    assert [v["version"] for v in registry.list_versions(store)] == [shipped]
+    # The failure freed the slot: the next retrain may start.
+    assert jobs.create_job(store, jobs.RETRAIN, "admin1")["state"] == "queued"
+
+
+def test_one_training_job_at_a_time(store: Store, rsettings: Settings) -> None:
+    add_verdicts(store, rsettings, muppet_verdicts(4))
+    first = jobs.create_job(store, jobs.RETRAIN, "admin1")
+    with pytest.raises(Conflict, match=f"Job {first['id']} .* already queued"):
+        jobs.start_retrain(store, rsettings, "admin2")
+    with store.write() as db:
+        st.update_job(db, first["id"], {"state": "running"}, ("queued",))
+    with pytest.raises(Conflict, match="already running"):
+        jobs.create_job(store, jobs.RETRAIN, "admin2")
+    # The unique index holds even without the check.
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"), store.write() as db:
+        st.insert_job(db, {"kind": "retrain", "state": "queued", "created_at": st.iso(st.utcnow())})
+
+
+def test_a_job_whose_process_vanished_is_marked_failed(store: Store, rsettings: Settings) -> None:
+    job = jobs.create_job(store, jobs.RETRAIN, "admin1")
+    long_ago = st.iso(st.utcnow() - timedelta(seconds=jobs.STALE_SECONDS + 5))
+    with store.write() as db:
+        st.update_job(
+            db, job["id"], {"state": "running", "started_at": long_ago, "heartbeat_at": long_ago}, ("queued",)
+        )
+    seen = jobs.get_job(store, job["id"])
+    assert seen["state"] == "failed" and "stopped without a result" in seen["error"]
+    assert jobs.create_job(store, jobs.RETRAIN, "admin1")["id"] == job["id"] + 1
+
+
+def test_nothing_to_learn_from_is_refused_before_a_job_exists(store: Store, rsettings: Settings) -> None:
+    with pytest.raises(Invalid, match="Nothing to retrain on"):
+        jobs.start_retrain(store, rsettings, "admin1")
+    assert jobs.list_jobs(store) == []
+
+
+def test_the_child_reads_the_same_settings(rsettings: Settings, tmp_path: Path) -> None:
+    configured = retrain_settings(
+        rsettings, rsettings.model_path, base_corpora=(tmp_path / "a", Path("relative/b")), models_dir=tmp_path / "m"
+    )
+    env = jobs.settings_env(configured)
+    again = Settings.from_env(env)
+    assert again.base_corpora == (tmp_path / "a", Path("relative/b").absolute())
+    assert again.db_path == configured.db_path.absolute() and again.models_dir == tmp_path / "m"
+    assert again.secret_key == configured.secret_key and again.promotion_tolerance == configured.promotion_tolerance
+    assert json.loads(json.dumps(env)) == env
