@@ -296,7 +296,7 @@ def _record_activation(
         # Re-checked under the write lock: the decision above was made against this active version.
         if (None if now_active is None else now_active["version"]) != expected_current:
             raise Conflict("The active model version changed meanwhile; look again and retry.")
-        record = {
+        record: dict[str, Any] = {
             "version": version,
             "at": st.iso(st.utcnow()),
             "actor": actor,
