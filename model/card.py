@@ -178,8 +178,53 @@ def render_model_card(manifest: dict[str, Any]) -> str:
                 f"Template check: {len(templates['flagged'])} of {templates['templates']} non-toxic identity "
                 f"templates reach a review threshold (highest toxicity {_fmt(templates['max_toxicity'])}).",
             ]
+    out += _retraining_section(manifest)
     out += ["", "## Known limits", "", PEER_NOTE, KNOWN_LIMITS]
     return "\n".join(out)
+
+
+def _retraining_section(manifest: dict[str, Any]) -> list[str]:
+    """For a retrained version: what trained it, and how it compared with the active version on the same rows."""
+    training, comparison = manifest.get("training"), manifest.get("comparison")
+    if not training or not comparison:
+        return []
+    verdicts = training["verdicts"]
+    how = (
+        f"adapted from `{training['base_version']}` with the verdicts and imported files"
+        if training["mode"] == "adapt"
+        else "trained from the base corpora, the imported files and the verdicts"
+    )
+    out = [
+        "",
+        "## Retraining",
+        "",
+        f"- **Mode:** {training['mode']}: {how}; seed {training['seed']}.",
+        f"- **Moderators' verdicts:** {verdicts['labels']} labels up to label id {verdicts['max_label_id']} "
+        f"(ids SHA-256 `{verdicts['label_ids_sha256'][:16]}…`): {verdicts['train_comments']} comments trained it, "
+        f"{verdicts['holdout_comments']} ({verdicts['holdout_share']:.0%} by comment id) were held out.",
+        "- **Imported files:** "
+        + (", ".join(f"{d['name']} ({d['rows']} rows, `{d['sha256'][:12]}…`)" for d in training["datasets"]) or "none"),
+        "",
+        f"### Compared with the active version `{comparison['active_version']}` on the same {comparison['rows']} "
+        "hold-out rows",
+        "",
+        f"A category is *worse* when this version's ROC AUC is more than {comparison['tolerance']} below the "
+        f"active version's; with fewer than {comparison['min_rows']} rows or one class it is not measurable.",
+        "",
+        "| category | rows | positives | ROC AUC (this / active) | avg precision (this / active) | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for category in CATEGORIES:
+        entry = comparison["categories"].get(category)
+        if not entry or not entry["n"]:
+            continue
+        this, active = entry["candidate"], entry["active"]
+        out.append(
+            f"| {category} | {entry['n']} | {entry['positives']} | {_fmt(this['roc_auc'])} / "
+            f"{_fmt(active['roc_auc'])} | {_fmt(this['average_precision'])} / {_fmt(active['average_precision'])} "
+            f"| {entry['verdict']} |"
+        )
+    return out
 
 
 def write_model_card(manifest: dict[str, Any], path: Path) -> None:

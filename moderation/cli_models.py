@@ -145,6 +145,17 @@ def models_show(version: str) -> None:
         click.echo(json.dumps(registry.get_version(store, version), indent=2, sort_keys=True))
 
 
+@models_group.command("card")
+@click.argument("version")
+def models_card(version: str) -> None:
+    """One version's model card (Markdown): data, metrics, and how it compared with the active version."""
+    from moderation import registry
+
+    settings, store = _context()
+    with _domain_errors():
+        click.echo(registry.model_card(store, settings, version))
+
+
 @models_group.command("activate")
 @click.argument("version")
 @click.option("--force", is_flag=True, help="Promote even if the evaluation found it worse (needs --reason).")

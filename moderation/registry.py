@@ -195,6 +195,18 @@ def get_version(store: Store, version: str) -> dict[str, Any]:
     return _version_dict(row, None if active is None else active["version"])
 
 
+def model_card(store: Store, settings: Settings, version: str) -> str:
+    """A version's model card as Markdown, from its verified file: data, metrics, and its comparison."""
+    from model.card import render_model_card
+
+    entry = get_version(store, version)
+    try:
+        loaded = load_version(settings, entry)
+    except ModelLoadError as error:
+        raise Conflict(f"Model version {version} cannot be read: {error}.") from error
+    return render_model_card(loaded.manifest)
+
+
 def activations(store: Store, limit: int = 100) -> list[dict[str, Any]]:
     """The activation history, newest first: who activated what, when, how (promote, force, rollback...), why."""
     with store.read() as db:

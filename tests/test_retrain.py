@@ -46,6 +46,10 @@ def test_a_fresh_install_adapts_the_active_model_with_verdicts(store: Store, rse
     assert insult["n"] == verdicts["holdout_comments"]  # both models, the same hold-out rows
     assert insult["candidate"]["roc_auc"] >= insult["active"]["roc_auc"]
     assert manifest["metrics"]["holdout"]["categories"]["insult"]["n"] == insult["n"]
+    card = registry.model_card(store, rsettings, result["version"])
+    assert f"Compared with the active version `{shipped}`" in card
+    row = f"| insult | {insult['n']} | {insult['positives']} | {insult['candidate']['roc_auc']:.3f} / "
+    assert row in card and "adapted from" in card
     # It passed the gate, so it can be promoted without force.
     assert registry.activate(store, rsettings, result["version"], "admin1")["kind"] == "promote"
 

@@ -47,6 +47,9 @@ def test_import_retrain_promote_and_roll_back(
     shown = json.loads(cli.invoke("models", "show", version).output)
     assert shown["training"]["datasets"][0]["name"] == "ours.jsonl" and shown["comparison"]["active_version"] == shipped
 
+    card = cli.invoke("models", "card", version)
+    assert card.exit_code == 0 and "## Retraining" in card.output and "ours.jsonl" in card.output
+
     activated = cli.invoke("models", "activate", version)
     assert activated.exit_code == 0, activated.output
     assert f"activated {version} (promote), replacing {shipped}" in activated.output
