@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 TOKEN_RE = re.compile(r"\w+")
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 50_000  # words whose character-gram ids are memoised; bounds memory on endless streams
 
 
 @dataclass(frozen=True)
