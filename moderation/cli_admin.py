@@ -1,4 +1,4 @@
-"""CLI commands for operating the service: keys, init, migrate, purge, outbox.
+"""CLI commands for operating the service: keys, init, migrate, purge, outbox, verify, backup.
 
 Every command reads the same environment settings as the server, so it acts on the same database.
 """
@@ -9,14 +9,17 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
+from moderation import backup, migrations
 from moderation import keys as api_keys
-from moderation import migrations
+from moderation.backup import DatabaseCheck
 from moderation.errors import ModerationError
 from moderation.outbox import outbox_status
-from moderation.privacy import parse_duration, purge
+from moderation.privacy import parse_duration, purge, secret_path
+from moderation.registry import models_dir
 from moderation.settings import Settings
 from moderation.store import Store
 
@@ -134,4 +137,83 @@ def outbox_command(limit: int) -> None:
     click.echo(json.dumps(status, indent=2))
 
 
-COMMANDS: list[click.Command] = [keys_group, init_command, migrate_command, purge_command, outbox_command]
+def _show_check(found: DatabaseCheck) -> None:
+    click.echo("integrity: " + ("ok" if not found.problems else "PROBLEMS"))
+    for problem in found.problems[:20]:
+        click.echo(f"  {problem}")
+    report = found.chain
+    if report.ok:
+        click.echo(f"decision chain: {report.rows} rows intact; head {report.head_id}:{report.head_hash}")
+    else:
+        click.echo(f"decision chain: BROKEN at row {report.broken_id}: {report.problem}")
+
+
+@click.command("verify")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--anchor",
+    "anchors",
+    multiple=True,
+    metavar="ID:HASH",
+    help="A head printed by an earlier verify (kept elsewhere): fails if that row was since rewritten.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+def verify_command(file: Path | None, anchors: tuple[str, ...], as_json: bool) -> None:
+    """Check the database (or FILE, e.g. a backup): integrity, foreign keys, the decisions' hash chain.
+
+    Exits 1 naming the first broken decision row if any row was edited, removed or reordered.
+    """
+    recorded: dict[int, str] = {}
+    for anchor in anchors:
+        row_id, _, digest = anchor.partition(":")
+        if not row_id.isdigit() or len(digest) != 64:
+            raise click.BadParameter(f"{anchor!r} is not ID:HASH as printed by verify", param_hint="--anchor")
+        recorded[int(row_id)] = digest.lower()
+    with _domain_errors():
+        store = backup.open_existing(file) if file is not None else _store()
+        try:
+            found = backup.check_database(store, recorded)
+        finally:
+            store.close()
+    if as_json:
+        click.echo(json.dumps({"ok": found.ok, "problems": found.problems, "chain": found.chain.as_dict()}))
+    else:
+        _show_check(found)
+    if not found.ok:
+        raise SystemExit(1)
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Copy the database to FILE while the service runs, check the copy, and keep it only if sound.
+
+    FILE must not exist. The generated hashing secret (`<db>.secret`), if used, is copied to FILE.secret and
+    the registered model files to FILE.models/. To restore: stop the service, put the copy at MODERATION_DB
+    (its .secret beside it, named after it) and the model files in the models directory, start it again.
+    """
+    settings = _settings()
+    secret = None if settings.secret_key else secret_path(settings.db_path.resolve())
+    with _domain_errors():
+        made = backup.backup(
+            Store.from_settings(settings), file, secret_file=secret, models_dir=models_dir(settings)
+        )
+    _show_check(made.check)
+    click.echo(f"Backed up {settings.db_path} to {made.path} ({made.size} bytes) in {made.seconds:.2f} s.")
+    if made.secret_copy is not None:
+        click.echo(f"Copied the hashing secret to {made.secret_copy}; keep the two together.")
+    if made.models_copy is not None:
+        click.echo(f"Copied the registered model files to {made.models_copy}/.")
+    for name in made.missing_models:
+        click.echo(f"warning: model file {name} is missing from {models_dir(settings)}; not copied", err=True)
+
+
+COMMANDS: list[click.Command] = [
+    keys_group,
+    init_command,
+    migrate_command,
+    purge_command,
+    outbox_command,
+    verify_command,
+    backup_command,
+]

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
+from moderation import chain
+
 
 @dataclass(frozen=True)
 class Migration:
-    """One schema step: a version number, a name, and the SQL that takes the schema there."""
+    """One schema step: a version number, a name, the SQL that takes the schema there, and any data step."""
 
     version: int
     name: str
     sql: str
+    # Runs after the SQL, in the same transaction, for work SQL alone cannot do (e.g. hashing rows).
+    then: Callable[[Database], None] | None = None
 
 
 INITIAL_SCHEMA = """
@@ -226,9 +231,47 @@ CREATE TABLE datasets (
 );
 """
 
+DECISION_CHAIN_SCHEMA = """
+-- Tamper evidence (moderation/chain.py): each decision hashes its fields and the previous row's hash.
+ALTER TABLE decisions ADD COLUMN prev_hash TEXT;
+ALTER TABLE decisions ADD COLUMN row_hash TEXT;
+"""
+
+_DECISIONS_APPEND_ONLY_UPDATE = """
+CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'decisions are append-only: record a new decision instead');
+END
+"""
+
+
+def _chain_existing_decisions(db: Database) -> None:
+    """Seal the decisions recorded before the chain existed, oldest first, lifting the update guard meanwhile."""
+    conn = db.conn
+    # The guard is dropped and put back inside the migration's own transaction: no other writer sees it gone.
+    conn.execute("DROP TRIGGER decisions_append_only_update")
+    previous = chain.GENESIS
+    after = -1
+    while True:
+        cursor = conn.execute("SELECT * FROM decisions WHERE id > ? ORDER BY id LIMIT 1000", (after,))
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        for row in rows:
+            row["prev_hash"] = previous
+            previous = chain.row_hash(row)
+            conn.execute(
+                "UPDATE decisions SET prev_hash = ?, row_hash = ? WHERE id = ?", (row["prev_hash"], previous, row["id"])
+            )
+        if len(rows) < 1000:
+            break
+        after = int(rows[-1]["id"])
+    conn.execute(_DECISIONS_APPEND_ONLY_UPDATE)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", INITIAL_SCHEMA),
     Migration(2, "retraining: model versions, activations, jobs, datasets", RETRAINING_SCHEMA),
+    Migration(4, "hash chain over decisions", DECISION_CHAIN_SCHEMA, then=_chain_existing_decisions),
 )
 
 _CREATE_MIGRATIONS_TABLE = """
@@ -269,6 +312,8 @@ def apply(db: Database, now: datetime | None = None) -> list[int]:
             ).fetchone()
             if done is None:
                 db.executescript(migration.sql)
+                if migration.then is not None:
+                    migration.then(db)
                 conn.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     (migration.version, migration.name, (now or datetime.now(UTC)).isoformat()),

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 from sqlite_utils import Database
 
-from moderation import migrations
+from moderation import chain, migrations
 from moderation.errors import Unavailable
 from moderation.settings import SYNCHRONOUS_MODES, Settings
 
@@ -248,6 +248,26 @@ def pragma(db: Database, name: str) -> Any:
     return None if row is None else row[0]
 
 
+def integrity_problems(db: Database) -> list[str]:
+    """What `PRAGMA integrity_check` and `PRAGMA foreign_key_check` find; empty when the file is sound."""
+    found = [str(row[0]) for row in db.execute("PRAGMA integrity_check").fetchall()]
+    problems = [] if found == ["ok"] else found
+    for table, rowid, parent, _ in db.execute("PRAGMA foreign_key_check").fetchall():
+        problems.append(f"{table} row {rowid} refers to a missing {parent} row")
+    return problems
+
+
+def vacuum_into(db: Database, target: str) -> None:
+    """Write a consistent, compacted copy of the database to a new file (one read snapshot; writers go on)."""
+    db.execute("VACUUM INTO ?", (target,))
+
+
+def set_max_page_count(db: Database, pages: int) -> int:
+    """Cap how large this connection may grow the file (pages); the cap now in force. For fault tests."""
+    row = db.execute(f"PRAGMA max_page_count = {int(pages)}").fetchone()
+    return int(row[0])
+
+
 # ---------------------------------------------------------------------------
 # API keys
 
@@ -334,9 +354,38 @@ def purge_personal_data(db: Database, before: str, at: str, limit: int) -> int:
 # Decisions (append-only)
 
 
+# Schema defaults of decision columns a caller may leave out; the row is hashed as it will be stored.
+_DECISION_DEFAULTS: dict[str, Any] = {"reasons": "[]"}
+
+
 def insert_decision(db: Database, row: Mapping[str, Any]) -> int:
-    """Append one decision row; its id."""
-    return _insert(db, "decisions", row)
+    """Append one decision row, chained to the previous one (read under this transaction's write lock); its id."""
+    if not db.conn.in_transaction:
+        raise RuntimeError("decisions are appended inside store.write(), so the chain's last link cannot move")
+    if set(row) - set(chain.HASHED_COLUMNS) or "id" in row or "prev_hash" in row:
+        raise ValueError(f"the chain sets id and prev_hash and covers only {chain.HASHED_COLUMNS}: {sorted(row)}")
+    last = db.execute("SELECT id, row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+    sealed = {column: row.get(column, _DECISION_DEFAULTS.get(column)) for column in chain.HASHED_COLUMNS}
+    sealed["id"] = 1 if last is None else int(last[0]) + 1
+    sealed["prev_hash"] = chain.GENESIS if last is None else last[1]
+    sealed["row_hash"] = chain.row_hash(sealed)
+    return _insert(db, "decisions", sealed)
+
+
+def decision_columns(db: Database) -> list[str]:
+    """The columns the decisions table has now."""
+    return [str(row[1]) for row in db.execute("PRAGMA table_info(decisions)").fetchall()]
+
+
+def iter_decisions_for_chain(db: Database, batch: int = 2000) -> Iterator[Row]:
+    """Every decision row in id order, read a batch at a time (for walking the hash chain)."""
+    after = -1
+    while True:
+        rows = _all(db, "SELECT * FROM decisions WHERE id > ? ORDER BY id LIMIT ?", (after, batch))
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = int(rows[-1]["id"])
 
 
 def decision_row(db: Database, decision_id: int) -> Row | None:

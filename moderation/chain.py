@@ -1,0 +1,146 @@
+"""Tamper evidence for the decision log: every decision row hashes its own fields and the previous row's hash.
+
+`store.insert_decision` seals each new row inside the write transaction that inserts it, so the previous
+hash is read under the write lock and the chain stays linear however many workers write. `verify` walks
+the chain and names the first row whose hash or link does not hold: a row edited, deleted, inserted or
+reordered behind the service's back. Someone able to rewrite the file could recompute every later hash
+too; recording the head (`moderation verify` prints it) somewhere else and checking it later with
+`--anchor` catches that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from moderation.store import Store
+
+GENESIS = "0" * 64
+
+# What a row's hash covers: every column of `decisions` except `row_hash` itself, in this fixed order.
+# A migration that adds a column to decisions must add it here (verify fails while the two differ).
+HASHED_COLUMNS: tuple[str, ...] = (
+    "id",
+    "comment_id",
+    "at",
+    "actor_type",
+    "actor",
+    "kind",
+    "action",
+    "status",
+    "would_action",
+    "top_category",
+    "model_version",
+    "scores",
+    "thresholds",
+    "reasons",
+    "spans",
+    "note",
+    "queue_item_id",
+    "supersedes",
+    "prev_hash",
+)
+CHAIN_COLUMNS: frozenset[str] = frozenset({*HASHED_COLUMNS, "row_hash"})
+
+
+def row_hash(row: Mapping[str, Any]) -> str:
+    """SHA-256 hex of the row's hashed columns as a canonical JSON array (fixed order, ASCII, no spaces)."""
+    canonical = json.dumps([row.get(column) for column in HASHED_COLUMNS], separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of walking the decision chain."""
+
+    rows: int
+    head_id: int | None
+    head_hash: str
+    broken_id: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether every row's hash and link held."""
+        return self.broken_id is None and self.problem is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form."""
+        return {
+            "ok": self.ok,
+            "rows": self.rows,
+            "head_id": self.head_id,
+            "head_hash": self.head_hash,
+            "broken_id": self.broken_id,
+            "problem": self.problem,
+        }
+
+
+def verify_rows(rows: Iterable[Mapping[str, Any]], anchors: Mapping[int, str] | None = None) -> ChainReport:
+    """Walk decision rows in id order; the report names the first row whose hash or link is wrong.
+
+    `anchors` maps row ids to hashes recorded earlier (e.g. a head printed by a past verify); a row that no
+    longer has its recorded hash, or is gone, breaks the chain even if every later hash was recomputed.
+    """
+    expected_prev = GENESIS
+    previous_id: int | None = None
+    count = 0
+    pending = dict(anchors or {})
+    for row in rows:
+        row_id = int(row["id"])
+        count += 1
+        if row.get("prev_hash") != expected_prev:
+            before = "the start of the log" if previous_id is None else f"row {previous_id}"
+            return ChainReport(
+                count,
+                previous_id,
+                expected_prev,
+                row_id,
+                f"prev_hash does not match {before}; a row before it was removed, inserted or edited",
+            )
+        if row.get("row_hash") != row_hash(row):
+            return ChainReport(
+                count, previous_id, expected_prev, row_id, "its fields do not match its row_hash (edited)"
+            )
+        anchored = pending.pop(row_id, None)
+        if anchored is not None and anchored != row["row_hash"]:
+            return ChainReport(
+                count,
+                previous_id,
+                expected_prev,
+                row_id,
+                "its hash is not the one recorded for it; the log was rewritten from here on",
+            )
+        expected_prev = str(row["row_hash"])
+        previous_id = row_id
+    if pending:
+        missing = min(pending)
+        return ChainReport(
+            count, previous_id, expected_prev, missing, "recorded earlier, no longer in the log"
+        )
+    return ChainReport(count, previous_id, expected_prev)
+
+
+def verify(store: Store, anchors: Mapping[int, str] | None = None) -> ChainReport:
+    """Walk this database's decision chain (a read snapshot, so it runs beside the service's writes)."""
+    # Imported here because the store imports this module to seal each new decision.
+    from moderation import store as st
+
+    with store.read() as db:
+        columns = st.decision_columns(db)
+        if set(columns) != CHAIN_COLUMNS:
+            missing = sorted(CHAIN_COLUMNS - set(columns))
+            extra = sorted(set(columns) - CHAIN_COLUMNS)
+            return ChainReport(
+                0,
+                None,
+                GENESIS,
+                None,
+                f"the decisions table does not have the chained columns (missing {missing}, not hashed {extra})",
+            )
+        # Rows appended while this walks only extend the chain; it reads in id order, a batch at a time.
+        return verify_rows(st.iter_decisions_for_chain(db), anchors)
