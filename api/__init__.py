@@ -100,4 +100,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.register(app)
     for module in (comments, score, queue, decisions, policy, keys, health, docs):
         app.register_blueprint(module.bp)
+
+    from api import web  # the moderators' web app: pages under /web (signed session cookie, CSRF)
+
+    web.register(app)
     return app

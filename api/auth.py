@@ -39,6 +39,11 @@ def public(view: View) -> View:
     return view
 
 
+def by_session(view: Callable[..., Any]) -> bool:
+    """Whether a view is a web page, checked against the signed-in session (`api/web/`) instead of a key."""
+    return bool(getattr(view, "by_session", False))
+
+
 def declared_roles(view: Callable[..., Any]) -> frozenset[str] | None:
     """The roles a view declared, PUBLIC, or None when it declared nothing."""
     return getattr(view, "roles", None)
@@ -63,7 +68,10 @@ def current_key() -> Key:
 def _authorize() -> None:
     if request.endpoint is None:
         return  # no route matched: the routing error (404 or 405) answers
-    allowed = declared_roles(current_app.view_functions[request.endpoint])
+    view = current_app.view_functions[request.endpoint]
+    if by_session(view):
+        return  # a web page: api/web/session.py checks the session's user and role, and the CSRF token
+    allowed = declared_roles(view)
     if allowed is None:
         raise Forbidden("This route declares no role, so nobody may call it.")
     if allowed is PUBLIC:

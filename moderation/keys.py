@@ -144,3 +144,14 @@ def ensure_admin_key(store: Store, now: datetime | None = None) -> str | None:
             return None
         _, secret = create_key_in(db, "admin", "first admin key", st.iso(now or st.utcnow()))
         return secret
+
+
+def active_key(store: Store, key_id: str) -> Key:
+    """A key by id that may still be used (for the web app's signed-in sessions); Unauthorized otherwise."""
+    with store.read() as db:
+        row = st.key_row(db, key_id)
+    if row is None:
+        raise Unauthorized("Unknown API key.")
+    if row["revoked_at"] is not None:
+        raise Unauthorized("This API key has been revoked.")
+    return _key_from_row(row)

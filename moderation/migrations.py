@@ -231,6 +231,18 @@ CREATE TABLE datasets (
 );
 """
 
+WEB_USERS_SCHEMA = """
+-- People who sign in to the web app with a user name and password an admin gave them (scrypt hashes only).
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('moderator', 'admin')),
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT,
+    disabled_at TEXT
+);
+"""
+
 DECISION_CHAIN_SCHEMA = """
 -- Tamper evidence (moderation/chain.py): each decision hashes its fields and the previous row's hash.
 ALTER TABLE decisions ADD COLUMN prev_hash TEXT;
@@ -271,6 +283,7 @@ def _chain_existing_decisions(db: Database) -> None:
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", INITIAL_SCHEMA),
     Migration(2, "retraining: model versions, activations, jobs, datasets", RETRAINING_SCHEMA),
+    Migration(3, "web app users", WEB_USERS_SCHEMA),
     Migration(4, "hash chain over decisions", DECISION_CHAIN_SCHEMA, then=_chain_existing_decisions),
 )
 
@@ -331,5 +344,6 @@ def is_current(db: Database) -> bool:
     """Whether every migration has been applied (a cheap check made on each new connection)."""
     if not db["schema_migrations"].exists():
         return False
-    row = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
-    return row[0] == MIGRATIONS[-1].version
+    # Counted too, not only the newest: a database may have a later step but lack one numbered before it.
+    row = db.execute("SELECT count(*), max(version) FROM schema_migrations").fetchone()
+    return row[0] == len(MIGRATIONS) and row[1] == MIGRATIONS[-1].version

@@ -76,6 +76,13 @@ def _fraction(raw: str) -> float:
     return value
 
 
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("1", "0", "true", "false", "yes", "no", "on", "off", ""):
+        raise ValueError("must be true or false")
+    return value in ("1", "true", "yes", "on")
+
+
 def _webhook_url(raw: str) -> str | None:
     if not raw:
         return None
@@ -210,6 +217,22 @@ SETTINGS: tuple[Setting, ...] = (
         "the shared hold-out, before activating it needs `--force` and a reason.",
         _fraction,
     ),
+    Setting(
+        "session_secret",
+        "MODERATION_SESSION_SECRET",
+        None,
+        "Secret that signs the web app's session cookies. If unset, one is generated on first use and kept "
+        "beside the database in `<db>.session-secret` (mode 0600); changing it signs everyone out.",
+        _optional_text,
+    ),
+    Setting(
+        "secure_cookies",
+        "MODERATION_SECURE_COOKIES",
+        "false",
+        "Mark the web app's session cookie `Secure` even on plain-HTTP requests (set it behind a proxy that "
+        "terminates HTTPS); requests that arrive over HTTPS always get a `Secure` cookie.",
+        _flag,
+    ),
 )
 
 
@@ -234,6 +257,8 @@ class Settings:
     base_corpora: tuple[Path, ...]
     models_dir: Path | None
     promotion_tolerance: float
+    session_secret: str | None
+    secure_cookies: bool
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -850,3 +850,125 @@ def dataset_by_sha256(db: Database, sha256: str) -> Row | None:
 def dataset_rows(db: Database) -> list[Row]:
     """Every imported dataset, oldest first."""
     return _all(db, "SELECT * FROM datasets ORDER BY id")
+
+
+# ---------------------------------------------------------------------------
+# Web app users (user name and password accounts an admin makes)
+
+
+def insert_user(db: Database, row: Mapping[str, Any]) -> None:
+    """Add one user row (name, role, password_hash, created_at, created_by)."""
+    _insert(db, "users", row)
+
+
+def user_row(db: Database, name: str) -> Row | None:
+    """One user by name, or None."""
+    return _one(db, "SELECT * FROM users WHERE name = ?", (name,))
+
+
+def user_rows(db: Database) -> list[Row]:
+    """Every user, oldest first (hashes included; callers drop them)."""
+    return _all(db, "SELECT * FROM users ORDER BY created_at, name")
+
+
+def mark_user_disabled(db: Database, name: str, at: str) -> int:
+    """Disable a user unless already disabled; rows changed."""
+    return db.execute("UPDATE users SET disabled_at = ? WHERE name = ? AND disabled_at IS NULL", (at, name)).rowcount
+
+
+def set_user_password(db: Database, name: str, password_hash: str) -> int:
+    """Replace a user's password hash; rows changed."""
+    return db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)).rowcount
+
+
+# ---------------------------------------------------------------------------
+# Read-only aggregates for the moderators' pages (author history, dashboard, policy preview)
+
+
+def author_counts(db: Database, author_id: str) -> Row:
+    """How many comments an author has, and how many are approved, rejected and queued now."""
+    row = _one(
+        db,
+        "SELECT count(*) AS comments, coalesce(sum(status = 'approved'), 0) AS approved,"
+        " coalesce(sum(status = 'rejected'), 0) AS rejected, coalesce(sum(status = 'queued'), 0) AS queued"
+        " FROM comments WHERE author_id = ?",
+        (author_id,),
+    )
+    assert row is not None
+    return row
+
+
+def last_rejection_for_author(db: Database, author_id: str) -> Row | None:
+    """The newest decision that rejected one of this author's comments, or None."""
+    return _one(
+        db,
+        "SELECT d.* FROM decisions d JOIN comments c ON c.id = d.comment_id"
+        " WHERE c.author_id = ? AND d.status = 'rejected' ORDER BY d.id DESC LIMIT 1",
+        (author_id,),
+    )
+
+
+def oldest_pending_item(db: Database) -> Row | None:
+    """The pending queue item that has waited longest, or None when the queue is empty."""
+    return _one(
+        db, "SELECT id, comment_id, enqueued_at, appealed FROM queue_items WHERE state = 'pending'"
+        " ORDER BY enqueued_at, id LIMIT 1"
+    )
+
+
+def decision_counts_by_day(db: Database, since: str) -> list[Row]:
+    """Decisions since a moment, counted per UTC day, actor type and actor."""
+    return _all(
+        db,
+        "SELECT substr(at, 1, 10) AS day, actor_type, actor, count(*) AS n FROM decisions WHERE at >= ?"
+        " GROUP BY day, actor_type, actor ORDER BY day",
+        (since,),
+    )
+
+
+def automatic_decision_counts(db: Database, since: str) -> list[Row]:
+    """Automatic final decisions (approve or reject at submission) since a moment, by action and category."""
+    return _all(
+        db,
+        "SELECT action, top_category, count(*) AS n FROM decisions WHERE at >= ? AND kind = 'submission'"
+        " AND actor_type IN ('model', 'rule') AND action IN ('approve', 'reject')"
+        " GROUP BY action, top_category",
+        (since,),
+    )
+
+
+def overturned_automatic_counts(db: Database, since: str) -> list[Row]:
+    """Moderator decisions that overturned an automatic approve or reject made since a moment."""
+    return _all(
+        db,
+        "SELECT p.action AS action, p.top_category AS top_category, count(*) AS n"
+        " FROM decisions d JOIN decisions p ON p.id = d.supersedes"
+        " WHERE d.actor_type = 'moderator' AND p.actor_type IN ('model', 'rule') AND p.at >= ?"
+        " AND p.action IN ('approve', 'reject') AND d.action <> p.action"
+        " GROUP BY p.action, p.top_category",
+        (since,),
+    )
+
+
+def queue_outcome_counts(db: Database, since: str) -> list[Row]:
+    """Queue items decided since a moment, by category, appealed or not, and the moderator's action."""
+    return _all(
+        db,
+        "SELECT q.category AS category, q.appealed AS appealed, d.action AS action, count(*) AS n"
+        " FROM queue_items q JOIN decisions d ON d.id = q.decision_id"
+        " WHERE q.state = 'decided' AND q.decided_at >= ? GROUP BY q.category, q.appealed, d.action",
+        (since,),
+    )
+
+
+def recorded_outcome_rows(db: Database, limit: int) -> list[Row]:
+    """The newest submissions' scores and section, with the latest moderator action on each comment if any."""
+    return _all(
+        db,
+        "SELECT d.scores AS scores, c.section AS section,"
+        " (SELECT m.action FROM decisions m WHERE m.comment_id = d.comment_id AND m.actor_type = 'moderator'"
+        " ORDER BY m.id DESC LIMIT 1) AS human_action"
+        " FROM decisions d JOIN comments c ON c.id = d.comment_id"
+        " WHERE d.kind = 'submission' AND d.scores IS NOT NULL ORDER BY d.id DESC LIMIT ?",
+        (limit,),
+    )

@@ -8,9 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api.auth import PUBLIC, declared_roles, roles
+from api.auth import PUBLIC, by_session, declared_roles, roles
 
 PUBLIC_ENDPOINTS = {"health.healthz", "health.readyz", "health.metrics", "docs.openapi_json", "docs.docs"}
+# The web app's pages that need no session (tests/test_web_*.py check the pages' own sign-in rules).
+PUBLIC_PAGES = {"web_root", "web.index", "web.static", "web.sign_in", "web.sign_in_post", "web.sign_out_post"}
 
 # (method, path, roles that may call it) for every route: the role matrix the README documents.
 MATRIX: list[tuple[str, str, set[str]]] = [
@@ -44,7 +46,7 @@ def test_every_route_declares_its_roles(app: Flask) -> None:
         if allowed is None:
             undeclared.append(f"{rule.endpoint} {rule.rule}")
         elif allowed is PUBLIC:
-            assert rule.endpoint in PUBLIC_ENDPOINTS, f"{rule.endpoint} is public but not meant to be"
+            assert rule.endpoint in PUBLIC_ENDPOINTS | PUBLIC_PAGES, f"{rule.endpoint} is public but not meant to be"
         else:
             assert "admin" in allowed, f"admin may do everything, but not {rule.endpoint}"
     assert undeclared == [], "routes without a declared role (they are denied to everyone): " + ", ".join(undeclared)
@@ -53,7 +55,8 @@ def test_every_route_declares_its_roles(app: Flask) -> None:
 def test_matrix_covers_every_route(app: Flask) -> None:
     adapter = app.url_map.bind("localhost")
     covered = {adapter.match(path, method=method)[0] for method, path, _ in MATRIX}
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - PUBLIC_ENDPOINTS
+    pages = {rule.endpoint for rule in app.url_map.iter_rules() if by_session(app.view_functions[rule.endpoint])}
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - PUBLIC_ENDPOINTS - pages
     assert covered == endpoints
     for method, path, allowed in MATRIX:
         endpoint = adapter.match(path, method=method)[0]

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import openapi, openapi_path
-from api.auth import PUBLIC, declared_roles
+from api.auth import PUBLIC, by_session, declared_roles
 from api.logs import JsonFormatter
 from api.metrics import Metrics, merge, render
 from moderation import store as store_module
@@ -107,6 +107,8 @@ def test_metrics_are_summed_across_worker_files(tmp_path: Path) -> None:
 def _app_operations(app: Flask) -> dict[tuple[str, str], frozenset[str]]:
     found = {}
     for rule in app.url_map.iter_rules():
+        if by_session(app.view_functions[rule.endpoint]):
+            continue  # the web app's pages are not part of the API document
         for method in (rule.methods or set()) - IGNORED_METHODS:
             found[(openapi_path(rule.rule), method.lower())] = declared_roles(app.view_functions[rule.endpoint])
     return found

@@ -1,0 +1,211 @@
+"""People who sign in to the web app with a user name and password an admin made for them.
+
+Passwords are stored only as scrypt hashes (stdlib `hashlib.scrypt`, a memory-hard KDF) with a random
+salt per user. A user has the role moderator or admin (never site: sites use API keys). Decisions a user
+makes name the actor `user:<name>`, beside the key ids of decisions made with API keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from moderation import store as st
+from moderation.errors import Conflict, Invalid, NotFound, Unauthorized
+from moderation.store import Store
+
+USER_ROLES: tuple[str, ...] = ("moderator", "admin")
+ACTOR_PREFIX = "user:"
+MIN_PASSWORD_CHARS = 12
+MAX_PASSWORD_CHARS = 1024
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
+
+# scrypt cost: 2**15 blocks of 8 x 128 bytes = 32 MiB and about 50-100 ms per hash on this kind of machine.
+SCRYPT_N = 2**15
+SCRYPT_R = 8
+SCRYPT_P = 1
+_SALT_BYTES = 16
+_HASH_BYTES = 32
+
+
+@dataclass(frozen=True)
+class User:
+    """A web app user as the rest of the service sees it: never the password hash."""
+
+    name: str
+    role: str
+    created_at: str | None = None
+    created_by: str | None = None
+    disabled_at: str | None = None
+    # Changes with the password, so a new password ends the sessions signed in with the old one.
+    stamp: str = ""
+
+    @property
+    def actor(self) -> str:
+        """How decisions by this user name their actor."""
+        return ACTOR_PREFIX + self.name
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+            "disabled_at": self.disabled_at,
+        }
+
+
+def _user_from_row(row: st.Row) -> User:
+    return User(
+        name=row["name"],
+        role=row["role"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        disabled_at=row["disabled_at"],
+        stamp=hashlib.sha256(row["password_hash"].encode()).hexdigest()[:16],
+    )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r + 1024 * 1024, dklen=_HASH_BYTES
+    )
+
+
+def hash_password(password: str) -> str:
+    """`scrypt$n$r$p$salt$hash`: the stored form of a password, with a fresh random salt."""
+    salt = secrets.token_bytes(_SALT_BYTES)
+    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Whether a password matches a stored hash (constant-time comparison)."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = _unb64(digest)
+        return hmac.compare_digest(_scrypt(password, _unb64(salt), int(n), int(r), int(p)), expected)
+    except (ValueError, TypeError):
+        return False
+
+
+# Checked against when the user name is unknown, so a wrong name takes as long as a wrong password.
+_DUMMY_HASH = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(b'0' * _SALT_BYTES)}${_b64(b'0' * _HASH_BYTES)}"
+
+
+def _check_password(password: object, errors: dict[str, str]) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_CHARS:
+        errors["password"] = f"must be at least {MIN_PASSWORD_CHARS} characters"
+    elif len(password) > MAX_PASSWORD_CHARS:
+        errors["password"] = f"must be at most {MAX_PASSWORD_CHARS} characters"
+
+
+def normalize_name(name: str) -> str:
+    """User names are compared lower-cased, without surrounding spaces."""
+    return name.strip().lower()
+
+
+def create_user(
+    store: Store, name: str, password: str, role: str, created_by: str | None, now: datetime | None = None
+) -> User:
+    """Create a user (Invalid names each bad field; Conflict if the name is taken)."""
+    errors: dict[str, str] = {}
+    clean = normalize_name(name) if isinstance(name, str) else ""
+    if not _NAME.fullmatch(clean):
+        errors["name"] = "must be 2-40 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
+    if role not in USER_ROLES:
+        errors["role"] = "must be one of " + ", ".join(USER_ROLES)
+    _check_password(password, errors)
+    if errors:
+        raise Invalid("The user has invalid fields.", fields=errors)
+    row = {
+        "name": clean,
+        "role": role,
+        "password_hash": hash_password(password),
+        "created_at": st.iso(now or st.utcnow()),
+        "created_by": created_by,
+    }
+    try:
+        with store.write() as db:
+            st.insert_user(db, row)
+    except sqlite3.IntegrityError:
+        raise Conflict(f"There is already a user named {clean}.", fields={"name": "is taken"}) from None
+    return _user_from_row({**row, "disabled_at": None})
+
+
+def list_users(store: Store) -> list[User]:
+    """Every user, oldest first, without password hashes."""
+    with store.read() as db:
+        return [_user_from_row(row) for row in st.user_rows(db)]
+
+
+def get_user(store: Store, name: str) -> User:
+    """One user by name (NotFound when unknown)."""
+    with store.read() as db:
+        row = st.user_row(db, normalize_name(name))
+    if row is None:
+        raise NotFound(f"No user named {name}.")
+    return _user_from_row(row)
+
+
+def active_user(store: Store, name: str) -> User:
+    """A user who may sign in now; Unauthorized when unknown or disabled (checked on every page)."""
+    with store.read() as db:
+        row = st.user_row(db, normalize_name(name))
+    if row is None or row["disabled_at"] is not None:
+        raise Unauthorized("This user cannot sign in.")
+    return _user_from_row(row)
+
+
+def authenticate_password(store: Store, name: str, password: str) -> User:
+    """The user these credentials name; Unauthorized (one message for every failure) otherwise."""
+    with store.read() as db:
+        row = st.user_row(db, normalize_name(name or ""))
+    stored = _DUMMY_HASH if row is None else row["password_hash"]
+    matches = verify_password(password or "", stored)
+    if row is None or not matches or row["disabled_at"] is not None:
+        raise Unauthorized("Unknown user name or wrong password.")
+    return _user_from_row(row)
+
+
+def disable_user(store: Store, name: str, now: datetime | None = None) -> User:
+    """Disable a user at once: their sessions end on their next request (NotFound when unknown)."""
+    key = normalize_name(name)
+    with store.write() as db:
+        if st.user_row(db, key) is None:
+            raise NotFound(f"No user named {name}.")
+        st.mark_user_disabled(db, key, st.iso(now or st.utcnow()))
+        row = st.user_row(db, key)
+    assert row is not None
+    return _user_from_row(row)
+
+
+def set_password(store: Store, name: str, password: str) -> User:
+    """Give a user a new password (Invalid if too short; NotFound when unknown)."""
+    errors: dict[str, str] = {}
+    _check_password(password, errors)
+    if errors:
+        raise Invalid("The password is not acceptable.", fields=errors)
+    key = normalize_name(name)
+    with store.write() as db:
+        if st.set_user_password(db, key, hash_password(password)) != 1:
+            raise NotFound(f"No user named {name}.")
+        row = st.user_row(db, key)
+    assert row is not None
+    return _user_from_row(row)
