@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from api import MAX_BATCH_BODY_BYTES, services
+from api import MAX_BATCH_BODY_BYTES, ratelimit, services
 from api.auth import current_key, roles
 from api.body import json_body, json_object, optional_json_object, required_text
 from moderation import queue, service
@@ -37,6 +37,8 @@ def submit_batch() -> Response:
     found = services()
     document = json_body(MAX_BATCH_BODY_BYTES)
     items = document.get("comments") if isinstance(document, dict) else document
+    if isinstance(items, list):
+        ratelimit.charge(min(len(items), service.MAX_BATCH) - 1)  # each comment counts against the key's limit
     answers = service.submit_batch(found.store, found.scorer, found.settings, items, current_key().id)
     for answer in answers:
         _count(answer)

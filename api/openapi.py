@@ -58,7 +58,7 @@ def _op(
         operation["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
     errors = {"400": _ERROR, "413": _ERROR, "415": _ERROR, "422": _ERROR} if body is not None else {}
     if roles != ("public",):
-        errors.update({"401": _ERROR, "403": _ERROR})
+        errors.update({"401": _ERROR, "403": _ERROR, "429": _ERROR})
     operation["responses"] = {**responses, **errors, "503": _ERROR}
     return operation
 

@@ -83,6 +83,20 @@ def _flag(raw: str) -> bool:
     return value in ("1", "true", "yes", "on")
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a number, 0 or above")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be a whole number, 0 or above")
+    return value
+
+
 def _webhook_url(raw: str) -> str | None:
     if not raw:
         return None
@@ -233,6 +247,29 @@ SETTINGS: tuple[Setting, ...] = (
         "terminates HTTPS); requests that arrive over HTTPS always get a `Secure` cookie.",
         _flag,
     ),
+    Setting(
+        "rate_limit",
+        "MODERATION_RATE_LIMIT",
+        "50",
+        "Requests a second each API key may make, sustained, counted across all workers (each comment of a "
+        "batch counts as one); over it the answer is 429 with `Retry-After`. `0` turns per-key limits off.",
+        _non_negative_float,
+    ),
+    Setting(
+        "rate_burst",
+        "MODERATION_RATE_BURST",
+        "1000",
+        "Requests a key may make at once before the sustained rate applies (its bucket's size).",
+        _positive_int,
+    ),
+    Setting(
+        "auth_failure_limit",
+        "MODERATION_AUTH_FAILURE_LIMIT",
+        "20",
+        "Failed authentications (no key, unknown or revoked key) a client address may make a minute; past it "
+        "they are answered 429 instead of 401. Valid keys from the same address still work. `0` turns it off.",
+        _non_negative_int,
+    ),
 )
 
 
@@ -259,6 +296,10 @@ class Settings:
     promotion_tolerance: float
     session_secret: str | None
     secure_cookies: bool
+
+    rate_limit: float
+    rate_burst: int
+    auth_failure_limit: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
