@@ -236,6 +236,9 @@ def start_server(work: Path, model: Path, workers: int, synchronous: str) -> tup
         "PORT": str(port),
         "MODERATION_HOST": "127.0.0.1",
         "WEB_CONCURRENCY": str(workers),
+        # One site key sends every request: keep its limit checked on each one, but far above what is sent.
+        "MODERATION_RATE_LIMIT": "1000000",
+        "MODERATION_RATE_BURST": "1000000",
     }
     env.pop("MODERATION_WEBHOOK_URL", None)
     out = (work / "server.out").open("wb")
