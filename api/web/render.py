@@ -58,8 +58,10 @@ def highlight(text: str, spans: Iterable[Mapping[str, Any]] | None) -> Markup:
         ending = sorted({c for _, e, c in marks if e == right and c in covering}, key=_category_order)
         if ending:
             tag = ", ".join(category_label(c) for c in ending)
-            pieces.append(f'<sup class="hl-tag"><span class="visually-hidden">(</span>{escape(tag)}'
-                          '<span class="visually-hidden">)</span></sup>')
+            pieces.append(
+                f'<sup class="hl-tag"><span class="visually-hidden">(</span>{escape(tag)}'
+                '<span class="visually-hidden">)</span></sup>'
+            )
     return Markup("".join(pieces))
 
 

@@ -225,8 +225,7 @@ def check_csrf() -> None:
     sent = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
     if not isinstance(expected, str) or not expected or not hmac.compare_digest(expected, sent):
         raise CsrfRefused(
-            "This form was refused: it did not carry this session's security token. "
-            "Reload the page and try again."
+            "This form was refused: it did not carry this session's security token. Reload the page and try again."
         )
 
 

@@ -129,10 +129,12 @@ def _page_error(error: ModerationError) -> Page:
     if isinstance(error, Unauthorized):
         if wants_fragment():
             return error_response(401, error.code, error.message)
-        target = request.full_path if request.method == "GET" else None
+        target = request.full_path.rstrip("?") if request.method == "GET" else None
         return redirect(url_for("web.sign_in", next=_safe_next(target)), 303)
-    status = 400 if isinstance(error, CsrfRefused) else next(
-        (STATUS_FOR_ERROR[t] for t in type(error).__mro__ if t in STATUS_FOR_ERROR), 500
+    status = (
+        400
+        if isinstance(error, CsrfRefused)
+        else next((STATUS_FOR_ERROR[t] for t in type(error).__mro__ if t in STATUS_FOR_ERROR), 500)
     )
     if wants_fragment():
         return error_response(status, error.code, error.message, error.fields)
@@ -352,8 +354,10 @@ def bulk_decide() -> BaseResponse:
     verb = "Approved" if action == "approve" else "Rejected"
     flash(f"{verb} {done} comment{'s' if done != 1 else ''}.", "ok")
     if missed:
-        flash(f"{missed} changed since the list was loaded (decided or claimed by someone else); left as they are.",
-              "error")
+        flash(
+            f"{missed} changed since the list was loaded (decided or claimed by someone else); left as they are.",
+            "error",
+        )
     return redirect(url_for("web.queue_page", **_filter_args(filters)), 303)
 
 
@@ -485,9 +489,7 @@ def dashboard() -> Page:
         for entry in data["per_day"]
     ]
     chart = day_chart(data["days"], data["per_day"], labels)
-    return render_template(
-        "web/dashboard.html", data=data, chart=chart, series_labels=labels, model=_active_model()
-    )
+    return render_template("web/dashboard.html", data=data, chart=chart, series_labels=labels, model=_active_model())
 
 
 # ---------------------------------------------------------------------------
