@@ -60,22 +60,49 @@ def check_document(document: Any) -> None:
             stack.extend((item, depth + 1) for item in value)
 
 
-def json_body(limit: int = MAX_BODY_BYTES) -> Any:
-    """The request's JSON document: 413 over `limit` bytes, 415 if not JSON, 400 if malformed."""
+def _check_declared_size(limit: int) -> None:
     request.max_content_length = limit + 1
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"The body is {request.content_length} bytes; at most {limit} are accepted.")
+
+
+def _read_body(limit: int) -> bytes:
+    raw = request.get_data(cache=True)
+    if len(raw) > limit:
+        # A chunked body has no Content-Length: werkzeug stops reading one byte past the limit set above.
+        raise TooLarge(f"The body is over {limit} bytes; at most {limit} are accepted.")
+    return raw
+
+
+def json_body(limit: int = MAX_BODY_BYTES) -> Any:
+    """The request's JSON document: 413 over `limit` bytes, 415 if not JSON, 400 if malformed."""
+    _check_declared_size(limit)
     mimetype = request.mimetype
     if mimetype != "application/json" and not (mimetype.startswith("application/") and mimetype.endswith("+json")):
         raise UnsupportedMediaType("Send the body as JSON, with `Content-Type: application/json`.")
     charset = request.mimetype_params.get("charset")
     if charset is not None and charset.lower().replace("-", "") != "utf8":
         raise UnsupportedMediaType("JSON bodies must be UTF-8.")
-    raw = request.get_data(cache=True)
-    if len(raw) > limit:
-        # A chunked body has no Content-Length: werkzeug stops reading one byte past the limit set above.
-        raise TooLarge(f"The body is over {limit} bytes; at most {limit} are accepted.")
-    return parse_json(raw)
+    return parse_json(_read_body(limit))
+
+
+def raw_body(limit: int, mimetypes: dict[str, str]) -> tuple[bytes, str]:
+    """A UTF-8 body of one of `mimetypes` (type: what it is called), at most `limit` bytes; (bytes, type).
+
+    413 over the limit, 415 for another type or charset, 400 when empty.
+    """
+    _check_declared_size(limit)
+    mimetype = request.mimetype
+    if mimetype not in mimetypes:
+        accepted = ", ".join(f"`{name}` ({kind})" for name, kind in mimetypes.items())
+        raise UnsupportedMediaType(f"Send the body as one of: {accepted}.")
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.lower().replace("-", "") != "utf8":
+        raise UnsupportedMediaType("The body must be UTF-8.")
+    raw = _read_body(limit)
+    if not raw.strip():
+        raise Malformed("The body is empty.")
+    return raw, mimetype
 
 
 def json_object(limit: int = MAX_BODY_BYTES) -> dict[str, Any]:

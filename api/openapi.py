@@ -78,6 +78,43 @@ _QUEUE_FILTERS = [
     _query("appealed", "Only appeals (true) or only first reviews (false).", {"type": "boolean"}),
 ]
 
+_VERSION = _path("version", "A model version's name, e.g. 20261128-34520698a0.")
+_REASON = {"type": "string", "maxLength": 1000, "description": "Why; required with force; recorded."}
+_ACTION_BODY = {
+    "type": "object",
+    "properties": {
+        "force": {"type": "boolean", "description": "Promote although the evaluation found it worse."},
+        "reason": _REASON,
+    },
+    "additionalProperties": False,
+}
+
+
+def _dataset_upload() -> dict[str, Any]:
+    """POST /v1/datasets: the labelled file itself is the body, so its content types are not JSON."""
+    operation = _op(
+        "Import a labelled file for retraining, sent as the body: CSV (`text/csv`) or JSON Lines "
+        "(`application/x-ndjson`), at most MODERATION_MAX_DATASET_MB; 422 names each bad line.",
+        ADMINS,
+        tag="datasets",
+        parameters=[_query("name", "The file's name (default `upload`); its extension must match the type.")],
+        responses={
+            "201": _json({"type": "object", "properties": {"dataset": _ref("Dataset")}}, "Imported"),
+            "400": _ERROR,
+            "409": _ERROR,
+            "413": _ERROR,
+            "415": _ERROR,
+            "422": _ERROR,
+        },
+    )
+    text = {"schema": {"type": "string"}}
+    operation["requestBody"] = {
+        "required": True,
+        "content": {"text/csv": text, "application/x-ndjson": text, "application/jsonl": text},
+    }
+    return operation
+
+
 PATHS: dict[str, dict[str, Any]] = {
     "/healthz": {
         "get": _op(
@@ -379,6 +416,136 @@ PATHS: dict[str, dict[str, Any]] = {
             responses={"200": _json(_ref("Key")), "404": _ERROR},
         ),
     },
+    "/v1/models": {
+        "get": _op(
+            "Every model version, newest first: active flag, hold-out metrics, thresholds, training, comparison.",
+            ADMINS,
+            tag="models",
+            responses={
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "items": {"type": "array", "items": _ref("ModelVersion")},
+                            "active_version": {"type": ["string", "null"]},
+                            "worker": {"type": "object", "description": "What the answering worker serves."},
+                        },
+                    }
+                )
+            },
+        ),
+    },
+    "/v1/models/train": {
+        "post": _op(
+            "Start a retrain in its own process (base corpora, imported files, verdicts); answers at once.",
+            ADMINS,
+            tag="models",
+            responses={
+                "202": _json(
+                    {"type": "object", "properties": {"job": _ref("Job")}}, "Started; Location is the job's URL"
+                ),
+                "409": _ERROR,
+                "422": _ERROR,
+            },
+        ),
+    },
+    "/v1/models/activations": {
+        "get": _op(
+            "Activations, newest first: version, time, kind (initial, promote, force, reactivate, rollback), who, why.",
+            ADMINS,
+            tag="models",
+            parameters=[_query("limit", "How many (1-1000, default 100).", {"type": "integer"})],
+            responses={
+                "200": _json(
+                    {"type": "object", "properties": {"items": {"type": "array", "items": _ref("Activation")}}}
+                )
+            },
+        ),
+    },
+    "/v1/models/rollback": {
+        "post": _op(
+            "Re-activate the version that was active before the current one.",
+            ADMINS,
+            tag="models",
+            body={"type": "object", "properties": {"reason": _REASON}, "additionalProperties": False},
+            body_required=False,
+            responses={"200": _json(_ref("ActivationResult")), "409": _ERROR},
+        ),
+    },
+    "/v1/models/{version}": {
+        "get": _op(
+            "One model version with its metrics, thresholds, training record and comparison.",
+            ADMINS,
+            tag="models",
+            parameters=[_VERSION],
+            responses={"200": _json(_ref("ModelVersion")), "404": _ERROR},
+        ),
+    },
+    "/v1/models/{version}/card": {
+        "get": _op(
+            "One model version's model card (Markdown), from its verified file.",
+            ADMINS,
+            tag="models",
+            parameters=[_VERSION],
+            responses={
+                "200": {"description": "Markdown", "content": {"text/markdown": {}}},
+                "404": _ERROR,
+                "409": _ERROR,
+            },
+        ),
+    },
+    "/v1/models/{version}/activate": {
+        "post": _op(
+            "Make a version active; every worker serves it within seconds. 409 when its file is missing or fails "
+            "its hash, or when it is worse than the active version (then force with a reason).",
+            ADMINS,
+            tag="models",
+            parameters=[_VERSION],
+            body=_ACTION_BODY,
+            body_required=False,
+            responses={"200": _json(_ref("ActivationResult")), "404": _ERROR, "409": _ERROR},
+        ),
+    },
+    "/v1/jobs": {
+        "get": _op(
+            "Recent training jobs, newest first.",
+            ADMINS,
+            tag="jobs",
+            parameters=[_query("limit", "How many (1-1000, default 50).", {"type": "integer"})],
+            responses={
+                "200": _json({"type": "object", "properties": {"items": {"type": "array", "items": _ref("Job")}}})
+            },
+        ),
+    },
+    "/v1/jobs/{job_id}": {
+        "get": _op(
+            "One training job: state, stage, percent, elapsed seconds, error or result.",
+            ADMINS,
+            tag="jobs",
+            parameters=[_path("job_id", "The job's id.", integer=True)],
+            responses={"200": _json({"type": "object", "properties": {"job": _ref("Job")}}), "404": _ERROR},
+        ),
+    },
+    "/v1/datasets": {
+        "get": _op(
+            "Imported labelled files, oldest first.",
+            ADMINS,
+            tag="datasets",
+            responses={
+                "200": _json({"type": "object", "properties": {"items": {"type": "array", "items": _ref("Dataset")}}})
+            },
+        ),
+        "post": _dataset_upload(),
+    },
+    "/v1/datasets/{dataset_id}": {
+        "get": _op(
+            "One imported labelled file.",
+            ADMINS,
+            tag="datasets",
+            parameters=[_path("dataset_id", "The dataset's id.", integer=True)],
+            responses={"200": _json({"type": "object", "properties": {"dataset": _ref("Dataset")}}), "404": _ERROR},
+        ),
+    },
 }
 
 _SCORES = {"type": "object", "additionalProperties": {"type": "number"}, "description": "Probability per category."}
@@ -489,6 +656,83 @@ SCHEMAS: dict[str, Any] = {
             "role": {"type": "string", "enum": ["site", "moderator", "admin"]},
             "created_at": {"type": "string"},
             "revoked_at": {"type": ["string", "null"]},
+        },
+    },
+    "Job": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": ["retrain"]},
+            "state": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
+            "actor": {"type": ["string", "null"], "description": "Key id (or cli:user) that started it."},
+            "created_at": {"type": "string"},
+            "started_at": {"type": ["string", "null"]},
+            "finished_at": {"type": ["string", "null"]},
+            "stage": {"type": ["string", "null"]},
+            "percent": {"type": "number"},
+            "elapsed_seconds": {"type": ["number", "null"]},
+            "error": {"type": ["string", "null"]},
+            "result": {
+                "type": ["object", "null"],
+                "description": "version, created, mode, compared_with, passed, worse, verdicts.",
+            },
+        },
+    },
+    "ModelVersion": {
+        "type": "object",
+        "properties": {
+            "version": {"type": "string"},
+            "active": {"type": "boolean"},
+            "source": {"type": "string", "enum": ["shipped", "retrain"]},
+            "mode": {"type": ["string", "null"], "enum": ["full", "adapt", None]},
+            "base_version": {"type": ["string", "null"]},
+            "job_id": {"type": ["integer", "null"]},
+            "created_at": {"type": "string"},
+            "created_by": {"type": ["string", "null"]},
+            "file": {"type": "string"},
+            "file_sha256": {"type": "string"},
+            "content_sha256": {"type": "string"},
+            "training": {"type": ["object", "null"], "description": "Inputs: corpora, datasets, verdicts, params."},
+            "comparison": {
+                "type": ["object", "null"],
+                "description": "Against the version active when it was built, on the same hold-out rows: per "
+                "category ROC AUC of both, delta, verdict; `worse`, `passed`, `tolerance`.",
+            },
+            "metrics": {"type": ["object", "null"], "description": "Hold-out metrics per category."},
+            "thresholds": {"type": ["object", "null"], "description": "Per category {reject, review}."},
+            "file_error": {"type": ["string", "null"], "description": "Why its file cannot be read, if so."},
+        },
+    },
+    "Activation": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "version": {"type": "string"},
+            "at": {"type": "string"},
+            "actor": {"type": ["string", "null"]},
+            "kind": {"type": "string", "enum": ["initial", "promote", "force", "reactivate", "rollback"]},
+            "previous_version": {"type": ["string", "null"]},
+            "reason": {"type": ["string", "null"]},
+        },
+    },
+    "ActivationResult": {
+        "type": "object",
+        "properties": {
+            "activation": _ref("Activation"),
+            "model_version": {"type": "string", "description": "What the answering worker serves now."},
+        },
+    },
+    "Dataset": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "sha256": {"type": "string"},
+            "rows": {"type": "integer"},
+            "categories": {"type": "array", "items": {"type": "string"}},
+            "imported_by": {"type": ["string", "null"]},
+            "imported_at": {"type": "string"},
+            "warnings": {"type": "array", "items": {"type": "string"}, "description": "Only in the import answer."},
         },
     },
 }

@@ -195,6 +195,19 @@ def get_version(store: Store, version: str) -> dict[str, Any]:
     return _version_dict(row, None if active is None else active["version"])
 
 
+def with_evaluation(settings: Settings, entry: dict[str, Any]) -> dict[str, Any]:
+    """A version with its hold-out metrics per category and its thresholds, read from its file's manifest.
+
+    Only the manifest is read (no hash check): `file_error` says when even that fails (missing, not a model).
+    """
+    try:
+        manifest = artifact.read_manifest(version_path(settings, entry))
+    except ModelLoadError as error:
+        return {**entry, "metrics": None, "thresholds": None, "file_error": str(error)}
+    holdout = (manifest.get("metrics") or {}).get("holdout") or {}
+    return {**entry, "metrics": holdout.get("categories"), "thresholds": manifest.get("thresholds"), "file_error": None}
+
+
 def model_card(store: Store, settings: Settings, version: str) -> str:
     """A version's model card as Markdown, from its verified file: data, metrics, and its comparison."""
     from model.card import render_model_card

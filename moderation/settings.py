@@ -232,6 +232,14 @@ SETTINGS: tuple[Setting, ...] = (
         _fraction,
     ),
     Setting(
+        "max_dataset_mb",
+        "MODERATION_MAX_DATASET_MB",
+        "20",
+        "Largest labelled file, in megabytes, an admin may upload for retraining (`POST /v1/datasets`; "
+        "`moderation import` reads local files of any size).",
+        _positive_int,
+    ),
+    Setting(
         "session_secret",
         "MODERATION_SESSION_SECRET",
         None,
@@ -294,6 +302,7 @@ class Settings:
     base_corpora: tuple[Path, ...]
     models_dir: Path | None
     promotion_tolerance: float
+    max_dataset_mb: int
     session_secret: str | None
     secure_cookies: bool
 

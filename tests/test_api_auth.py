@@ -36,6 +36,18 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("GET", "/v1/keys", {"admin"}),
     ("POST", "/v1/keys", {"admin"}),
     ("DELETE", "/v1/keys/abc", {"admin"}),
+    ("GET", "/v1/models", {"admin"}),
+    ("GET", "/v1/models/activations", {"admin"}),
+    ("GET", "/v1/models/v1", {"admin"}),
+    ("GET", "/v1/models/v1/card", {"admin"}),
+    ("POST", "/v1/models/train", {"admin"}),
+    ("POST", "/v1/models/v1/activate", {"admin"}),
+    ("POST", "/v1/models/rollback", {"admin"}),
+    ("GET", "/v1/jobs", {"admin"}),
+    ("GET", "/v1/jobs/1", {"admin"}),
+    ("GET", "/v1/datasets", {"admin"}),
+    ("POST", "/v1/datasets", {"admin"}),
+    ("GET", "/v1/datasets/1", {"admin"}),
 ]
 
 

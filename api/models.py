@@ -1,0 +1,112 @@
+"""Model versions for admins: list and inspect them, start a retrain, activate (behind the gate), roll back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, url_for
+
+from api import services
+from api.auth import current_key, roles
+from api.body import int_arg, optional_json_object
+from moderation import jobs, registry
+from moderation.errors import Invalid
+
+bp = Blueprint("models", __name__, url_prefix="/v1/models")
+
+MARKDOWN = "text/markdown; charset=utf-8"
+
+
+def _serving() -> dict[str, Any]:
+    """What this worker serves, and the versions it refused (missing file, failed hash)."""
+    found = services()
+    if found.models is not None:
+        return found.models.status()
+    return {"serving": found.scorer.version, "refused": {}}
+
+
+def _options(document: dict[str, Any], allowed: tuple[str, ...]) -> tuple[bool, str | None]:
+    """`force` and `reason` from an action's body, 422 naming any other field or a wrong type."""
+    errors = {name: "is not a field of this request" for name in document if name not in allowed}
+    force = document.get("force", False)
+    if not isinstance(force, bool):
+        errors["force"] = "must be true or false"
+    reason = document.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        errors["reason"] = "must be a string"
+    if errors:
+        raise Invalid("Bad request body.", fields=errors)
+    return force, reason
+
+
+def _refreshed() -> str:
+    """Switch this worker to the active version now (the others follow within a second); the version served."""
+    found = services()
+    if found.models is not None:
+        found.models.refresh()
+    return str(found.scorer.version)
+
+
+@bp.get("")
+@roles("admin")
+def list_models() -> Response:
+    """Every registered version, newest first: active flag, hold-out metrics, thresholds, training, comparison."""
+    found = services()
+    versions = registry.list_versions(found.store)
+    return jsonify(
+        items=[registry.with_evaluation(found.settings, entry) for entry in versions],
+        active_version=next((entry["version"] for entry in versions if entry["active"]), None),
+        worker=_serving(),
+    )
+
+
+@bp.get("/activations")
+@roles("admin")
+def list_activations() -> Response:
+    """Activations, newest first: which version, when, how (initial, promote, force, rollback...), by whom, why."""
+    return jsonify(items=registry.activations(services().store, int_arg("limit", 100, 1, 1000)))
+
+
+@bp.get("/<version>")
+@roles("admin")
+def get_model(version: str) -> Response:
+    """One version with its metrics, thresholds, training record and comparison with the then active version."""
+    found = services()
+    return jsonify(registry.with_evaluation(found.settings, registry.get_version(found.store, version)))
+
+
+@bp.get("/<version>/card")
+@roles("admin")
+def model_card(version: str) -> Response:
+    """One version's model card as Markdown, from its verified file."""
+    found = services()
+    return Response(registry.model_card(found.store, found.settings, version), content_type=MARKDOWN)
+
+
+@bp.post("/train")
+@roles("admin")
+def train() -> tuple[Response, int, dict[str, str]]:
+    """Start a retrain in its own process; 202 with the job at once (409 while one runs, 422 if nothing to learn)."""
+    found = services()
+    job = jobs.start_retrain(found.store, found.settings, current_key().id)
+    return jsonify(job=job), 202, {"Location": url_for("jobs.get_job", job_id=job["id"])}
+
+
+@bp.post("/<version>/activate")
+@roles("admin")
+def activate(version: str) -> Response:
+    """Make a version active `{force?, reason?}`: its file must verify, and a worse one needs force and a reason."""
+    found = services()
+    force, reason = _options(optional_json_object(), ("force", "reason"))
+    record = registry.activate(found.store, found.settings, version, current_key().id, force=force, reason=reason)
+    return jsonify(activation=record, model_version=_refreshed())
+
+
+@bp.post("/rollback")
+@roles("admin")
+def rollback() -> Response:
+    """Re-activate the version that was active before the current one `{reason?}`."""
+    found = services()
+    _, reason = _options(optional_json_object(), ("reason",))
+    record = registry.rollback(found.store, found.settings, current_key().id, reason)
+    return jsonify(activation=record, model_version=_refreshed())
