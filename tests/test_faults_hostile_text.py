@@ -1,0 +1,174 @@
+"""Hostile text against the shipped model: oversized and malformed bodies get a clear 4xx; control characters,
+bidi overrides, emoji floods, zero-width padding, homoglyphs and leetspeak get the score their plain form gets;
+never a 5xx, and no single comment takes more than 100 ms (best of three, on the in-process app)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from model.scorer import Scorer, load_scorer
+from moderation import keys
+from moderation.settings import Settings
+
+LIMIT_SECONDS = 0.100
+_ids = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Scorer:
+    return load_scorer()
+
+
+@pytest.fixture
+def hostile_app(settings: Settings, shipped: Scorer) -> Iterator[tuple[Flask, dict[str, str]]]:
+    from api import create_app
+
+    app = create_app({"TESTING": True, "SETTINGS": replace(settings, rate_limit=0), "SCORER": shipped})
+    _, secret = keys.create_key(app.extensions["moderation"].store, "site")
+    yield app, {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+    app.extensions["moderation"].store.close()
+
+
+def body_for(text: str) -> bytes:
+    comment = {"id": f"h{next(_ids)}", "text": text, "article_id": "a", "author_id": f"u{next(_ids)}"}
+    return json.dumps(comment, ensure_ascii=False).encode("utf-8")
+
+
+def timed_post(client: FlaskClient, headers: dict[str, str], make_body: object, path: str = "/v1/comments") -> tuple:
+    """POST three fresh bodies; (the last response, the fastest wall time)."""
+    best, response = float("inf"), None
+    for _ in range(3):
+        body = make_body() if callable(make_body) else make_body
+        started = time.perf_counter()
+        response = client.post(path, data=body, headers=headers)
+        best = min(best, time.perf_counter() - started)
+    assert response is not None
+    return response, best
+
+
+def deep(levels: int) -> bytes:
+    return b'{"id": "d", "text": ' + b"[" * levels + b"]" * levels + b', "article_id": "a", "author_id": "u"}'
+
+
+COMMENT = b'"id": "x", "article_id": "a", "author_id": "u"'
+REFUSED: dict[str, tuple[object, set[int], str]] = {
+    "1 MB body": (lambda: body_for("x" * 1024 * 1024), {413}, "/v1/comments"),
+    "1 MB batch body": (lambda: b'{"comments": [{"text": "' + b"y" * 2**20 + b'"}]}', {413}, "/v1/comments/batch"),
+    # 100,000 levels is over the 64 KB limit: refused for its size before anyone parses it.
+    "100,000-deep nesting": (deep(100_000), {400, 413}, "/v1/comments"),
+    "100,000-deep objects": (b'{"a":' * 100_000 + b"1" + b"}" * 100_000, {400, 413}, "/v1/comments"),
+    "30,000-deep nesting within the size limit": (deep(30_000), {400}, "/v1/comments"),
+    "invalid UTF-8": (b'{"text": "caf\xe9 \xff\xfe", ' + COMMENT + b"}", {400}, "/v1/comments"),
+    "overlong UTF-8 NUL": (b'{"text": "a\xc0\x80b", ' + COMMENT + b"}", {400}, "/v1/comments"),
+    "lone surrogate": (b'{"text": "\\ud800 alone", ' + COMMENT + b"}", {400}, "/v1/comments"),
+    "NaN": (b'{"text": NaN, ' + COMMENT + b"}", {400}, "/v1/comments"),
+    "text over 20,000 characters": (lambda: body_for("z" * 20_001), {413}, "/v1/comments"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_hostile_bodies_get_a_clear_4xx_fast(hostile_app: tuple[Flask, dict[str, str]], case: str) -> None:
+    app, headers = hostile_app
+    body, status, path = REFUSED[case]
+    response, seconds = timed_post(app.test_client(), headers, body, path)
+    assert response.status_code in status, response.get_data(as_text=True)[:300]
+    error = response.get_json()
+    assert set(error) >= {"error", "message"} and error["message"]
+    assert seconds < LIMIT_SECONDS, f"{case}: {seconds * 1000:.1f} ms"
+    with app.extensions["moderation"].store.read() as db:
+        assert db.execute("SELECT count(*) FROM comments").fetchone()[0] == 0
+
+
+rng = random.Random(7)
+BENIGN: dict[str, str] = {
+    "NUL and control characters": "Thanks\x00 for\x07 the\x1b[31m report\x7f on the \x01budget.",
+    "right-to-left override": "The \u202eregdub\u202c was \u2067debated\u2069 at length.",
+    "10,000 emoji": "😀" * 10_000,
+    "flags with joiners": "🏳️‍🌈" * 2_000,
+    "zero-width flood": "ok" + "\u200b\u200c\u200d\u2060\ufeff" * 3_000,
+    "combining marks": "Z̷̢̛a̶̡͝l̵̨̛g̸̢̕o̷̢͝ " * 300,
+}
+# Junk a human may glance at, but nothing to reject.
+JUNK: dict[str, str] = {
+    "20,000 mixed-script characters": "".join(chr(rng.randint(0x20, 0x2FFF)) for _ in range(20_000)),
+    "one 20,000-letter word": "a" * 20_000,
+    "20,000 characters of short words": " ".join(rng.choice("abcdefghij") * rng.randint(1, 9) for _ in range(4_000))[
+        :20_000
+    ],
+}
+
+INSULT = "you are an idiot"
+DISGUISED: dict[str, str] = {
+    "plain": INSULT,
+    "zero-width padding": "you are an i\u200bd\u200bi\u200bo\u200bt",
+    "right-to-left override around it": "you are an \u202eidiot\u202c",
+    "Cyrillic homoglyphs": "you are an \u0456d\u0456\u043et",
+    "leetspeak": "you are an 1d10t",
+    "spaced letters": "you are an i d i o t",
+    "full-width letters": "you are an ｉｄｉｏｔ",
+    "combining marks": "you are an i̷d̷i̷o̷t̷",
+    "stretched": "you are an idiooooot",
+    "NUL inside": "you are an id\x00iot",
+}
+
+
+@pytest.mark.parametrize("case", list(BENIGN))
+def test_hostile_but_harmless_text_is_scored_and_approved_fast(
+    hostile_app: tuple[Flask, dict[str, str]], case: str
+) -> None:
+    app, headers = hostile_app
+    response, seconds = timed_post(app.test_client(), headers, lambda: body_for(BENIGN[case]))
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    answer = response.get_json()
+    assert answer["status"] == "approved", (case, answer["scores"], answer["reasons"])
+    assert seconds < LIMIT_SECONDS, f"{case}: {seconds * 1000:.1f} ms"
+
+
+@pytest.mark.parametrize("case", list(JUNK))
+def test_junk_at_the_length_limit_is_never_rejected_and_fast(
+    hostile_app: tuple[Flask, dict[str, str]], case: str
+) -> None:
+    app, headers = hostile_app
+    response, seconds = timed_post(app.test_client(), headers, lambda: body_for(JUNK[case]))
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert response.get_json()["status"] in ("approved", "queued")
+    assert seconds < LIMIT_SECONDS, f"{case}: {seconds * 1000:.1f} ms"
+
+
+@pytest.mark.parametrize("case", list(DISGUISED))
+def test_disguised_abuse_scores_like_its_plain_form(
+    hostile_app: tuple[Flask, dict[str, str]], shipped: Scorer, case: str
+) -> None:
+    app, headers = hostile_app
+    plain = shipped.score(INSULT).scores
+    response, seconds = timed_post(app.test_client(), headers, lambda: body_for(DISGUISED[case]))
+    assert response.status_code == 201
+    answer = response.get_json()
+    assert answer["status"] != "approved", (case, answer["scores"])
+    for category in ("toxicity", "insult"):
+        assert answer["scores"][category] >= min(plain[category], shipped.thresholds[category]["reject"]) - 0.05
+    assert answer["spans"], "the explanation points into the text as submitted"
+    for span in answer["spans"]:
+        assert DISGUISED[case][span["start"] : span["end"]] == span["text"]
+    assert seconds < LIMIT_SECONDS, f"{case}: {seconds * 1000:.1f} ms"
+
+
+def test_a_batch_of_hostile_texts_is_answered_item_by_item(hostile_app: tuple[Flask, dict[str, str]]) -> None:
+    app, headers = hostile_app
+    texts = [*BENIGN.values(), *JUNK.values(), *DISGUISED.values()][:40]
+    items = [json.loads(body_for(text)) for text in texts] + [{"id": "bad", "text": 5}, {"id": "", "text": "x"}]
+    response = app.test_client().post(
+        "/v1/comments/batch", data=json.dumps({"comments": items}, ensure_ascii=False).encode(), headers=headers
+    )
+    assert response.status_code == 200
+    results = response.get_json()["results"]
+    assert [("error" in result) for result in results] == [False] * len(texts) + [True, True]
