@@ -92,6 +92,12 @@
       pane.innerHTML = html;
       var id = currentId();
       markActive(id);
+      // Opening claims the item, which moves its version on: keep the bulk checkbox's version current.
+      var article = pane.querySelector("#item-detail");
+      var box = id && rowFor(id) ? rowFor(id).querySelector(".select") : null;
+      if (box && article) {
+        box.value = id + ":" + article.getAttribute("data-version");
+      }
       var url = new URL(window.location.href);
       if (id) {
         url.searchParams.set("item", id);
@@ -99,7 +105,6 @@
         url.searchParams.delete("item");
       }
       window.history.replaceState(null, "", url.toString());
-      var article = pane.querySelector("#item-detail");
       if (article) {
         article.focus({ preventScroll: true });
       }

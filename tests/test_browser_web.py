@@ -1,0 +1,336 @@
+"""The moderators' web app in a real browser: Debian's chromium driven by Playwright against gunicorn with a
+temporary database and a loopback webhook receiver. Screenshots of each page go to test-output/screenshots/
+(and to docs/screenshots/ with MODERATION_UPDATE_SCREENSHOTS=1, for the README).
+
+Never `playwright install`: the browser is /usr/bin/chromium from apt (`.ci/run` installs it). Without it
+these tests fail in CI (CI=true) and are skipped elsewhere with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from model.categories import CATEGORIES
+from moderation import keys
+from moderation.store import Store
+from tests.conftest import REPO, LiveServer, start_server
+from tests.test_e2e_service import Webhooks
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
+WEBHOOK_SECRET = "browser-webhook-secret"
+TIMEOUT_MS = 10_000
+
+COMMENTS = [
+    ("b-1", "You are an idiot and a moron, nobody wants your stupid opinion", "budget", None),
+    ("b-2", "The minister made a fair point about the border talks in geneva", "budget", None),
+    ("b-3", "check out my channel and subscribe http://spam.example/9 free money", "budget", None),
+    ("b-4", "this is fucking nonsense from the mayor, you pathetic loser", "budget", "b-2"),
+    ("b-5", "i will find you and hurt you", "ceasefire", None),
+    ("b-6", "thanks for the careful analysis of the election in tbilisi", "ceasefire", None),
+    ("b-7", "all immigrants are vermin", "ceasefire", None),
+    ("b-8", "you clown, read the report before commenting", "ceasefire", None),
+]
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing: install it with `apt-get install chromium` (.ci/run does)"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def webhooks() -> Iterator[Webhooks]:
+    site = Webhooks()
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_path: Path, webhooks: Webhooks) -> Iterator[LiveServer]:
+    """gunicorn (2 workers) on the tiny model, a fresh database with a key per role, and eight queued comments."""
+    directory = tmp_path_factory.mktemp("browser")
+    db = directory / "moderation.db"
+    store = Store(db)
+    made = {role: keys.create_key(store, role, f"browser {role}")[1] for role in keys.ROLES}
+    made["moderator"] = keys.create_key(store, "moderator", "Mia")[1]
+    store.close()
+    live = start_server(
+        directory,
+        {
+            "MODERATION_DB": str(db),
+            "MODERATION_SECRET_KEY": "browser-pii-secret",
+            "MODERATION_MODEL": str(tiny_model_path),
+            "MODERATION_WEBHOOK_URL": webhooks.url,
+            "MODERATION_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "WEB_CONCURRENCY": "2",
+        },
+    )
+    live.keys = made
+    # Nothing is rejected automatically and every author's first comments are reviewed: all eight wait.
+    no_rejects = {category: {"reject": None} for category in CATEGORIES}
+    status, _ = live.json("PUT", "/v1/policy", {"thresholds": no_rejects, "new_author_reviews": 5}, key="admin")
+    assert status == 200
+    for comment_id, text, article, parent in COMMENTS:
+        body = {
+            "id": comment_id,
+            "text": text,
+            "article_id": article,
+            "article_title": "The budget vote" if article == "budget" else "Ceasefire talks",
+            "article_url": f"/articles/{article}",
+            "section": "politics" if article == "budget" else "world",
+            "author_id": f"reader-{comment_id[-1]}",
+            "author_name": f"Reader {comment_id[-1]}",
+            "parent_id": parent,
+        }
+        status, answer = live.json("POST", "/v1/comments", body, key="site")
+        assert status == 201 and answer["status"] == "queued", answer
+    yield live
+    live.stop()
+
+
+def shot(page: Any, name: str, full_page: bool = False) -> None:
+    """Save a screenshot under test-output/screenshots (and docs/screenshots when asked to update them)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    if os.environ.get("MODERATION_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
+
+
+def rows(server: LiveServer, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(server.db_path) as db:
+        return list(db.execute(sql, params))
+
+
+def new_page(browser: Any, server: LiveServer, width: int = 1280, height: int = 860) -> Any:
+    context = browser.new_context(base_url=server.base_url, viewport={"width": width, "height": height})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page
+
+
+def sign_in(page: Any, secret: str) -> None:
+    page.goto("/web/sign-in")
+    page.get_by_label("Moderator or admin key").fill(secret)
+    page.get_by_role("button", name="Sign in with key").click()
+
+
+def current_item(page: Any) -> str:
+    return str(page.locator("#item-detail").get_attribute("data-item-id"))
+
+
+def wait_for_other_item(page: Any, before: str) -> str:
+    page.wait_for_function(
+        "before => { const a = document.querySelector('#item-detail');"
+        " return a && a.dataset.itemId !== before && a.dataset.mine === 'yes'; }",
+        arg=before,
+    )
+    return current_item(page)
+
+
+def test_a_site_key_is_refused_and_a_form_without_csrf_token_is_refused(browser: Any, server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page(browser, server)
+    page.goto("/web/sign-in")
+    shot(page, "sign-in")
+    sign_in(page, server.keys["site"])
+    expect(page.locator("#sign-in-error")).to_contain_text("site key cannot sign in")
+    page.goto("/web/queue")
+    expect(page).to_have_url(f"{server.base_url}/web/sign-in?next=/web/queue")
+
+    sign_in(page, server.keys["moderator"])
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+    before = rows(server, "SELECT count(*) FROM decisions WHERE actor_type = 'moderator'")
+    # A form built in the page without the token, as another site's page would post it.
+    with page.expect_response(lambda response: response.url.endswith("/web/queue/bulk")) as posted:
+        page.evaluate(
+            """() => {
+                const form = document.createElement('form');
+                form.method = 'post';
+                form.action = '/web/queue/bulk';
+                for (const [name, value] of [['item', '1:1'], ['bulk_action', 'approve']]) {
+                    const input = document.createElement('input');
+                    input.type = 'hidden'; input.name = name; input.value = value;
+                    form.appendChild(input);
+                }
+                document.body.appendChild(form);
+                form.submit();
+            }"""
+        )
+    assert posted.value.status == 400
+    expect(page.locator("main")).to_contain_text("security token")
+    assert rows(server, "SELECT count(*) FROM decisions WHERE actor_type = 'moderator'") == before
+    page.context.close()
+
+
+def test_moderator_works_the_queue_with_mouse_and_keyboard(
+    browser: Any, server: LiveServer, webhooks: Webhooks
+) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page(browser, server)
+    key_id = server.keys["moderator"].split("_")[2]
+    sign_in(page, server.keys["moderator"])
+    expect(page.locator("#item-detail[data-mine='yes']")).to_be_visible()  # opening the top item claimed it
+    first = current_item(page)
+    assert rows(server, "SELECT claimed_by FROM queue_items WHERE id = ?", (int(first),)) == [(key_id,)]
+    expect(page.locator(".comment-text mark.hl").first).to_be_visible()  # spans highlighted
+    shot(page, "queue")
+    approve_box = page.locator("#approve-button").bounding_box()
+
+    # Mouse: approve; the next item appears in place, without a reload, and the buttons do not move.
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_role("button", name="Approve").click()
+    second = wait_for_other_item(page, first)
+    expect(page.locator(f".item[data-item-id='{first}']")).to_have_class("item done")
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.locator("#approve-button").bounding_box() == approve_box
+    # Mouse: reject with a reason from the list and a note.
+    page.get_by_label("Reason for rejecting").select_option("insult")
+    page.get_by_label("Note (optional; kept in the log, sent to the site)").fill("name-calling")
+    page.get_by_role("button", name="Reject").click()
+    third = wait_for_other_item(page, second)
+
+    # Keyboard: j and k move (each opened item is claimed), a approves, r then a reason and Enter rejects,
+    # s skips, ? shows the keys.
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("j")
+    fourth = wait_for_other_item(page, third)
+    page.keyboard.press("k")
+    assert wait_for_other_item(page, fourth) == third
+    assert rows(server, "SELECT claimed_by FROM queue_items WHERE id = ?", (int(fourth),)) == [(None,)]
+    page.keyboard.press("a")
+    after_a = wait_for_other_item(page, third)
+    page.keyboard.press("r")
+    expect(page.get_by_label("Reason for rejecting")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    after_r = wait_for_other_item(page, after_a)
+    page.keyboard.press("s")
+    wait_for_other_item(page, after_r)
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard")).to_be_visible()
+    shot(page, "queue-keys")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Keyboard")).to_be_hidden()
+
+    decided = rows(
+        server,
+        "SELECT q.id, d.action, d.note FROM decisions d JOIN queue_items q ON q.decision_id = d.id"
+        " WHERE d.actor = ? ORDER BY d.id",
+        (key_id,),
+    )
+    assert [(str(item), action) for item, action, _ in decided] == [
+        (first, "approve"),
+        (second, "reject"),
+        (third, "approve"),
+        (after_a, "reject"),
+    ]
+    assert decided[1][2] == "Insult or personal attack: name-calling"
+    assert decided[3][2] == "Insult or personal attack"  # the first reason in the list, chosen by keyboard
+    assert rows(server, "SELECT item_id FROM queue_skips WHERE moderator = ?", (key_id,)) == [(int(after_r),)]
+
+    # Bulk: select two waiting comments and reject them with one reason.
+    page.goto("/web/queue")
+    boxes = page.locator(".item .select:not([disabled])")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.get_by_label("Action").select_option("reject")
+    page.get_by_label("Reason", exact=True).select_option("spam")
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.locator(".flash-ok")).to_contain_text("Rejected 2 comments.")
+    assert rows(server, "SELECT count(*) FROM decisions WHERE actor = ? AND action = 'reject'", (key_id,)) == [(4,)]
+
+    # The site hears about every moderator decision, signed.
+    events = webhooks.wait_for(6)
+    assert sorted(event["comment_id"] for event in events if event["decision"]["actor"] == key_id) == sorted(
+        row[0] for row in rows(server, "SELECT comment_id FROM decisions WHERE actor = ?", (key_id,))
+    )
+
+    # The other pages.
+    page.get_by_role("link", name="Decisions").click()
+    expect(page.get_by_role("heading", name="Decisions")).to_be_visible()
+    shot(page, "decisions")
+    page.locator("table.log tbody a").first.click()
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    shot(page, "comment", full_page=True)
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("svg.chart")).to_be_visible()
+    shot(page, "dashboard", full_page=True)
+
+    # Phone width: one column, nothing cut off sideways.
+    phone = new_page(browser, server, width=390, height=844)
+    sign_in(phone, server.keys["moderator"])
+    expect(phone.locator("#item-detail")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(phone, "queue-phone")
+    phone.context.close()
+
+    # Sign out: the pages send you back to sign in.
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator(".flash-ok")).to_contain_text("signed out")
+    page.goto("/web/dashboard")
+    expect(page.get_by_role("heading", name="Sign in", exact=True)).to_be_visible()
+    page.context.close()
+
+
+def test_admin_edits_a_threshold_and_sees_the_preview_change(browser: Any, server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page(browser, server, height=1000)
+    sign_in(page, server.keys["admin"])
+    page.get_by_role("link", name="Policy").click()
+    rejected = page.locator("[data-preview='reject']")
+    before = rejected.inner_text()
+    assert before.startswith("0.0 %")  # the policy in force rejects nothing automatically
+    page.get_by_label("insult review threshold", exact=True).fill("0.02")
+    page.get_by_label("insult reject threshold", exact=True).fill("0.05")
+    expect(rejected).not_to_have_text(before)
+    assert float(rejected.inner_text().split(" %")[0]) > 0
+    shot(page, "policy")
+    page.get_by_role("button", name="Save the policy").click()
+    expect(page.locator(".flash-ok")).to_contain_text("saved")
+    status, policy = server.json("GET", "/v1/policy", key="admin")
+    assert status == 200 and policy["thresholds"]["insult"] == {"reject": 0.05, "review": 0.02}
+
+    page.get_by_role("link", name="Keys & users").click()
+    page.get_by_label("Name", exact=True).fill("second moderator")
+    page.get_by_role("button", name="Create key").click()
+    secret = page.get_by_label("Key", exact=True).input_value()
+    assert secret.startswith("mod_mod_")
+    shot(page, "keys")
+    page.get_by_role("link", name="Models").click()
+    expect(page.locator(".version.active")).to_be_visible()
+    shot(page, "models")
+    page.context.close()
