@@ -240,14 +240,19 @@ def claim_next(
     return _item_dict(claimed, at)
 
 
+def _unclaim(db: Any, item_id: int, moderator_key_id: str, at: str) -> None:
+    """Drop the claim on a pending item inside a write; Conflict if another moderator holds it."""
+    row = _pending_item(db, item_id)
+    _refuse_if_held_by_other(row, moderator_key_id, at)
+    if row["claimed_by"] is not None:
+        st.set_queue_claim(db, item_id, row["version"], None, None)
+
+
 def release(store: Store, item_id: int, moderator_key_id: str, now: datetime | None = None) -> dict[str, Any]:
     """Give up one's claim on an item (a no-op if unclaimed); Conflict if another moderator holds it."""
     at = st.iso(now or st.utcnow())
     with store.write() as db:
-        row = _pending_item(db, item_id)
-        _refuse_if_held_by_other(row, moderator_key_id, at)
-        if row["claimed_by"] is not None:
-            st.set_queue_claim(db, item_id, row["version"], None, None)
+        _unclaim(db, item_id, moderator_key_id, at)
         released = st.queue_item_with_comment(db, item_id)
     assert released is not None
     return _item_dict(released, at)
@@ -257,10 +262,7 @@ def skip(store: Store, item_id: int, moderator_key_id: str, now: datetime | None
     """Release an item and stop claim_next offering it to this moderator again (others still get it)."""
     at = st.iso(now or st.utcnow())
     with store.write() as db:
-        row = _pending_item(db, item_id)
-        _refuse_if_held_by_other(row, moderator_key_id, at)
-        if row["claimed_by"] is not None:
-            st.set_queue_claim(db, item_id, row["version"], None, None)
+        _unclaim(db, item_id, moderator_key_id, at)
         st.insert_queue_skip(db, item_id, moderator_key_id, at)
         skipped = st.queue_item_with_comment(db, item_id)
     assert skipped is not None
