@@ -21,6 +21,7 @@ from moderation import registry
 from moderation.settings import Settings
 from moderation.store import Store
 from tests.conftest import LiveServer
+from tests.model_fixtures import labelled_rows
 from tests.retrain_fixtures import muppet_verdicts
 from tests.test_registry import comparison, make_candidate
 
@@ -110,15 +111,16 @@ def test_retrain_end_to_end_through_the_api(server: LiveServer) -> None:
         "POST", "/v1/datasets?name=ours.csv", raw=b"text,insult\nok,0\nbad,maybe\n", key="admin", headers=csv_headers
     )
     assert status == 422 and list(json.loads(body)["fields"]) == ["line 3"]
-    rows = "".join(f"what a total walnut number {i},1,1\nlovely walk by the river number {i},0,0\n" for i in range(15))
+    # Big enough that the job runs for about a second, so polling sees it at work.
+    rows = labelled_rows(seed=99, per_kind=250)
     status, _, body = server.request(
         "POST",
-        "/v1/datasets?name=ours.csv",
-        raw=f"text,toxicity,insult\n{rows}".encode(),
+        "/v1/datasets?name=ours.jsonl",
+        raw="".join(json.dumps(row) + "\n" for row in rows).encode(),
         key="admin",
-        headers=csv_headers,
+        headers={"Content-Type": "application/x-ndjson"},
     )
-    assert status == 201 and json.loads(body)["dataset"]["rows"] == 30
+    assert status == 201 and json.loads(body)["dataset"]["rows"] == len(rows)
 
     # A retrain: 202 at once, one at a time, progress visible until it succeeds.
     status, headers, body = server.request("POST", "/v1/models/train", key="admin")
@@ -139,12 +141,14 @@ def test_retrain_end_to_end_through_the_api(server: LiveServer) -> None:
     assert any(state == "running" and stage not in ("queued", None) for state, stage, _ in seen), seen
     percents = [percent for _, _, percent in seen]
     assert percents == sorted(percents), seen
+    print("job progress seen:", sorted(set(seen), key=lambda entry: entry[2]))
 
     # Its evaluation against the active version, then activation (forced with a reason if the gate refuses).
     new = job["result"]["version"]
     status, candidate = server.json("GET", f"/v1/models/{new}", key="admin")
     assert status == 200 and not candidate["active"] and candidate["comparison"]["active_version"] == old
-    assert candidate["training"]["verdicts"]["labels"] == 80 and candidate["training"]["datasets"][0]["rows"] == 30
+    training = candidate["training"]
+    assert training["verdicts"]["labels"] == 80 and training["datasets"][0]["rows"] == len(rows)
     status, _, card = server.request("GET", f"/v1/models/{new}/card", key="admin")
     assert status == 200 and f"`{old}`" in card.decode()
     if candidate["comparison"]["passed"]:
