@@ -57,6 +57,8 @@ def _op(
     if body is not None:
         operation["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
     errors = {"400": _ERROR, "413": _ERROR, "415": _ERROR, "422": _ERROR} if body is not None else {}
+    if any(parameter["in"] == "query" for parameter in parameters or ()):
+        errors["422"] = _ERROR  # a query parameter out of range or malformed names itself in `fields`
     if roles != ("public",):
         errors.update({"401": _ERROR, "403": _ERROR, "429": _ERROR})
     operation["responses"] = {**responses, **errors, "503": _ERROR}
