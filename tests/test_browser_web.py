@@ -20,7 +20,7 @@ import pytest
 from model.categories import CATEGORIES
 from moderation import keys
 from moderation.store import Store
-from tests.conftest import REPO, LiveServer, start_server
+from tests.conftest import REPO, SHIPPED_MODEL, LiveServer, start_server
 from tests.test_e2e_service import Webhooks
 
 pytestmark = pytest.mark.slow
@@ -74,8 +74,8 @@ def webhooks() -> Iterator[Webhooks]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_path: Path, webhooks: Webhooks) -> Iterator[LiveServer]:
-    """gunicorn (2 workers) on the tiny model, a fresh database with a key per role, and eight queued comments."""
+def server(tmp_path_factory: pytest.TempPathFactory, webhooks: Webhooks) -> Iterator[LiveServer]:
+    """gunicorn (2 workers) on the shipped model, a fresh database with a key per role, and eight queued comments."""
     directory = tmp_path_factory.mktemp("browser")
     db = directory / "moderation.db"
     store = Store(db)
@@ -87,7 +87,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_path: Path, webh
         {
             "MODERATION_DB": str(db),
             "MODERATION_SECRET_KEY": "browser-pii-secret",
-            "MODERATION_MODEL": str(tiny_model_path),
+            "MODERATION_MODEL": str(SHIPPED_MODEL),  # the shipped model: realistic scores in the screenshots
             "MODERATION_WEBHOOK_URL": webhooks.url,
             "MODERATION_WEBHOOK_SECRET": WEBHOOK_SECRET,
             "WEB_CONCURRENCY": "2",

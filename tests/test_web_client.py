@@ -611,3 +611,14 @@ def test_models_page_lists_versions_and_refuses_bad_activation(
     dashboard = client.get("/web/dashboard").get_data(as_text=True)
     assert version in dashboard
     store.close()
+
+
+def test_readme_shows_the_web_app_and_its_screenshots() -> None:
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "\n## Moderators' web app\n" in readme
+    shown = re.findall(r"\]\((docs/screenshots/[\w-]+\.png)\)", readme)
+    assert len(shown) >= 8
+    for path in shown:
+        assert (REPO / path).is_file(), f"{path} is missing: run the browser tests with MODERATION_UPDATE_SCREENSHOTS=1"
