@@ -622,3 +622,24 @@ def test_readme_shows_the_web_app_and_its_screenshots() -> None:
     assert len(shown) >= 8
     for path in shown:
         assert (REPO / path).is_file(), f"{path} is missing: run the browser tests with MODERATION_UPDATE_SCREENSHOTS=1"
+
+
+def test_what_sites_send_is_escaped_and_only_web_links_are_linked(
+    client: FlaskClient, api_keys: dict[str, str], auth: Auth
+) -> None:
+    body = {
+        "id": "x<1>",
+        "text": 'stupid <script>alert("x")</script> & <b>bold</b>',
+        "article_id": "a",
+        "article_title": "<i>title</i>",
+        "article_url": "javascript:alert(1)",
+        "author_id": "evil",
+        "author_name": '"><img src=x>',
+    }
+    assert client.post("/v1/comments", json=body, headers=auth("site")).status_code == 201
+    sign_in(client, api_keys["moderator"])
+    for path in ("/web/queue", "/web/comments/x%3C1%3E", "/web/decisions"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in html and "<b>bold" not in html and "<img src=x>" not in html, path
+        assert "javascript:" not in html, path
+    assert "&lt;script&gt;alert" in client.get("/web/comments/x%3C1%3E").get_data(as_text=True)

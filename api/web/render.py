@@ -121,6 +121,17 @@ def score_bar(category: str, value: float, review: float | None, reject: float |
     return Markup("".join(parts))
 
 
+def link_target(url: str | None) -> str | None:
+    """A site-supplied URL fit to link to: http(s) or a path on this site; None for anything else (javascript:...)."""
+    if not url:
+        return None
+    text = url.strip()
+    lowered = text.lower()
+    if lowered.startswith(("http://", "https://")) or (text.startswith("/") and not text.startswith("//")):
+        return text
+    return None
+
+
 def percent(value: float | None, digits: int = 0) -> str:
     """A share as a percentage, or an em dash when there is nothing to divide."""
     if not isinstance(value, int | float):
@@ -242,7 +253,13 @@ def category_swatch(category: str) -> Markup:
 def register_filters(env: Any) -> None:
     """Make the helpers available in the templates."""
     env.filters.update(
-        percent=percent, number=number, when=when, age=age, duration=duration, category_label=category_label
+        percent=percent,
+        number=number,
+        when=when,
+        age=age,
+        duration=duration,
+        category_label=category_label,
+        link_target=link_target,
     )
     env.globals.update(
         highlight=highlight,
