@@ -278,5 +278,5 @@ def server_log_problems(server: LiveServer) -> list[str]:
     return [
         line[:300]
         for line in (out + err).splitlines()
-        if "database is locked" in line or '"level": "error"' in line and "Traceback" in line
+        if "database is locked" in line or ('"level": "error"' in line and "Traceback" in line)
     ]
