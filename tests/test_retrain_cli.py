@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,22 @@ def test_a_worse_version_needs_force_and_reason(
     forced = cli.invoke("models", "activate", worse, "--force", "--reason", "known spam wave")
     assert forced.exit_code == 0 and "(force)" in forced.output
     assert "known spam wave" in cli.invoke("models", "history").output
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="scheduling classes are Linux only")
+def test_a_job_process_runs_below_the_web_workers() -> None:
+    probe = (
+        "import os\n"
+        "from pathlib import Path\n"
+        "from moderation.cli_models import _lower_priority\n"
+        "_lower_priority()\n"
+        "group = Path('/proc/self/autogroup')\n"
+        "group_nice = group.read_text().split()[-1] if group.exists() else 10\n"
+        "print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0), group_nice)\n"
+    )
+    # In its own session, as jobs.launch starts it: its own autogroup, whose nice value must drop too.
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, start_new_session=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "10", "10"]
