@@ -22,6 +22,7 @@ class Posted:
     model_versions: dict[str, int] = field(default_factory=dict)
     transport_errors: list[str] = field(default_factory=list)
     bodies_5xx: list[str] = field(default_factory=list)
+    slowest: list[tuple[float, float]] = field(default_factory=list)  # (wall clock at start, seconds), over 0.5 s
 
 
 def _post_all(port: int, key: str, bodies: list[bytes], ids: list[str], offset: int, step: int, threads: int,
@@ -39,7 +40,7 @@ def _post_all(port: int, key: str, bodies: list[bytes], ids: list[str], offset: 
                 return
             for _attempt in range(5):
                 connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                started = time.perf_counter()
+                started, started_at = time.perf_counter(), time.time()
                 try:
                     connection.request("POST", "/v1/comments", body=bodies[index], headers=headers)
                     response = connection.getresponse()
@@ -53,6 +54,8 @@ def _post_all(port: int, key: str, bodies: list[bytes], ids: list[str], offset: 
                 elapsed = time.perf_counter() - started
                 with lock:
                     posted.latencies.append(elapsed)
+                    if elapsed > 0.5:
+                        posted.slowest.append((started_at, elapsed))
                     posted.statuses[response.status] = posted.statuses.get(response.status, 0) + 1
                     if response.status in (200, 201):
                         answer = json.loads(raw)
@@ -98,6 +101,7 @@ def post_comments(
         merged.acknowledged.update(part.acknowledged)
         merged.transport_errors.extend(part.transport_errors)
         merged.bodies_5xx.extend(part.bodies_5xx)
+        merged.slowest.extend(part.slowest)
         for status, count in part.statuses.items():
             merged.statuses[status] = merged.statuses.get(status, 0) + count
         for version, count in part.model_versions.items():

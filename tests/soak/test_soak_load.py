@@ -34,6 +34,7 @@ COMMENTS = int(os.environ.get("SOAK_COMMENTS", "10000"))
 CLIENTS = int(os.environ.get("SOAK_CLIENTS", "32"))
 MODERATOR_DECISIONS = int(os.environ.get("SOAK_DECISIONS", "300"))
 TIME_CAP = float(os.environ.get("SOAK_TIME_CAP", "900"))
+RETRAIN_AFTER_DECISIONS = 40
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Side:
 
 
 def _moderate(port: int, key: str, stop: threading.Event, side: Side) -> None:
-    rng = random.Random(5)
+    rng = random.Random(key)
     while len(side.decisions) < MODERATOR_DECISIONS and not stop.is_set():
         claimed = call(port, "POST", "/v1/queue/next", key=key)
         if claimed.status == 204:
@@ -75,8 +76,9 @@ def _moderate(port: int, key: str, stop: threading.Event, side: Side) -> None:
 
 
 def _retrain(port: int, key: str, stop: threading.Event, side: Side) -> None:
-    while len(side.decisions) < MODERATOR_DECISIONS // 2 and not stop.is_set():
-        time.sleep(0.2)
+    # Early enough that the new version is trained, promoted and serving while the load still runs.
+    while len(side.decisions) < RETRAIN_AFTER_DECISIONS and not stop.is_set():
+        time.sleep(0.1)
     started = time.monotonic()
     answer = call(port, "POST", "/v1/models/train", key=key)
     if answer.status != 202:
@@ -98,6 +100,7 @@ def _retrain(port: int, key: str, stop: threading.Event, side: Side) -> None:
         side.errors.append(f"activate: {activated.status} {activated.body}")
         return
     side.retrain.update(version=version, kind=activated.body["activation"]["kind"], passed=job["result"]["passed"])
+    side.retrain["activated_at"] = time.time()
     side.retrain["activated_after_s"] = round(time.monotonic() - started, 1)
 
 
@@ -154,17 +157,19 @@ def test_ten_thousand_comments_with_moderators_a_retrain_and_a_bad_key_flood(tmp
     port = int(server.base_url.rsplit(":", 1)[1])
     side, stop = Side(), threading.Event()
     helpers = [
-        threading.Thread(target=_moderate, args=(port, made["moderator"], stop, side)),
         threading.Thread(target=_retrain, args=(port, made["admin"], stop, side)),
         threading.Thread(target=_flood_bad_keys, args=(port, stop, side)),
+        # Two moderators (an admin moderates too) working the queue side by side.
+        threading.Thread(target=_moderate, args=(port, made["moderator"], stop, side)),
+        threading.Thread(target=_moderate, args=(port, made["admin"], stop, side)),
     ]
     try:
         for helper in helpers:
             helper.start()
         posted, wall = post_comments(port, made["site"], comments, CLIENTS, 4, TIME_CAP)
         # The load is over; the moderators and the retrain finish their share (bounded).
-        helpers[0].join(TIME_CAP / 3)
-        helpers[1].join(TIME_CAP / 3)
+        for helper in (helpers[0], helpers[2], helpers[3]):
+            helper.join(TIME_CAP / 3)
         served_after = _versions_served_now(port, made["site"])
     finally:
         stop.set()
@@ -185,6 +190,8 @@ def test_ten_thousand_comments_with_moderators_a_retrain_and_a_bad_key_flood(tmp
         f"soak: {len(side.decisions)} moderator decisions (p50 {percentile(decision_times, 0.5) * 1000:.1f} ms, "
         f"p99 {percentile(decision_times, 0.99) * 1000:.1f} ms), statuses {side.decision_statuses}\n"
         f"soak: retrain {side.retrain}; answers by model version {posted.model_versions}; served after {served_after}\n"
+        f"soak: requests over 0.5 s: {len(posted.slowest)}, started at (s after the retrain's activation) "
+        f"{sorted(round(at - float(side.retrain.get('activated_at', 0)), 2) for at, _ in posted.slowest)[:12]}\n"
         f"soak: bad-key flood over {side.flood_seconds:.0f} s: statuses {side.flood}"
     )
     assert not side.errors, side.errors[:5]
@@ -198,6 +205,7 @@ def test_ten_thousand_comments_with_moderators_a_retrain_and_a_bad_key_flood(tmp
     assert all(stored[c] == [d] for c, d in posted.acknowledged.items()), "exactly one decision, the one answered"
     assert len(side.decisions) >= MODERATOR_DECISIONS and set(side.decisions) <= decision_ids(db_path)
     assert side.retrain.get("state") == "succeeded" and served_after == {side.retrain.get("version")}
+    assert side.retrain.get("version") in posted.model_versions, "the new version took over during the load"
     # The default allowance: 20 failures a minute from one address; the rest of the flood is 429.
     assert side.flood.get(429, 0) > 0 and side.flood.get(401, 0) <= 21 + 20 * side.flood_seconds / 60
     report = database_report(db_path)
