@@ -1,6 +1,6 @@
 """Hostile text against the shipped model: oversized and malformed bodies get a clear 4xx; control characters,
 bidi overrides, emoji floods, zero-width padding, homoglyphs and leetspeak get the score their plain form gets;
-never a 5xx, and no single comment takes more than 100 ms (best of three, on the in-process app)."""
+never a 5xx, and no single comment takes more than 100 ms of CPU (best of three, on the in-process app)."""
 
 from __future__ import annotations
 
@@ -44,13 +44,17 @@ def body_for(text: str) -> bytes:
 
 
 def timed_post(client: FlaskClient, headers: dict[str, str], make_body: object, path: str = "/v1/comments") -> tuple:
-    """POST three fresh bodies; (the last response, the fastest wall time)."""
+    """POST three fresh bodies; (the last response, the least time one took).
+
+    The time is this thread's CPU time, which is all the work of an in-process request: on a machine busy with
+    other work, wall time also counts waiting for a core, which says nothing about this service.
+    """
     best, response = float("inf"), None
     for _ in range(3):
         body = make_body() if callable(make_body) else make_body
-        started = time.perf_counter()
+        started = time.thread_time()
         response = client.post(path, data=body, headers=headers)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.thread_time() - started)
     assert response is not None
     return response, best
 
