@@ -554,8 +554,14 @@ _LINK = re.compile(
 )
 
 
+# Every kind of link above has "://" or a dot followed by a letter; most comments have neither.
+_MAY_HOLD_LINK = re.compile(r"://|\.[a-z]", re.IGNORECASE)
+
+
 def count_links(text: str) -> int:
     """How many links the text holds: http(s) URLs, www. addresses and bare domains."""
+    if _MAY_HOLD_LINK.search(text) is None:
+        return 0
     return sum(1 for _ in _LINK.finditer(text))
 
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import moderation.policy as policy_module
 from model.categories import CATEGORIES
 from model.types import Thresholds
 from moderation.errors import Invalid
@@ -237,9 +238,7 @@ def test_blocked_term_rejects_as_a_rule():
     result = verdict("You are an idiot.", under=policy(blocked_terms=("idiot",)))
     assert (result.action, result.status, result.decided_by) == ("reject", "rejected", "rule")
     assert result.reasons == (
-        Reason(
-            kind="blocked_term", action="reject", detail="contains the blocked term “idiot”", term="idiot"
-        ),
+        Reason(kind="blocked_term", action="reject", detail="contains the blocked term “idiot”", term="idiot"),
     )
 
 
@@ -341,6 +340,14 @@ def test_count_links(text: str, links: int):
     assert count_links(text) == links
 
 
+@given(
+    st.lists(st.sampled_from(["http", "://", "www", ".", "com", "ru", "/", "a", "-", " ", "@", "Q", "é"]), max_size=20)
+)
+def test_the_quick_no_link_check_never_hides_a_link(parts: list[str]):
+    text = "".join(parts)
+    assert count_links(text) == sum(1 for _ in policy_module._LINK.finditer(text))
+
+
 def test_more_links_than_allowed_queues_for_review():
     three = "http://a.com http://b.com http://c.com"
     result = verdict(three)
@@ -383,9 +390,7 @@ def test_author_with_recent_rejections_is_reviewed():
     result = verdict(author=AuthorHistory(comments=40, recent_rejections=2))
     assert (result.action, result.decided_by) == ("review", "rule")
     assert result.reasons[0].kind == "author_rejections"
-    assert (
-        result.reasons[0].detail == "the author had 2 comments rejected in the last 30 days (review from 2)"
-    )
+    assert result.reasons[0].detail == "the author had 2 comments rejected in the last 30 days (review from 2)"
     assert verdict(author=AuthorHistory(comments=40, recent_rejections=1)).action == "approve"
 
 
@@ -492,9 +497,7 @@ def test_non_latin_share():
 def test_rules_combine_and_the_most_severe_action_wins():
     strict = policy(watched_terms=("smith",), new_author_reviews=5)
     text = "Smith http://a.com http://b.com http://c.com"
-    result = verdict(
-        text, {"spam": 0.96}, under=strict, author=AuthorHistory(comments=0, recent_rejections=3)
-    )
+    result = verdict(text, {"spam": 0.96}, under=strict, author=AuthorHistory(comments=0, recent_rejections=3))
     assert result.action == "reject"
     assert result.decided_by == "model"
     assert kinds(result.reasons) == ["score", "watched_term", "links", "new_author", "author_rejections"]
@@ -551,9 +554,7 @@ def test_shadow_mode_records_reviews_too():
 
 
 def test_reason_as_dict_has_every_field_with_numbers_rounded():
-    reason = Reason(
-        kind="score", action="reject", detail="d", category="toxicity", value=0.123456, threshold=0.9
-    )
+    reason = Reason(kind="score", action="reject", detail="d", category="toxicity", value=0.123456, threshold=0.9)
     assert reason.as_dict() == {
         "kind": "score",
         "action": "reject",
@@ -738,9 +739,7 @@ def section_overrides(draw: st.DrawFn, base: Thresholds) -> Thresholds:
         merged = {**base[category], **partial}
         reject, review = merged["reject"], merged["review"]
         # A single key may clash with the base threshold; giving both keys is always consistent.
-        overrides[category] = (
-            full if reject is not None and review is not None and review > reject else partial
-        )
+        overrides[category] = full if reject is not None and review is not None and review > reject else partial
     return overrides
 
 
@@ -772,9 +771,7 @@ def test_random_valid_policies_round_trip_through_json(original: Policy):
 # --- preview ------------------------------------------------------------------------------------
 
 
-def outcome(
-    toxicity: float, human: str | None, section: str | None = None, spam: float = 0.0
-) -> RecordedOutcome:
+def outcome(toxicity: float, human: str | None, section: str | None = None, spam: float = 0.0) -> RecordedOutcome:
     return RecordedOutcome(scores={"toxicity": toxicity, "spam": spam}, section=section, human_action=human)
 
 
