@@ -113,9 +113,7 @@ class Answer:
     error: str | None = None
 
 
-def call(
-    port: int, method: str, path: str, body: Any = None, key: str | None = None, timeout: float = 30
-) -> Answer:
+def call(port: int, method: str, path: str, body: Any = None, key: str | None = None, timeout: float = 30) -> Answer:
     """One request on a fresh connection; a reset, refused or cut connection is an Answer with `error`."""
     headers = {"Content-Type": "application/json"} if body is not None else {}
     if key:

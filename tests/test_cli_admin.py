@@ -47,10 +47,7 @@ def test_keys_create_list_revoke(cli: click.Group, env: dict[str, str], db_path:
     listed = runner.invoke(cli, ["keys", "list"], env=env)
     assert listed.exit_code == 0 and key.id in listed.stdout and "alice" in listed.stdout
     assert secret not in listed.stdout and keys.hash_key(secret) not in listed.stdout
-    as_json = [
-        json.loads(line)
-        for line in runner.invoke(cli, ["keys", "list", "--json"], env=env).stdout.splitlines()
-    ]
+    as_json = [json.loads(line) for line in runner.invoke(cli, ["keys", "list", "--json"], env=env).stdout.splitlines()]
     assert as_json[0]["id"] == key.id and as_json[0]["revoked_at"] is None
 
     revoked = runner.invoke(cli, ["keys", "revoke", key.id], env=env)
@@ -100,10 +97,7 @@ def test_purge_and_outbox(cli: click.Group, env: dict[str, str], db_path: Path) 
         )
     runner = CliRunner()
     assert "from 0 comments" in runner.invoke(cli, ["purge", "--older-than", "41d"], env=env).stdout
-    assert (
-        "from 1 comments"
-        in runner.invoke(cli, ["purge"], env={**env, "MODERATION_RETENTION_DAYS": "30"}).stdout
-    )
+    assert "from 1 comments" in runner.invoke(cli, ["purge"], env={**env, "MODERATION_RETENTION_DAYS": "30"}).stdout
     with store.read() as db:
         assert st.comment_row(db, "c1")["ip_hash"] is None  # type: ignore[index]
     bad = runner.invoke(cli, ["purge", "--older-than", "soon"], env=env)

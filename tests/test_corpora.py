@@ -90,9 +90,7 @@ def test_civil_comments_keeps_consensus_spans_per_type_and_for_toxicity() -> Non
     }  # fmt: skip
     those = rows["Those people from over there ruin everything."]
     assert all(0 <= s < e <= len(those.text) for s, e, _ in those.spans)
-    assert ("Those people from over there", "identity_attack") in {
-        (those.text[s:e], c) for s, e, c in those.spans
-    }
+    assert ("Those people from over there", "identity_attack") in {(those.text[s:e], c) for s, e, c in those.spans}
 
 
 def test_davidson_classes_map_to_toxicity_and_identity_attack_with_entities_unescaped() -> None:
@@ -340,12 +338,7 @@ def test_labelled_json_array_is_accepted(tmp_path: Path) -> None:
 def test_labelled_csv_errors_are_collected_with_line_numbers(tmp_path: Path) -> None:
     path = write(
         tmp_path / "bad.csv",
-        "text,toxicity,threat\n"
-        "fine,1,0\n"
-        "bad value,maybe,0\n"
-        '"spans\ntwo lines",1,2\n'
-        ",1,0\n"
-        "too,many,fields,here\n",
+        'text,toxicity,threat\nfine,1,0\nbad value,maybe,0\n"spans\ntwo lines",1,2\n,1,0\ntoo,many,fields,here\n',
     )
 
     with pytest.raises(LabelledFileError) as raised:
@@ -441,9 +434,7 @@ def test_dedupe_merges_the_same_text_across_corpora() -> None:
 
     assert removed == 1
     assert len(merged) == len(rows) - 1
-    thanks = [
-        e for e in merged if e.text.casefold() == "thanks for fixing the citation on the river article."
-    ]
+    thanks = [e for e in merged if e.text.casefold() == "thanks for fixing the citation on the river article."]
     assert len(thanks) == 1
     assert thanks[0].corpus == "jigsaw_toxic_2018"  # the first occurrence is kept
     assert thanks[0].labels["toxicity"] == 0

@@ -39,8 +39,11 @@ def test_insult_span_points_at_the_submitted_word(scorer: Scorer, text: str, wor
 
 def test_scores_carry_spans_only_for_flagged_categories(scorer: Scorer) -> None:
     result = scorer.score("the minister is an idiot and a moron")
-    flagged = {c for c, p in result.scores.items() if scorer.thresholds[c]["review"] is not None
-               and p >= scorer.thresholds[c]["review"]}  # type: ignore[operator]
+    flagged = {
+        c
+        for c, p in result.scores.items()
+        if scorer.thresholds[c]["review"] is not None and p >= scorer.thresholds[c]["review"]
+    }  # type: ignore[operator]
     assert "insult" in flagged
     assert {span.category for span in result.spans} <= flagged
     assert scorer.score("thanks for the careful analysis of the talks").spans == []

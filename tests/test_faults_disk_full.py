@@ -173,9 +173,11 @@ def test_a_really_full_disk_under_gunicorn(small_disk: Path, tiny_model_path: Pa
     assert_sound(report)
     stored = set(_comment_ids(db_path))
     assert set(tally.acknowledged) <= stored
-    assert not {i for i in stored if i.startswith(("full-", "still-full-"))} - set(tally.acknowledged) - {
-        f"still-full-{m}" for m in range(5)
-    }
+    assert (
+        not {i for i in stored if i.startswith(("full-", "still-full-"))}
+        - set(tally.acknowledged)
+        - {f"still-full-{m}" for m in range(5)}
+    )
 
 
 def _comment_ids(db_path: Path) -> list[str]:

@@ -97,9 +97,7 @@ def test_event_arrives_signed_after_the_site_recovers(
     assert row["attempts"] == 1 and row["delivered_at"] is None
     assert "Connection" in row["last_error"] or "refused" in row["last_error"]
     assert row["next_attempt_at"] == st.iso(now + timedelta(seconds=5))
-    assert (
-        outbox.deliver_due(store, outbox.http_send, now + timedelta(seconds=1), hook_settings)["leased"] == 0
-    )
+    assert outbox.deliver_due(store, outbox.http_send, now + timedelta(seconds=1), hook_settings)["leased"] == 0
 
     # The site answers 500: retry in 10 s.
     site.status = 500
@@ -130,10 +128,7 @@ def test_event_arrives_signed_after_the_site_recovers(
     # Every attempt carried the same bytes, so the site can deduplicate on event_id.
     assert {b for _, b in site.received} == {body}
 
-    assert (
-        outbox.deliver_due(store, outbox.http_send, recovered + timedelta(hours=2), hook_settings)["leased"]
-        == 0
-    )
+    assert outbox.deliver_due(store, outbox.http_send, recovered + timedelta(hours=2), hook_settings)["leased"] == 0
 
 
 def test_a_leased_event_is_not_sent_by_a_second_worker(
@@ -142,17 +137,12 @@ def test_a_leased_event_is_not_sent_by_a_second_worker(
     site.start()
     event_id = _enqueue(store, now)
     with store.write() as db:
-        leased = st.lease_due_outbox_events(
-            db, st.iso(now), "other-worker", st.iso(now + timedelta(seconds=60)), 10
-        )
+        leased = st.lease_due_outbox_events(db, st.iso(now), "other-worker", st.iso(now + timedelta(seconds=60)), 10)
     assert [r["id"] for r in leased] == [event_id]
     assert outbox.deliver_due(store, outbox.http_send, now, hook_settings)["leased"] == 0
     assert site.received == []
     # The other worker died: once its lease lapses, the event is delivered.
-    assert (
-        outbox.deliver_due(store, outbox.http_send, now + timedelta(seconds=61), hook_settings)["delivered"]
-        == 1
-    )
+    assert outbox.deliver_due(store, outbox.http_send, now + timedelta(seconds=61), hook_settings)["delivered"] == 1
 
 
 def test_a_failing_site_stops_the_batch_and_releases_the_rest(
@@ -171,9 +161,7 @@ def test_a_failing_site_stops_the_batch_and_releases_the_rest(
     assert outbox.deliver_due(store, outbox.http_send, now, hook_settings)["delivered"] == 2
 
 
-def test_a_slow_site_times_out_and_is_retried(
-    store: Store, hook_settings: Settings, site: Site, now: datetime
-) -> None:
+def test_a_slow_site_times_out_and_is_retried(store: Store, hook_settings: Settings, site: Site, now: datetime) -> None:
     site.delay = 1.0
     site.start()
     event_id = _enqueue(store, now)
@@ -214,9 +202,7 @@ def test_unsigned_when_no_webhook_secret(store: Store, hook_settings: Settings, 
     assert outbox.SIGNATURE_HEADER not in seen[0]
 
 
-def test_delivery_loop_in_a_background_thread(
-    store: Store, hook_settings: Settings, site: Site, now: datetime
-) -> None:
+def test_delivery_loop_in_a_background_thread(store: Store, hook_settings: Settings, site: Site, now: datetime) -> None:
     site.start()
     stop = threading.Event()
     worker = threading.Thread(

@@ -50,10 +50,7 @@ def test_secret_is_generated_once_beside_the_database_with_0600(tmp_path: Path) 
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(path.read_text().strip()) == 64
     assert privacy.load_or_create_secret(path).encode() == key
-    assert (
-        privacy.pii_key(Settings.from_env({"MODERATION_DB": str(db_path), "MODERATION_SECRET_KEY": "s"}))
-        == b"s"
-    )
+    assert privacy.pii_key(Settings.from_env({"MODERATION_DB": str(db_path), "MODERATION_SECRET_KEY": "s"})) == b"s"
 
 
 def test_purge_removes_personal_data_past_retention_and_keeps_decisions(store: Store, now: datetime) -> None:

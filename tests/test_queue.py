@@ -24,9 +24,7 @@ SITE, ALICE, BOB = "sitekey00001", "modalice0001", "modbob000001"
 def submit(store: Store, test_scorer: WordListScorer, settings: Settings, now: datetime) -> Any:
     def submit_one(comment_id: str, text: str, minutes: int = 0, **extra: Any) -> dict[str, Any]:
         payload = {"id": comment_id, "text": text, "article_id": "a1", "author_id": comment_id, **extra}
-        return service.submit_comment(
-            store, test_scorer, settings, payload, SITE, now=now + timedelta(minutes=minutes)
-        )
+        return service.submit_comment(store, test_scorer, settings, payload, SITE, now=now + timedelta(minutes=minutes))
 
     return submit_one
 
@@ -129,18 +127,14 @@ def test_two_moderators_cannot_both_decide_one_item(store: Store, submit: Any, n
     assert service.get_comment(store, "c1")["status"] == "rejected"
 
 
-def test_a_decision_records_row_status_label_and_event_together(
-    store: Store, submit: Any, now: datetime
-) -> None:
+def test_a_decision_records_row_status_label_and_event_together(store: Store, submit: Any, now: datetime) -> None:
     submit("c1", "stupid")
     item = item_for(store, "c1")
     result = queue.decide_item(
         store, item["id"], ALICE, "approve", version=item["version"], reason="sarcasm, not abuse", now=now
     )
     decision = result["decision"]
-    assert (
-        decision["actor_type"] == "moderator" and decision["actor"] == ALICE and decision["kind"] == "review"
-    )
+    assert decision["actor_type"] == "moderator" and decision["actor"] == ALICE and decision["kind"] == "review"
     assert decision["status"] == "approved" and decision["note"] == "sarcasm, not abuse"
     assert decision["model_version"] == "test-wordlist-1" and decision["scores"]["toxicity"] == 0.55
     assert decision["queue_item_id"] == item["id"] and decision["supersedes"] is not None
@@ -156,9 +150,7 @@ def test_a_decision_records_row_status_label_and_event_together(
         "moderator",
     )
     (event,) = outbox_events(store)
-    assert (
-        event["type"] == "comment.decided" and event["comment_id"] == "c1" and event["status"] == "approved"
-    )
+    assert event["type"] == "comment.decided" and event["comment_id"] == "c1" and event["status"] == "approved"
     assert event["decision"]["id"] == decision["id"] and event["decision"]["reason"] == "sarcasm, not abuse"
 
 
@@ -166,13 +158,9 @@ def test_explicit_labels_are_stored_and_checked(store: Store, submit: Any, now: 
     submit("c1", "idiot")
     item = item_for(store, "c1")
     with pytest.raises(Invalid) as raised:
-        queue.decide_item(
-            store, item["id"], ALICE, "ban", version=item["version"], labels={"rudeness": 1, "spam": 2}
-        )
+        queue.decide_item(store, item["id"], ALICE, "ban", version=item["version"], labels={"rudeness": 1, "spam": 2})
     assert set(raised.value.fields) == {"action", "labels.rudeness", "labels.spam"}
-    queue.decide_item(
-        store, item["id"], ALICE, "reject", version=item["version"], labels={"insult": 1, "toxicity": 1}
-    )
+    queue.decide_item(store, item["id"], ALICE, "reject", version=item["version"], labels={"insult": 1, "toxicity": 1})
     with store.read() as db:
         assert {(r["category"], r["value"]) for r in st.label_rows(db, "c1")} == {
             ("insult", 1),
@@ -228,9 +216,7 @@ def test_reversal_is_a_new_decision_never_an_edit(store: Store, submit: Any, now
         queue.reverse_decision(store, "nope", ALICE, "approve", now=now)
 
 
-def test_appeal_puts_a_rejected_comment_back_and_its_outcome_is_sent(
-    store: Store, submit: Any, now: datetime
-) -> None:
+def test_appeal_puts_a_rejected_comment_back_and_its_outcome_is_sent(store: Store, submit: Any, now: datetime) -> None:
     submit("r1", "I will kill you")
     submit("ok", "fine words")
     with pytest.raises(Conflict):

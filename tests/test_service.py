@@ -22,17 +22,13 @@ from tests.conftest import WordListScorer
 SITE = "sitekey00001"
 
 
-def comment(
-    comment_id: str | int = "c1", text: str = "A thoughtful remark about the budget.", **extra: Any
-) -> dict:
+def comment(comment_id: str | int = "c1", text: str = "A thoughtful remark about the budget.", **extra: Any) -> dict:
     return {"id": comment_id, "text": text, "article_id": "a1", "author_id": "u1", **extra}
 
 
 def counts(store: Store) -> dict[str, int]:
     with store.read() as db:
-        return {
-            table: db[table].count for table in ("comments", "decisions", "queue_items", "outbox", "labels")
-        }
+        return {table: db[table].count for table in ("comments", "decisions", "queue_items", "outbox", "labels")}
 
 
 def test_clean_comment_is_approved_and_recorded_with_its_evidence(
@@ -41,17 +37,13 @@ def test_clean_comment_is_approved_and_recorded_with_its_evidence(
     answer = service.submit_comment(store, test_scorer, settings, comment(), SITE, now=now)
     assert answer["id"] == "c1" and answer["status"] == "approved" and answer["decided_by"] == "model"
     assert answer["model_version"] == "test-wordlist-1"
-    assert (
-        set(answer["scores"]) >= {"toxicity", "threat"} and answer["reasons"] == [] and answer["spans"] == []
-    )
+    assert set(answer["scores"]) >= {"toxicity", "threat"} and answer["reasons"] == [] and answer["spans"] == []
     assert answer["replayed"] is False
     with store.read() as db:
         (decision,) = st.decision_rows_for_comment(db, "c1")
         row = st.comment_row(db, "c1")
     assert row is not None and row["status"] == "approved" and row["submitted_by"] == SITE
-    assert (
-        decision["actor_type"] == "model" and decision["actor"] == SITE and decision["kind"] == "submission"
-    )
+    assert decision["actor_type"] == "model" and decision["actor"] == SITE and decision["kind"] == "submission"
     assert decision["at"] == st.iso(now) and decision["model_version"] == "test-wordlist-1"
     assert '"toxicity"' in decision["scores"] and '"review": 0.5' in decision["thresholds"]
     assert counts(store) == {"comments": 1, "decisions": 1, "queue_items": 0, "outbox": 0, "labels": 0}
@@ -63,9 +55,7 @@ def test_borderline_comment_is_queued_by_its_top_score(
     answer = service.submit_comment(store, test_scorer, settings, comment(text="That is a stupid idea"), SITE)
     assert answer["status"] == "queued"
     assert answer["reasons"][0]["category"] == "toxicity" and answer["reasons"][0]["action"] == "review"
-    assert answer["spans"] == [
-        {"category": "toxicity", "start": 10, "end": 16, "text": "stupid", "weight": 1.0}
-    ]
+    assert answer["spans"] == [{"category": "toxicity", "start": 10, "end": 16, "text": "stupid", "weight": 1.0}]
     with store.read() as db:
         item = st.open_queue_item_row(db, "c1")
     assert item is not None and item["priority"] == 0.55 and item["category"] == "toxicity"
@@ -82,17 +72,13 @@ def test_a_rule_decision_is_marked_as_decided_by_rule(
     store: Store, test_scorer: WordListScorer, settings: Settings
 ) -> None:
     put_policy(store, test_scorer, {"blocked_terms": ["forbidden word"]}, "admin1")
-    answer = service.submit_comment(
-        store, test_scorer, settings, comment(text="This has a forbidden word"), SITE
-    )
+    answer = service.submit_comment(store, test_scorer, settings, comment(text="This has a forbidden word"), SITE)
     assert answer["status"] == "rejected" and answer["decided_by"] == "rule"
     with store.read() as db:
         assert st.first_decision_row(db, "c1")["actor_type"] == "rule"  # type: ignore[index]
 
 
-def test_integer_ids_are_stored_as_strings(
-    store: Store, test_scorer: WordListScorer, settings: Settings
-) -> None:
+def test_integer_ids_are_stored_as_strings(store: Store, test_scorer: WordListScorer, settings: Settings) -> None:
     answer = service.submit_comment(
         store, test_scorer, settings, {**comment(42), "article_id": 7, "author_id": 9}, SITE
     )
@@ -100,9 +86,7 @@ def test_integer_ids_are_stored_as_strings(
     assert service.get_comment(store, 42)["article_id"] == "7"
 
 
-def test_invalid_comment_names_every_bad_field(
-    store: Store, test_scorer: WordListScorer, settings: Settings
-) -> None:
+def test_invalid_comment_names_every_bad_field(store: Store, test_scorer: WordListScorer, settings: Settings) -> None:
     bad = {"text": 5, "article_id": [], "ip": "999.1.1.1", "created_at": "yesterday", "lang": 3, "id": True}
     with pytest.raises(Invalid) as raised:
         service.submit_comment(store, test_scorer, settings, bad, SITE)
@@ -115,9 +99,7 @@ def test_invalid_comment_names_every_bad_field(
     assert counts(store)["comments"] == 0
 
 
-def test_text_over_20000_characters_is_too_large(
-    store: Store, test_scorer: WordListScorer, settings: Settings
-) -> None:
+def test_text_over_20000_characters_is_too_large(store: Store, test_scorer: WordListScorer, settings: Settings) -> None:
     with pytest.raises(TooLarge):
         service.submit_comment(store, test_scorer, settings, comment(text="a" * 20_001), SITE)
     assert service.submit_comment(store, test_scorer, settings, comment(text="a" * 20_000), SITE)["status"]
@@ -149,9 +131,7 @@ def test_personal_data_is_stored_only_as_keyed_hashes(
     assert b"203.0.113.77" not in raw and b"reader.person@example.org" not in raw.lower()
 
 
-def test_batch_answers_each_comment_on_its_own(
-    store: Store, test_scorer: WordListScorer, settings: Settings
-) -> None:
+def test_batch_answers_each_comment_on_its_own(store: Store, test_scorer: WordListScorer, settings: Settings) -> None:
     answers = service.submit_batch(
         store,
         test_scorer,
@@ -206,10 +186,7 @@ def test_author_with_recent_rejections_goes_to_review(
     long_ago = now - timedelta(days=45)
     service.submit_comment(store, test_scorer, settings, comment("old1", "kill"), SITE, now=long_ago)
     service.submit_comment(store, test_scorer, settings, comment("old2", "kill"), SITE, now=long_ago)
-    assert (
-        service.submit_comment(store, test_scorer, settings, comment("x1"), SITE, now=now)["status"]
-        == "approved"
-    )
+    assert service.submit_comment(store, test_scorer, settings, comment("x1"), SITE, now=now)["status"] == "approved"
     service.submit_comment(store, test_scorer, settings, comment("r1", "kill"), SITE, now=now)
     service.submit_comment(store, test_scorer, settings, comment("r2", "kill"), SITE, now=now)
     answer = service.submit_comment(store, test_scorer, settings, comment("x2"), SITE, now=now)
@@ -222,9 +199,7 @@ def test_a_failing_decision_insert_leaves_no_comment_row(
 ) -> None:
     store.migrate()  # the schema must exist before the sabotage trigger is added
     raw = sqlite3.connect(db_path)
-    raw.execute(
-        "CREATE TRIGGER sabotage BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'sabotage'); END"
-    )
+    raw.execute("CREATE TRIGGER sabotage BEFORE INSERT ON decisions BEGIN SELECT RAISE(ABORT, 'sabotage'); END")
     raw.commit()
     raw.close()
     with pytest.raises(sqlite3.IntegrityError, match="sabotage"):

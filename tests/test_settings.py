@@ -38,9 +38,7 @@ def test_environment_overrides_and_normalises() -> None:
 
 def test_invalid_settings_name_every_bad_variable() -> None:
     with pytest.raises(Invalid) as raised:
-        Settings.from_env(
-            {"MODERATION_SYNCHRONOUS": "sometimes", "PORT": "http", "MODERATION_WEBHOOK_URL": "ftp://x"}
-        )
+        Settings.from_env({"MODERATION_SYNCHRONOUS": "sometimes", "PORT": "http", "MODERATION_WEBHOOK_URL": "ftp://x"})
     assert set(raised.value.fields) == {"MODERATION_SYNCHRONOUS", "PORT", "MODERATION_WEBHOOK_URL"}
 
 

@@ -25,8 +25,17 @@ class Posted:
     slowest: list[tuple[float, float]] = field(default_factory=list)  # (wall clock at start, seconds), over 0.5 s
 
 
-def _post_all(port: int, key: str, bodies: list[bytes], ids: list[str], offset: int, step: int, threads: int,
-              deadline: float, queue: Any) -> None:
+def _post_all(
+    port: int,
+    key: str,
+    bodies: list[bytes],
+    ids: list[str],
+    offset: int,
+    step: int,
+    threads: int,
+    deadline: float,
+    queue: Any,
+) -> None:
     posted = Posted()
     lock = threading.Lock()
     indices = iter(range(offset, len(bodies), step))
