@@ -40,7 +40,10 @@ loglevel = "info"
 
 
 def on_starting(server: Any) -> None:
-    """Give this server run a fresh directory where workers leave their metrics counts."""
+    """Answer malformed requests as JSON; give this server run a fresh directory for workers' metrics counts."""
+    from api import wire_errors
+
+    wire_errors.install()
     directory = tempfile.mkdtemp(prefix="moderation-metrics-", dir=worker_tmp_dir)
     os.environ["MODERATION_METRICS_DIR"] = directory  # inherited by every worker forked later
     server.log.info("metrics directory %s", directory)

@@ -32,7 +32,7 @@ STATUS_FOR_ERROR: dict[type[ModerationError], int] = {
 RETRY_AFTER_SECONDS = 5
 
 # Werkzeug's HTTP errors under the same short codes the domain uses, where there is one.
-_CODE_FOR_STATUS = {
+CODE_FOR_STATUS = {
     400: "malformed",
     401: "unauthorized",
     403: "forbidden",
@@ -65,7 +65,7 @@ def _domain_error(error: ModerationError) -> Response:
 
 def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
-    code = _CODE_FOR_STATUS.get(status) or re.sub(r"\W+", "_", (error.name or "error").lower()).strip("_")
+    code = CODE_FOR_STATUS.get(status) or re.sub(r"\W+", "_", (error.name or "error").lower()).strip("_")
     response = error_response(status, code, error.description or error.name or "Error.")
     # Keep what the exception adds, e.g. Allow on 405.
     for name, value in error.get_headers():

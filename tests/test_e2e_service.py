@@ -271,6 +271,31 @@ def test_hostile_requests_over_the_wire_get_json_4xx(server: LiveServer) -> None
     assert db_count(server, "SELECT count(*) FROM comments") == 0
 
 
+MANY_HEADERS = b"".join(b"X-%d: y\r\n" % i for i in range(150))
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        (b"GARBAGE\r\n\r\n", 400, "malformed"),
+        (b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 400, "malformed"),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+        (b"GET /healthz HTTP/1.1\r\n" + MANY_HEADERS + b"\r\n", 431, "headers_too_large"),
+        (b"GET /healthz HTTP/1.1\r\nHost x\r\n\r\n", 400, "malformed"),
+    ],
+    ids=["request line", "http version", "long uri", "too many headers", "bad header"],
+)
+def test_requests_gunicorn_refuses_before_flask_get_json_too(
+    server: LiveServer, payload: bytes, status: int, code: str
+) -> None:
+    answer = raw_http(server, payload)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status), answer[:300]
+    assert b"Content-Type: application/json" in head, head
+    parsed = json.loads(body)
+    assert parsed["message"] and parsed["error"] == code, parsed
+
+
 def test_logs_are_json_lines(server: LiveServer) -> None:
     server.request("GET", "/healthz")
     server.request("GET", "/v1/keys", key="admin")
