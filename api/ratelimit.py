@@ -12,6 +12,9 @@ table is process memory.
 - A client address may fail authentication (no key, unknown or revoked key) `MODERATION_AUTH_FAILURE_LIMIT`
   times a minute; past that its failures are answered 429 instead of 401. A valid key from the same address
   (a proxy, a site's own servers) is never held back by other clients' bad keys.
+- The web app's sign-in form counts every attempt from an address against the same allowance, before it
+  checks anything: a throttled address gets 429 even with the right password, so guessing passwords stays
+  slow (sign-ins are rare, so honest moderators behind one address do not reach it).
 """
 
 from __future__ import annotations
@@ -133,6 +136,13 @@ class Limiter:
         if self.failures_per_minute <= 0:
             return 0.0
         return self.table.take("addresses", address, self.failures_per_minute / 60, self.failures_per_minute)
+
+    def wait_for_sign_in(self, address: str) -> float:
+        """Count one web sign-in attempt from an address; 0 if within its allowance, else seconds to wait."""
+        if self.failures_per_minute <= 0:
+            return 0.0
+        rate = self.failures_per_minute / 60
+        return self.table.take("addresses", f"sign-in {address}", rate, self.failures_per_minute)
 
 
 def retry_after(seconds: float) -> int:

@@ -275,7 +275,8 @@ SETTINGS: tuple[Setting, ...] = (
         "MODERATION_AUTH_FAILURE_LIMIT",
         "20",
         "Failed authentications (no key, unknown or revoked key) a client address may make a minute; past it "
-        "they are answered 429 instead of 401. Valid keys from the same address still work. `0` turns it off.",
+        "they are answered 429 instead of 401. Valid keys from the same address still work. Web sign-in "
+        "attempts, failed or not, count against the same number. `0` turns it off.",
         _non_negative_int,
     ),
 )

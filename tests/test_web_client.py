@@ -201,6 +201,31 @@ def test_unknown_key_and_wrong_password_are_refused(client: FlaskClient) -> None
     assert response.status_code == 401 and "Unknown user name or wrong password" in response.get_data(as_text=True)
 
 
+def test_sign_in_attempts_are_throttled_per_address(app: Flask, api_keys: dict[str, str], settings: Settings) -> None:
+    allowance = settings.auth_failure_limit
+    client = app.test_client()
+    csrf = token(client)
+    guess = {"method": "password", "name": "admin", "password": "not-the-password", "csrf_token": csrf}
+    for _ in range(allowance):
+        assert client.post("/web/sign-in", data=guess).status_code == 401
+    throttled = client.post("/web/sign-in", data=guess)
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+    assert "Too many sign-in attempts" in throttled.get_data(as_text=True)
+    # Even the right key waits: a throttled address learns nothing from its attempts.
+    right = {"method": "key", "key": api_keys["moderator"], "csrf_token": csrf}
+    assert client.post("/web/sign-in", data=right).status_code == 429
+    assert client.get("/web/queue").status_code == 303
+    # Another address, and the API's keys, are not held back.
+    other = app.test_client()
+    assert (
+        other.post(
+            "/web/sign-in", data={**right, "csrf_token": token(other)}, environ_base={"REMOTE_ADDR": "192.0.2.9"}
+        ).status_code
+        == 303
+    )
+    assert client.get("/v1/queue", headers={"Authorization": f"Bearer {api_keys['moderator']}"}).status_code == 200
+
+
 def test_sign_in_ignores_a_next_page_off_the_site(client: FlaskClient, api_keys: dict[str, str]) -> None:
     response = client.post(
         "/web/sign-in",

@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from api import services
 from api.errors import STATUS_FOR_ERROR, error_response
+from api.ratelimit import limiter, retry_after
 from api.web import forms
 from api.web.render import category_label, day_chart
 from api.web.session import (
@@ -55,7 +56,7 @@ QUEUE_PAGE = 50
 LOG_PAGE = 50
 MODERATORS = ("moderator", "admin")
 
-Page = str | Response | BaseResponse | tuple[str, int]
+Page = str | Response | BaseResponse | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 # ---------------------------------------------------------------------------
@@ -172,6 +173,11 @@ def sign_in() -> Page:
 @open_page
 def sign_in_post() -> Page:
     next_page = _safe_next(request.form.get("next"))
+    wait = limiter().wait_for_sign_in(request.remote_addr or "unknown")
+    if wait > 0:
+        message = f"Too many sign-in attempts from this address; try again in {retry_after(wait)} seconds."
+        page = render_template("web/sign_in.html", next=next_page, error=message)
+        return page, 429, {"Retry-After": str(retry_after(wait))}
     try:
         if request.form.get("method") == "password":
             sign_in_with_password(request.form.get("name", ""), request.form.get("password", ""))
