@@ -119,9 +119,7 @@ def verify_rows(rows: Iterable[Mapping[str, Any]], anchors: Mapping[int, str] | 
         previous_id = row_id
     if pending:
         missing = min(pending)
-        return ChainReport(
-            count, previous_id, expected_prev, missing, "recorded earlier, no longer in the log"
-        )
+        return ChainReport(count, previous_id, expected_prev, missing, "recorded earlier, no longer in the log")
     return ChainReport(count, previous_id, expected_prev)
 
 

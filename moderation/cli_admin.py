@@ -54,9 +54,7 @@ def keys_create(role: str, name: str | None) -> None:
     """Create a key; the key itself is printed alone on the last line, once."""
     with _domain_errors():
         key, secret = api_keys.create_key(_store(), role, name)
-    click.echo(
-        f"Created {key.role} key {key.id} ({key.name}). Store it now: it cannot be shown again.", err=True
-    )
+    click.echo(f"Created {key.role} key {key.id} ({key.name}). Store it now: it cannot be shown again.", err=True)
     click.echo(secret)
 
 
@@ -73,9 +71,7 @@ def keys_list(as_json: bool, active: bool) -> None:
         return
     click.echo(f"{'id':<14}{'role':<11}{'created_at':<29}{'revoked_at':<29}name")
     for key in found:
-        click.echo(
-            f"{key.id:<14}{key.role:<11}{key.created_at or '':<29}{key.revoked_at or '-':<29}{key.name}"
-        )
+        click.echo(f"{key.id:<14}{key.role:<11}{key.created_at or '':<29}{key.revoked_at or '-':<29}{key.name}")
 
 
 @keys_group.command("revoke")
@@ -195,9 +191,7 @@ def backup_command(file: Path) -> None:
     settings = _settings()
     secret = None if settings.secret_key else secret_path(settings.db_path.resolve())
     with _domain_errors():
-        made = backup.backup(
-            Store.from_settings(settings), file, secret_file=secret, models_dir=models_dir(settings)
-        )
+        made = backup.backup(Store.from_settings(settings), file, secret_file=secret, models_dir=models_dir(settings))
     _show_check(made.check)
     click.echo(f"Backed up {settings.db_path} to {made.path} ({made.size} bytes) in {made.seconds:.2f} s.")
     if made.secret_copy is not None:

@@ -155,9 +155,7 @@ def print_report(report: dict[str, Any], version: str) -> None:
             f"{_fmt(entry['bpsn_auc'])}  {_fmt(entry['bnsp_auc'])}  {_fmt(entry['false_positive_rate'])}"
         )
     templates = fairness["templates"]
-    click.echo(
-        f"  templates: {len(templates['flagged'])} of {templates['templates']} non-toxic templates reach review"
-    )
+    click.echo(f"  templates: {len(templates['flagged'])} of {templates['templates']} non-toxic templates reach review")
     for item in templates["flagged"]:
         click.echo(f"    FLAGGED {item['category']} {item['score']}: {item['text']}")
 
@@ -215,7 +213,7 @@ def _parse_lines(stream: IO[bytes], errors: IO[str]) -> Iterator[tuple[int, dict
             errors.write(f"line {number}: expected a JSON object, got {type(item).__name__}\n")
             yield number, None
         elif not isinstance(item.get("text"), str):
-            errors.write(f"line {number}: missing string field \"text\"\n")
+            errors.write(f'line {number}: missing string field "text"\n')
             yield number, None
         else:
             yield number, item

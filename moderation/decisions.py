@@ -112,9 +112,7 @@ def _cursor(cursor: str | int | None) -> int | None:
     try:
         value = int(cursor)
     except ValueError:
-        raise Invalid(
-            "Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"}
-        ) from None
+        raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"}) from None
     if not 0 <= value <= st.MAX_ROWID:
         raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"})
     return value

@@ -85,9 +85,7 @@ def create_key_in(db: Database, role: str, name: str | None, at: str) -> tuple[K
     raise RuntimeError("could not draw an unused key id")
 
 
-def create_key(
-    store: Store, role: str, name: str | None = None, now: datetime | None = None
-) -> tuple[Key, str]:
+def create_key(store: Store, role: str, name: str | None = None, now: datetime | None = None) -> tuple[Key, str]:
     """Create an API key; (the key, its secret). The secret is never stored and cannot be shown again."""
     with store.write() as db:
         return create_key_in(db, role, name, st.iso(now or st.utcnow()))

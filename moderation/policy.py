@@ -150,9 +150,7 @@ def policy_from_document(doc: Mapping[str, object], model_thresholds: Thresholds
     max_links = _parse_int(doc, "max_links", defaults.max_links, errors, minimum=0, nullable=True)
     new_author_reviews = _parse_int(doc, "new_author_reviews", defaults.new_author_reviews, errors, minimum=0)
     recent_rejections = _parse_int(doc, "recent_rejections", defaults.recent_rejections, errors, minimum=0)
-    recent_rejection_days = _parse_int(
-        doc, "recent_rejection_days", defaults.recent_rejection_days, errors, minimum=1
-    )
+    recent_rejection_days = _parse_int(doc, "recent_rejection_days", defaults.recent_rejection_days, errors, minimum=1)
     known_languages = _parse_languages(doc, defaults.known_languages, errors)
     shadow_mode = doc.get("shadow_mode", defaults.shadow_mode)
     if not isinstance(shadow_mode, bool):
@@ -242,10 +240,7 @@ def _parse_threshold_overrides(raw: object, path: str, errors: dict[str, str]) -
 
 def _is_probability(value: object) -> bool:
     return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and 0.0 <= value <= 1.0
+        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and 0.0 <= value <= 1.0
     )
 
 
@@ -254,9 +249,7 @@ def _given_keys(raw: object, category: str) -> tuple[str, ...]:
     return tuple(key for key in THRESHOLD_KEYS if isinstance(limits, Mapping) and key in limits)
 
 
-def _check_order(
-    limits: Mapping[str, float | None], path: str, given: tuple[str, ...], errors: dict[str, str]
-) -> None:
+def _check_order(limits: Mapping[str, float | None], path: str, given: tuple[str, ...], errors: dict[str, str]) -> None:
     reject, review = limits.get("reject"), limits.get("review")
     if reject is None or review is None or review <= reject:
         return
@@ -279,9 +272,7 @@ def _parse_sections(raw: object, thresholds: Thresholds, errors: dict[str, str])
         overrides = _parse_threshold_overrides(overrides_raw, path, errors)
         for category, limits in overrides.items():
             merged = {**thresholds[category], **limits}
-            _check_order(
-                merged, f"{path}.{category}", tuple(key for key in THRESHOLD_KEYS if key in limits), errors
-            )
+            _check_order(merged, f"{path}.{category}", tuple(key for key in THRESHOLD_KEYS if key in limits), errors)
         sections[name] = overrides
     return sections
 
@@ -323,9 +314,7 @@ def _parse_int(
 _LANGUAGE_SUBTAG = re.compile(r"[a-z]{2,3}")
 
 
-def _parse_languages(
-    doc: Mapping[str, object], default: tuple[str, ...], errors: dict[str, str]
-) -> tuple[str, ...]:
+def _parse_languages(doc: Mapping[str, object], default: tuple[str, ...], errors: dict[str, str]) -> tuple[str, ...]:
     raw = doc.get("known_languages", list(default))
     if not isinstance(raw, list | tuple):
         errors["known_languages"] = "must be a list of language codes"
@@ -343,9 +332,7 @@ def _parse_languages(
 # The decision
 
 
-def decide(
-    scores: Mapping[str, float], policy: Policy, comment: CommentFacts, author: AuthorHistory
-) -> Verdict:
+def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, author: AuthorHistory) -> Verdict:
     """Decide what to do with one comment under a policy, recording every reason that fired."""
     thresholds = effective_thresholds(policy, comment.section)
     score_reasons = _score_reasons(scores, thresholds)

@@ -104,9 +104,7 @@ def parse_duration(text: str) -> timedelta:
     """`30d`, `12h`, `2w`, `90m`, `45s` as a timedelta; Invalid otherwise."""
     match = _DURATION.match(text)
     if match is None:
-        raise Invalid(
-            "Bad duration.", fields={"older_than": "must be a number and a unit s, m, h, d or w, like 30d"}
-        )
+        raise Invalid("Bad duration.", fields={"older_than": "must be a number and a unit s, m, h, d or w, like 30d"})
     return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 

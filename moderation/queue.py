@@ -36,9 +36,7 @@ MAX_APPEAL_CHARS = 5000
 
 
 def _claim_live(row: Mapping[str, Any], at: str) -> bool:
-    return (
-        row["claimed_by"] is not None and row["claim_expires_at"] is not None and row["claim_expires_at"] > at
-    )
+    return row["claimed_by"] is not None and row["claim_expires_at"] is not None and row["claim_expires_at"] > at
 
 
 def _item_dict(row: Mapping[str, Any], at: str) -> dict[str, Any]:
@@ -88,9 +86,7 @@ def decode_cursor(cursor: str) -> tuple[float, str, int]:
             raise ValueError(cursor)
         return float(priority), enqueued_at, item_id
     except (ValueError, TypeError, binascii.Error):
-        raise Invalid(
-            "Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"}
-        ) from None
+        raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"}) from None
 
 
 def _check_filters(status: str | None, limit: int, offset: int) -> None:
@@ -287,9 +283,7 @@ def _check_decision_input(action: str, reason: str | None, labels: object) -> di
             checked = {}
             for category, value in labels.items():
                 if category not in CATEGORIES:
-                    errors[f"labels.{category}"] = "unknown category; expected one of " + ", ".join(
-                        CATEGORIES
-                    )
+                    errors[f"labels.{category}"] = "unknown category; expected one of " + ", ".join(CATEGORIES)
                 elif isinstance(value, bool) or value not in (0, 1):
                     errors[f"labels.{category}"] = "must be 0 or 1"
                 else:
@@ -413,8 +407,7 @@ def decide_item(
         row = _pending_item(db, item_id)
         if row["version"] != version:
             raise Conflict(
-                f"Queue item {item_id} changed since you loaded it "
-                f"(version {row['version']}, not {version}).",
+                f"Queue item {item_id} changed since you loaded it (version {row['version']}, not {version}).",
                 fields={"version": f"is now {row['version']}"},
             )
         _refuse_if_held_by_other(row, moderator_key_id, at)
@@ -521,9 +514,7 @@ def appeal(
     The comment stays rejected (hidden) until a moderator decides the appeal.
     """
     if message is not None and (not isinstance(message, str) or len(message) > MAX_APPEAL_CHARS):
-        raise Invalid(
-            "Bad appeal.", fields={"message": f"must be a string of at most {MAX_APPEAL_CHARS} characters"}
-        )
+        raise Invalid("Bad appeal.", fields={"message": f"must be a string of at most {MAX_APPEAL_CHARS} characters"})
     key = str(comment_id)
     at = st.iso(now or st.utcnow())
     with store.write() as db:
@@ -537,9 +528,7 @@ def appeal(
         if comment["status"] != "rejected":
             raise Conflict(f"Only rejected comments can be appealed; comment {key} is {comment['status']}.")
         evidence = st.latest_decision_row(db, key, ("model", "rule"))
-        scores: dict[str, float] = (
-            {} if evidence is None or not evidence["scores"] else json.loads(evidence["scores"])
-        )
+        scores: dict[str, float] = {} if evidence is None or not evidence["scores"] else json.loads(evidence["scores"])
         category = None if evidence is None else evidence["top_category"]
         priority = scores.get(category, 0.0) if category else max(scores.values(), default=0.0)
         item_id = st.insert_queue_item(

@@ -105,9 +105,7 @@ def validate_comment(payload: object, *, require_ids: bool = True) -> CommentIn:
         errors["text"] = "must be a string"
     elif not text.strip():
         errors["text"] = "must not be empty"
-    ids = {
-        field: _identifier(payload, field, errors, require_ids) for field in ("id", "article_id", "author_id")
-    }
+    ids = {field: _identifier(payload, field, errors, require_ids) for field in ("id", "article_id", "author_id")}
     parent_id = _identifier(payload, "parent_id", errors, False)
     optional: dict[str, str | None] = {}
     for field, longest in _OPTIONAL_TEXT.items():
@@ -157,9 +155,7 @@ def _evaluate(
     scorer: Scorer, policy: Policy, comment: CommentIn, history: AuthorHistory
 ) -> tuple[ScoreResult, Verdict]:
     result = scorer.score(comment.text)
-    verdict = decide(
-        result.scores, policy, CommentFacts(comment.text, comment.section, comment.lang), history
-    )
+    verdict = decide(result.scores, policy, CommentFacts(comment.text, comment.section, comment.lang), history)
     return result, verdict
 
 

@@ -334,9 +334,7 @@ class Settings:
 
 def settings_table() -> list[dict[str, str]]:
     """The settings as rows (name, env, default, meaning) for the README."""
-    return [
-        {"name": s.name, "env": s.env, "default": _shown(s.default), "meaning": s.meaning} for s in SETTINGS
-    ]
+    return [{"name": s.name, "env": s.env, "default": _shown(s.default), "meaning": s.meaning} for s in SETTINGS]
 
 
 def _shown(default: str | None) -> str:
