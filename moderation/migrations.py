@@ -249,6 +249,16 @@ ALTER TABLE decisions ADD COLUMN prev_hash TEXT;
 ALTER TABLE decisions ADD COLUMN row_hash TEXT;
 """
 
+ENDED_WEB_SESSIONS_SCHEMA = """
+-- Web sessions ended by signing out: a copy of the signed cookie is refused afterwards, not only forgotten.
+-- Rows outlive the session's own lifetime by a little and are then pruned.
+CREATE TABLE ended_web_sessions (
+    session_id TEXT PRIMARY KEY,
+    ended_at TEXT NOT NULL
+);
+CREATE INDEX ended_web_sessions_ended_at ON ended_web_sessions (ended_at);
+"""
+
 _DECISIONS_APPEND_ONLY_UPDATE = """
 CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
 BEGIN
@@ -285,6 +295,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "retraining: model versions, activations, jobs, datasets", RETRAINING_SCHEMA),
     Migration(3, "web app users", WEB_USERS_SCHEMA),
     Migration(4, "hash chain over decisions", DECISION_CHAIN_SCHEMA, then=_chain_existing_decisions),
+    Migration(5, "web sessions ended by signing out", ENDED_WEB_SESSIONS_SCHEMA),
 )
 
 _CREATE_MIGRATIONS_TABLE = """
@@ -320,9 +331,7 @@ def apply(db: Database, now: datetime | None = None) -> list[int]:
         try:
             conn.execute(_CREATE_MIGRATIONS_TABLE)
             # Re-checked under the write lock: two processes starting at once must not both apply a step.
-            done = conn.execute(
-                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
-            ).fetchone()
+            done = conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)).fetchone()
             if done is None:
                 db.executescript(migration.sql)
                 if migration.then is not None:

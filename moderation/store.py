@@ -290,17 +290,13 @@ def key_rows(db: Database, include_revoked: bool = True) -> list[Row]:
 
 def mark_key_revoked(db: Database, key_id: str, at: str) -> int:
     """Revoke a key unless already revoked; the number of rows changed."""
-    cursor = db.execute(
-        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (at, key_id)
-    )
+    cursor = db.execute("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (at, key_id))
     return cursor.rowcount
 
 
 def count_active_keys(db: Database, role: str) -> int:
     """How many unrevoked keys have this role."""
-    row = db.execute(
-        "SELECT count(*) FROM api_keys WHERE role = ? AND revoked_at IS NULL", (role,)
-    ).fetchone()
+    row = db.execute("SELECT count(*) FROM api_keys WHERE role = ? AND revoked_at IS NULL", (role,)).fetchone()
     return int(row[0])
 
 
@@ -332,8 +328,7 @@ def set_comment_status(db: Database, comment_id: str, status: str) -> None:
 def author_history(db: Database, author_id: str, since: str) -> tuple[int, int]:
     """(comments stored for this author, of those received since `since` how many are rejected)."""
     row = db.execute(
-        "SELECT count(*), coalesce(sum(received_at >= ? AND status = 'rejected'), 0)"
-        " FROM comments WHERE author_id = ?",
+        "SELECT count(*), coalesce(sum(received_at >= ? AND status = 'rejected'), 0) FROM comments WHERE author_id = ?",
         (since, author_id),
     ).fetchone()
     return int(row[0]), int(row[1])
@@ -403,16 +398,13 @@ def first_decision_row(db: Database, comment_id: str) -> Row | None:
     return _one(db, "SELECT * FROM decisions WHERE comment_id = ? ORDER BY id LIMIT 1", (comment_id,))
 
 
-def latest_decision_row(
-    db: Database, comment_id: str, actor_types: Sequence[str] | None = None
-) -> Row | None:
+def latest_decision_row(db: Database, comment_id: str, actor_types: Sequence[str] | None = None) -> Row | None:
     """A comment's most recent decision, optionally only among these actor types."""
     if actor_types:
         marks = ", ".join("?" for _ in actor_types)
         return _one(
             db,
-            f"SELECT * FROM decisions WHERE comment_id = ? AND actor_type IN ({marks})"
-            " ORDER BY id DESC LIMIT 1",
+            f"SELECT * FROM decisions WHERE comment_id = ? AND actor_type IN ({marks}) ORDER BY id DESC LIMIT 1",
             (comment_id, *actor_types),
         )
     return _one(db, "SELECT * FROM decisions WHERE comment_id = ? ORDER BY id DESC LIMIT 1", (comment_id,))
@@ -526,9 +518,7 @@ def select_queue(
     where, params = filters.where()
     if after is not None:
         priority, enqueued_at, item_id = after
-        where.append(
-            "(q.priority < ? OR (q.priority = ? AND (q.enqueued_at > ? OR (q.enqueued_at = ? AND q.id > ?))))"
-        )
+        where.append("(q.priority < ? OR (q.priority = ? AND (q.enqueued_at > ? OR (q.enqueued_at = ? AND q.id > ?))))")
         params.extend([priority, priority, enqueued_at, enqueued_at, item_id])
     sql = (
         f"SELECT {_QUEUE_COLUMNS} FROM queue_items q JOIN comments c ON c.id = q.comment_id"
@@ -567,9 +557,7 @@ def next_claimable_item_id(db: Database, moderator: str, now: str, filters: Queu
     return None if row is None else int(row[0])
 
 
-def set_queue_claim(
-    db: Database, item_id: int, version: int, moderator: str | None, expires_at: str | None
-) -> int:
+def set_queue_claim(db: Database, item_id: int, version: int, moderator: str | None, expires_at: str | None) -> int:
     """Set or clear an item's claim if it is still at `version`; bumps the version. Rows changed."""
     cursor = db.execute(
         "UPDATE queue_items SET claimed_by = ?, claim_expires_at = ?, version = version + 1"
@@ -649,9 +637,7 @@ def policy_change_row(db: Database, change_id: int) -> Row | None:
 def policy_change_rows(db: Database, limit: int = 100, before_id: int | None = None) -> list[Row]:
     """Policy changes, newest first."""
     if before_id is not None:
-        return _all(
-            db, "SELECT * FROM policy_changes WHERE id < ? ORDER BY id DESC LIMIT ?", (before_id, limit)
-        )
+        return _all(db, "SELECT * FROM policy_changes WHERE id < ? ORDER BY id DESC LIMIT ?", (before_id, limit))
     return _all(db, "SELECT * FROM policy_changes ORDER BY id DESC LIMIT ?", (limit,))
 
 
@@ -661,9 +647,7 @@ def policy_change_rows(db: Database, limit: int = 100, before_id: int | None = N
 
 def insert_outbox_event(db: Database, event_type: str, body: str, at: str) -> int:
     """Queue one event for delivery, due at once; its id."""
-    return _insert(
-        db, "outbox", {"event_type": event_type, "body": body, "created_at": at, "next_attempt_at": at}
-    )
+    return _insert(db, "outbox", {"event_type": event_type, "body": body, "created_at": at, "next_attempt_at": at})
 
 
 def lease_due_outbox_events(db: Database, now: str, owner: str, lease_until: str, limit: int) -> list[Row]:
@@ -695,9 +679,7 @@ def mark_outbox_delivered(db: Database, event_id: int, owner: str, at: str) -> i
     return cursor.rowcount
 
 
-def mark_outbox_failed(
-    db: Database, event_id: int, owner: str, at: str, error: str, next_attempt_at: str
-) -> int:
+def mark_outbox_failed(db: Database, event_id: int, owner: str, at: str, error: str, next_attempt_at: str) -> int:
     """Record a failed attempt by the lease holder and when to try again. Rows changed."""
     cursor = db.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?, last_error = ?, next_attempt_at = ?,"
@@ -721,8 +703,7 @@ def outbox_rows(db: Database, *, pending_only: bool = False, limit: int = 100) -
 def outbox_counts(db: Database) -> dict[str, int]:
     """How many events are delivered and pending."""
     row = db.execute(
-        "SELECT coalesce(sum(delivered_at IS NOT NULL), 0), coalesce(sum(delivered_at IS NULL), 0)"
-        " FROM outbox"
+        "SELECT coalesce(sum(delivered_at IS NOT NULL), 0), coalesce(sum(delivered_at IS NULL), 0) FROM outbox"
     ).fetchone()
     return {"delivered": int(row[0]), "pending": int(row[1])}
 
@@ -731,8 +712,7 @@ def release_outbox_leases(db: Database, event_ids: Sequence[int], owner: str) ->
     """Give back leased events untried, so they are due again at once. Rows changed."""
     marks = ", ".join("?" for _ in event_ids)
     cursor = db.execute(
-        "UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL"
-        f" WHERE lease_owner = ? AND id IN ({marks})",
+        f"UPDATE outbox SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = ? AND id IN ({marks})",
         (owner, *event_ids),
     )
     return cursor.rowcount
@@ -881,6 +861,21 @@ def set_user_password(db: Database, name: str, password_hash: str) -> int:
     return db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)).rowcount
 
 
+def insert_ended_session(db: Database, session_id: str, at: str) -> None:
+    """Record that a web session was signed out (again is a no-op)."""
+    db.execute("INSERT OR IGNORE INTO ended_web_sessions (session_id, ended_at) VALUES (?, ?)", (session_id, at))
+
+
+def session_has_ended(db: Database, session_id: str) -> bool:
+    """Whether a web session was signed out."""
+    return _one(db, "SELECT 1 FROM ended_web_sessions WHERE session_id = ?", (session_id,)) is not None
+
+
+def delete_ended_sessions_before(db: Database, before: str) -> int:
+    """Forget signed-out sessions ended before a time (their cookies have expired by then); rows removed."""
+    return db.execute("DELETE FROM ended_web_sessions WHERE ended_at < ?", (before,)).rowcount
+
+
 # ---------------------------------------------------------------------------
 # Read-only aggregates for the moderators' pages (author history, dashboard, policy preview)
 
@@ -911,8 +906,9 @@ def last_rejection_for_author(db: Database, author_id: str) -> Row | None:
 def oldest_pending_item(db: Database) -> Row | None:
     """The pending queue item that has waited longest, or None when the queue is empty."""
     return _one(
-        db, "SELECT id, comment_id, enqueued_at, appealed FROM queue_items WHERE state = 'pending'"
-        " ORDER BY enqueued_at, id LIMIT 1"
+        db,
+        "SELECT id, comment_id, enqueued_at, appealed FROM queue_items WHERE state = 'pending'"
+        " ORDER BY enqueued_at, id LIMIT 1",
     )
 
 

@@ -262,6 +262,21 @@ def test_sign_out_ends_the_session(client: FlaskClient, api_keys: dict[str, str]
     assert client.get("/web/queue").status_code == 303
 
 
+def test_a_copy_of_the_cookie_stops_working_after_sign_out(app: Flask, api_keys: dict[str, str]) -> None:
+    browser, copy = app.test_client(), app.test_client()
+    sign_in(browser, api_keys["moderator"])
+    cookie = browser.get_cookie("moderation_session", path="/web")
+    assert cookie is not None
+    copy.set_cookie("moderation_session", cookie.value, path="/web")
+    assert copy.get("/web/queue").status_code == 200
+    assert post(browser, "/web/sign-out").status_code == 303
+    refused = copy.get("/web/queue")
+    assert refused.status_code == 303 and "/web/sign-in" in refused.headers["Location"]
+    # Signing in again starts a new session that works.
+    sign_in(browser, api_keys["moderator"])
+    assert browser.get("/web/queue").status_code == 200
+
+
 def test_revoking_the_key_signs_its_session_out(client: FlaskClient, api_keys: dict[str, str], auth: Auth) -> None:
     sign_in(client, api_keys["moderator"])
     key_id = api_keys["moderator"].split("_")[2]

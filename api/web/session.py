@@ -3,7 +3,8 @@
 The session is Flask's signed cookie (HMAC with the session secret; nothing secret is stored in it):
 HttpOnly, SameSite=Lax, limited to `/web`, `Secure` whenever the request came over HTTPS (or
 MODERATION_SECURE_COOKIES is set), valid for 12 hours. It names the API key id or the user name that signed
-in; every request re-reads that key or user, so a revoked key or disabled user is signed out at once.
+in; every request re-reads that key or user, so a revoked key or disabled user is signed out at once. Each
+session has a random id; signing out records it as ended, so a copy of the cookie kept elsewhere is refused.
 Every POST must carry the session's CSRF token (form field `csrf_token` or header `X-CSRF-Token`).
 """
 
@@ -21,7 +22,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from api import services
 from api.auth import PUBLIC
-from moderation import keys, users
+from moderation import keys, users, web_sessions
 from moderation.errors import Forbidden, ModerationError, Unauthorized
 from moderation.privacy import load_or_create_secret
 from moderation.settings import Settings
@@ -168,12 +169,16 @@ def _start_session(viewer: Viewer, stamp: str) -> None:
     session["kind"] = viewer.kind
     session["ident"] = viewer.ident
     session["stamp"] = stamp
+    session["sid"] = web_sessions.new_session_id()
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
     g.viewer = viewer
 
 
 def sign_out() -> None:
-    """Forget the session (the browser is told to drop the cookie)."""
+    """End the session: recorded as ended (so a copy of the cookie stops working) and the cookie dropped."""
+    session_id = session.get("sid")
+    if isinstance(session_id, str):
+        web_sessions.end_session(services().store, session_id, SESSION_LIFETIME)
     session.clear()
     g.viewer = None
 
@@ -183,9 +188,11 @@ def current_viewer() -> Viewer | None:
     if "viewer" in g:
         return g.viewer  # type: ignore[no-any-return]
     viewer = None
-    kind, ident = session.get("kind"), session.get("ident")
+    kind, ident, session_id = session.get("kind"), session.get("ident"), session.get("sid")
     try:
-        if kind == "key" and isinstance(ident, str):
+        if not isinstance(session_id, str) or web_sessions.has_ended(services().store, session_id):
+            viewer = None  # signed out (or a cookie from before sessions had ids)
+        elif kind == "key" and isinstance(ident, str):
             key = keys.active_key(services().store, ident)
             if key.role in WEB_ROLES:
                 viewer = Viewer("key", key.id, key.name, key.role)
@@ -196,7 +203,7 @@ def current_viewer() -> Viewer | None:
     except Unauthorized:
         viewer = None
     if viewer is None and kind is not None:
-        for name in ("kind", "ident", "stamp"):
+        for name in ("kind", "ident", "stamp", "sid"):
             session.pop(name, None)
     g.viewer = viewer
     if viewer is not None:
