@@ -11,7 +11,7 @@ import numpy as np
 from model import artifact
 from model.explain import spans_for, token_contributions
 from model.features import token_spans, tokens
-from model.normalize import normalize, normalize_text
+from model.normalize import Normalized, normalize, normalize_text
 from model.thresholds import action_for
 from model.types import ScoreResult, Span, Thresholds
 
@@ -41,22 +41,28 @@ class Scorer:
 
     def probabilities(self, text: str) -> np.ndarray:
         """Calibrated probabilities for one comment, in category order."""
-        ids, values = self.model.featurizer.vector(tokens(normalize_text(text)))
+        return self._probabilities(normalize_text(text))
+
+    def _probabilities(self, normalized_text: str) -> np.ndarray:
+        ids, values = self.model.featurizer.vector(tokens(normalized_text))
         return self.model.calibrate(self.model.margins(ids, values))  # type: ignore[no-any-return]
 
     def score(self, text: str, explain: bool = True) -> ScoreResult:
         """Scores for one comment and, for each category at or above its review threshold, the spans behind it."""
-        probs = self.probabilities(text)
+        # Text beyond ASCII is normalized once, with offsets, in case it needs explaining: its stages cost far
+        # more than keeping offsets does. ASCII text takes the cheap way, and offsets only when it is flagged.
+        normalized = normalize(text) if explain and not text.isascii() else None
+        probs = self._probabilities(normalized.text if normalized else normalize_text(text))
         scores = {c: round(float(p), 4) for c, p in zip(self.categories, probs, strict=True)}
         spans: list[Span] = []
         flagged = np.nonzero(probs >= self._review)[0]
         if explain and len(flagged):
-            spans = self.explain(text, [self.categories[i] for i in flagged])
+            spans = self.explain(text, [self.categories[i] for i in flagged], normalized)
         return ScoreResult(scores=scores, spans=spans, model_version=self.version)
 
-    def explain(self, text: str, categories: Iterable[str]) -> list[Span]:
-        """Spans of the submitted text that drove each named category's score."""
-        normalized = normalize(text)
+    def explain(self, text: str, categories: Iterable[str], normalized: Normalized | None = None) -> list[Span]:
+        """Spans of the submitted text that drove each named category's score (`normalized`: `normalize(text)`)."""
+        normalized = normalized or normalize(text)
         offsets = token_spans(normalized.text)
         words = [normalized.text[start:end] for start, end in offsets]
         featurizer = self.model.featurizer

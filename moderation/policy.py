@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -566,12 +567,12 @@ def non_latin_share(text: str) -> float:
     if text.isascii():
         return 0.0  # every ASCII letter is Latin; this skips the per-character loop for most comments
     letters = non_latin = 0
-    for char in text:
+    for char, count in Counter(text).items():  # each distinct character looked up once
         if not char.isalpha():
             continue
-        letters += 1
+        letters += count
         if not char.isascii() and "LATIN" not in unicodedata.name(char, ""):
-            non_latin += 1
+            non_latin += count
     return non_latin / letters if letters else 0.0
 
 
