@@ -122,8 +122,10 @@ def main() -> None:
     for corpus, categories in holdout["ours"]["by_corpus"].items():
         for category, entry in categories.items():
             theirs = holdout["peer"].get(corpus, {}).get(category, {}).get("roc_auc")
-            print(f"{corpus:<28}{category:<17}{entry['n']:>6}{entry['positives']:>6}  "
-                  f"{entry['roc_auc'] or float('nan'):>7.4f}  {theirs or float('nan'):>7.4f}")
+            print(
+                f"{corpus:<28}{category:<17}{entry['n']:>6}{entry['positives']:>6}  "
+                f"{entry['roc_auc'] or float('nan'):>7.4f}  {theirs or float('nan'):>7.4f}"
+            )
 
     impermium = [e for e in dataset.examples if e.corpus == "impermium_insults" and e.group == "test"]
     impermium_auc: float | None = None
@@ -177,22 +179,41 @@ def main() -> None:
             beats.append((corpus, entry["roc_auc"], theirs))
     print("\n== Targets")
     for corpus, ours_auc, theirs in beats:
-        print(f"toxicity AUC >= peer on {corpus:<26} {ours_auc:.4f} vs {theirs:.4f}  "
-              f"{verdict(ours_auc, theirs)}")
+        print(f"toxicity AUC >= peer on {corpus:<26} {ours_auc:.4f} vs {theirs:.4f}  {verdict(ours_auc, theirs)}")
     print(f"toxicity AUC >= 0.97 on Jigsaw hold-out rows      {jigsaw}  {verdict(jigsaw, TARGETS['jigsaw_auc'])}")
-    print(f"toxicity AUC >= 0.85 on Impermium test rows       {impermium_auc}  "
-          f"{verdict(impermium_auc, TARGETS['impermium_test_auc'])}")
-    print(f"spam AUC >= 0.97 cross-video (worst video)        {spam}  "
-          f"{verdict(spam, TARGETS['youtube_cross_video_spam_auc'])}")
-    print(f"p50 <= 1 ms                                       {ours_p50:.3f}  "
-          f"{verdict(ours_p50, TARGETS['p50_ms'], higher_is_better=False)}")
-    print(f">= 3000 comments/s per core                       {ours_rate:.0f}  "
-          f"{verdict(ours_rate, TARGETS['throughput_per_core'])}")
-    print(f"<= 150 MB loaded model                            {ours_mb:.1f}  "
-          f"{verdict(ours_mb, TARGETS['memory_mb'], higher_is_better=False)}")
+    print(
+        f"toxicity AUC >= 0.85 on Impermium test rows       {impermium_auc}  "
+        f"{verdict(impermium_auc, TARGETS['impermium_test_auc'])}"
+    )
+    print(
+        f"spam AUC >= 0.97 cross-video (worst video)        {spam}  "
+        f"{verdict(spam, TARGETS['youtube_cross_video_spam_auc'])}"
+    )
+    print(
+        f"p50 <= 1 ms                                       {ours_p50:.3f}  "
+        f"{verdict(ours_p50, TARGETS['p50_ms'], higher_is_better=False)}"
+    )
+    print(
+        f">= 3000 comments/s per core                       {ours_rate:.0f}  "
+        f"{verdict(ours_rate, TARGETS['throughput_per_core'])}"
+    )
+    print(
+        f"<= 150 MB loaded model                            {ours_mb:.1f}  "
+        f"{verdict(ours_mb, TARGETS['memory_mb'], higher_is_better=False)}"
+    )
     if args.json_out:
-        args.json_out.write_text(json.dumps({"report": report, "p50_ms": ours_p50, "p99_ms": ours_p99,
-                                             "throughput": ours_rate, "memory_mb": ours_mb}, indent=2))
+        args.json_out.write_text(
+            json.dumps(
+                {
+                    "report": report,
+                    "p50_ms": ours_p50,
+                    "p99_ms": ours_p99,
+                    "throughput": ours_rate,
+                    "memory_mb": ours_mb,
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -67,8 +67,10 @@ def main() -> None:
     print(f"{args.lines:>10}  {large_rss:>14.1f}  {large_rate:>11.0f}  {large_count:>12}")
     growth = large_rss - small_rss
     ok = large_count == args.lines and small_count == small and growth <= 0.1 * small_rss
-    print(f"memory growth from {small} to {args.lines} lines: {growth:+.1f} MB -> "
-          f"{'constant (PASS)' if ok else 'NOT constant or lines lost (MISS)'}")
+    print(
+        f"memory growth from {small} to {args.lines} lines: {growth:+.1f} MB -> "
+        f"{'constant (PASS)' if ok else 'NOT constant or lines lost (MISS)'}"
+    )
 
 
 if __name__ == "__main__":

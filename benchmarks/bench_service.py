@@ -145,6 +145,7 @@ class Outcome:
     started: list[float] = field(default_factory=list)  # time.time() each answered request was sent
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    cpu_seconds: float = 0.0  # the client process's own CPU time (user + system) for the phase
 
 
 def _client_process(job: Job, offset: int, step: int, queue: Any) -> None:
@@ -182,11 +183,13 @@ def _client_process(job: Job, offset: int, step: int, queue: Any) -> None:
                 outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
         connection.close()
 
+    cpu_before = time.process_time()
     threads = [threading.Thread(target=worker) for _ in range(job.threads)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    outcome.cpu_seconds = time.process_time() - cpu_before
     queue.put(outcome)
 
 
@@ -207,6 +210,7 @@ def run_load(job: Job, processes: int) -> tuple[Outcome, float]:
         merged.latencies.extend(outcome.latencies)
         merged.started.extend(outcome.started)
         merged.errors.extend(outcome.errors)
+        merged.cpu_seconds += outcome.cpu_seconds
         for status, count in outcome.statuses.items():
             merged.statuses[status] = merged.statuses.get(status, 0) + count
     return merged, wall
@@ -375,6 +379,19 @@ def cpu_seconds(pid: int | None) -> float:
     except (OSError, IndexError, TypeError):
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU time used so far by a process and its children (gunicorn's master and workers; Linux /proc)."""
+    total = cpu_seconds(root)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == root:
+            total += cpu_seconds(int(stat.parent.name))
+    return total
 
 
 def stop_job(db_path: Path, job_id: int) -> None:
@@ -554,8 +571,8 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def summary(name: str, outcome: Outcome, wall: float) -> dict[str, float]:
-    """Print and return requests/s, p50 and p99 for one phase."""
+def summary(name: str, outcome: Outcome, wall: float, server_cpu: float | None = None) -> dict[str, float]:
+    """Print and return requests/s, p50 and p99 for one phase (and CPU per request, server and clients)."""
     done = len(outcome.latencies)
     rate = done / wall if wall else 0.0
     p50 = percentile(outcome.latencies, 0.50) * 1000
@@ -566,6 +583,12 @@ def summary(name: str, outcome: Outcome, wall: float) -> dict[str, float]:
         f"p99 {p99:6.2f} ms   mean {statistics.fmean(outcome.latencies) * 1000 if done else 0:6.2f} ms"
     )
     print(f"  {'':<22} statuses {{{statuses}}}; transport errors: {len(outcome.errors)}")
+    if server_cpu is not None and done:
+        # Where a phase's CPU went: the server tree (master + workers) and the load generator, per request.
+        print(
+            f"  {'':<22} CPU per request: server {server_cpu / done * 1000:.2f} ms, "
+            f"load generator {outcome.cpu_seconds / done * 1000:.2f} ms"
+        )
     for error in outcome.errors[:3]:
         print(f"  {'':<22}   {error}")
     return {"rate": rate, "p50": p50, "p99": p99, "done": done}
@@ -652,13 +675,15 @@ def main() -> int:
             run_load(job("POST", "/v1/comments", json_headers, comment_bodies("warm", warm), warm), processes)
 
             print("measured:")
+            cpu_before = tree_cpu_seconds(process.pid)
             base_outcome, base_wall = run_load(job("GET", "/healthz", {}, None, args.requests), processes)
-            base = summary("GET /healthz", base_outcome, base_wall)
+            base = summary("GET /healthz", base_outcome, base_wall, tree_cpu_seconds(process.pid) - cpu_before)
             bodies = comment_bodies("bench", args.requests)
+            cpu_before = tree_cpu_seconds(process.pid)
             post_outcome, post_wall = run_load(
                 job("POST", "/v1/comments", json_headers, bodies, args.requests), processes
             )
-            post = summary("POST /v1/comments", post_outcome, post_wall)
+            post = summary("POST /v1/comments", post_outcome, post_wall, tree_cpu_seconds(process.pid) - cpu_before)
 
             retrain = None
             if args.retrain_rows > 0:
