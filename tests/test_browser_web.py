@@ -334,3 +334,101 @@ def test_admin_edits_a_threshold_and_sees_the_preview_change(browser: Any, serve
     expect(page.locator(".version.active")).to_be_visible()
     shot(page, "models")
     page.context.close()
+
+
+# WCAG 2.1 contrast (1.4.3, AA) of every rendered text on the page: the text colour (or an SVG text's fill),
+# with any transparency, over the backgrounds of its ancestors composited on white. Disabled controls and text
+# hidden for screen readers only are exempt, as WCAG says.
+LOW_CONTRAST_JS = """
+() => {
+  const parse = (value) => {
+    const m = /rgba?\\(([^)]+)\\)/.exec(value || '');
+    if (!m) return null;
+    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
+  const over = (top, bottom) => ({
+    r: top.r * top.a + bottom.r * (1 - top.a), g: top.g * top.a + bottom.g * (1 - top.a),
+    b: top.b * top.a + bottom.b * (1 - top.a), a: 1,
+  });
+  const channel = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  const luminance = (c) => 0.2126 * channel(c.r) + 0.7152 * channel(c.g) + 0.0722 * channel(c.b);
+  const found = [];
+  const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const element = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || !element || seen.has(element)) continue;
+    seen.add(element);
+    const style = getComputedStyle(element);
+    const box = element.getBoundingClientRect();
+    if (style.visibility !== 'visible' || box.width <= 1 || box.height <= 1) continue;
+    if (element.closest(':disabled, [aria-disabled="true"], .visually-hidden')) continue;
+    const chain = [];
+    let opacity = 1;
+    for (let e = element; e; e = e.parentElement) {
+      chain.unshift(e);
+      opacity *= Number(getComputedStyle(e).opacity);
+    }
+    let background = {r: 255, g: 255, b: 255, a: 1};
+    for (const e of chain) {
+      const colour = parse(getComputedStyle(e).backgroundColor);
+      if (colour && colour.a > 0) background = over(colour, background);
+    }
+    const text = parse(element instanceof SVGElement ? style.fill : style.color);
+    if (!text) continue;
+    const shown = over({...text, a: text.a * opacity}, background);
+    const [light, dark] = [luminance(shown), luminance(background)].sort((x, y) => y - x);
+    const ratio = (light + 0.05) / (dark + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) {
+      found.push(`${element.tagName.toLowerCase()}.${element.className} "${element.textContent.trim().slice(0, 30)}"`
+        + ` ${style.color} on rgb(${Math.round(background.r)}, ${Math.round(background.g)},`
+        + ` ${Math.round(background.b)}): ${ratio.toFixed(2)}`);
+    }
+  }
+  return found;
+}
+"""
+
+
+def test_every_page_meets_wcag_aa_contrast(browser: Any, server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    no_rejects = {category: {"reject": None} for category in CATEGORIES}
+    assert server.json("PUT", "/v1/policy", {"thresholds": no_rejects}, key="admin")[0] == 200
+    body = {"id": "contrast-1", "text": "You idiot, I will hurt you, you stupid moron", "article_id": "budget"}
+    status, answer = server.json("POST", "/v1/comments", {**body, "author_id": "reader-c"}, key="site")
+    assert status == 201 and answer["status"] == "queued" and answer["spans"], answer
+    item_id = server.json("GET", "/v1/comments/contrast-1", key="site")[1]["queue_item"]["id"]
+    page = new_page(browser, server)
+    page.goto("/web/sign-in")
+    checked = {"sign-in": page.evaluate(LOW_CONTRAST_JS)}
+    sign_in(page, server.keys["admin"])
+    page.goto(f"/web/queue?item={item_id}")
+    expect(page.locator("#item-detail mark").first).to_be_visible()  # highlighted spans, score bars, reasons
+    checked["queue"] = page.evaluate(LOW_CONTRAST_JS)
+    page.keyboard.press("?")
+    checked["queue keys help"] = page.evaluate(LOW_CONTRAST_JS)
+    page.keyboard.press("Escape")
+    for name, path in [
+        ("decisions", "/web/decisions"),
+        ("comment", "/web/comments/contrast-1"),
+        ("dashboard", "/web/dashboard"),
+        ("policy", "/web/admin/policy"),
+        ("keys", "/web/admin/keys"),
+        ("models", "/web/admin/models"),
+    ]:
+        page.goto(path)
+        expect(page.locator("main h1")).to_be_visible()
+        checked[name] = page.evaluate(LOW_CONTRAST_JS)
+    # The check itself can fail: grey #999 text on white is 2.85:1.
+    page.evaluate(
+        "() => { const p = document.createElement('p'); p.textContent = 'too faint';"
+        " p.style.color = '#999999'; document.querySelector('main').append(p); }"
+    )
+    assert any('"too faint"' in found for found in page.evaluate(LOW_CONTRAST_JS))
+    page.context.close()
+    failing = {name: found for name, found in checked.items() if found}
+    assert not failing, failing
