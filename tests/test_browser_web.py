@@ -432,3 +432,27 @@ def test_every_page_meets_wcag_aa_contrast(browser: Any, server: LiveServer) -> 
     page.context.close()
     failing = {name: found for name, found in checked.items() if found}
     assert not failing, failing
+
+
+def test_keyboard_focus_is_always_visible(browser: Any, server: LiveServer) -> None:
+    page = new_page(browser, server)
+    sign_in(page, server.keys["admin"])
+    for path in ("/web/queue", "/web/admin/policy"):
+        page.goto(path)
+        focused: list[str] = []
+        for _ in range(25):
+            page.keyboard.press("Tab")
+            found = page.evaluate(
+                "() => { const e = document.activeElement; if (!e || e === document.body) return null;"
+                " const s = getComputedStyle(e);"
+                " const label = (e.textContent || e.name || '').trim().slice(0, 20);"
+                " return [e.tagName + (e.id ? '#' + e.id : '') + ' ' + label, s.outlineStyle,"
+                " parseFloat(s.outlineWidth)]; }"
+            )
+            if found is None:
+                continue
+            name, style, width = found
+            assert style != "none" and width >= 2, f"{path}: focus on {name} is not visible ({style} {width}px)"
+            focused.append(name)
+        assert len(set(focused)) >= 10, focused  # the walk really moved through the page's controls
+    page.context.close()
