@@ -542,8 +542,8 @@ _LINK = re.compile(
 )
 
 
-# Every kind of link above has "://" or a dot followed by a letter; most comments have neither.
-_MAY_HOLD_LINK = re.compile(r"://|\.[a-z]", re.IGNORECASE)
+# Every kind of link above has "://", "www." or a dot followed by a letter; most comments have none.
+_MAY_HOLD_LINK = re.compile(r"://|www\.|\.[a-z]", re.IGNORECASE)
 
 
 def count_links(text: str) -> int:
