@@ -100,43 +100,42 @@ class Featurizer:
         char_vocab, char_idf = _vocabulary(char_df, n_docs, params.char_min_df, params.max_char_features)
         return cls(params, word_vocab, char_vocab, word_idf, char_idf)
 
-    def _char_ids(self, word: str) -> tuple[int, ...]:
+    def char_ids(self, word: str) -> tuple[int, ...]:
+        """Ids of one word's character grams within the character block (add n_word for feature ids)."""
         ids = self._word_char_ids.get(word)
         if ids is None:
             if len(self._word_char_ids) >= _CACHE_LIMIT:
                 self._word_char_ids.clear()
             vocab = self.char_vocab
-            offset = self.n_word
-            ids = tuple(
-                vocab[g] + offset
-                for g in char_grams(word, self.params.char_min, self.params.char_max)
-                if g in vocab
-            )
+            # filter/map over the dict's own methods keep the look-ups in C: this is the scoring hot loop.
+            grams = char_grams(word, self.params.char_min, self.params.char_max)
+            ids = tuple(map(vocab.__getitem__, filter(vocab.__contains__, grams)))
             self._word_char_ids[word] = ids
         return ids
 
     def occurrences(self, words: Sequence[str]) -> tuple[list[int], list[int]]:
-        """Feature ids of every word-gram and every character-gram occurrence in a token list (with repeats)."""
-        get = self.word_vocab.get
-        word_ids = [index for index in map(get, word_grams(words)) if index is not None]
-        char_ids = list(chain.from_iterable(map(self._char_ids, words)))
+        """Block ids of every word-gram and every character-gram occurrence in a token list (with repeats)."""
+        vocab = self.word_vocab
+        word_ids = list(map(vocab.__getitem__, filter(vocab.__contains__, word_grams(words))))
+        char_ids = list(chain.from_iterable(map(self.char_ids, words)))
         return word_ids, char_ids
 
     def vector(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Sparse TF-IDF vector of one token list as (sorted feature ids, values)."""
-        ids: list[np.ndarray] = []
-        values: list[np.ndarray] = []
-        blocks = zip(self.occurrences(words), (self.word_idf, self.char_idf), (0, self.n_word), strict=True)
-        for found, idf, offset in blocks:
-            if not found:
-                continue
-            block_ids, counts = np.unique(np.array(found, dtype=np.int64), return_counts=True)
-            weights = (1.0 + np.log(counts)) * idf[block_ids - offset]
-            ids.append(block_ids)
-            values.append(weights / math.sqrt(float(weights @ weights)))
-        if not ids:
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        return np.concatenate(ids), np.concatenate(values)
+        word_ids, char_ids = self.occurrences(words)
+        n_word_found = len(word_ids)
+        found = np.array(word_ids + char_ids, dtype=np.int64)
+        found[n_word_found:] += self.n_word
+        # One sort for both blocks; each block is then weighted and L2-normalized on its own.
+        ids, counts = np.unique(found, return_counts=True)
+        split = int(np.searchsorted(ids, self.n_word))
+        values = 1.0 + np.log(counts)
+        values[:split] *= self.word_idf[ids[:split]]
+        values[split:] *= self.char_idf[ids[split:] - self.n_word]
+        for block in (values[:split], values[split:]):
+            if len(block):
+                block /= math.sqrt(float(block @ block))
+        return ids, values
 
     def matrix(self, texts: Iterable[str]) -> sparse.csr_matrix:
         """CSR matrix of TF-IDF rows for many normalized texts."""
