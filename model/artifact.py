@@ -178,9 +178,7 @@ def load(path: Path) -> Artifact:
 
 
 def _model_from_members(members: dict[str, bytes]) -> LinearModel:
-    arrays = {
-        name: np.load(io.BytesIO(members[f"{name}.npy"]), allow_pickle=False) for name in _ARRAYS
-    }
+    arrays = {name: np.load(io.BytesIO(members[f"{name}.npy"]), allow_pickle=False) for name in _ARRAYS}
     word_terms = json.loads(members["word_vocab.json"])
     char_terms = json.loads(members["char_vocab.json"])
     featurizer = Featurizer(

@@ -94,7 +94,8 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         f"- **Version:** `{manifest['version']}` (content SHA-256 `{manifest['content_sha256'][:16]}…`)",
         f"- **Created:** {manifest['created_at']}",
         "- **Libraries:** " + ", ".join(f"{k} {v}" for k, v in manifest["libraries"].items()),
-        "- **Rows:** " + ", ".join(f"{part} {count:,}" for part, count in manifest["rows"].items())
+        "- **Rows:** "
+        + ", ".join(f"{part} {count:,}" for part, count in manifest["rows"].items())
         + f" after removing {manifest.get('duplicates_removed', 0)} duplicates "
         "(texts compared after normalization, across all corpora, before the split)",
         f"- **Training rows fingerprint:** `{manifest['training_rows_sha256'][:16]}…`",

@@ -210,8 +210,7 @@ CORPORA: dict[str, CorpusInfo] = {
             source="https://www.kaggle.com/c/detecting-insults-in-social-commentary",
             licence="competition data, no explicit licence",
             shippable=False,
-            attribution="Impermium / Kaggle, Detecting Insults in Social Commentary (2012). Used for "
-            "evaluation only.",
+            attribution="Impermium / Kaggle, Detecting Insults in Social Commentary (2012). Used for evaluation only.",
             categories=("toxicity", "insult"),
             mapping="`Insult` → insult, and the same value → toxicity (an insult is toxic). Caveat: only "
             "insults aimed at a participant were labelled, so some 0 rows contain profanity or insults at "
@@ -386,9 +385,7 @@ def _load_civil(folder: _Folder) -> list[Example]:
         try:
             start, end = int(row["start"]), int(row["end"])
         except ValueError as error:
-            raise CorpusError(
-                spans_path, f"offsets {row['start']!r}, {row['end']!r} are not integers", line
-            ) from error
+            raise CorpusError(spans_path, f"offsets {row['start']!r}, {row['end']!r} are not integers", line) from error
         spans[row["annotation"]].append((start, end, _span_category(row["type"])))
     out = []
     for _, row in folder.rows("comments.csv", ("comment_id", "comment_text")):
@@ -746,9 +743,7 @@ def _read_csv(text: str, rows: _Rows) -> set[str]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            rows.error(
-                line, f"has {len(row)} fields but the header has {len(header)} (is text with commas quoted?)"
-            )
+            rows.error(line, f"has {len(row)} fields but the header has {len(header)} (is text with commas quoted?)")
             continue
         rows.add(line, row[columns["text"]], {n: row[i] for n, i in columns.items() if n != "text"})
 
@@ -804,9 +799,7 @@ def load_labelled_file(path: Path) -> LoadedCorpus:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in LABELLED_FILE_SUFFIXES:
-        raise LabelledFileError(
-            path, 1, f"unsupported file type {suffix or '(none)'}; use .csv, .jsonl or .json"
-        )
+        raise LabelledFileError(path, 1, f"unsupported file type {suffix or '(none)'}; use .csv, .jsonl or .json")
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
@@ -820,9 +813,7 @@ def load_labelled_file(path: Path) -> LoadedCorpus:
         errors = sorted(rows.errors, key=lambda item: item[0])
         raise LabelledFileError(path, errors[0][0], errors[0][1], errors, rows.truncated)
     if rows.unlabelled:
-        warnings.warn(
-            f"{path.name}: {rows.unlabelled} row(s) with no label were left out", CorpusWarning, stacklevel=2
-        )
+        warnings.warn(f"{path.name}: {rows.unlabelled} row(s) with no label were left out", CorpusWarning, stacklevel=2)
     categories = tuple(c for c in CATEGORIES if c in present)
     info = CorpusInfo(
         name=name,
@@ -878,9 +869,7 @@ def corpus_summary(loaded: list[LoadedCorpus]) -> list[dict]:
         for example in corpus.examples:
             for category, value in example.labels.items():
                 (positives if value else negatives)[category] += 1
-        categories = [
-            c for c in CATEGORIES if c in corpus.info.categories or c in positives or c in negatives
-        ]
+        categories = [c for c in CATEGORIES if c in corpus.info.categories or c in positives or c in negatives]
         summary.append(
             {
                 "name": corpus.info.name,

@@ -53,9 +53,7 @@ class ScoredRows:
     peer: np.ndarray | None
 
 
-def score_rows(
-    model: LinearModel, rows: Sequence[PreparedExample], peer: PeerScorer | None
-) -> ScoredRows:
+def score_rows(model: LinearModel, rows: Sequence[PreparedExample], peer: PeerScorer | None) -> ScoredRows:
     """Score rows with our model and the peer."""
     matrix = model.featurizer.matrix(item.normalized for item in rows)
     ours = model.calibrate(model.batch_margins(matrix))
@@ -88,9 +86,7 @@ def section(scored: ScoredRows, thresholds: Thresholds) -> dict[str, object]:
     }
 
 
-def holdout_rows(
-    examples: Sequence[Example], params: TrainParams, trained_corpora: set[str]
-) -> list[PreparedExample]:
+def holdout_rows(examples: Sequence[Example], params: TrainParams, trained_corpora: set[str]) -> list[PreparedExample]:
     """The test part of the split the model was trained with, plus every row of corpora it never saw."""
     prepared = prepare(examples)
     # Our own identity-balance sentences are a training aid, not evidence: keep them out of every measurement.

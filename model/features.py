@@ -149,9 +149,7 @@ class Featurizer:
             indptr.append(indptr[-1] + len(ids))
         data = np.concatenate(all_values) if all_values else np.zeros(0)
         indices = np.concatenate(all_ids) if all_ids else np.zeros(0, dtype=np.int64)
-        return sparse.csr_matrix(
-            (data, indices, np.asarray(indptr)), shape=(len(indptr) - 1, self.n_features)
-        )
+        return sparse.csr_matrix((data, indices, np.asarray(indptr)), shape=(len(indptr) - 1, self.n_features))
 
 
 def _vocabulary(

@@ -79,9 +79,7 @@ class Scorer:
         featurizer = self.model.featurizer
         matrix = featurizer.matrix(normalize_text(t) for t in texts)
         probs = self.model.calibrate(self.model.batch_margins(matrix))
-        return [
-            {c: round(float(p), 4) for c, p in zip(self.categories, row, strict=True)} for row in probs
-        ]
+        return [{c: round(float(p), 4) for c, p in zip(self.categories, row, strict=True)} for row in probs]
 
     def action(self, scores: dict[str, float]) -> str:
         """The model's default action for scores under its own thresholds."""

@@ -129,9 +129,7 @@ def _bucket(text: str, seed: int) -> float:
 
 def rows_fingerprint(prepared: Sequence[PreparedExample]) -> str:
     """Order-independent SHA-256 over the normalized texts and labels that trained a model."""
-    lines = sorted(
-        f"{item.normalized}\x00{sorted(item.example.labels.items())}" for item in prepared
-    )
+    lines = sorted(f"{item.normalized}\x00{sorted(item.example.labels.items())}" for item in prepared)
     digest = hashlib.sha256()
     for line in lines:
         digest.update(line.encode())
@@ -251,9 +249,7 @@ def train_model(
     calibration_y = labels_matrix(split.calibration)
     calibration_margins = model.batch_margins(featurizer.matrix(i.normalized for i in split.calibration))
     fit_calibration(model, calibration_margins, calibration_y)
-    thresholds = choose_thresholds(
-        model.calibrate(calibration_margins), calibration_y, model.trained, params.targets
-    )
+    thresholds = choose_thresholds(model.calibrate(calibration_margins), calibration_y, model.trained, params.targets)
     progress("evaluate", 0.95)
     test_y = labels_matrix(split.test)
     test_probs = model.calibrate(model.batch_margins(featurizer.matrix(i.normalized for i in split.test)))
