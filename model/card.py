@@ -25,6 +25,10 @@ KNOWN_LIMITS = """\
 - **Severe toxicity, threat, identity attack** have few positives; their thresholds rest on small counts.
 - **Identity terms.** The fairness section below measures false-positive rates for comments that mention
   identity groups; the template check is a floor, not a proof of fairness.
+- **Stretched letters** are read against the model's own vocabulary when scoring: a run of three or more
+  becomes one letter or two, whichever spelling the model knows best (`killlll` → `kill`, `stuuuupid` →
+  `stupid`); a word known in neither spelling keeps one letter. Training and the metrics above normalize
+  without the vocabulary (one letter always); stretched words are rare in the corpora.
 """
 
 

@@ -100,6 +100,11 @@ class Featurizer:
         char_vocab, char_idf = _vocabulary(char_df, n_docs, params.char_min_df, params.max_char_features)
         return cls(params, word_vocab, char_vocab, word_idf, char_idf)
 
+    def word_rank(self, word: str) -> float | None:
+        """The word's IDF when it is in the word vocabulary (lower is more common), else None: a lexicon."""
+        index = self.word_vocab.get(word)
+        return None if index is None else float(self.word_idf[index])
+
     def char_ids(self, word: str) -> tuple[int, ...]:
         """Ids of one word's character grams within the character block (add n_word for feature ids)."""
         ids = self._word_char_ids.get(word)

@@ -2,15 +2,18 @@
 
 Stages, in order: Unicode cleanup (NFKC, invisible and control characters, zalgo marks), spaced or dotted
 letters joined, look-alike letters mapped, casefold, leetspeak decoded, stretched letters collapsed.
-`normalize_text` and `normalize` run the same stages; only `normalize` keeps the offsets.
+`normalize_text` and `normalize` run the same stages; only `normalize` keeps the offsets. Given a lexicon
+(a model's vocabulary, a policy's terms), a stretched run collapses to one letter or two, whichever spelling
+the lexicon knows best (killlll → kill, stuuuupid → stupid); without one it always collapses to one.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import product
 
 
 @dataclass(frozen=True)
@@ -33,23 +36,27 @@ class Normalized:
         return position, position
 
 
-def normalize(text: str) -> Normalized:
+# A lexicon ranks the words it knows (lower is more common) and answers None for the ones it does not.
+Lexicon = Callable[[str], float | None]
+
+
+def normalize(text: str, lexicon: Lexicon | None = None) -> Normalized:
     """Normalize text for classification, keeping for each output character its source range in `text`."""
     lowered = _plain_ascii_lowered(text)
     if lowered is not None:
         return Normalized(lowered, list(range(len(text))), list(range(1, len(text) + 1)))
     offsets: _Offsets = (list(range(len(text))), list(range(1, len(text) + 1)))
-    normalized, final = _run_stages(text, offsets)
+    normalized, final = _run_stages(text, offsets, lexicon)
     assert final is not None
     return Normalized(normalized, final[0], final[1])
 
 
-def normalize_text(text: str) -> str:
-    """Normalize text for classification; the same text as `normalize(text).text`, without offsets."""
+def normalize_text(text: str, lexicon: Lexicon | None = None) -> str:
+    """Normalize text for classification; the same text as `normalize(text, lexicon).text`, without offsets."""
     lowered = _plain_ascii_lowered(text)
     if lowered is not None:
         return lowered
-    return _run_stages(text, None)[0]
+    return _run_stages(text, None, lexicon)[0]
 
 
 # --- Offsets and edits -------------------------------------------------------------------------------
@@ -92,7 +99,7 @@ def _apply(s: str, offsets: _Offsets | None, edits: list[_Edit]) -> tuple[str, _
     return "".join(parts), (new_starts, new_ends)
 
 
-def _run_stages(text: str, offsets: _Offsets | None) -> tuple[str, _Offsets | None]:
+def _run_stages(text: str, offsets: _Offsets | None, lexicon: Lexicon | None) -> tuple[str, _Offsets | None]:
     """All normalization stages on text that may need them."""
     s, offsets = _apply(text, offsets, _cleanup_edits(text))
     has_cyrillic_or_greek = _CYRILLIC_OR_GREEK.search(s) is not None
@@ -102,7 +109,7 @@ def _run_stages(text: str, offsets: _Offsets | None) -> tuple[str, _Offsets | No
         s, offsets = _apply(s, offsets, _lookalike_edits(s, genuine_script))
     s, offsets = _casefold(s, offsets)
     s, offsets = _apply(s, offsets, _leet_edits(s))
-    s, offsets = _apply(s, offsets, _stretch_edits(s))
+    s, offsets = _apply(s, offsets, _stretch_edits(s, lexicon))
     return s, offsets
 
 
@@ -426,23 +433,54 @@ _STRETCH = re.compile(r"([^\W\d_])\1{2,}")
 _KEEP_REPEATS = re.compile(r"(?:ww)?m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})|www")
 
 
-def _stretch_edits(s: str) -> list[_Edit]:
-    """Edits collapsing a run of three or more of the same letter to one (stuuuupid)."""
+_MAX_RUNS_RESOLVED = 4  # a word with more stretched runs than this collapses each to one (2**4 spellings)
+
+
+def _stretch_edits(s: str, lexicon: Lexicon | None) -> list[_Edit]:
+    """Edits collapsing a run of three or more of the same letter to one (stuuuupid), or to two (killlll)."""
     edits: list[_Edit] = []
-    word_end = -1
-    keep = False
+    runs: list[tuple[int, int]] = []  # the stretched runs of the current word
+    word_start = word_end = -1
     for match in _STRETCH.finditer(s):
         start, end = match.span()
         if start >= word_end:  # first stretch in this word: find the word once, not once per stretch
+            edits.extend(_collapse_runs(s, word_start, word_end, runs, lexicon))
+            runs = []
             word_start, word_end = start, end
             while word_start > 0 and s[word_start - 1].isalpha():
                 word_start -= 1
             while word_end < len(s) and s[word_end].isalpha():
                 word_end += 1
-            keep = _KEEP_REPEATS.fullmatch(s, word_start, word_end) is not None
-        if not keep:
-            edits.append((start, end, [(match.group(1), start, end)]))
+        runs.append((start, end))
+    edits.extend(_collapse_runs(s, word_start, word_end, runs, lexicon))
     return edits
+
+
+def _collapse_runs(
+    s: str, word_start: int, word_end: int, runs: list[tuple[int, int]], lexicon: Lexicon | None
+) -> list[_Edit]:
+    """Edits for the stretched runs of one word: each to the length of the lexicon's best-known spelling."""
+    if not runs or _KEEP_REPEATS.fullmatch(s, word_start, word_end) is not None:
+        return []
+    lengths: tuple[int, ...] = (1,) * len(runs)
+    if lexicon is not None and len(runs) <= _MAX_RUNS_RESOLVED:
+        best: float | None = None
+        for option in product((1, 2), repeat=len(runs)):
+            rank = lexicon(_spelling(s, word_start, word_end, runs, option))
+            if rank is not None and (best is None or rank < best):
+                best, lengths = rank, option
+    return [(start, end, [(s[start] * length, start, end)]) for (start, end), length in zip(runs, lengths, strict=True)]
+
+
+def _spelling(s: str, word_start: int, word_end: int, runs: list[tuple[int, int]], lengths: tuple[int, ...]) -> str:
+    """The word with each stretched run cut to the given length."""
+    parts: list[str] = []
+    position = word_start
+    for (start, end), length in zip(runs, lengths, strict=True):
+        parts.append(s[position:start] + s[start] * length)
+        position = end
+    parts.append(s[position:word_end])
+    return "".join(parts)
 
 
 # --- Fast path ---------------------------------------------------------------------------------------

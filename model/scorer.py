@@ -32,6 +32,8 @@ class Scorer:
         self.version = loaded.version
         self.thresholds: Thresholds = loaded.thresholds
         self.categories = loaded.model.categories
+        # Stretched letters resolve against the model's own words: "killlll" is read as "kill", not "kil".
+        self._lexicon = loaded.model.featurizer.word_rank
         self._review = np.array(
             [
                 np.inf if self.thresholds[c]["review"] is None else float(self.thresholds[c]["review"])  # type: ignore[arg-type]
@@ -41,7 +43,7 @@ class Scorer:
 
     def probabilities(self, text: str) -> np.ndarray:
         """Calibrated probabilities for one comment, in category order."""
-        return self._probabilities(normalize_text(text))
+        return self._probabilities(normalize_text(text, self._lexicon))
 
     def _probabilities(self, normalized_text: str) -> np.ndarray:
         ids, values = self.model.featurizer.vector(tokens(normalized_text))
@@ -51,8 +53,8 @@ class Scorer:
         """Scores for one comment and, for each category at or above its review threshold, the spans behind it."""
         # Text beyond ASCII is normalized once, with offsets, in case it needs explaining: its stages cost far
         # more than keeping offsets does. ASCII text takes the cheap way, and offsets only when it is flagged.
-        normalized = normalize(text) if explain and not text.isascii() else None
-        probs = self._probabilities(normalized.text if normalized else normalize_text(text))
+        normalized = normalize(text, self._lexicon) if explain and not text.isascii() else None
+        probs = self._probabilities(normalized.text if normalized else normalize_text(text, self._lexicon))
         scores = {c: round(float(p), 4) for c, p in zip(self.categories, probs, strict=True)}
         spans: list[Span] = []
         flagged = np.nonzero(probs >= self._review)[0]
@@ -61,8 +63,8 @@ class Scorer:
         return ScoreResult(scores=scores, spans=spans, model_version=self.version)
 
     def explain(self, text: str, categories: Iterable[str], normalized: Normalized | None = None) -> list[Span]:
-        """Spans of the submitted text that drove each named category's score (`normalized`: `normalize(text)`)."""
-        normalized = normalized or normalize(text)
+        """Spans of the submitted text that drove each named category's score (`normalized`: its normalization)."""
+        normalized = normalized or normalize(text, self._lexicon)
         offsets = token_spans(normalized.text)
         words = [normalized.text[start:end] for start, end in offsets]
         featurizer = self.model.featurizer
@@ -77,7 +79,7 @@ class Scorer:
     def score_many(self, texts: list[str]) -> list[dict[str, float]]:
         """Scores for many comments at once (no spans), for batch work."""
         featurizer = self.model.featurizer
-        matrix = featurizer.matrix(normalize_text(t) for t in texts)
+        matrix = featurizer.matrix(normalize_text(t, self._lexicon) for t in texts)
         probs = self.model.calibrate(self.model.batch_margins(matrix))
         return [{c: round(float(p), 4) for c, p in zip(self.categories, row, strict=True)} for row in probs]
 

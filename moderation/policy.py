@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -439,7 +439,8 @@ def _relative(value: float, threshold: float) -> float:
 
 def _rule_reasons(policy: Policy, comment: CommentFacts, author: AuthorHistory) -> list[Reason]:
     reasons: list[Reason] = []
-    normalized = normalize_text(comment.text) if policy.blocked_terms or policy.watched_terms else ""
+    terms = tuple(policy.blocked_terms) + tuple(policy.watched_terms)
+    normalized = normalize_text(comment.text, _term_lexicon(terms)) if terms else ""
     blocked = _terms_in(normalized, tuple(policy.blocked_terms))
     watched = _terms_in(normalized, tuple(policy.watched_terms))
     for term in blocked:
@@ -496,7 +497,7 @@ def _rule_reasons(policy: Policy, comment: CommentFacts, author: AuthorHistory) 
 
 def matched_terms(text: str, terms: tuple[str, ...]) -> tuple[str, ...]:
     """The terms that occur in the text as whole words, after both are normalized against evasion."""
-    return _terms_in(normalize_text(text), tuple(terms))
+    return _terms_in(normalize_text(text, _term_lexicon(tuple(terms))), tuple(terms))
 
 
 def _terms_in(normalized: str, terms: tuple[str, ...]) -> tuple[str, ...]:
@@ -518,6 +519,13 @@ _WORD = re.compile(r"[^\W_]+")
 
 def _term_words(term: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(normalize_text(term)))
+
+
+@lru_cache(maxsize=64)
+def _term_lexicon(terms: tuple[str, ...]) -> Callable[[str], float | None]:
+    """The terms' words as a lexicon, so a stretched "killlll" is read as the term "kill", not as "kil"."""
+    words = frozenset(word for term in terms for word in _term_words(term))
+    return lambda word: 0.0 if word in words else None
 
 
 @lru_cache(maxsize=64)

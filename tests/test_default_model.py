@@ -72,3 +72,21 @@ def test_disguised_abuse_scores_like_the_plain_comment(scorer: Scorer, case: tup
     disguised_scores = scorer.score(disguise, explain=False).scores
     for category in CATEGORIES:
         assert abs(plain_scores[category] - disguised_scores[category]) <= 0.05, (category, plain, disguise)
+
+
+@pytest.mark.parametrize(
+    ("plain", "stretched"),
+    [
+        ("I will kill you", "I will killlll you"),
+        ("you asshole", "you asssshole"),
+        ("what a dumbass", "what a dumbasssss"),
+        ("this is bullshit", "this is bulllllshit"),
+        ("you stupid idiot", "you stuuuupid idiooooot"),
+    ],
+)
+def test_stretching_a_doubled_letter_scores_like_the_plain_word(scorer: Scorer, plain: str, stretched: str) -> None:
+    plain_result = scorer.score(plain)
+    stretched_result = scorer.score(stretched)
+    assert stretched_result.scores == plain_result.scores
+    assert scorer.score_many([stretched])[0] == plain_result.scores
+    assert stretched_result.spans and all(stretched[s.start : s.end] == s.text for s in stretched_result.spans)

@@ -262,6 +262,44 @@ def test_digits_doubles_roman_numerals_and_www_are_not_collapsed(raw: str) -> No
     assert normalize_text(raw) == raw.casefold()
 
 
+# A small lexicon ranked like a vocabulary: lower is more common.
+LEXICON_RANKS = {"good": 1.0, "god": 2.0, "kill": 3.0, "kil": 9.0, "asshole": 4.0, "stupid": 3.0, "cool": 2.0}
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("killlll", "kill"),  # the doubled spelling is the known word
+        ("asssshole", "asshole"),
+        ("stuuuupid", "stupid"),  # only the single spelling is known
+        ("gooood", "good"),  # both known: the more common wins
+        ("cooooool", "cool"),
+        ("zzzzap", "zap"),  # no spelling known: one letter, as without a lexicon
+        ("KIIILLLL", "kill"),  # two runs, resolved together
+    ],
+)
+def test_a_lexicon_chooses_between_one_and_two_letters(raw: str, expected: str) -> None:
+    assert normalize_text(raw, LEXICON_RANKS.get) == expected
+
+
+def test_without_a_lexicon_a_stretch_always_collapses_to_one_letter() -> None:
+    assert normalize_text("killlll asssshole") == "kil ashole"
+
+
+@pytest.mark.parametrize("raw", ["WWIII", "Henry VIII", "www.example.com"])
+def test_a_lexicon_does_not_collapse_roman_numerals_or_www(raw: str) -> None:
+    assert normalize_text(raw, {"wi": 1.0, "wwii": 1.0, "vii": 1.0, "ww": 1.0}.get) == raw.casefold()
+
+
+def test_offsets_of_a_doubled_letter_cover_the_whole_stretch() -> None:
+    original = "I will killlll you"
+    result = normalize(original, LEXICON_RANKS.get)
+    assert result.text == "i will kill you"
+    start = result.text.index("kill")
+    assert result.original_span(start, start + 4) == (7, 14)
+    assert original[slice(*result.original_span(start + 2, start + 4))] == "lllll"
+
+
 # --- Offsets -----------------------------------------------------------------------------------------
 
 
@@ -457,6 +495,37 @@ def test_each_normalized_word_maps_back_to_text_that_normalizes_to_it(case: tupl
         assert normalize_text(comment[start:end]) == match.group()
 
 
+DOUBLED_ABUSIVE_WORDS = ("kill", "asshole", "bullshit", "dumbass", "jackass", "piss", "killer", "scumbag")
+
+
+@st.composite
+def stretched_anywhere(draw: st.DrawFn) -> tuple[str, str, str]:
+    """(a word, that word with one letter, doubled ones included, repeated 3-6 times, a comment holding it)."""
+    word = draw(st.sampled_from(DOUBLED_ABUSIVE_WORDS + ABUSIVE_WORDS))
+    position = draw(st.integers(0, len(word) - 1))
+    stretched = word[:position] + word[position] * draw(st.integers(3, 6)) + word[position + 1 :]
+    if draw(st.booleans()):
+        stretched = stretched.upper()
+    before = draw(st.lists(st.sampled_from(NEIGHBOUR_WORDS), max_size=2))
+    return word, stretched, " ".join([*before, stretched, "you"])
+
+
+@settings(max_examples=300)
+@given(stretched_anywhere())
+@example(("kill", "killlll", "I will killlll you"))
+@example(("asshole", "asssshole", "what an asssshole you"))
+def test_with_a_lexicon_any_stretched_letter_gives_back_the_word(case: tuple[str, str, str]) -> None:
+    word, stretched, comment = case
+    known = DOUBLED_ABUSIVE_WORDS + ABUSIVE_WORDS + NEIGHBOUR_WORDS
+    lexicon = {known_word: float(rank) for rank, known_word in enumerate(known)}.get
+    result = normalize(comment, lexicon)
+    assert result.text == normalize_text(comment, lexicon)
+    found = re.search(rf"\b{word}\b", result.text)
+    assert found is not None, (word, result.text)
+    start, end = result.original_span(*found.span())
+    assert comment[start:end] == stretched
+
+
 # --- Properties: names, places and identity words are left alone ------------------------------------
 
 NAMES_AND_IDENTITIES = (
@@ -521,5 +590,5 @@ def test_normalize_text_matches_normalize_and_offsets_are_well_formed(text: str)
 @settings(max_examples=500)
 @given(st.text(st.characters(max_codepoint=127)) | st.text(st.sampled_from("aAbsStTiI01345@$!|. -_*\t"), max_size=30))
 def test_ascii_fast_path_is_taken_only_when_no_stage_applies(text: str) -> None:
-    full_pipeline, _ = normalize_module._run_stages(text, None)
+    full_pipeline, _ = normalize_module._run_stages(text, None, None)
     assert normalize_text(text) == full_pipeline

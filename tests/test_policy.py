@@ -845,3 +845,13 @@ def test_preview_of_nothing():
 def test_preview_refuses_an_unknown_human_action():
     with pytest.raises(ValueError, match="human_action"):
         preview(default_policy(MODEL), [outcome(0.5, "review")])
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [("I will killlll you", "kill"), ("what an asssshole", "asshole"), ("stuuuupid", "stupid")],
+)
+def test_a_stretched_term_matches_even_when_it_doubles_a_letter(text: str, term: str):
+    assert matched_terms(text, ("idiot", term)) == (term,)
+    blocked = verdict(text, under=policy(blocked_terms=(term,)))
+    assert "blocked_term" in kinds(blocked.reasons)
