@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
 from flask import request
@@ -11,53 +9,9 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from api import MAX_BODY_BYTES
 from moderation.errors import Invalid, Malformed, TooLarge
+from moderation.json_documents import parse_json
 
-MAX_DEPTH = 20
 SQLITE_MAX_INT = 2**63 - 1
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def parse_json(raw: bytes) -> Any:
-    """Decode strict UTF-8 JSON, raising Malformed for anything not parseable or nested over MAX_DEPTH."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Malformed("The body is not valid UTF-8.") from None
-    if not text.strip():
-        raise Malformed("The body is empty; send a JSON document.")
-    try:
-        document = json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        # The C parser gives up on very deep input this way; it never reaches the depth check below.
-        raise Malformed(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).") from None
-    except ValueError as error:
-        raise Malformed(f"The body is not valid JSON: {error}.") from None
-    check_document(document)
-    return document
-
-
-def check_document(document: Any) -> None:
-    """Raise Malformed if the parsed JSON nests over MAX_DEPTH or holds a lone surrogate (not storable text)."""
-    stack: list[tuple[Any, int]] = [(document, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            if _SURROGATE.search(value):
-                raise Malformed("The JSON holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text.")
-            continue
-        if not isinstance(value, dict | list):
-            continue
-        if depth > MAX_DEPTH:
-            raise Malformed(f"The JSON is nested too deeply (at most {MAX_DEPTH} levels).")
-        if isinstance(value, dict):
-            stack.extend((key, depth) for key in value)
-            stack.extend((item, depth + 1) for item in value.values())
-        else:
-            stack.extend((item, depth + 1) for item in value)
 
 
 def _check_declared_size(limit: int) -> None:

@@ -10,6 +10,9 @@ from typing import IO, Any
 
 import click
 
+from moderation.errors import Malformed
+from moderation.json_documents import parse_json
+
 COMMANDS: list[click.Command] = []
 SCORE_CHUNK = 256
 
@@ -191,22 +194,15 @@ def score_command(file: Path | None, model_path: Path | None) -> None:
 
 
 def _parse_lines(stream: IO[bytes], errors: IO[str]) -> Iterator[tuple[int, dict[str, Any] | None]]:
-    """Yield (line number, object or None when the line was bad and has been reported)."""
+    """Yield (line number, object or None when the line was bad and has been reported); blank lines are skipped."""
     for number, raw in enumerate(stream, start=1):
         if not raw.strip():
             continue
         try:
-            item = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError as error:
-            errors.write(f"line {number}: not valid UTF-8 ({error.reason} at byte {error.start})\n")
-            yield number, None
-            continue
-        except json.JSONDecodeError as error:
-            errors.write(f"line {number}: not valid JSON ({error.msg} at column {error.colno})\n")
-            yield number, None
-            continue
-        except RecursionError:
-            errors.write(f"line {number}: JSON nested too deeply\n")
+            # The API's own rules: strict UTF-8, no NaN/Infinity, no lone surrogates, bounded nesting.
+            item = parse_json(raw, what="The line")
+        except Malformed as error:
+            errors.write(f"line {number}: {error.message}\n")
             yield number, None
             continue
         if not isinstance(item, dict):

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api import MAX_BODY_BYTES
-from api.body import MAX_DEPTH
 from moderation import store as store_module
+from moderation.json_documents import MAX_DEPTH
 
 Auth = Callable[[str], dict[str, str]]
 
@@ -135,6 +135,7 @@ def test_chunked_bodies_over_the_limit_are_413(client: FlaskClient, auth: Auth) 
         b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1),
         b'{"id": "c1", "text": "\\ud800 lone surrogate", "article_id": "a", "author_id": "u"}',
         b'{"\\udfff": 1}',
+        b'{"id": "c1", "text": "hi", "article_id": "a", "author_id": "u", "extra": -1e400}',
     ],
 )
 def test_malformed_json_is_400(client: FlaskClient, auth: Auth, app: Flask, raw: bytes) -> None:

@@ -52,16 +52,21 @@ def test_bad_lines_are_reported_with_line_numbers_and_do_not_stop_the_run(tiny_m
         b'{"text": "\xff\xfe broken utf8"}\n'
         b'{"text": 42}\n'
         b"\n"
-        b'{"text": "last fine comment", "n": 8}\n'
+        b'{"text": "lone \\ud800 surrogate"}\n'
+        b'{"text": "not a number", "n": NaN}\n'
+        b'{"text": "too large", "n": 1e400}\n'
+        b'{"text": "last fine comment", "n": 11}\n'
     )
     result = run_score(tiny_model, b"", str(source))
     out = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert [row["text"] for row in out] == ["first fine comment", "last fine comment"]
-    assert out[1]["n"] == 8
+    assert out[1]["n"] == 11
     errors = result.stderr.decode()
-    for number in (2, 3, 4, 5, 6):
+    for number in (2, 3, 4, 5, 6, 8, 9, 10):
         assert f"line {number}:" in errors
-    assert "line 1:" not in errors and "line 8:" not in errors
+    assert "surrogate" in errors and "NaN" in errors and "too large" in errors
+    assert "line 1:" not in errors and "line 7:" not in errors and "line 11:" not in errors
+    assert "10 line(s) could not be scored" not in errors and "8 line(s) could not be scored" in errors
     assert result.returncode == 1
 
 
