@@ -2,6 +2,7 @@
 #   docker build -t comment-moderation .
 #   docker run -p 8080:8080 -v moderation-data:/data comment-moderation
 # The first start prints an admin API key once (docker logs); keep it.
+# The CLI inside is `python -m moderation` (e.g. docker exec <container> python -m moderation keys create --role site).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -142,6 +142,9 @@ def main() -> None:
     spam_aucs = []
     for unit, result in report.get("cross_corpus", {}).items():
         print(f"\n-- cross-corpus, trained without {unit}")
+        if "skipped" in result:
+            print(f"   not measured: {result['skipped']}")
+            continue
         for corpus, categories in result["ours"]["by_corpus"].items():
             for category, entry in categories.items():
                 theirs = result["peer"].get(corpus, {}).get(category, {}).get("roc_auc")

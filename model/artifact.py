@@ -24,6 +24,8 @@ FORMAT_VERSION = 1
 _ARRAYS = ("word_idf", "char_idf", "weights", "intercepts", "calibration_slope", "calibration_offset", "trained")
 # A fixed timestamp inside the zip keeps the bytes reproducible for the same model.
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
+# The manifest carries the thresholds and library versions that loading trusts, so it is hashed too.
+_MANIFEST_SEAL = "manifest.sha256"
 
 
 class ModelLoadError(Exception):
@@ -110,14 +112,20 @@ def save(model: LinearModel, manifest: dict[str, Any], path: Path) -> dict[str, 
         }
     )
     path.parent.mkdir(parents=True, exist_ok=True)
+    _write(path, members, full)
+    return full
+
+
+def _write(path: Path, members: dict[str, bytes], manifest: dict[str, Any]) -> None:
+    """Write the zip atomically: the members, the manifest and the manifest's SHA-256."""
+    manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode()
+    entries = {**members, "manifest.json": manifest_bytes}
+    entries[_MANIFEST_SEAL] = hashlib.sha256(manifest_bytes).hexdigest().encode()
     temporary = path.with_name(path.name + ".tmp")
     with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(members):
-            archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), members[name], zipfile.ZIP_DEFLATED)
-        manifest_bytes = json.dumps(full, indent=2, sort_keys=True, ensure_ascii=False).encode()
-        archive.writestr(zipfile.ZipInfo("manifest.json", _ZIP_TIME), manifest_bytes, zipfile.ZIP_DEFLATED)
+        for name, data in entries.items():
+            archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), data, zipfile.ZIP_DEFLATED)
     temporary.replace(path)
-    return full
 
 
 def update_manifest(path: Path, changes: dict[str, Any]) -> dict[str, Any]:
@@ -127,13 +135,9 @@ def update_manifest(path: Path, changes: dict[str, Any]) -> dict[str, Any]:
     if protected & changes.keys():
         raise ValueError(f"cannot change {sorted(protected & changes.keys())} of a saved model")
     manifest.update(changes)
-    temporary = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(path) as source, zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as target:
-        for name in sorted(manifest["members"]):
-            target.writestr(zipfile.ZipInfo(name, _ZIP_TIME), source.read(name), zipfile.ZIP_DEFLATED)
-        manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode()
-        target.writestr(zipfile.ZipInfo("manifest.json", _ZIP_TIME), manifest_bytes, zipfile.ZIP_DEFLATED)
-    temporary.replace(path)
+    with zipfile.ZipFile(path) as source:
+        members = {name: source.read(name) for name in sorted(manifest["members"])}
+    _write(path, members, manifest)
     return manifest
 
 
@@ -141,11 +145,17 @@ def read_manifest(path: Path) -> dict[str, Any]:
     """The manifest of a model file, without loading or verifying the arrays."""
     try:
         with zipfile.ZipFile(path) as archive:
-            manifest = json.loads(archive.read("manifest.json"))
+            manifest_bytes = archive.read("manifest.json")
+            seal = archive.read(_MANIFEST_SEAL).decode() if _MANIFEST_SEAL in archive.namelist() else None
+        manifest = json.loads(manifest_bytes)
     except FileNotFoundError as error:
         raise ModelLoadError(f"model file {path} does not exist") from error
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as error:
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError, OSError) as error:
         raise ModelLoadError(f"model file {path} is not a readable model: {error}") from error
+    if seal is None:
+        raise ModelLoadError(f"model file {path} has no {_MANIFEST_SEAL}: its manifest cannot be verified")
+    if hashlib.sha256(manifest_bytes).hexdigest() != seal:
+        raise ModelLoadError(f"model file {path} fails its hash: manifest.json was altered")
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise ModelLoadError(f"model file {path} is not a {FORMAT} v{FORMAT_VERSION} file")
     return manifest  # type: ignore[no-any-return]

@@ -11,7 +11,7 @@ from model import artifact
 from model.corpora import Example, LoadedCorpus, corpus_summary, deduplicate, load_corpora
 from model.identity_balance import identity_balance_corpus
 from model.normalize import normalize_text
-from model.train import Progress, TrainedModel, TrainParams, _silent, train_model
+from model.train import Progress, TrainedModel, TrainingDataError, TrainParams, _silent, train_model
 
 
 @dataclass
@@ -29,7 +29,7 @@ def load_dataset(paths: Sequence[Path], shippable_only: bool = False, identity_b
     for path in paths:
         corpora.extend(load_corpora(Path(path), shippable_only=shippable_only))
     if not corpora:
-        raise ValueError(f"no labelled corpora found under {', '.join(str(p) for p in paths)}")
+        raise TrainingDataError(f"no labelled corpora found under {', '.join(str(p) for p in paths)}")
     if identity_balance:
         corpora.append(identity_balance_corpus())
     rows = [example for corpus in corpora for example in corpus.examples]

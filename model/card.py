@@ -29,6 +29,9 @@ KNOWN_LIMITS = """\
   becomes one letter or two, whichever spelling the model knows best (`killlll` → `kill`, `stuuuupid` →
   `stupid`); a word known in neither spelling keeps one letter. Training and the metrics above normalize
   without the vocabulary (one letter always); stretched words are rare in the corpora.
+- **Phonetic spellings.** Normalization decodes disguises letter by letter (`st00pid` → `stoopid`), but a
+  spelling that sounds like an insult (`stoopid`, `phuck`, `azz`) is only as toxic as the corpora taught it:
+  such words occur rarely there, so they score well below the plain word.
 """
 
 
@@ -90,6 +93,17 @@ VERSUS_HEADER = [
 ]
 
 
+def _evaluated_only(manifest: dict[str, Any]) -> dict[str, int]:
+    """Corpora the evaluation measured but training never saw, with their hold-out row counts."""
+    trained = {corpus["name"] for corpus in manifest["corpora"]}
+    by_corpus = (manifest.get("evaluation") or {}).get("holdout", {}).get("ours", {}).get("by_corpus", {})
+    return {
+        name: max(entry["n"] for entry in categories.values())
+        for name, categories in sorted(by_corpus.items())
+        if name not in trained and categories
+    }
+
+
 def render_model_card(manifest: dict[str, Any]) -> str:
     """The model card as Markdown."""
     out = [
@@ -122,9 +136,13 @@ def render_model_card(manifest: dict[str, Any]) -> str:
             f"| {corpus['name']} | {corpus['rows']} | {corpus['licence']} | "
             f"{'yes' if corpus['shippable'] else 'no'} | `{corpus['sha256'][:16]}…` |"
         )
+    evaluated_only = _evaluated_only(manifest)
+    for name, rows in evaluated_only.items():
+        licence = CORPORA[name].licence if name in CORPORA else "unknown"
+        out.append(f"| {name} | {rows} (evaluation only) | {licence} | no | – |")
     out += ["", "### Attribution and label mappings", ""]
-    for corpus in manifest["corpora"]:
-        info = CORPORA.get(corpus["name"]) or (INFO if corpus["name"] == INFO.name else None)
+    for name in [corpus["name"] for corpus in manifest["corpora"]] + list(evaluated_only):
+        info = CORPORA.get(name) or (INFO if name == INFO.name else None)
         if info is None:
             continue
         out += [f"**{info.title}** ({info.name}). {info.attribution}", "", f"Mapping: {info.mapping}", ""]
@@ -157,8 +175,13 @@ def render_model_card(manifest: dict[str, Any]) -> str:
                 "",
                 *VERSUS_HEADER,
             ]
+            skipped = {
+                unit: result["skipped"] for unit, result in evaluation["cross_corpus"].items() if "skipped" in result
+            }
             for unit, result in evaluation["cross_corpus"].items():
-                out += _versus_rows(result, prefix=f"{unit} → ")
+                if unit not in skipped:
+                    out += _versus_rows(result, prefix=f"{unit} → ")
+            out += [f"\nNot measured without {unit}: {reason}." for unit, reason in skipped.items()]
         fairness = evaluation.get("fairness")
         if fairness:
             out += [

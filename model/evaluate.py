@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from model.metrics import category_metrics, ranking_metrics
 from model.train import (
     PreparedExample,
     Progress,
+    TrainingDataError,
     TrainParams,
     _silent,
     labels_matrix,
@@ -77,20 +78,31 @@ def peer_metrics(scored: ScoredRows) -> dict[str, dict[str, object]]:
     return report
 
 
-def section(scored: ScoredRows, thresholds: Thresholds) -> dict[str, object]:
-    """Our metrics per category and per corpus, with the peer's per corpus, on the same rows."""
+def section(scored: ScoredRows, thresholds: Thresholds, trained: Sequence[bool] | None = None) -> dict[str, object]:
+    """Our metrics per category and per corpus, with the peer's per corpus, on the same rows.
+
+    A category the model was never trained on (`trained` False) has no ranking to measure: its AUC and
+    average precision are None and it is marked untrained, rather than scoring a constant as 0.5.
+    """
     corpora = [item.example.corpus for item in scored.rows]
-    return {
-        "ours": category_metrics(scored.ours, scored.labels, thresholds, corpora),
-        "peer": peer_metrics(scored),
-    }
+    ours = category_metrics(scored.ours, scored.labels, thresholds, corpora)
+    untrained = (
+        {c for c, fitted in zip(CATEGORIES, trained, strict=True) if not fitted} if trained is not None else set()
+    )
+    categories = cast(dict[str, dict[str, Any]], ours["categories"])
+    by_corpus = cast(dict[str, dict[str, dict[str, Any]]], ours["by_corpus"])
+    for by_category in [categories, *by_corpus.values()]:
+        for category in untrained & by_category.keys():
+            by_category[category].update(roc_auc=None, average_precision=None, untrained=True)
+    return {"ours": ours, "peer": peer_metrics(scored)}
 
 
 def holdout_rows(examples: Sequence[Example], params: TrainParams, trained_corpora: set[str]) -> list[PreparedExample]:
-    """The test part of the split the model was trained with, plus every row of corpora it never saw."""
+    """The test part of the split the model was trained with, plus every row of corpora it never saw (once)."""
     prepared = prepare(examples)
     # Our own identity-balance sentences are a training aid, not evidence: keep them out of every measurement.
-    test = [item for item in split_examples(prepared, params).test if item.example.corpus != BALANCE]
+    seen = trained_corpora - {BALANCE}
+    test = [item for item in split_examples(prepared, params).test if item.example.corpus in seen]
     unseen = [item for item in prepared if item.example.corpus not in trained_corpora | {BALANCE}]
     return test + unseen
 
@@ -130,7 +142,7 @@ def evaluate(
     peer_name, peer = loaded_peer if loaded_peer else ("(alt-profanity-check not installed)", None)
     progress("hold-out", 0.0)
     holdout = score_rows(model, holdout_rows(examples, params, trained_corpora), peer)
-    report: dict[str, Any] = {"peer": peer_name, "holdout": section(holdout, thresholds)}
+    report: dict[str, Any] = {"peer": peer_name, "holdout": section(holdout, thresholds, list(model.trained))}
     report["fairness"] = fairness_section(model, thresholds, holdout)
     if cross_corpus:
         units = cross_units(examples)
@@ -163,9 +175,12 @@ def cross_section(
         labelled = {category for e in held for category in e.labels}
         # Only rows that label one of the held-out unit's categories can teach those categories anything.
         rest = [e for e in examples if not in_unit(e) and labelled & e.labels.keys()]
-        trained = train_model(rest, params, only_categories=labelled)
+        try:
+            trained = train_model(rest, params, only_categories=labelled)
+        except TrainingDataError as error:
+            return {"skipped": str(error)}
         unit_model, unit_thresholds = trained.model, trained.thresholds
-    return section(score_rows(unit_model, prepare(held), peer), unit_thresholds)
+    return section(score_rows(unit_model, prepare(held), peer), unit_thresholds, list(unit_model.trained))
 
 
 def fairness_section(model: LinearModel, thresholds: Thresholds, holdout: ScoredRows) -> dict[str, object]:

@@ -27,6 +27,10 @@ def _silent(stage: str, fraction: float) -> None:
     """Progress sink that reports nothing."""
 
 
+class TrainingDataError(ValueError):
+    """Labelled data that cannot train a model: none was found, or too little to learn any feature from."""
+
+
 @dataclass(frozen=True)
 class TrainParams:
     """Everything that decides the trained model, recorded in the artifact."""
@@ -236,6 +240,12 @@ def train_model(
     split = split_examples(prepared, params)
     progress("vocabulary", 0.1)
     featurizer = Featurizer.fit((item.normalized for item in split.train), params.features)
+    if featurizer.n_features == 0:
+        raise TrainingDataError(
+            f"too little data to learn from: no word or character fragment occurs in enough of the "
+            f"{len(split.train)} training texts (at least {params.features.word_min_df} for words, "
+            f"{params.features.char_min_df} for fragments)"
+        )
     progress("featurize", 0.25)
     train_x = featurizer.matrix(item.normalized for item in split.train)
     train_y = labels_matrix(split.train)

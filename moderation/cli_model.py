@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -15,6 +16,19 @@ from moderation.json_documents import parse_json
 
 COMMANDS: list[click.Command] = []
 SCORE_CHUNK = 256
+
+
+@contextmanager
+def _data_errors() -> Iterator[None]:
+    """Turn unusable data or model files into a one-line CLI error instead of a traceback."""
+    from model.artifact import ModelLoadError
+    from model.corpora import CorpusError, LabelledFileError
+    from model.train import TrainingDataError
+
+    try:
+        yield
+    except (CorpusError, LabelledFileError, TrainingDataError, ModelLoadError) as error:
+        raise click.ClickException(str(error)) from error
 
 
 def _model_option(function: Any) -> Any:
@@ -48,7 +62,7 @@ def train_command(data: tuple[Path, ...], out: Path, seed: int, shippable_only: 
     from model.build import build_model
     from model.train import TrainParams
 
-    with tqdm(total=100, desc="train", unit="%", file=sys.stderr) as bar:
+    with _data_errors(), tqdm(total=100, desc="train", unit="%", file=sys.stderr) as bar:
 
         def progress(stage: str, fraction: float) -> None:
             bar.set_description(stage)
@@ -109,9 +123,10 @@ def evaluate_command(
     from model.evaluate import evaluate
     from model.train import TrainParams
 
-    loaded = artifact.load(file)
+    with _data_errors():
+        loaded = artifact.load(file)
+        dataset = load_dataset(list(data))
     manifest = loaded.manifest
-    dataset = load_dataset(list(data))
     with tqdm(total=100, desc="evaluate", unit="%", file=sys.stderr) as bar:
 
         def progress(stage: str, fraction: float) -> None:
@@ -145,7 +160,11 @@ def print_report(report: dict[str, Any], version: str) -> None:
     _print_metrics(report["holdout"]["ours"], "hold-out (ours)")
     _print_versus(report["holdout"], "hold-out per corpus")
     for unit, result in report.get("cross_corpus", {}).items():
-        _print_versus(result, f"cross-corpus: trained without {unit}")
+        if "skipped" in result:
+            click.echo(f"\ncross-corpus: trained without {unit}: not measured, {result['skipped']}")
+            continue
+        _print_metrics(result["ours"], f"cross-corpus: trained without {unit}, tested on it (ours)")
+        _print_versus(result, f"cross-corpus: trained without {unit}, per corpus")
     fairness = report["fairness"]
     click.echo(
         f"\nfairness (toxicity, review threshold {fairness['review_threshold']}): "
@@ -164,14 +183,19 @@ def print_report(report: dict[str, Any], version: str) -> None:
 
 
 def _print_versus(section: dict[str, Any], title: str) -> None:
-    click.echo(f"\n{title}:\n  corpus                       category          rows   pos   ours AUC  peer AUC")
+    click.echo(
+        f"\n{title}:\n  corpus                       category          rows   pos   ours AUC  peer AUC"
+        "   ours AP   peer AP"
+    )
     peer = section.get("peer", {})
     for corpus, categories in section["ours"]["by_corpus"].items():
         for category, entry in categories.items():
-            theirs = peer.get(corpus, {}).get(category, {}).get("roc_auc")
+            theirs = peer.get(corpus, {}).get(category, {})
             click.echo(
                 f"  {corpus:<29}{category:<16}{entry['n']:>6}{entry['positives']:>6}   "
-                f"{_fmt(entry['roc_auc'])}    {_fmt(theirs)}"
+                f"{_fmt(entry['roc_auc'])}    {_fmt(theirs.get('roc_auc'))}    "
+                f"{_fmt(entry['average_precision'])}    {_fmt(theirs.get('average_precision'))}"
+                + ("   (untrained: no corpus left labels it)" if entry.get("untrained") else "")
             )
 
 
@@ -182,7 +206,8 @@ def score_command(file: Path | None, model_path: Path | None) -> None:
     """Score JSON Lines from FILE (or stdin): each object gains scores, action and model_version."""
     from model.scorer import load_scorer
 
-    scorer = load_scorer(model_path)
+    with _data_errors():
+        scorer = load_scorer(model_path)
     if file is None or str(file) == "-":
         bad = score_stream(scorer, sys.stdin.buffer, sys.stdout, sys.stderr)
     else:

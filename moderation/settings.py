@@ -140,8 +140,8 @@ SETTINGS: tuple[Setting, ...] = (
         "webhook_secret",
         "MODERATION_WEBHOOK_SECRET",
         None,
-        "Secret for the `X-Moderation-Signature: sha256=<hex>` HMAC over each webhook body; "
-        "unset sends events unsigned.",
+        "Secret for the `X-Moderation-Signature: sha256=<hex>` HMAC over each webhook body; required when "
+        "`MODERATION_WEBHOOK_URL` is set, since every webhook is signed.",
         _optional_text,
     ),
     Setting(
@@ -326,6 +326,8 @@ class Settings:
                 values[setting.name] = setting.parse(raw)
             except ValueError as error:
                 errors[setting.env] = str(error) if "must" in str(error) else "is not a valid value"
+        if values.get("webhook_url") and not values.get("webhook_secret"):
+            errors["MODERATION_WEBHOOK_SECRET"] = "must be set when MODERATION_WEBHOOK_URL is: every webhook is signed"
         if errors:
             raise Invalid("Some settings are invalid.", fields=errors)
         values.update(overrides)

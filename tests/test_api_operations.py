@@ -152,6 +152,12 @@ def test_docs_page_lists_every_operation_without_outside_assets(client: FlaskCli
     for operation in openapi.operations():
         assert f"<code>{operation['path']}</code>" in page
     assert "http://" not in page and "https://" not in page and "<script" not in page
+    # The same security headers as the web app; the style is a file, since the policy allows nothing inline.
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert response.headers["X-Frame-Options"] == "DENY" and response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<style" not in page
+    stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+)">', page)
+    assert stylesheet and client.get(stylesheet.group(1)).status_code == 200
 
 
 def test_json_log_lines() -> None:

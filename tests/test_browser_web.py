@@ -456,3 +456,31 @@ def test_keyboard_focus_is_always_visible(browser: Any, server: LiveServer) -> N
             focused.append(name)
         assert len(set(focused)) >= 10, focused  # the walk really moved through the page's controls
     page.context.close()
+
+
+def test_models_page_follows_a_retrain_job_without_a_reload(browser: Any, server: LiveServer) -> None:
+    from playwright.sync_api import expect
+
+    from moderation import jobs
+    from moderation import store as st
+
+    store = Store(server.db_path)
+    job = jobs.create_job(store, jobs.RETRAIN, "browser test")  # a queued job, as start_retrain records one
+    page = new_page(browser, server)
+    sign_in(page, server.keys["admin"])
+    page.goto(server.base_url + "/web/admin/models")
+    row = page.locator(f'#jobs tr[data-job-state]:has(td:text-is("{job["id"]}"))')
+    expect(row).to_have_attribute("data-job-state", "queued")
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    with store.write() as db:
+        started = st.iso(st.utcnow())
+        st.update_job(db, job["id"], {"state": "running", "started_at": started, "stage": "featurize"}, ("queued",))
+        st.update_job(db, job["id"], {"percent": 40.0, "heartbeat_at": started}, ("running",))
+    expect(row).to_have_attribute("data-job-state", "running", timeout=10_000)
+    expect(row).to_contain_text("featurize")
+    expect(row).to_contain_text("40 %")
+    jobs._fail(store, job["id"], "stopped by the browser test")
+    expect(row).to_have_attribute("data-job-state", "failed", timeout=10_000)
+    expect(row).to_contain_text("stopped by the browser test")
+    assert page.evaluate("window.__sameDocument") is True
+    store.close()

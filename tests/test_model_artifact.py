@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from pathlib import Path
@@ -19,16 +20,20 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train_tiny_model(tmp_path_factory.mktemp("tiny"))
 
 
-def _rewrite(source: Path, target: Path, change_manifest=None, change_member=None) -> Path:
-    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
-        for name in old.namelist():
-            data = old.read(name)
-            if name == "manifest.json" and change_manifest:
-                manifest = json.loads(data)
-                change_manifest(manifest)
-                data = json.dumps(manifest).encode()
-            elif change_member and name == change_member[0]:
-                data = change_member[1](data)
+def _rewrite(source: Path, target: Path, change_manifest=None, change_member=None, reseal: bool = True) -> Path:
+    """Copy a model file with a changed manifest or member; `reseal` also rewrites the manifest's SHA-256."""
+    with zipfile.ZipFile(source) as old:
+        entries = {name: old.read(name) for name in old.namelist()}
+    if change_manifest:
+        manifest = json.loads(entries["manifest.json"])
+        change_manifest(manifest)
+        entries["manifest.json"] = json.dumps(manifest).encode()
+        if reseal:
+            entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
+    if change_member:
+        entries[change_member[0]] = change_member[1](entries[change_member[0]])
+    with zipfile.ZipFile(target, "w") as new:
+        for name, data in entries.items():
             new.writestr(name, data)
     return target
 
@@ -76,6 +81,28 @@ def test_member_list_tampering_is_refused(tiny_model: Path, tmp_path: Path) -> N
     bad = _rewrite(tiny_model, tmp_path / "bad.model", change_manifest=drop)
     with pytest.raises(artifact.ModelLoadError, match="fails its hash"):
         artifact.load(bad)
+
+
+def test_edited_manifest_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    def lower_thresholds(manifest: dict) -> None:
+        for category in manifest["thresholds"]:
+            manifest["thresholds"][category]["reject"] = 0.01
+
+    bad = _rewrite(tiny_model, tmp_path / "edited.model", change_manifest=lower_thresholds, reseal=False)
+    with pytest.raises(artifact.ModelLoadError, match="fails its hash: manifest.json was altered"):
+        artifact.load(bad)
+    with pytest.raises(artifact.ModelLoadError, match="manifest.json was altered"):
+        artifact.read_manifest(bad)
+
+
+def test_model_without_a_manifest_seal_is_refused(tiny_model: Path, tmp_path: Path) -> None:
+    unsealed = tmp_path / "unsealed.model"
+    with zipfile.ZipFile(tiny_model) as old, zipfile.ZipFile(unsealed, "w") as new:
+        for name in old.namelist():
+            if name != "manifest.sha256":
+                new.writestr(name, old.read(name))
+    with pytest.raises(artifact.ModelLoadError, match="no manifest.sha256"):
+        artifact.load(unsealed)
 
 
 def test_other_scikit_learn_version_is_refused(tiny_model: Path, tmp_path: Path) -> None:

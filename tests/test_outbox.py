@@ -190,16 +190,21 @@ def test_nothing_is_sent_without_a_webhook_url(store: Store, settings: Settings,
     assert outbox.outbox_status(store)["pending"] == 1
 
 
-def test_unsigned_when_no_webhook_secret(store: Store, hook_settings: Settings, now: datetime) -> None:
+def test_nothing_leaves_unsigned_without_a_webhook_secret(store: Store, hook_settings: Settings, now: datetime) -> None:
     _enqueue(store, now)
-    seen: list[dict[str, str]] = []
+    sent: list[tuple[bytes, dict[str, str]]] = []
 
     def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
-        seen.append(dict(headers))
+        sent.append((body, dict(headers)))
         return 200
 
-    outbox.deliver_due(store, send, now, replace(hook_settings, webhook_secret=None))  # type: ignore[arg-type]
-    assert outbox.SIGNATURE_HEADER not in seen[0]
+    counts = outbox.deliver_due(store, send, now, replace(hook_settings, webhook_secret=None))
+    assert counts["leased"] == 0 and sent == []
+    assert outbox.outbox_status(store)["pending"] == 1
+    outbox.deliver_due(store, send, now, hook_settings)
+    assert hook_settings.webhook_secret
+    body, headers = sent[0]
+    assert outbox.verify_signature(hook_settings.webhook_secret, body, headers[outbox.SIGNATURE_HEADER])
 
 
 def test_delivery_loop_in_a_background_thread(store: Store, hook_settings: Settings, site: Site, now: datetime) -> None:

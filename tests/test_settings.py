@@ -42,6 +42,16 @@ def test_invalid_settings_name_every_bad_variable() -> None:
     assert set(raised.value.fields) == {"MODERATION_SYNCHRONOUS", "PORT", "MODERATION_WEBHOOK_URL"}
 
 
+def test_a_webhook_url_needs_a_secret_so_every_webhook_is_signed() -> None:
+    with pytest.raises(Invalid) as raised:
+        Settings.from_env({"MODERATION_WEBHOOK_URL": "https://site.example/hook"})
+    assert set(raised.value.fields) == {"MODERATION_WEBHOOK_SECRET"}
+    signed = Settings.from_env(
+        {"MODERATION_WEBHOOK_URL": "https://site.example/hook", "MODERATION_WEBHOOK_SECRET": "s"}
+    )
+    assert signed.webhook_secret == "s"
+
+
 def test_table_and_dataclass_list_the_same_settings() -> None:
     assert [s.name for s in SETTINGS] == [f.name for f in fields(Settings)]
     rows = settings_table()

@@ -653,6 +653,39 @@ def test_models_page_lists_versions_and_refuses_bad_activation(
     store.close()
 
 
+def test_models_page_shows_retrain_jobs_with_elapsed_time_and_refreshes_them(
+    tmp_path: Path, tiny_model_path: Path
+) -> None:
+    from api import create_app
+    from moderation import jobs, keys
+
+    settings = Settings.from_env(
+        {
+            "MODERATION_DB": str(tmp_path / "m.db"),
+            "MODERATION_MODEL": str(tiny_model_path),
+            "MODERATION_SECRET_KEY": "s",
+        }
+    )
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    store = app.extensions["moderation"].store
+    _, admin = keys.create_key(store, "admin", "ada")
+    _, moderator = keys.create_key(store, "moderator", "mo")
+    client = app.test_client()
+    sign_in(client, admin)
+    job = jobs.create_job(store, jobs.RETRAIN, "key:ada")  # as start_retrain records it, minus its checks
+    page = client.get("/web/admin/models").get_data(as_text=True)
+    assert 'id="jobs" data-refresh-url="/web/admin/jobs"' in page
+    fragment = client.get("/web/admin/jobs")
+    html = fragment.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in html
+    assert 'data-job-state="queued"' in html and '<th scope="col">Elapsed</th>' in html
+    assert f"<td>{job['id']}</td>" in html
+    other = app.test_client()
+    sign_in(other, moderator)
+    assert other.get("/web/admin/jobs").status_code == 403
+    store.close()
+
+
 def test_readme_shows_the_web_app_and_its_screenshots() -> None:
     from tests.conftest import REPO
 

@@ -329,4 +329,29 @@
       timer = window.setTimeout(refresh, 250);
     });
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // The models page's retrain jobs: refreshed every few seconds while one is queued or running
+
+  var jobs = document.getElementById("jobs");
+  if (jobs) {
+    var active = function () {
+      return jobs.querySelector('tr[data-job-state="queued"], tr[data-job-state="running"]') !== null;
+    };
+    var poll = function () {
+      if (!active()) {
+        return;
+      }
+      fetch(jobs.getAttribute("data-refresh-url"), { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html !== null) {
+            jobs.innerHTML = html;
+          }
+        })
+        .catch(function () { /* try again on the next tick */ })
+        .finally(function () { window.setTimeout(poll, 2000); });
+    };
+    window.setTimeout(poll, 2000);
+  }
 })();

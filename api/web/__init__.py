@@ -1,7 +1,7 @@
 """The moderators' web app: server-rendered pages under /web over the same domain functions as the JSON API.
 
 `register(app)` sets up the signed session cookie, adds the blueprint, sends `/` to the web app, and puts
-the security headers on every page (anything under /web, including its error pages).
+the security headers on every page (anything under /web, including its error pages, and the /docs page).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def _root() -> BaseResponse:
 
 
 def _headers(response: Response) -> Response:
-    if request.path == "/" or request.path == "/web" or request.path.startswith("/web/"):
+    if request.path in ("/", "/web", "/docs") or request.path.startswith("/web/"):
         session.add_security_headers(response)
     return response
 

@@ -45,7 +45,7 @@ from api.web.session import (
     wants_fragment,
 )
 from model.categories import CATEGORIES
-from moderation import decisions, insights, keys, policy_changes, queue, registry, users
+from moderation import decisions, insights, jobs, keys, policy_changes, queue, registry, users
 from moderation.errors import Conflict, Forbidden, Invalid, ModerationError, NotFound, Unauthorized
 
 bp = Blueprint("web", __name__, url_prefix="/web")
@@ -55,6 +55,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 QUEUE_PAGE = 50
 LOG_PAGE = 50
 MODERATORS = ("moderator", "admin")
+
+RECENT_JOBS = 10  # retrain jobs listed on the models page
 
 Page = str | Response | BaseResponse | tuple[str, int] | tuple[str, int, dict[str, str]]
 
@@ -668,30 +670,28 @@ def disable_user(name: str) -> BaseResponse:
 # Admin: model versions
 
 
-def _jobs_module() -> Any:
-    try:
-        from moderation import jobs
-    except ImportError:  # the retraining jobs module is optional for the page
-        return None
-    return jobs
-
-
 @bp.get("/admin/models")
 @page("admin")
 def models_page() -> Page:
     """Model versions (data, metrics, thresholds, which is active), activate and roll back, retrain."""
     found = services()
-    jobs = _jobs_module()
     return render_template(
         "web/models.html",
         versions=insights.model_versions(found.store, found.settings) if found.models is not None else [],
         activations=registry.activations(found.store, 10),
-        jobs=jobs.list_jobs(found.store, 10) if jobs else None,
+        jobs=jobs.list_jobs(found.store, RECENT_JOBS),
         holder=found.models.status() if found.models is not None else None,
         serving=found.scorer.version,
         names=actor_names(),
         category_label=category_label,
     )
+
+
+@bp.get("/admin/jobs")
+@page("admin")
+def jobs_fragment() -> Page:
+    """The retrain jobs table alone, for the models page to refresh while a job runs."""
+    return render_template("web/_jobs.html", jobs=jobs.list_jobs(services().store, RECENT_JOBS))
 
 
 @bp.post("/admin/models/<version>/activate")
@@ -731,9 +731,6 @@ def rollback_model() -> BaseResponse:
 @page("admin")
 def retrain() -> BaseResponse:
     found = services()
-    jobs = _jobs_module()
-    if jobs is None:
-        raise NotFound("Retraining is not available in this build.")
     try:
         job = jobs.start_retrain(found.store, found.settings, viewer().actor)
     except ModerationError as error:
