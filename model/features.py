@@ -122,7 +122,13 @@ class Featurizer:
         """Block ids of every word-gram and every character-gram occurrence in a token list (with repeats)."""
         vocab = self.word_vocab
         word_ids = list(map(vocab.__getitem__, filter(vocab.__contains__, word_grams(words))))
-        char_ids = list(chain.from_iterable(map(self.char_ids, words)))
+        # Most words are already memoised: look them all up in C and compute only the ones that are not.
+        per_word = list(map(self._word_char_ids.get, words))
+        if None in per_word:
+            per_word = [
+                ids if ids is not None else self.char_ids(word) for word, ids in zip(words, per_word, strict=True)
+            ]
+        char_ids = list(chain.from_iterable(per_word))  # type: ignore[arg-type]
         return word_ids, char_ids
 
     def vector(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
