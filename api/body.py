@@ -75,9 +75,9 @@ def optional_json_object() -> dict[str, Any]:
 
 
 def int_arg(name: str, default: int, minimum: int = 0, maximum: int = SQLITE_MAX_INT) -> int:
-    """A whole-number query parameter within bounds (422 naming it otherwise)."""
+    """A whole-number query parameter within bounds, `default` when absent (422 naming it otherwise, empty too)."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
         value = int(raw)
@@ -89,9 +89,9 @@ def int_arg(name: str, default: int, minimum: int = 0, maximum: int = SQLITE_MAX
 
 
 def bool_arg(name: str) -> bool | None:
-    """A true/false query parameter, None when absent (422 naming it when neither)."""
+    """A true/false query parameter, None when absent (422 naming it when neither, empty too)."""
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
     lowered = raw.lower()
     if lowered in ("true", "1", "yes"):
@@ -105,6 +105,14 @@ def text_arg(name: str) -> str | None:
     """A text query parameter, None when absent or empty."""
     value = request.args.get(name)
     return value or None
+
+
+def choice_arg(name: str) -> str | None:
+    """A query parameter naming one of a fixed set (checked by the domain), None when absent; empty is refused."""
+    value = request.args.get(name)
+    if value == "":
+        raise Invalid(f"Bad {name}.", fields={name: "must not be empty; leave the parameter out for no filter"})
+    return value
 
 
 def require_int(document: dict[str, Any], name: str, errors: dict[str, str]) -> int | None:

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from api import services
 from api.auth import roles
-from api.body import int_arg, text_arg
+from api.body import choice_arg, int_arg, text_arg
 from moderation import decisions
 from moderation.errors import Invalid
 
@@ -18,7 +18,7 @@ bp = Blueprint("decisions", __name__, url_prefix="/v1/decisions")
 
 def _wants_csv() -> bool:
     format_ = request.args.get("format")
-    if format_ not in (None, "", "json", "csv"):
+    if format_ not in (None, "json", "csv"):
         raise Invalid("Bad format.", fields={"format": "must be json or csv"})
     if format_:
         return format_ == "csv"
@@ -34,19 +34,22 @@ def list_decisions() -> Response:
         "since": text_arg("since"),
         "until": text_arg("until"),
         "actor": text_arg("actor"),
-        "actor_type": text_arg("actor_type"),
-        "status": text_arg("status"),
+        "actor_type": choice_arg("actor_type"),
+        "status": choice_arg("status"),
         "article_id": text_arg("article_id"),
     }
+    # Read even when the CSV export ignores them, so a bad value is a 422 in either format.
+    limit = int_arg("limit", 100, 1, decisions.MAX_PAGE)
+    order = choice_arg("order") or "desc"
     if not _wants_csv():
         return jsonify(
             decisions.list_decisions(
                 store,
                 **filters,
                 comment_id=text_arg("comment_id"),
-                limit=int_arg("limit", 100, 1, decisions.MAX_PAGE),
+                limit=limit,
                 cursor=text_arg("cursor"),
-                order=text_arg("order") or "desc",
+                order=order,
             )
         )
     rows = decisions.iter_decisions(store, **filters)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.categories import CATEGORIES
+from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS
 
 API_VERSION = "1"
 
@@ -228,7 +229,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "Dry run: what submitting this comment would answer; nothing is recorded (ids optional).",
             READERS,
             tag="comments",
-            body=_ref("CommentIn"),
+            body=_ref("ScoreIn"),
             responses={"200": _json(_ref("Decision"))},
         ),
     },
@@ -641,10 +642,10 @@ SCHEMAS: dict[str, Any] = {
             "sections": {"type": "object", "description": "Per section threshold overrides."},
             "blocked_terms": {"type": "array", "items": {"type": "string"}},
             "watched_terms": {"type": "array", "items": {"type": "string"}},
-            "max_links": {"type": ["integer", "null"]},
-            "new_author_reviews": {"type": "integer"},
-            "recent_rejections": {"type": "integer"},
-            "recent_rejection_days": {"type": "integer"},
+            "max_links": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_COUNT},
+            "new_author_reviews": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+            "recent_rejections": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+            "recent_rejection_days": {"type": "integer", "minimum": 1, "maximum": MAX_REJECTION_DAYS},
             "known_languages": {"type": "array", "items": {"type": "string"}},
             "shadow_mode": {"type": "boolean"},
         },
@@ -738,6 +739,8 @@ SCHEMAS: dict[str, Any] = {
         },
     },
 }
+# A dry run needs only the text: ids, article and author are optional there.
+SCHEMAS["ScoreIn"] = {**SCHEMAS["CommentIn"], "required": ["text"]}
 
 
 def document(model_version: str | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from api import services
 from api.auth import current_key, roles
-from api.body import bool_arg, int_arg, json_object, require_int, text_arg
+from api.body import bool_arg, choice_arg, int_arg, json_object, require_int, text_arg
 from moderation import queue
 from moderation.errors import Invalid
 
@@ -22,8 +22,8 @@ def list_items() -> Response:
     return jsonify(
         queue.list_queue(
             services().store,
-            status=text_arg("status") or "pending",
-            category=text_arg("category"),
+            status=choice_arg("status") or "pending",
+            category=choice_arg("category"),
             section=text_arg("section"),
             article_id=text_arg("article_id"),
             appealed=bool_arg("appealed"),
@@ -42,7 +42,7 @@ def claim_next() -> tuple[Response, int] | Response:
         services().store,
         current_key().id,
         lease_seconds=services().settings.lease_seconds,
-        category=text_arg("category"),
+        category=choice_arg("category"),
         section=text_arg("section"),
         article_id=text_arg("article_id"),
         appealed=bool_arg("appealed"),

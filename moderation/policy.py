@@ -34,6 +34,10 @@ DOCUMENT_KEYS: tuple[str, ...] = (
 )
 
 
+# Bounds of the policy's whole numbers: generous, but a date window must stay a date (and counts stay counts).
+MAX_COUNT = 1_000_000
+MAX_REJECTION_DAYS = 3650
+
 @dataclass(frozen=True)
 class Policy:
     """Everything that turns scores and facts about a comment into approve, review or reject."""
@@ -151,7 +155,9 @@ def policy_from_document(doc: Mapping[str, object], model_thresholds: Thresholds
     max_links = _parse_int(doc, "max_links", defaults.max_links, errors, minimum=0, nullable=True)
     new_author_reviews = _parse_int(doc, "new_author_reviews", defaults.new_author_reviews, errors, minimum=0)
     recent_rejections = _parse_int(doc, "recent_rejections", defaults.recent_rejections, errors, minimum=0)
-    recent_rejection_days = _parse_int(doc, "recent_rejection_days", defaults.recent_rejection_days, errors, minimum=1)
+    recent_rejection_days = _parse_int(
+        doc, "recent_rejection_days", defaults.recent_rejection_days, errors, minimum=1, maximum=MAX_REJECTION_DAYS
+    )
     known_languages = _parse_languages(doc, defaults.known_languages, errors)
     shadow_mode = doc.get("shadow_mode", defaults.shadow_mode)
     if not isinstance(shadow_mode, bool):
@@ -301,13 +307,14 @@ def _parse_int(
     errors: dict[str, str],
     *,
     minimum: int,
+    maximum: int = MAX_COUNT,
     nullable: bool = False,
 ) -> int | None:
     value = doc.get(field, default)
     if value is None and nullable:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        errors[field] = f"must be a whole number of at least {minimum}" + (", or null" if nullable else "")
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+        errors[field] = f"must be a whole number from {minimum} to {maximum}" + (", or null" if nullable else "")
         return default
     return value
 

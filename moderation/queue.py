@@ -89,8 +89,10 @@ def decode_cursor(cursor: str) -> tuple[float, str, int]:
         raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"}) from None
 
 
-def _check_filters(status: str | None, limit: int, offset: int) -> None:
+def _check_filters(status: str | None, limit: int, offset: int, category: str | None = None) -> None:
     errors: dict[str, str] = {}
+    if category is not None and category not in CATEGORIES:
+        errors["category"] = "must be one of " + ", ".join(CATEGORIES)
     if status is not None and status not in ITEM_STATES:
         errors["status"] = "must be one of " + ", ".join(ITEM_STATES)
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
@@ -119,7 +121,7 @@ def list_queue(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """One page of queue items, highest score first then oldest; `next_cursor` continues after it."""
-    _check_filters(status, limit, offset)
+    _check_filters(status, limit, offset, category)
     after = decode_cursor(cursor) if cursor else None
     filters = st.QueueFilters(
         state=status,
@@ -216,6 +218,7 @@ def claim_next(
     appealed: bool | None = None,
 ) -> dict[str, Any] | None:
     """Atomically claim the top item nobody holds and this moderator has not skipped; None if none."""
+    _check_filters(None, 1, 0, category)
     moment = now or st.utcnow()
     at, until = st.iso(moment), _lease_end(moment, lease_seconds)
     with store.write() as db:

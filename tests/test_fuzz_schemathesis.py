@@ -1,6 +1,7 @@
 """Contract fuzzing: schemathesis generates requests from /openapi.json for every operation and sends them with
 each role's key (and none): never a 5xx, and every answer (status, content type, headers, body) matches what the
-document says. Bounded by FUZZ_EXAMPLES per operation and role (raise it for a longer run)."""
+document says. It also generates requests that break the document, which must get a 4xx. Bounded by
+FUZZ_EXAMPLES per operation and role (raise it for a longer run: FUZZ_EXAMPLES=100 passes here)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
-from schemathesis import checks
+from schemathesis import GenerationMode, checks
+from schemathesis.config import SchemathesisConfig
 
 from api import openapi
 from moderation import keys
@@ -59,9 +61,17 @@ def fuzz_keys(fuzz_app: Flask) -> dict[str, str]:
     return {role: keys.create_key(store, role, f"fuzz {role}")[1] for role in keys.ROLES}
 
 
+# Data that breaks the document must get one of these; 413 is how a text over 20,000 characters (the document's
+# maxLength) or an over-long batch is refused, as the document says.
+REJECTION_STATUSES = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
+
+
 @pytest.fixture(scope="module")
 def api_schema(fuzz_app: Flask) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_wsgi("/openapi.json", fuzz_app)
+    config = SchemathesisConfig.from_dict(
+        {"checks": {"negative_data_rejection": {"expected-statuses": REJECTION_STATUSES}}}
+    )
+    return schemathesis.openapi.from_wsgi("/openapi.json", fuzz_app, config=config)
 
 
 def operations() -> list[tuple[str, str]]:
@@ -104,3 +114,48 @@ def test_every_operation_keeps_its_contract(
     api_schema: schemathesis.BaseSchema, fuzz_keys: dict[str, str], path: str, method: str
 ) -> None:
     fuzz_operation(api_schema, path, method, fuzz_keys, FUZZ_EXAMPLES)
+
+
+def _allowed_credential(path: str, method: str) -> str:
+    """A credential the operation accepts, so generated bad data reaches validation rather than stopping at auth."""
+    for operation in openapi.operations():
+        if operation["path"] == path and operation["method"] == method.upper():
+            roles = [role for role in operation["roles"] if role in CREDENTIALS]
+            return roles[0] if roles else "none"
+    raise KeyError((path, method))
+
+
+NEGATIVE_CHECKS = [checks.not_a_server_error, checks.negative_data_rejection]
+# A batch answers 200 with each comment's own result: a broken comment gets its own 422 inside the answer
+# (tests/test_api_comments.py checks that), so the request's status cannot say it was refused.
+ANSWERED_ITEM_BY_ITEM = {("/v1/comments/batch", "post")}
+# Only an operation that takes parameters or a body can be sent data that breaks its schema.
+WITH_INPUT = [
+    (op["path"], op["method"].lower())
+    for op in openapi.operations()
+    if (op["parameters"] or op["body"]) and (op["path"], op["method"].lower()) not in ANSWERED_ITEM_BY_ITEM
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("path", "method"), WITH_INPUT, ids=[f"{m.upper()} {p}" for p, m in WITH_INPUT])
+def test_every_operation_rejects_data_that_breaks_its_schema(
+    api_schema: schemathesis.BaseSchema, fuzz_keys: dict[str, str], path: str, method: str
+) -> None:
+    """Requests generated to break the document (wrong types, missing fields, out of range) get a 4xx, not 2xx, 5xx."""
+    operation = api_schema[path][method]
+    credential = _allowed_credential(path, method)
+    headers = {} if credential == "none" else {"Authorization": f"Bearer {fuzz_keys[credential]}"}
+
+    @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    @settings(
+        max_examples=FUZZ_EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    def fuzz(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers=headers, checks=NEGATIVE_CHECKS)
+
+    fuzz()
