@@ -39,6 +39,17 @@ def _options(document: dict[str, Any], allowed: tuple[str, ...]) -> tuple[bool, 
     return force, reason
 
 
+def _rebuild_option(document: dict[str, Any]) -> str | None:
+    """`rebuild` from a retrain's body (a version), 422 naming any other field or a wrong type."""
+    errors = {name: "is not a field of this request" for name in document if name != "rebuild"}
+    rebuild = document.get("rebuild")
+    if rebuild is not None and (not isinstance(rebuild, str) or not rebuild):
+        errors["rebuild"] = "must be a model version"
+    if errors:
+        raise Invalid("Bad request body.", fields=errors)
+    return rebuild
+
+
 def _refreshed() -> str:
     """Switch this worker to the active version now (the others follow within a second); the version served."""
     found = services()
@@ -86,9 +97,13 @@ def model_card(version: str) -> Response:
 @bp.post("/train")
 @roles("admin")
 def train() -> tuple[Response, int, dict[str, str]]:
-    """Start a retrain in its own process; 202 with the job at once (409 while one runs, 422 if nothing to learn)."""
+    """Start a retrain in its own process; 202 with the job at once (409 while one runs, 422 if nothing to learn).
+
+    `{"rebuild": VERSION}` retrains a version from exactly the inputs it records; the job's result says whether
+    the rebuilt model is identical."""
     found = services()
-    job = jobs.start_retrain(found.store, found.settings, current_key().id)
+    rebuild = _rebuild_option(optional_json_object())
+    job = jobs.start_retrain(found.store, found.settings, current_key().id, rebuild=rebuild)
     return jsonify(job=job), 202, {"Location": url_for("jobs.get_job", job_id=job["id"])}
 
 

@@ -440,9 +440,16 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/v1/models/train": {
         "post": _op(
-            "Start a retrain in its own process (base corpora, imported files, verdicts); answers at once.",
+            "Start a retrain in its own process (base corpora, imported files, verdicts); answers at once. "
+            "With {rebuild: VERSION}, retrain that version from exactly the inputs it records.",
             ADMINS,
             tag="models",
+            body={
+                "type": "object",
+                "properties": {"rebuild": {"type": "string", "minLength": 1, "maxLength": 200}},
+                "additionalProperties": False,
+            },
+            body_required=False,
             responses={
                 "202": _json(
                     {"type": "object", "properties": {"job": _ref("Job")}}, "Started; Location is the job's URL"

@@ -52,6 +52,9 @@ def _show_job(job: dict[str, Any]) -> None:
     if result:
         made = "new version" if result["created"] else "identical to existing version"
         click.echo(f"  {made} {result['version']} ({result['mode']}), compared with {result['compared_with']}")
+        if "rebuild_of" in result:
+            same = "the same model (content hash matches)" if result["identical"] else "a DIFFERENT model"
+            click.echo(f"  rebuild of {result['rebuild_of']}: {same}")
         if result["passed"]:
             click.echo("  evaluation: not worse than the active version on any measurable category")
         else:
@@ -60,13 +63,19 @@ def _show_job(job: dict[str, Any]) -> None:
 
 @click.command("retrain")
 @click.option("--wait", "wait_for_it", is_flag=True, help="Wait for the job to finish, showing its progress.")
-def retrain_command(wait_for_it: bool) -> None:
+@click.option(
+    "--rebuild",
+    metavar="VERSION",
+    default=None,
+    help="Retrain VERSION from exactly the inputs it records (verdicts, datasets, base, seeds) and say if it matches.",
+)
+def retrain_command(wait_for_it: bool, rebuild: str | None) -> None:
     """Start a retrain on the base corpora, imported files and moderators' verdicts (one at a time)."""
     from moderation import jobs
 
     settings, store = _context()
     with _domain_errors():
-        job = jobs.start_retrain(store, settings, _actor())
+        job = jobs.start_retrain(store, settings, _actor(), rebuild=rebuild)
     click.echo(f"started job {job['id']}; follow it with `moderation jobs show {job['id']}`")
     if not wait_for_it:
         return

@@ -23,6 +23,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from model.artifact import ModelLoadError
+from moderation import registry
 from moderation import retrain as rt
 from moderation import store as st
 from moderation.datasets import DatasetMissing
@@ -199,10 +200,14 @@ def launch(settings: Settings, job_id: int) -> subprocess.Popen[bytes]:
     return process
 
 
-def start_retrain(store: Store, settings: Settings, actor: str | None) -> dict[str, Any]:
-    """Queue a retrain and launch its process; the job at once (Conflict if one is already queued or running)."""
-    rt.check_inputs(store, settings)
-    job = create_job(store, RETRAIN, actor)
+def start_retrain(store: Store, settings: Settings, actor: str | None, rebuild: str | None = None) -> dict[str, Any]:
+    """Queue a retrain (or the rebuild of a retrained version from its recorded inputs) and launch its process;
+    the job at once (Conflict if one is already queued or running)."""
+    if rebuild is None:
+        rt.check_inputs(store, settings)
+    else:
+        rt.rebuild_params(store, settings, rebuild)  # refuses now what the job could not rebuild
+    job = create_job(store, RETRAIN, actor, {"rebuild": rebuild} if rebuild else None)
     try:
         launch(settings, job["id"])
     except OSError as error:
@@ -278,8 +283,15 @@ def run_job(store: Store, settings: Settings, job_id: int) -> dict[str, Any]:
         return get_job(store, job_id)
     heartbeat = _Heartbeat(store, job_id)
     heartbeat.start()
+    rebuild = json.loads(row["params"] or "{}").get("rebuild")
     try:
-        result = rt.retrain(store, settings, row["actor"], job_id=job_id, progress=_Progress(store, job_id))
+        params = rt.rebuild_params(store, settings, rebuild) if rebuild else None
+        result = rt.retrain(
+            store, settings, row["actor"], job_id=job_id, params=params, progress=_Progress(store, job_id)
+        )
+        if rebuild:
+            original = registry.get_version(store, rebuild)["content_sha256"]
+            result.update(rebuild_of=rebuild, identical=result["content_sha256"] == original)
     except EXPECTED_FAILURES as error:
         message = error.message if isinstance(error, ModerationError) else str(error)
         log.error("job %s failed: %s", job_id, message)

@@ -38,6 +38,7 @@ DOCUMENT_KEYS: tuple[str, ...] = (
 MAX_COUNT = 1_000_000
 MAX_REJECTION_DAYS = 3650
 
+
 @dataclass(frozen=True)
 class Policy:
     """Everything that turns scores and facts about a comment into approve, review or reject."""

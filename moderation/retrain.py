@@ -71,6 +71,29 @@ class RetrainParams:
         }
 
 
+def rebuild_params(store: Store, settings: Settings, version: str) -> RetrainParams:
+    """The parameters that retrain a version from exactly the inputs its manifest records (verdicts up to its
+    last label, its datasets, its base version, its seeds); NotFound or Invalid when it cannot be rebuilt."""
+    entry = registry.get_version(store, version)
+    try:
+        manifest = artifact.read_manifest(registry.version_path(settings, entry))
+    except ModelLoadError as error:
+        raise Invalid(f"Model version {version} cannot be read: {error}") from error
+    training = manifest.get("training")
+    if not training:
+        raise Invalid(f"Model version {version} was not made by a retrain; `make model` rebuilds the shipped model.")
+    recorded = training["retrain_params"]
+    return RetrainParams(
+        seed=int(recorded["seed"]),
+        verdict_holdout_share=float(recorded["verdict_holdout_share"]),
+        verdict_weight=float(recorded["verdict_weight"]),
+        up_to_label_id=int(training["verdicts"]["max_label_id"]),
+        dataset_ids=tuple(int(dataset["id"]) for dataset in training["datasets"]),
+        adapt_root=training.get("base_version"),
+        adapt=AdaptParams.from_dict(recorded["adapt"]),
+    )
+
+
 @dataclass
 class Verdicts:
     """Moderators' labels as one example per comment, split into training and hold-out comments."""

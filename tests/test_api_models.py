@@ -236,3 +236,28 @@ def test_datasets_are_uploaded_as_the_body_and_validated_by_line(
     too_large = client.post("/v1/datasets", data=big, headers={**admin, "Content-Type": "text/csv"})
     assert too_large.status_code == 413 and too_large.get_json()["error"] == "too_large"
     assert len(client.get("/v1/datasets", headers=admin).get_json()["items"]) == 2
+
+
+def test_a_retrained_version_is_rebuilt_from_its_recorded_inputs_through_the_api(
+    client: FlaskClient, auth: Auth, store: Store, rsettings: Settings, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: None)  # each job runs in-process below
+    add_verdicts(store, rsettings, muppet_verdicts(40))
+    first = client.post("/v1/models/train", headers=auth("admin")).get_json()["job"]
+    built = jobs.run_job(store, rsettings, first["id"])["result"]
+    add_verdicts(store, rsettings, muppet_verdicts(10, seed=4, prefix="late"))  # newer verdicts must not count
+
+    shipped = registry.active_version(store)
+    assert client.post("/v1/models/train", json={"rebuild": "no-such"}, headers=auth("admin")).status_code == 404
+    not_retrained = client.post("/v1/models/train", json={"rebuild": shipped}, headers=auth("admin"))
+    assert not_retrained.status_code == 422 and "not made by a retrain" in not_retrained.get_json()["message"]
+    bad = client.post("/v1/models/train", json={"rebuild": 7, "seed": 1}, headers=auth("admin"))
+    assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"rebuild", "seed"}
+
+    started = client.post("/v1/models/train", json={"rebuild": built["version"]}, headers=auth("admin"))
+    assert started.status_code == 202, started.get_json()
+    rebuilt = jobs.run_job(store, rsettings, started.get_json()["job"]["id"])
+    assert rebuilt["state"] == "succeeded", rebuilt["error"]
+    result = rebuilt["result"]
+    assert result["rebuild_of"] == built["version"] and result["identical"] is True
+    assert result["content_sha256"] == built["content_sha256"] and result["version"] == built["version"]

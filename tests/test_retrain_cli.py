@@ -53,6 +53,10 @@ def test_import_retrain_promote_and_roll_back(
     card = cli.invoke("models", "card", version)
     assert card.exit_code == 0 and "## Retraining" in card.output and "ours.jsonl" in card.output
 
+    rebuilt = cli.invoke("retrain", "--rebuild", version, "--wait")
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert f"rebuild of {version}: the same model (content hash matches)" in rebuilt.output
+
     activated = cli.invoke("models", "activate", version)
     assert activated.exit_code == 0, activated.output
     assert f"activated {version} (promote), replacing {shipped}" in activated.output
