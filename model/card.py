@@ -7,6 +7,7 @@ from typing import Any
 
 from model.categories import CATEGORIES
 from model.corpora import CORPORA
+from model.fairness import IDENTITY_GROUPS
 from model.identity_balance import INFO
 
 KNOWN_LIMITS = """\
@@ -150,8 +151,10 @@ def render_model_card(manifest: dict[str, Any]) -> str:
     out += [
         "## Thresholds",
         f"Chosen on the calibration split as Wikimedia's ORES does: **reject** at the maximum recall with "
-        f"precision ≥ {targets['reject_precision']}; **review** at recall ≥ {targets['review_recall']}. "
-        "`–` means no threshold met the target, so the model never decides that alone.",
+        f"precision ≥ {targets['reject_precision']}; **review** at recall ≥ {targets['review_recall']}, except "
+        f"where that cut would send mostly innocent comments to the queue: there review is at the maximum recall "
+        f"with precision ≥ {targets.get('review_min_precision', 0.5)} (the hold-out table shows the recall that "
+        "leaves). `–` means no threshold met the target, so the model never decides that alone.",
         "",
         "| category | review | reject |",
         "|---|---|---|",
@@ -195,7 +198,10 @@ def render_model_card(manifest: dict[str, Any]) -> str:
                 "| group | rows | toxic | subgroup AUC | BPSN AUC | BNSP AUC | FPR on non-toxic mentions |",
                 "|---|---|---|---|---|---|---|",
             ]
-            for group, entry in fairness["groups"].items():
+            # The groups in the order the fairness check lists them (a stored manifest has its keys sorted).
+            known = [group for group in IDENTITY_GROUPS if group in fairness["groups"]]
+            for group in known + sorted(set(fairness["groups"]) - set(known)):
+                entry = fairness["groups"][group]
                 out.append(
                     f"| {group} | {entry['rows']} | {entry['toxic']} | {_fmt(entry['subgroup_auc'])} | "
                     f"{_fmt(entry['bpsn_auc'])} | {_fmt(entry['bnsp_auc'])} | {_fmt(entry['false_positive_rate'])} |"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +63,7 @@ def train_command(data: tuple[Path, ...], out: Path, seed: int, shippable_only: 
     from model.build import build_model
     from model.train import TrainParams
 
+    started = time.monotonic()
     with _data_errors(), tqdm(total=100, desc="train", unit="%", file=sys.stderr) as bar:
 
         def progress(stage: str, fraction: float) -> None:
@@ -71,7 +73,7 @@ def train_command(data: tuple[Path, ...], out: Path, seed: int, shippable_only: 
         manifest = build_model(
             list(data), out, TrainParams(seed=seed), shippable_only=shippable_only, progress=progress
         )
-    click.echo(f"wrote {out} version {manifest['version']}")
+    click.echo(f"wrote {out} version {manifest['version']} in {time.monotonic() - started:.0f} s")
     for corpus in manifest["corpora"]:
         click.echo(f"  {corpus['name']}: {corpus['rows']} rows, sha256 {corpus['sha256'][:12]}")
     _print_metrics(manifest["metrics"]["holdout"], "hold-out")

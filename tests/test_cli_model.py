@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cli-model") / "fixture.model"
     result = CliRunner().invoke(train_command, ["--shippable-only", "--data", str(FIXTURES), "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert re.search(r"wrote \S+ version \S+ in \d+ s", result.output)
     return out
 
 

@@ -90,3 +90,13 @@ def test_stretching_a_doubled_letter_scores_like_the_plain_word(scorer: Scorer, 
     assert stretched_result.scores == plain_result.scores
     assert scorer.score_many([stretched])[0] == plain_result.scores
     assert stretched_result.spans and all(stretched[s.start : s.end] == s.text for s in stretched_result.spans)
+
+
+def test_model_card_is_the_card_of_the_shipped_model() -> None:
+    from model.card import render_model_card
+    from tests.conftest import REPO
+
+    card = (REPO / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert card == render_model_card(read_manifest(default_model_path())), (
+        "MODEL_CARD.md is stale: run `make model`, or re-render it from the model's recorded evaluation"
+    )
