@@ -454,6 +454,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "202": _json(
                     {"type": "object", "properties": {"job": _ref("Job")}}, "Started; Location is the job's URL"
                 ),
+                "404": _ERROR,
                 "409": _ERROR,
                 "422": _ERROR,
             },
