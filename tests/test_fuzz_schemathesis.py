@@ -79,6 +79,17 @@ def operations() -> list[tuple[str, str]]:
     return [(path, method) for path, methods in openapi.PATHS.items() for method in methods]
 
 
+def fuzz_settings(examples: int, derandomize: bool = True) -> settings:
+    """Hypothesis settings for one operation's fuzz: bounded, no deadline or database, every health check off."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=derandomize,
+        database=None,
+    )
+
+
 def fuzz_operation(
     schema: schemathesis.BaseSchema,
     path: str,
@@ -93,13 +104,7 @@ def fuzz_operation(
     operation = schema[path][method]
 
     @given(case=operation.as_strategy())
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        derandomize=derandomize,
-        database=None,
-    )
+    @fuzz_settings(examples, derandomize)
     def fuzz(case: schemathesis.Case) -> None:
         for credential in CREDENTIALS:  # each generated request, as each role would send it
             headers = {} if credential == "none" else {"Authorization": f"Bearer {secrets[credential]}"}
@@ -148,13 +153,7 @@ def test_every_operation_rejects_data_that_breaks_its_schema(
     headers = {} if credential == "none" else {"Authorization": f"Bearer {fuzz_keys[credential]}"}
 
     @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
-    @settings(
-        max_examples=FUZZ_EXAMPLES,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        derandomize=True,
-        database=None,
-    )
+    @fuzz_settings(FUZZ_EXAMPLES)
     def fuzz(case: schemathesis.Case) -> None:
         case.call_and_validate(headers=headers, checks=NEGATIVE_CHECKS)
 

@@ -10,7 +10,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -625,11 +624,9 @@ def test_keys_page_shows_a_new_key_once_and_revokes(client: FlaskClient, api_key
     assert client.post("/v1/score", json={"text": "hello"}, headers={"X-API-Key": secret.group(1)}).status_code == 401
 
 
-def test_models_page_lists_versions_and_refuses_bad_activation(
-    tmp_path: Path, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def app_with_model_registry(tmp_path: Path, tiny_model_path: Path) -> Flask:
+    """An app that serves a registered model version (not the word-list scorer), for the models pages."""
     from api import create_app
-    from moderation import keys
 
     settings = Settings.from_env(
         {
@@ -638,7 +635,13 @@ def test_models_page_lists_versions_and_refuses_bad_activation(
             "MODERATION_SECRET_KEY": "s",
         }
     )
-    app = create_app({"TESTING": True, "SETTINGS": settings})
+    return create_app({"TESTING": True, "SETTINGS": settings})
+
+
+def test_models_page_lists_versions_and_refuses_bad_activation(tmp_path: Path, tiny_model_path: Path) -> None:
+    from moderation import keys
+
+    app = app_with_model_registry(tmp_path, tiny_model_path)
     store = app.extensions["moderation"].store
     _, secret = keys.create_key(store, "admin", "ada")
     client = app.test_client()
@@ -656,17 +659,9 @@ def test_models_page_lists_versions_and_refuses_bad_activation(
 def test_models_page_shows_retrain_jobs_with_elapsed_time_and_refreshes_them(
     tmp_path: Path, tiny_model_path: Path
 ) -> None:
-    from api import create_app
     from moderation import jobs, keys
 
-    settings = Settings.from_env(
-        {
-            "MODERATION_DB": str(tmp_path / "m.db"),
-            "MODERATION_MODEL": str(tiny_model_path),
-            "MODERATION_SECRET_KEY": "s",
-        }
-    )
-    app = create_app({"TESTING": True, "SETTINGS": settings})
+    app = app_with_model_registry(tmp_path, tiny_model_path)
     store = app.extensions["moderation"].store
     _, admin = keys.create_key(store, "admin", "ada")
     _, moderator = keys.create_key(store, "moderator", "mo")
