@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import product
 
 
@@ -130,58 +131,49 @@ _DECORATIVE_MARKS = (
 )
 _INVISIBLE_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")  # Hangul fillers render as nothing
 _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_NOT_PRINTABLE_ASCII = re.compile(r"[^\x20-\x7e]")
 
-_is_removable_cache: dict[str, bool] = {}
-_joins_previous_cache: dict[str, bool] = {}
-_needs_cleanup_cache: dict[str, bool] = {}
+# Per-character answers are memoised, but boundedly: a stream of comments cycling through all of Unicode must
+# not grow a worker's memory without end.
+_CHAR_CACHE_SIZE = 1 << 16
 
 
+@lru_cache(maxsize=_CHAR_CACHE_SIZE)
 def _is_removable(char: str) -> bool:
     """Whether a (non-whitespace) character is invisible or decorative and is dropped."""
-    known = _is_removable_cache.get(char)
-    if known is None:
-        code = ord(char)
-        known = (
-            unicodedata.category(char) in ("Cc", "Cf", "Cs")
-            or char in _INVISIBLE_FILLERS
-            or any(low <= code <= high for low, high in _DECORATIVE_MARKS)
-        )
-        _is_removable_cache[char] = known
-    return known
+    code = ord(char)
+    return (
+        unicodedata.category(char) in ("Cc", "Cf", "Cs")
+        or char in _INVISIBLE_FILLERS
+        or any(low <= code <= high for low, high in _DECORATIVE_MARKS)
+    )
 
 
+@lru_cache(maxsize=_CHAR_CACHE_SIZE)
 def _joins_previous(char: str) -> bool:
     """Whether a character belongs to the cluster of the character before it (NFKC may compose them)."""
-    known = _joins_previous_cache.get(char)
-    if known is None:
-        first = unicodedata.normalize("NFKD", char)[:1] or char
-        known = (
-            unicodedata.category(char)[0] == "M"
-            or unicodedata.combining(char) != 0
-            or unicodedata.category(first)[0] == "M"
-            or unicodedata.combining(first) != 0
-            or 0x1160 <= ord(first) <= 0x11FF  # Hangul vowel/final jamo compose with the syllable before
-            or 0xD7B0 <= ord(first) <= 0xD7FF
-        )
-        _joins_previous_cache[char] = known
-    return known
+    first = unicodedata.normalize("NFKD", char)[:1] or char
+    return (
+        unicodedata.category(char)[0] == "M"
+        or unicodedata.combining(char) != 0
+        or unicodedata.category(first)[0] == "M"
+        or unicodedata.combining(first) != 0
+        or 0x1160 <= ord(first) <= 0x11FF  # Hangul vowel/final jamo compose with the syllable before
+        or 0xD7B0 <= ord(first) <= 0xD7FF
+    )
 
 
+@lru_cache(maxsize=_CHAR_CACHE_SIZE)
 def _needs_cleanup(char: str) -> bool:
     """Whether a non-ASCII character could change under cleanup, alone or with its neighbours."""
-    known = _needs_cleanup_cache.get(char)
-    if known is None:
-        known = (
-            unicodedata.normalize("NFKC", char) != char
-            or (char.isspace() and char != " ")
-            or _is_removable(char)
-            or _joins_previous(char)
-        )
-        _needs_cleanup_cache[char] = known
-    return known
+    return (
+        unicodedata.normalize("NFKC", char) != char
+        or (char.isspace() and char != " ")
+        or _is_removable(char)
+        or _joins_previous(char)
+    )
 
 
+@lru_cache(maxsize=_CHAR_CACHE_SIZE)
 def _clean_cluster(cluster: str) -> str:
     """NFKC of one base character and its marks, without invisible/decorative characters, spaces unified."""
     nfkc = unicodedata.normalize("NFKC", cluster)
@@ -200,10 +192,13 @@ def _cleanup_edits(s: str) -> list[_Edit]:
             i = match.start()
             edits.append((i, i + 1, [(" ", i, i + 1)] if s[i].isspace() else []))
         return edits
+    # Ask once per distinct character, then walk the text: a long text of varied characters costs one pass.
+    needs = {char for char in set(s) if not " " <= char <= "~" and _needs_cleanup(char)}
+    if not needs:
+        return edits
     done = 0  # everything before this index is already part of an edited cluster
-    for match in _NOT_PRINTABLE_ASCII.finditer(s):
-        position = match.start()
-        if position < done or not _needs_cleanup(s[position]):
+    for position, char in enumerate(s):
+        if char not in needs or position < done:
             continue
         start = position
         while start > done and _joins_previous(s[start]):
@@ -334,13 +329,12 @@ def _casefold(s: str, offsets: _Offsets | None) -> tuple[str, _Offsets | None]:
     folded = s.casefold()
     if len(folded) == len(s):
         return folded, offsets
-    edits: list[_Edit] = []
-    for i, char in enumerate(s):
-        lower = char.casefold()
-        if len(lower) != 1:
-            edits.append((i, i + 1, [(_fold(char), i, i + 1)]))
-        elif lower != char:
-            edits.append((i, i + 1, [(lower, i, i + 1)]))
+    # One character to one keeps every offset: fold those in C, then edit only the few that expand.
+    distinct = set(s)
+    one_to_one = {ord(c): c.casefold() for c in distinct if len(c.casefold()) == 1}
+    expanding = {c for c in distinct if len(c.casefold()) != 1}
+    s = s.translate(one_to_one)
+    edits = [(i, i + 1, [(_fold(char), i, i + 1)]) for i, char in enumerate(s) if char in expanding]
     return _apply(s, offsets, edits)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import random
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -15,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from benchmarks.hostile_texts import BENIGN, DISGUISED, INSULT, JUNK
 from model.scorer import Scorer, load_scorer
 from moderation import keys
 from moderation.settings import Settings
@@ -90,39 +90,6 @@ def test_hostile_bodies_get_a_clear_4xx_fast(hostile_app: tuple[Flask, dict[str,
     assert seconds < LIMIT_SECONDS, f"{case}: {seconds * 1000:.1f} ms"
     with app.extensions["moderation"].store.read() as db:
         assert db.execute("SELECT count(*) FROM comments").fetchone()[0] == 0
-
-
-rng = random.Random(7)
-BENIGN: dict[str, str] = {
-    "NUL and control characters": "Thanks\x00 for\x07 the\x1b[31m report\x7f on the \x01budget.",
-    "right-to-left override": "The \u202eregdub\u202c was \u2067debated\u2069 at length.",
-    "10,000 emoji": "😀" * 10_000,
-    "flags with joiners": "🏳️‍🌈" * 2_000,
-    "zero-width flood": "ok" + "\u200b\u200c\u200d\u2060\ufeff" * 3_000,
-    "combining marks": "Z̷̢̛a̶̡͝l̵̨̛g̸̢̕o̷̢͝ " * 300,
-}
-# Junk a human may glance at, but nothing to reject.
-JUNK: dict[str, str] = {
-    "20,000 mixed-script characters": "".join(chr(rng.randint(0x20, 0x2FFF)) for _ in range(20_000)),
-    "one 20,000-letter word": "a" * 20_000,
-    "20,000 characters of short words": " ".join(rng.choice("abcdefghij") * rng.randint(1, 9) for _ in range(4_000))[
-        :20_000
-    ],
-}
-
-INSULT = "you are an idiot"
-DISGUISED: dict[str, str] = {
-    "plain": INSULT,
-    "zero-width padding": "you are an i\u200bd\u200bi\u200bo\u200bt",
-    "right-to-left override around it": "you are an \u202eidiot\u202c",
-    "Cyrillic homoglyphs": "you are an \u0456d\u0456\u043et",
-    "leetspeak": "you are an 1d10t",
-    "spaced letters": "you are an i d i o t",
-    "full-width letters": "you are an ｉｄｉｏｔ",
-    "combining marks": "you are an i̷d̷i̷o̷t̷",
-    "stretched": "you are an idiooooot",
-    "NUL inside": "you are an id\x00iot",
-}
 
 
 @pytest.mark.parametrize("case", list(BENIGN))

@@ -218,3 +218,14 @@ def test_the_holders_check_is_one_indexed_read(store: Store, rsettings: Settings
         )
         assert st.active_model_row(db) is not None
     assert "SCAN v" not in plan and "TEMP B-TREE" not in plan
+
+
+def test_a_served_model_is_left_out_of_garbage_collection(store: Store, rsettings: Settings) -> None:
+    import gc
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    holder = ModelHolder(store, rsettings)
+    # Frozen with the model: the cyclic collector no longer walks its objects on each full collection.
+    assert gc.get_freeze_count() > 0 and holder.current().model is not None
+    gc.unfreeze()
