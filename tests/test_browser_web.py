@@ -19,6 +19,7 @@ import pytest
 
 from model.categories import CATEGORIES
 from moderation import keys
+from moderation.outbox import SIGNATURE_HEADER, verify_signature
 from moderation.store import Store
 from tests.conftest import REPO, SHIPPED_MODEL, LiveServer, start_server
 from tests.test_e2e_service import Webhooks
@@ -277,6 +278,8 @@ def test_moderator_works_the_queue_with_mouse_and_keyboard(
     assert sorted(event["comment_id"] for event in events if event["decision"]["actor"] == key_id) == sorted(
         row[0] for row in rows(server, "SELECT comment_id FROM decisions WHERE actor = ?", (key_id,))
     )
+    for headers, body in webhooks.received:
+        assert verify_signature(WEBHOOK_SECRET, body, headers.get(SIGNATURE_HEADER)), headers
 
     # The other pages.
     page.get_by_role("link", name="Decisions").click()
@@ -330,6 +333,23 @@ def test_admin_edits_a_threshold_and_sees_the_preview_change(browser: Any, serve
     secret = page.get_by_label("Key", exact=True).input_value()
     assert secret.startswith("mod_mod_")
     shot(page, "keys")
+    # A moderator with a user name and password, who then signs in with them in another browser.
+    page.get_by_label("User name", exact=True).fill("nora")
+    page.get_by_label("Password (at least 12 characters)", exact=True).fill("correct horse battery")
+    page.get_by_label("Password again", exact=True).fill("correct horse battery")
+    page.get_by_role("button", name="Create user").click()
+    expect(page.locator(".flash-ok")).to_contain_text("nora")
+    other = new_page(browser, server)
+    other.goto("/web/sign-in")
+    other.get_by_label("User name", exact=True).fill("nora")
+    other.get_by_label("Password", exact=True).fill("wrong password here")
+    other.get_by_role("button", name="Sign in", exact=True).click()
+    expect(other.locator("main")).to_contain_text("Unknown user name or wrong password")
+    other.get_by_label("User name", exact=True).fill("nora")
+    other.get_by_label("Password", exact=True).fill("correct horse battery")
+    other.get_by_role("button", name="Sign in", exact=True).click()
+    expect(other.get_by_role("heading", name="Queue")).to_be_visible()
+    other.context.close()
     page.get_by_role("link", name="Models").click()
     expect(page.locator(".version.active")).to_be_visible()
     shot(page, "models")
