@@ -271,6 +271,12 @@ def test_hot_swap_under_load(server: LiveServer) -> None:
     for s in around:
         status, shown = server.json("GET", f"/v1/comments/{s.comment_id}", key="site")
         assert [d["model_version"] for d in shown["decisions"]] == [s.version]
+    # Every worker that answered switched, each on its own: its log says so, with its pid.
+    access, errors = server.logs()
+    entries = [json.loads(line) for line in (access + errors).splitlines() if line.startswith("{")]
+    workers = {e["pid"] for e in entries if e.get("logger") == "gunicorn.access" and e.get("path") == "/v1/comments"}
+    switched = {e["pid"] for e in entries if f"now serving model version {new}" in e.get("message", "")}
+    assert len(workers) >= 2 and switched >= workers, (workers, switched)
     last_old = max(s.ended for s in sent if s.version == old)
     print(
         f"{len(sent)} requests in {time.monotonic() - began:.1f} s, last answer from {old} "
