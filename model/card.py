@@ -27,9 +27,10 @@ KNOWN_LIMITS = """\
 - **Identity terms.** The fairness section below measures false-positive rates for comments that mention
   identity groups; the template check is a floor, not a proof of fairness.
 - **Stretched letters** are read against the model's own vocabulary when scoring: a run of three or more
-  becomes one letter or two, whichever spelling the model knows best (`killlll` → `kill`, `stuuuupid` →
-  `stupid`); a word known in neither spelling keeps one letter. Training and the metrics above normalize
-  without the vocabulary (one letter always); stretched words are rare in the corpora.
+  becomes one letter or two, the more common spelling the model knows, with a doubled consonant favoured
+  (`stuuuupid` → `stupid`, `killlll` → `kill`, `assss` → `ass`); a word known in neither spelling keeps one
+  letter. Training and the metrics above normalize without the vocabulary (one letter always); stretched words
+  are rare in the corpora.
 - **Phonetic spellings.** Normalization decodes disguises letter by letter (`st00pid` → `stoopid`), but a
   spelling that sounds like an insult (`stoopid`, `phuck`, `azz`) is only as toxic as the corpora taught it:
   such words occur rarely there, so they score well below the plain word.

@@ -3,8 +3,9 @@
 Stages, in order: Unicode cleanup (NFKC, invisible and control characters, zalgo marks), spaced or dotted
 letters joined, look-alike letters mapped, casefold, leetspeak decoded, stretched letters collapsed.
 `normalize_text` and `normalize` run the same stages; only `normalize` keeps the offsets. Given a lexicon
-(a model's vocabulary, a policy's terms), a stretched run collapses to one letter or two, whichever spelling
-the lexicon knows best (killlll → kill, stuuuupid → stupid); without one it always collapses to one.
+(a model's vocabulary, a policy's terms), a stretched run collapses to one letter or two, to a spelling the
+lexicon knows: the more common one (stuuuupid → stupid, gooood → good), with a doubled consonant favoured
+(killlll → kill, assss → ass, but fuckkk → fuck); without a lexicon it always collapses to one.
 """
 
 from __future__ import annotations
@@ -427,6 +428,9 @@ _STRETCH = re.compile(r"([^\W\d_])\1{2,}")
 _KEEP_REPEATS = re.compile(r"(?:ww)?m{0,4}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})|www")
 
 
+_CONSONANTS = frozenset("bcdfghjklmnpqrstvwxz")
+# In lexicon ranks (a model's IDF, natural log): a doubled consonant may be e**3, about 20 times, rarer.
+DOUBLED_CONSONANT_MARGIN = 3.0
 _MAX_RUNS_RESOLVED = 4  # a word with more stretched runs than this collapses each to one (2**4 spellings)
 
 
@@ -461,8 +465,15 @@ def _collapse_runs(
         best: float | None = None
         for option in product((1, 2), repeat=len(runs)):
             rank = lexicon(_spelling(s, word_start, word_end, runs, option))
-            if rank is not None and (best is None or rank < best):
-                best, lengths = rank, option
+            if rank is None:
+                continue
+            # The more common spelling wins (gooood: good; sooo: so), but a stretched consonant is most often a
+            # doubled one: a doubled consonant may be up to DOUBLED_CONSONANT_MARGIN rarer (assss: ass, not as)
+            # and still win, though not a misspelling far rarer than the word (fuckkk: fuck, not fuckk).
+            doubled = sum(1 for (start, _), n in zip(runs, option, strict=True) if n == 2 and s[start] in _CONSONANTS)
+            key = rank - DOUBLED_CONSONANT_MARGIN * doubled
+            if best is None or key < best:
+                best, lengths = key, option
     return [(start, end, [(s[start] * length, start, end)]) for (start, end), length in zip(runs, lengths, strict=True)]
 
 

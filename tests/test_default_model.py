@@ -61,10 +61,11 @@ def plain_and_disguised(draw: st.DrawFn) -> tuple[str, str]:
     word = draw(st.sampled_from(ABUSIVE_WORDS))
     before = draw(st.lists(st.sampled_from(NEIGHBOUR_WORDS), max_size=3))
     after = draw(st.lists(st.sampled_from(NEIGHBOUR_WORDS), max_size=3))
-    return " ".join([*before, word, *after]), " ".join([*before, draw(disguised(word)), *after])
+    # The scorer reads stretches against its vocabulary, so even a doubled letter may be stretched (killlll).
+    return " ".join([*before, word, *after]), " ".join([*before, draw(disguised(word, stretch_doubled=True)), *after])
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=plain_and_disguised())
 def test_disguised_abuse_scores_like_the_plain_comment(scorer: Scorer, case: tuple[str, str]) -> None:
     plain, disguise = case
@@ -80,6 +81,8 @@ def test_disguised_abuse_scores_like_the_plain_comment(scorer: Scorer, case: tup
         ("I will kill you", "I will killlll you"),
         ("you asshole", "you asssshole"),
         ("what a dumbass", "what a dumbasssss"),
+        ("you ass", "you assss"),
+        ("fuck off", "fuckkkk offff"),
         ("this is bullshit", "this is bulllllshit"),
         ("you stupid idiot", "you stuuuupid idiooooot"),
     ],

@@ -263,7 +263,10 @@ def test_digits_doubles_roman_numerals_and_www_are_not_collapsed(raw: str) -> No
 
 
 # A small lexicon ranked like a vocabulary: lower is more common.
-LEXICON_RANKS = {"good": 1.0, "god": 2.0, "kill": 3.0, "kil": 9.0, "asshole": 4.0, "stupid": 3.0, "cool": 2.0}
+LEXICON_RANKS = {
+    "good": 1.0, "god": 2.0, "kill": 3.0, "kil": 9.0, "asshole": 4.0, "stupid": 3.0, "cool": 2.0,
+    "as": 3.3, "ass": 4.6, "fuck": 4.5, "fuckk": 11.2,
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -275,6 +278,8 @@ LEXICON_RANKS = {"good": 1.0, "god": 2.0, "kill": 3.0, "kil": 9.0, "asshole": 4.
         ("gooood", "good"),  # both known: the more common wins
         ("cooooool", "cool"),
         ("zzzzap", "zap"),  # no spelling known: one letter, as without a lexicon
+        ("assss", "ass"),  # a doubled consonant wins though "as" is commoner ...
+        ("fuckkk", "fuck"),  # ... but not a misspelling far rarer than the word
         ("KIIILLLL", "kill"),  # two runs, resolved together
     ],
 )
@@ -426,10 +431,14 @@ def decodable_leet(word: str, wanted: dict[int, str], stretched: int | None) -> 
 
 
 @st.composite
-def disguised(draw: st.DrawFn, word: str) -> str:
-    """A random disguise of word: leet, look-alikes, stretching, case, full-width, zalgo, spacing, padding."""
+def disguised(draw: st.DrawFn, word: str, stretch_doubled: bool = False) -> str:
+    """A random disguise of word: leet, look-alikes, stretching, case, full-width, zalgo, spacing, padding.
+
+    A doubled letter (the l of kill) is stretched only when `stretch_doubled`: only a lexicon tells kil from kill.
+    """
     doubled = {p for p in range(len(word)) if word[p - 1 : p] == word[p] or word[p + 1 : p + 2] == word[p]}
-    stretched = draw(st.none() | st.sampled_from([p for p in range(len(word)) if p not in doubled]))
+    stretchable = [p for p in range(len(word)) if stretch_doubled or p not in doubled]
+    stretched = draw(st.none() | st.sampled_from(stretchable))
     repeat = draw(st.integers(3, 6))
     spaced = draw(st.booleans())
     wanted: dict[int, str] = {}
