@@ -69,17 +69,19 @@ def throughput(function: Any, texts: list[str]) -> float:
     return len(texts) / (time.perf_counter() - start)
 
 
-def resident_mb(code: str) -> float:
-    """Resident memory added by running `code` in a fresh interpreter, in MB."""
+def resident_mb(code: str) -> tuple[float, float]:
+    """Resident memory added by running `code` in a fresh interpreter (numpy, scipy and scikit-learn already
+    imported), and the interpreter's whole resident size after it, in MB."""
     probe = (
         "import resource, gc\n"
         "def rss():\n"
         "    return int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize() / 2**20\n"
         "import numpy, scipy.sparse, sklearn\n"
-        "before = rss()\n" + code + "\ngc.collect()\nprint(rss() - before)\n"
+        "before = rss()\n" + code + "\ngc.collect()\nprint(rss() - before, rss())\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    return float(result.stdout.strip().splitlines()[-1])
+    added, total = result.stdout.strip().splitlines()[-1].split()
+    return float(added), float(total)
 
 
 def verdict(measured: float | None, target: float, higher_is_better: bool = True) -> str:
@@ -167,8 +169,10 @@ def main() -> int:
         ours_rate = throughput(scorer.score_many, batch)
         peer_rate = throughput(peer, batch)
     model_path = str(args.model or "")
-    ours_mb = resident_mb(f"from model.scorer import load_scorer\nscorer = load_scorer({model_path!r} or None)")
-    peer_mb = resident_mb("from profanity_check import predict_prob\npredict_prob(['warm up'])")
+    ours_mb, ours_total_mb = resident_mb(
+        f"from model.scorer import load_scorer\nscorer = load_scorer({model_path!r} or None)"
+    )
+    peer_mb, peer_total_mb = resident_mb("from profanity_check import predict_prob\npredict_prob(['warm up'])")
 
     print("\n== Speed and memory (one core, 400-character comments)")
     print(f"{'':<34}{'ours':>12}{'peer':>12}")
@@ -177,6 +181,7 @@ def main() -> int:
     throughput_line = f"{'batch throughput (comments/s)':<34}{ours_rate:>12.0f}{peer_rate:>12.0f}"
     print(f"{throughput_line}  (5,000 comments, after 2,000 others)")
     print(f"{'resident memory of loaded model (MB)':<34}{ours_mb:>12.1f}{peer_mb:>12.1f}")
+    print(f"{'  whole process with it (MB)':<34}{ours_total_mb:>12.1f}{peer_total_mb:>12.1f}")
 
     jigsaw = holdout["ours"]["by_corpus"].get("jigsaw_toxic_2018", {}).get("toxicity", {}).get("roc_auc")
     spam = min(spam_aucs) if spam_aucs else None
