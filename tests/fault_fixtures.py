@@ -96,6 +96,11 @@ def wait_for_workers(master: int, count: int, other_than: set[int] = frozenset()
     raise AssertionError(f"master {master} has workers {children(master)}, wanted {count} new ones")
 
 
+def server_env(db_path: Path, model: Path, secret: str, **settings: str) -> dict[str, str]:
+    """The environment of a test server on this database and model; `settings` by variable name."""
+    return {"MODERATION_DB": str(db_path), "MODERATION_MODEL": str(model), "MODERATION_SECRET_KEY": secret, **settings}
+
+
 def make_keys(db_path: Path) -> dict[str, str]:
     """One key per role in the database (migrating it first)."""
     store = Store(db_path)

@@ -22,6 +22,7 @@ from tests.fault_fixtures import (
     kill_group,
     make_keys,
     post_until_acknowledged,
+    server_env,
     start_group_server,
     submission_decisions,
 )
@@ -86,12 +87,7 @@ def run_service_kills(
     more)."""
     db_path = directory / "moderation.db"
     made = make_keys(db_path)
-    env = {
-        "MODERATION_DB": str(db_path),
-        "MODERATION_MODEL": str(model),
-        "MODERATION_SECRET_KEY": "faults-secret",
-        "MODERATION_RATE_LIMIT": "0",
-    }
+    env = server_env(db_path, model, "faults-secret", MODERATION_RATE_LIMIT="0")
     rng = random.Random(seed)
     run = CrashRun(rounds)
     started = time.monotonic()

@@ -23,6 +23,7 @@ from tests.fault_fixtures import (
     database_report,
     make_keys,
     post_until_acknowledged,
+    server_env,
     server_log_problems,
     start_group_server,
     submission_decisions,
@@ -64,12 +65,7 @@ def run_worker_kills(directory: Path, model: Path, kills: int, clients: int = 4,
     """Run `clients` posting threads against 2 workers while killing a worker `kills` times; check the database."""
     db_path = directory / "moderation.db"
     made = make_keys(db_path)
-    env = {
-        "MODERATION_DB": str(db_path),
-        "MODERATION_MODEL": str(model),
-        "MODERATION_SECRET_KEY": "faults-secret",
-        "MODERATION_RATE_LIMIT": "0",
-    }
+    env = server_env(db_path, model, "faults-secret", MODERATION_RATE_LIMIT="0")
     server = start_group_server(directory / "server", env)
     port = int(server.base_url.rsplit(":", 1)[1])
     rng = random.Random(seed)

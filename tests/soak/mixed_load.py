@@ -19,6 +19,7 @@ from tests.fault_fixtures import (
     database_report,
     decision_ids,
     make_keys,
+    server_env,
     server_log_problems,
     start_group_server,
     submission_decisions,
@@ -149,14 +150,10 @@ def run_mixed_load(tmp_path: Path, plan: LoadPlan) -> None:
     ]
     db_path = tmp_path / "moderation.db"
     made = make_keys(db_path)
-    env = {
-        "MODERATION_DB": str(db_path),
-        "MODERATION_MODEL": str(SHIPPED_MODEL),
-        "MODERATION_SECRET_KEY": "soak-secret",
-        # One site key sends all 10,000: its limit is checked on every request, far above what is sent.
-        "MODERATION_RATE_LIMIT": "1000000",
-        "MODERATION_RATE_BURST": "1000000",
-    }
+    # One site key sends every comment: its limit is checked on every request, far above what is sent.
+    env = server_env(
+        db_path, SHIPPED_MODEL, "soak-secret", MODERATION_RATE_LIMIT="1000000", MODERATION_RATE_BURST="1000000"
+    )
     env["WEB_CONCURRENCY"] = plan.workers  # the configured workers (default 2)
     server = start_group_server(tmp_path / "server", env)
     port = int(server.base_url.rsplit(":", 1)[1])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 
-from tests.fault_fixtures import make_keys, start_group_server
+from tests.fault_fixtures import make_keys, server_env, start_group_server
 from tests.test_faults_service_kill import run_service_kills
 from tests.test_faults_worker_kill import run_worker_kills
 from tests.test_fuzz_schemathesis import fuzz_operation, operations
@@ -41,13 +41,9 @@ def test_contract_fuzz_against_live_gunicorn(tmp_path: Path, tiny_model_path: Pa
     examples = int(os.environ.get("SOAK_FUZZ_EXAMPLES", "100"))
     db_path = tmp_path / "moderation.db"
     made = make_keys(db_path)
-    env = {
-        "MODERATION_DB": str(db_path),
-        "MODERATION_MODEL": str(tiny_model_path),
-        "MODERATION_SECRET_KEY": "fuzz-secret",
-        "MODERATION_RATE_LIMIT": "0",
-        "MODERATION_AUTH_FAILURE_LIMIT": "0",
-    }
+    env = server_env(
+        db_path, tiny_model_path, "fuzz-secret", MODERATION_RATE_LIMIT="0", MODERATION_AUTH_FAILURE_LIMIT="0"
+    )
     server = start_group_server(tmp_path / "server", env)
     try:
         schema = schemathesis.openapi.from_url(server.base_url + "/openapi.json")
