@@ -260,29 +260,6 @@ def datasets_list() -> None:
             )
 
 
-JOB_NICE = 10
-AUTOGROUP = Path("/proc/self/autogroup")
-
-
-def _lower_priority() -> None:
-    """Run below the web workers, so scoring keeps its latency while a model trains."""
-    os.nice(JOB_NICE)
-    # Linux: in the idle class the job runs on what the workers leave, and a waking worker preempts it at
-    # once instead of waiting out its time slice (threads started later, like the heartbeat, inherit it).
-    idle = getattr(os, "SCHED_IDLE", None)
-    if idle is not None:
-        try:
-            os.sched_setscheduler(0, idle, os.sched_param(0))
-        except OSError:
-            pass
-    # The job has its own session, so with autogroup scheduling it is its own group, weighed against the
-    # workers' group by the group's nice value, not by the process's: lower that too.
-    try:
-        AUTOGROUP.write_text(f"{JOB_NICE}\n")
-    except OSError:
-        pass  # not Linux, or autogroup off
-
-
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
@@ -294,8 +271,9 @@ def run_job_command(job_id: int) -> None:
     import logging
 
     from moderation import jobs
+    from moderation.job_process import lower_priority
 
-    _lower_priority()
+    lower_priority()  # already done when started by jobs.launch; kept for a direct `moderation run-job`
     # SIGTERM becomes SystemExit, so the job records that it was stopped.
     signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -1,10 +1,10 @@
 """Training jobs: one at a time, each run in its own low-priority process, with progress and outcome in the database.
 
-`start_retrain` records a queued job and launches `python -m moderation run-job ID` in a new session (so a
-web worker's restart does not take it down); that process lowers its priority, marks the job running, writes
-its stage and percent as it goes plus a heartbeat every few seconds, and records success with the new
-version or failure with the error. A job whose process vanished (no heartbeat for a minute) is marked failed
-the next time anyone looks, so a crash never blocks retraining for good.
+`start_retrain` records a queued job and launches `python -m moderation.job_process ID` in a new session (so a
+web worker's restart does not take it down); that process lowers its priority before anything else, then runs
+`run-job ID`: it marks the job running, writes its stage and percent as it goes plus a heartbeat every few
+seconds, and records success with the new version or failure with the error. A job whose process vanished
+(no heartbeat for a minute) is marked failed the next time anyone looks, so a crash never blocks retraining.
 """
 
 from __future__ import annotations
@@ -173,7 +173,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def launch(settings: Settings, job_id: int) -> subprocess.Popen[bytes]:
-    """Start `python -m moderation run-job ID` in its own session, its output in the job's log file."""
+    """Start `python -m moderation.job_process ID` (low priority from its first line, then `run-job ID`) in its
+    own session, its output in the job's log file."""
     env = {
         **os.environ,
         **settings_env(settings),
@@ -186,7 +187,7 @@ def launch(settings: Settings, job_id: int) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "moderation", "run-job", str(job_id)],
+            [sys.executable, "-m", "moderation.job_process", str(job_id)],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

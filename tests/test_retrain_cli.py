@@ -107,8 +107,9 @@ def test_a_job_process_runs_below_the_web_workers() -> None:
     probe = (
         "import os\n"
         "from pathlib import Path\n"
-        "from moderation.cli_models import _lower_priority\n"
-        "_lower_priority()\n"
+        "from moderation.job_process import lower_priority\n"
+        "lower_priority()\n"
+        "lower_priority()  # twice, as the job does (job_process, then run-job): still nice 10\n"
         "group = Path('/proc/self/autogroup')\n"
         "group_nice = group.read_text().split()[-1] if group.exists() else 10\n"
         "print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0), group_nice)\n"
