@@ -26,6 +26,10 @@ def lower_priority() -> None:
             os.sched_setscheduler(0, idle, os.sched_param(0))
         except OSError:
             pass
+    # On one core only: the other cores' caches stay the workers' (the job's matrices would flush them).
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(cores) > 1:
+        os.sched_setaffinity(0, {cores[-1]})
     # The job has its own session, so with autogroup scheduling it is its own group, weighed against the
     # workers' group by the group's nice value, not by the process's: lower that too.
     try:

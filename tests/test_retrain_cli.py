@@ -112,11 +112,13 @@ def test_a_job_process_runs_below_the_web_workers() -> None:
         "lower_priority()  # twice, as the job does (job_process, then run-job): still nice 10\n"
         "group = Path('/proc/self/autogroup')\n"
         "group_nice = group.read_text().split()[-1] if group.exists() else 10\n"
-        "print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0), group_nice)\n"
+        "print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0), group_nice, len(os.sched_getaffinity(0)))\n"
     )
     # In its own session, as jobs.launch starts it: its own autogroup, whose nice value must drop too.
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, start_new_session=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["True", "10", "10"]
+    idle, nice, group_nice, cores = done.stdout.split()
+    assert (idle, nice, group_nice) == ("True", "10", "10")
+    assert int(cores) == 1  # pinned to one core, leaving the others (and their caches) to the workers
