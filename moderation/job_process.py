@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-JOB_NICE = 10
+JOB_NICE = 19  # the lowest: with autogroup, the job's session is weighed against the workers' by this
 AUTOGROUP = Path("/proc/self/autogroup")
 
 

@@ -109,9 +109,9 @@ def test_a_job_process_runs_below_the_web_workers() -> None:
         "from pathlib import Path\n"
         "from moderation.job_process import lower_priority\n"
         "lower_priority()\n"
-        "lower_priority()  # twice, as the job does (job_process, then run-job): still nice 10\n"
+        "lower_priority()  # twice, as the job does (job_process, then run-job): still nice 19\n"
         "group = Path('/proc/self/autogroup')\n"
-        "group_nice = group.read_text().split()[-1] if group.exists() else 10\n"
+        "group_nice = group.read_text().split()[-1] if group.exists() else 19\n"
         "print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0), group_nice, len(os.sched_getaffinity(0)))\n"
     )
     # In its own session, as jobs.launch starts it: its own autogroup, whose nice value must drop too.
@@ -120,5 +120,5 @@ def test_a_job_process_runs_below_the_web_workers() -> None:
     )
     assert done.returncode == 0, done.stderr
     idle, nice, group_nice, cores = done.stdout.split()
-    assert (idle, nice, group_nice) == ("True", "10", "10")
+    assert (idle, nice, group_nice) == ("True", "19", "19")
     assert int(cores) == 1  # pinned to one core, leaving the others (and their caches) to the workers
