@@ -670,6 +670,7 @@ def test_models_page_shows_retrain_jobs_with_elapsed_time_and_refreshes_them(
     job = jobs.create_job(store, jobs.RETRAIN, "key:ada")  # as start_retrain records it, minus its checks
     page = client.get("/web/admin/models").get_data(as_text=True)
     assert 'id="jobs" data-refresh-url="/web/admin/jobs"' in page
+    assert page.count('id="jobs-title"') == 1 and ">Start a retrain</button>" in page
     fragment = client.get("/web/admin/jobs")
     html = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in html
