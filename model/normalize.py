@@ -313,16 +313,10 @@ def _spaced_letter_edits(s: str, lookalike_units: bool) -> list[_Edit]:
 
 # --- Casefold ----------------------------------------------------------------------------------------
 
-_fold_cache: dict[str, str] = {}
-
-
+@lru_cache(maxsize=_CHAR_CACHE_SIZE)
 def _fold(char: str) -> str:
     """Casefold of one character that expands (ß, İ, ΐ), recomposed and without decorative marks."""
-    known = _fold_cache.get(char)
-    if known is None:
-        known = "".join(c for c in unicodedata.normalize("NFC", char.casefold()) if not _is_removable(c))
-        _fold_cache[char] = known
-    return known
+    return "".join(c for c in unicodedata.normalize("NFC", char.casefold()) if not _is_removable(c))
 
 
 def _casefold(s: str, offsets: _Offsets | None) -> tuple[str, _Offsets | None]:
@@ -331,9 +325,9 @@ def _casefold(s: str, offsets: _Offsets | None) -> tuple[str, _Offsets | None]:
     if len(folded) == len(s):
         return folded, offsets
     # One character to one keeps every offset: fold those in C, then edit only the few that expand.
-    distinct = set(s)
-    one_to_one = {ord(c): c.casefold() for c in distinct if len(c.casefold()) == 1}
-    expanding = {c for c in distinct if len(c.casefold()) != 1}
+    folds = {c: c.casefold() for c in set(s)}
+    one_to_one = {ord(c): fold for c, fold in folds.items() if len(fold) == 1}
+    expanding = {c for c, fold in folds.items() if len(fold) != 1}
     s = s.translate(one_to_one)
     edits = [(i, i + 1, [(_fold(char), i, i + 1)]) for i, char in enumerate(s) if char in expanding]
     return _apply(s, offsets, edits)
