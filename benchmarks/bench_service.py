@@ -329,8 +329,8 @@ def hostile_phase(port: int, site_key: str, repeats: int = 3) -> tuple[float, fl
         timings = []
         for repeat in range(repeats):
             body = {"id": f"hostile-{number}-{repeat}", "text": text, "article_id": "a", "author_id": f"h-{number}"}
+            raw = json.dumps(body, ensure_ascii=False).encode()  # as sites send it: UTF-8, not \u escapes
             started = time.perf_counter()
-            raw = json.dumps(body, ensure_ascii=False).encode()  # as sites send it: UTF-8, not \\u escapes
             status, answer = api_call(port, site_key, "POST", "/v1/comments", raw)
             timings.append((time.perf_counter() - started) * 1000)
             if status != 201:
