@@ -1,8 +1,9 @@
 """Training jobs: one at a time, each run in its own low-priority process, with progress and outcome in the database.
 
 `start_retrain` records a queued job and launches `python -m moderation.job_process ID` in a new session (so a
-web worker's restart does not take it down); that process lowers its priority before anything else, then runs
-`run-job ID`: it marks the job running, writes its stage and percent as it goes plus a heartbeat every few
+web worker's restart does not take it down); that process minds the job, which runs as its child: the child
+lowers its priority before anything else, then runs `run-job ID`, and the minder pauses it while the machine is
+busy (see job_process). `run-job` marks the job running, writes its stage and percent as it goes plus a heartbeat every few
 seconds, and records success with the new version or failure with the error. A job whose process vanished
 (no heartbeat for a minute) is marked failed the next time anyone looks, so a crash never blocks retraining.
 """
@@ -173,8 +174,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def launch(settings: Settings, job_id: int) -> subprocess.Popen[bytes]:
-    """Start `python -m moderation.job_process ID` (low priority from its first line, then `run-job ID`) in its
-    own session, its output in the job's log file."""
+    """Start `python -m moderation.job_process ID` (the minder of the low-priority `run-job ID`) in its own
+    session, its output in the job's log file."""
     env = {
         **os.environ,
         **settings_env(settings),

@@ -10,8 +10,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +50,15 @@ def from_iso(text: str) -> datetime:
 
 # ---------------------------------------------------------------------------
 # The connection
+
+
+_write_guard: Callable[[], AbstractContextManager[object]] = nullcontext
+
+
+def guard_writes(guard: Callable[[], AbstractContextManager[object]]) -> None:
+    """Run each write transaction of this process inside `guard()` (a retrain job's pause lock: job_process)."""
+    global _write_guard
+    _write_guard = guard
 
 
 class Store:
@@ -165,7 +174,7 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Database]:
         """One short write transaction, BEGIN IMMEDIATE; commits on success, rolls back on any error."""
-        with self._process_lock():
+        with self._process_lock(), _write_guard():
             db = self.db
             conn = db.conn
             try:
