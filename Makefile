@@ -46,7 +46,7 @@ bench-cli: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_service.py; status=$$?; $(MAKE) bench-model && exit $$status
 
-# Long load and fault runs on loopback (tests/soak/): 10,000 comments at 32 clients with moderators, a retrain and a
+# Long load and fault runs on loopback (tests/soak/): 40,000 comments at 32 clients with moderators, a retrain and a
 # bad-key flood; 50 worker kills; 20 whole-service kills; a longer contract fuzz. Each bounded; prints its figures.
 soak: $(VENV)/.dev
 	$(PY) -m pytest -q -s -m soak tests/soak
