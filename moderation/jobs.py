@@ -4,8 +4,9 @@
 web worker's restart does not take it down); that process minds the job, which runs as its child: the child
 lowers its priority before anything else, then runs `run-job ID`, and the minder pauses it while the machine is
 busy (see job_process). `run-job` marks the job running, writes its stage and percent as it goes plus a
-heartbeat every few seconds, and records success with the new version or failure with the error. A job whose process vanished
-(no heartbeat for a minute) is marked failed the next time anyone looks, so a crash never blocks retraining.
+heartbeat every few seconds, and records success with the new version or failure with the error. A job whose
+process vanished (no heartbeat for a minute) is marked failed the next time anyone looks, so a crash never blocks
+retraining.
 """
 
 from __future__ import annotations
