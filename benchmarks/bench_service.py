@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.hostile_texts import BENIGN, DISGUISED, JUNK  # noqa: E402  (the repository is on the path now)
+from moderation.job_process import cpu_ticks  # noqa: E402
 
 TARGET_RATIO = 0.60  # scoring-and-recording req/s as a share of /healthz req/s
 TARGET_P99_MS = 25.0
@@ -392,22 +393,16 @@ def _epoch(stamp: str | None) -> float:
     return datetime.fromisoformat(stamp).timestamp() if stamp else float("inf")
 
 
-def wait_for_job(port: int, admin_key: str, job_id: int, states: tuple[str, ...], timeout: float) -> dict[str, Any]:
-    """Poll the job until its state is one of `states` (or the timeout passes); the job as last seen."""
+def wait_for_job(
+    port: int, admin_key: str, job_id: int, states: tuple[str, ...], timeout: float, running_from: float | None = None
+) -> dict[str, Any]:
+    """Poll the job until its state is one of `states`, or it runs at `running_from` percent or more (or the
+    timeout passes); the job as last seen."""
     deadline = time.monotonic() + timeout
     while True:
         job = api_call(port, admin_key, "GET", f"/v1/jobs/{job_id}")[1]["job"]
-        if job["state"] in states or time.monotonic() > deadline:
-            return dict(job)
-        time.sleep(0.2)
-
-
-def wait_for_progress(port: int, admin_key: str, job_id: int, percent: float, timeout: float) -> dict[str, Any]:
-    """Poll the job until it has reached `percent` or ended (or the timeout passes); the job as last seen."""
-    deadline = time.monotonic() + timeout
-    while True:
-        job = api_call(port, admin_key, "GET", f"/v1/jobs/{job_id}")[1]["job"]
-        if job["percent"] >= percent or job["state"] not in ("queued", "running") or time.monotonic() > deadline:
+        reached = running_from is not None and job["state"] == "running" and job["percent"] >= running_from
+        if job["state"] in states or reached or time.monotonic() > deadline:
             return dict(job)
         time.sleep(0.1)
 
@@ -422,10 +417,9 @@ def job_pid(db_path: Path, job_id: int) -> int | None:
 def cpu_seconds(pid: int | None) -> float:
     """CPU time (user + system) a process has used so far, 0 when unknown (Linux /proc)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError, TypeError):
+        return cpu_ticks(Path(f"/proc/{pid}/stat")) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_cpu_seconds(root: int) -> float:
@@ -489,8 +483,9 @@ def retrain_phase(
         if status != 202:
             print(f"  retrain phase skipped: starting the retrain answered {status} {answer}")
             return None
-        job = wait_for_job(port, admin_key, answer["job"]["id"], ("running", "succeeded", "failed"), 60)
-        job = wait_for_progress(port, admin_key, job["id"], 100.0 * round_number / rounds, 600)
+        job = wait_for_job(
+            port, admin_key, answer["job"]["id"], ("succeeded", "failed"), 600, 100.0 * round_number / rounds
+        )
         pid = job_pid(db_path, job["id"])
         cpu_before = cpu_seconds(pid)
         busy_outcome, busy_wall = load(f"busy{round_number}", requests)

@@ -79,6 +79,12 @@ def guard_writes_with(lock_path: Path) -> None:
     store.guard_writes(lambda: holding(lock))
 
 
+def cpu_ticks(stat: Path) -> int:
+    """User plus system CPU time, in clock ticks, from a process's `/proc/PID/stat` (OSError when unreadable)."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()  # after the command name, which may hold ")" itself
+    return int(fields[11]) + int(fields[12])
+
+
 class MachineLoad:
     """How many cores' worth of CPU everything but one process used since the last look (Linux /proc)."""
 
@@ -91,11 +97,11 @@ class MachineLoad:
     def _sample(self) -> tuple[int, int, int] | None:
         try:
             fields = [int(value) for value in self.machine_stat.read_text().split("\n", 1)[0].split()[1:]]
-            own = self.process_stat.read_text().rsplit(")", 1)[1].split()
+            own = cpu_ticks(self.process_stat)
         except (OSError, ValueError, IndexError):
             return None
         idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-        return sum(fields[:8]), idle, int(own[11]) + int(own[12])  # (all, idle, the process's user + system)
+        return sum(fields[:8]), idle, own
 
     def others_busy_cores(self) -> float | None:
         """Cores' worth of CPU the rest of the machine kept busy since the last call; None where unknown."""
