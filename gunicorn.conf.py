@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from typing import Any
 
 from moderation.settings import Settings
@@ -26,6 +25,8 @@ timeout = 30
 graceful_timeout = 10
 # Heartbeat files on tmpfs where there is one (in containers /tmp may be on a slow overlay disk).
 worker_tmp_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+# Each run's metrics and rate-limit files: `<prefix><master pid>-<pid namespace>-<random>` in worker_tmp_dir.
+METRICS_DIR_PREFIX = "moderation-metrics-"
 # The control socket defaults to one path per user; several servers (tests, benchmarks) would collide.
 control_socket_disable = True
 # Request size limits in front of Flask's own (64 KB bodies, 1 MB for batches).
@@ -42,9 +43,13 @@ loglevel = "info"
 def on_starting(server: Any) -> None:
     """Answer malformed requests as JSON; give this server run a fresh directory for workers' metrics counts."""
     from api import wire_errors
+    from moderation.rundirs import make_run_directory, remove_stale_run_directories
 
     wire_errors.install()
-    directory = tempfile.mkdtemp(prefix="moderation-metrics-", dir=worker_tmp_dir)
+    # A kill -9 skips on_exit: first remove the directories of servers (of this user) whose master is gone.
+    for stale in remove_stale_run_directories(METRICS_DIR_PREFIX, worker_tmp_dir):
+        server.log.info("removed the stale run directory %s (its master is gone)", stale)
+    directory = str(make_run_directory(METRICS_DIR_PREFIX, worker_tmp_dir))  # the name records this master's pid
     os.environ["MODERATION_METRICS_DIR"] = directory  # inherited by every worker forked later
     server.log.info("metrics directory %s", directory)
 
@@ -72,5 +77,5 @@ def worker_exit(server: Any, worker: Any) -> None:
 def on_exit(server: Any) -> None:
     """Remove this run's metrics directory."""
     directory = os.environ.get("MODERATION_METRICS_DIR")
-    if directory and os.path.basename(directory).startswith("moderation-metrics-"):
+    if directory and os.path.basename(directory).startswith(METRICS_DIR_PREFIX):
         shutil.rmtree(directory, ignore_errors=True)
