@@ -259,6 +259,13 @@ CREATE TABLE ended_web_sessions (
 CREATE INDEX ended_web_sessions_ended_at ON ended_web_sessions (ended_at);
 """
 
+OUTBOX_LAST_ANSWER_SCHEMA = """
+-- The site's answer to the last webhook attempt: its HTTP status (NULL when nothing came back) and, for a
+-- redirect, which is never followed, the Location it pointed to.
+ALTER TABLE outbox ADD COLUMN last_status INTEGER;
+ALTER TABLE outbox ADD COLUMN last_location TEXT;
+"""
+
 _DECISIONS_APPEND_ONLY_UPDATE = """
 CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
 BEGIN
@@ -296,6 +303,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "web app users", WEB_USERS_SCHEMA),
     Migration(4, "hash chain over decisions", DECISION_CHAIN_SCHEMA, then=_chain_existing_decisions),
     Migration(5, "web sessions ended by signing out", ENDED_WEB_SESSIONS_SCHEMA),
+    Migration(6, "webhook outbox: the last answer's status and Location", OUTBOX_LAST_ANSWER_SCHEMA),
 )
 
 _CREATE_MIGRATIONS_TABLE = """

@@ -1,7 +1,9 @@
 """The webhook outbox: events written in the deciding transaction, POSTed signed until the site says 2xx.
 
 Delivery is at least once: a site must treat `event_id` (also sent as `X-Moderation-Delivery`) as
-idempotent. Failed attempts are retried forever, waiting 5 s, 10 s, 20 s... up to the configured cap.
+idempotent. Failed attempts are retried forever, waiting 5 s, 10 s, 20 s... up to the configured cap. A redirect
+is never followed (the signed body and headers would go to another address, or be dropped as a GET): a 3xx is a
+failed attempt, recorded with its status and `Location`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,8 +35,19 @@ SIGNATURE_HEADER = "X-Moderation-Signature"
 BACKOFF_BASE_SECONDS = 5
 DELIVERY_BATCH = 20
 
-# send(url, body, headers, timeout) -> HTTP status; raises OSError when no answer came back.
-Send = Callable[[str, bytes, Mapping[str, str], float], int]
+MAX_LOCATION_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class SiteAnswer:
+    """What the site answered one webhook POST: the HTTP status and, for a redirect, where it pointed."""
+
+    status: int
+    location: str | None = None
+
+
+# send(url, body, headers, timeout) -> the site's answer; raises OSError when no answer came back.
+Send = Callable[[str, bytes, Mapping[str, str], float], SiteAnswer]
 
 
 def event_body(event_type: str, payload: Mapping[str, Any], at: str) -> str:
@@ -57,17 +71,38 @@ def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
     return header is not None and hmac.compare_digest(sign(secret, body), header)
 
 
-def http_send(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> int:
-    """POST the body with urllib; the HTTP status, or OSError when the site could not be reached."""
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: urllib then raises HTTPError with the 3xx status and its headers."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+# Without the default redirect handler (replaced by the one above); proxies from the environment still apply.
+_OPENER = urllib.request.build_opener(_RefuseRedirects)
+
+
+def http_send(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> SiteAnswer:
+    """POST the body with urllib, never following a redirect; the site's answer, or OSError when unreachable."""
     request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             response.read(65536)
-            return int(response.status)
+            return SiteAnswer(int(response.status))
     except urllib.error.HTTPError as error:
-        return int(error.code)
+        location = error.headers.get("Location") if error.headers is not None else None
+        return SiteAnswer(int(error.code), location[:MAX_LOCATION_CHARS] if location else None)
     except http.client.HTTPException as error:
         raise ConnectionError(f"bad HTTP answer: {error!r}") from error
+
+
+def _failure(answer: SiteAnswer) -> str | None:
+    """What was wrong with the site's answer (None for a 2xx, the only answer that delivers)."""
+    if 200 <= answer.status < 300:
+        return None
+    if 300 <= answer.status < 400:
+        return f"HTTP {answer.status} redirect to {answer.location or '(no Location)'}, not followed"
+    return f"HTTP {answer.status}"
 
 
 def backoff(attempts: int, cap_seconds: int) -> timedelta:
@@ -107,22 +142,25 @@ def deliver_due(
     counts["leased"] = len(leased)
     for index, row in enumerate(leased):
         body = row["body"].encode("utf-8")
+        answer: SiteAnswer | None = None
         try:
-            status = send(
+            answer = send(
                 settings.webhook_url,
                 body,
                 _headers(row, body, settings.webhook_secret),
                 settings.webhook_timeout,
             )
-            error = None if 200 <= status < 300 else f"HTTP {status}"
+            error = _failure(answer)
         except OSError as failure:
             error = f"{type(failure).__name__}: {failure}"
+        status = None if answer is None else answer.status
+        location = None if answer is None else answer.location
         with store.write() as db:
             if error is None:
-                st.mark_outbox_delivered(db, row["id"], owner, at)
+                st.mark_outbox_delivered(db, row["id"], owner, at, status)
             else:
                 retry_at = st.iso(now + backoff(row["attempts"] + 1, settings.webhook_max_backoff))
-                st.mark_outbox_failed(db, row["id"], owner, at, error, retry_at)
+                st.mark_outbox_failed(db, row["id"], owner, at, error, retry_at, status=status, location=location)
         if error is None:
             counts["delivered"] += 1
             continue
@@ -157,15 +195,26 @@ def run_delivery_loop(
             stop_event.wait(interval)
 
 
+# What `moderation outbox` shows of each pending event: its last attempt's outcome and when it is tried again.
+_PENDING_EVENT_FIELDS = (
+    "id",
+    "event_type",
+    "created_at",
+    "attempts",
+    "last_attempt_at",
+    "last_status",
+    "last_location",
+    "last_error",
+    "next_attempt_at",
+)
+
+
 def outbox_status(store: Store, limit: int = 100) -> dict[str, Any]:
-    """Counts of delivered and pending events, and the pending ones with their attempts and last error."""
+    """Counts of delivered and pending events, and the pending ones with their attempts and last answer."""
     with store.read() as db:
         counts = st.outbox_counts(db)
         pending = st.outbox_rows(db, pending_only=True, limit=limit)
     return {
         **counts,
-        "pending_events": [
-            {k: r[k] for k in ("id", "event_type", "created_at", "attempts", "last_error", "next_attempt_at")}
-            for r in pending
-        ],
+        "pending_events": [{k: r[k] for k in _PENDING_EVENT_FIELDS} for r in pending],
     }

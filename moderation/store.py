@@ -678,22 +678,34 @@ def lease_due_outbox_events(db: Database, now: str, owner: str, lease_until: str
     return _all(db, f"SELECT * FROM outbox WHERE id IN ({marks}) ORDER BY next_attempt_at, id", ids)
 
 
-def mark_outbox_delivered(db: Database, event_id: int, owner: str, at: str) -> int:
-    """Record a successful delivery by the lease holder. Rows changed."""
+def mark_outbox_delivered(db: Database, event_id: int, owner: str, at: str, status: int | None = None) -> int:
+    """Record a successful delivery by the lease holder, with the site's status. Rows changed."""
     cursor = db.execute(
         "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1, last_attempt_at = ?, last_error = NULL,"
-        " lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?",
-        (at, at, event_id, owner),
+        " last_status = ?, last_location = NULL, lease_owner = NULL, lease_expires_at = NULL"
+        " WHERE id = ? AND lease_owner = ?",
+        (at, at, status, event_id, owner),
     )
     return cursor.rowcount
 
 
-def mark_outbox_failed(db: Database, event_id: int, owner: str, at: str, error: str, next_attempt_at: str) -> int:
-    """Record a failed attempt by the lease holder and when to try again. Rows changed."""
+def mark_outbox_failed(
+    db: Database,
+    event_id: int,
+    owner: str,
+    at: str,
+    error: str,
+    next_attempt_at: str,
+    *,
+    status: int | None = None,
+    location: str | None = None,
+) -> int:
+    """Record a failed attempt by the lease holder (the site's status and Location, if it answered). Rows changed."""
     cursor = db.execute(
         "UPDATE outbox SET attempts = attempts + 1, last_attempt_at = ?, last_error = ?, next_attempt_at = ?,"
-        " lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?",
-        (at, error[:1000], next_attempt_at, event_id, owner),
+        " last_status = ?, last_location = ?, lease_owner = NULL, lease_expires_at = NULL"
+        " WHERE id = ? AND lease_owner = ?",
+        (at, error[:1000], next_attempt_at, status, location, event_id, owner),
     )
     return cursor.rowcount
 

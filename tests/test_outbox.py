@@ -17,6 +17,7 @@ from moderation import outbox
 from moderation import store as st
 from moderation.settings import Settings
 from moderation.store import Store
+from tests.conftest import ModerationRunner
 
 
 class Site:
@@ -25,21 +26,32 @@ class Site:
     def __init__(self, port: int) -> None:
         self.port = port
         self.status = 200
+        self.location: str | None = None  # sent as `Location` with the status, for a redirect
         self.delay = 0.0
         self.received: list[tuple[dict[str, str], bytes]] = []
+        self.methods: list[str] = []
         self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
 
     def start(self) -> None:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
+            def _answer(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                site.methods.append(self.command)
                 site.received.append((dict(self.headers), body))
                 time.sleep(site.delay)
                 self.send_response(site.status)
+                if site.location is not None:
+                    self.send_header("Location", site.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_POST = do_GET = do_PUT = _answer
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -69,7 +81,7 @@ def site() -> Iterator[Site]:
 
 @pytest.fixture
 def hook_settings(settings: Settings, site: Site) -> Settings:
-    return replace(settings, webhook_url=f"http://127.0.0.1:{site.port}/hook", webhook_timeout=2.0)
+    return replace(settings, webhook_url=site.url, webhook_timeout=2.0)
 
 
 def _enqueue(store: Store, now: datetime, comment_id: str = "c1") -> int:
@@ -96,6 +108,7 @@ def test_event_arrives_signed_after_the_site_recovers(
     row = _row(store, event_id)
     assert row["attempts"] == 1 and row["delivered_at"] is None
     assert "Connection" in row["last_error"] or "refused" in row["last_error"]
+    assert row["last_status"] is None and row["last_location"] is None  # nothing answered
     assert row["next_attempt_at"] == st.iso(now + timedelta(seconds=5))
     assert outbox.deliver_due(store, outbox.http_send, now + timedelta(seconds=1), hook_settings)["leased"] == 0
 
@@ -105,7 +118,7 @@ def test_event_arrives_signed_after_the_site_recovers(
     later = now + timedelta(seconds=5)
     assert outbox.deliver_due(store, outbox.http_send, later, hook_settings)["failed"] == 1
     row = _row(store, event_id)
-    assert row["attempts"] == 2 and row["last_error"] == "HTTP 500"
+    assert row["attempts"] == 2 and row["last_error"] == "HTTP 500" and row["last_status"] == 500
     assert row["next_attempt_at"] == st.iso(later + timedelta(seconds=10))
 
     # The site recovers.
@@ -129,6 +142,59 @@ def test_event_arrives_signed_after_the_site_recovers(
     assert {b for _, b in site.received} == {body}
 
     assert outbox.deliver_due(store, outbox.http_send, recovered + timedelta(hours=2), hook_settings)["leased"] == 0
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[Site]:
+    server = Site(_free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_not_followed_but_retried_and_shown(
+    store: Store,
+    hook_settings: Settings,
+    site: Site,
+    elsewhere: Site,
+    now: datetime,
+    runner: ModerationRunner,
+    status: int,
+) -> None:
+    site.status, site.location = status, elsewhere.url
+    site.start()
+    event_id = _enqueue(store, now)
+
+    assert outbox.deliver_due(store, outbox.http_send, now, hook_settings) == {"delivered": 0, "failed": 1, "leased": 1}
+    later = now + timedelta(seconds=5)
+    assert outbox.deliver_due(store, outbox.http_send, later, hook_settings)["failed"] == 1
+
+    # The site got each signed POST; the address it pointed to got nothing: no GET, no body, no signature.
+    assert site.methods == ["POST", "POST"]
+    assert elsewhere.received == []
+    row = _row(store, event_id)
+    assert row["delivered_at"] is None and row["attempts"] == 2
+    assert row["next_attempt_at"] == st.iso(later + timedelta(seconds=10))  # backed off: 5 s, then 10 s
+    assert row["last_status"] == status and row["last_location"] == elsewhere.url
+    assert row["last_error"] == f"HTTP {status} redirect to {elsewhere.url}, not followed"
+
+    shown = runner.invoke("outbox")
+    assert shown.exit_code == 0, shown.output
+    report = json.loads(shown.output)
+    assert report["pending"] == 1 and report["delivered"] == 0
+    [pending] = report["pending_events"]
+    assert pending["id"] == event_id and pending["attempts"] == 2
+    assert pending["last_status"] == status and pending["last_location"] == elsewhere.url
+    assert pending["next_attempt_at"] == st.iso(later + timedelta(seconds=10))
+
+    # Once the site answers 2xx itself, the event is delivered and the redirect's Location is cleared.
+    site.status, site.location = 200, None
+    recovered = later + timedelta(seconds=10)
+    assert outbox.deliver_due(store, outbox.http_send, recovered, hook_settings)["delivered"] == 1
+    row = _row(store, event_id)
+    assert row["delivered_at"] == st.iso(recovered) and row["last_status"] == 200 and row["last_location"] is None
+    assert elsewhere.received == []
 
 
 def test_a_leased_event_is_not_sent_by_a_second_worker(
@@ -181,9 +247,9 @@ def test_nothing_is_sent_without_a_webhook_url(store: Store, settings: Settings,
     _enqueue(store, now)
     calls: list[str] = []
 
-    def send(url: str, body: bytes, headers: object, timeout: float) -> int:
+    def send(url: str, body: bytes, headers: object, timeout: float) -> outbox.SiteAnswer:
         calls.append(url)
-        return 200
+        return outbox.SiteAnswer(200)
 
     assert outbox.deliver_due(store, send, now, settings)["leased"] == 0
     assert calls == []
@@ -194,9 +260,9 @@ def test_nothing_leaves_unsigned_without_a_webhook_secret(store: Store, hook_set
     _enqueue(store, now)
     sent: list[tuple[bytes, dict[str, str]]] = []
 
-    def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+    def send(url: str, body: bytes, headers: dict[str, str], timeout: float) -> outbox.SiteAnswer:
         sent.append((body, dict(headers)))
-        return 200
+        return outbox.SiteAnswer(200)
 
     counts = outbox.deliver_due(store, send, now, replace(hook_settings, webhook_secret=None))
     assert counts["leased"] == 0 and sent == []
