@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from model.categories import CATEGORIES
+from model.compare import judge
 from model.corpora import CORPORA
 from model.fairness import IDENTITY_GROUPS
 from model.identity_balance import INFO
@@ -220,9 +221,10 @@ def render_model_card(manifest: dict[str, Any]) -> str:
 
 def _retraining_section(manifest: dict[str, Any]) -> list[str]:
     """For a retrained version: what trained it, and how it compared with the active version on the same rows."""
-    training, comparison = manifest.get("training"), manifest.get("comparison")
-    if not training or not comparison:
+    training, stored = manifest.get("training"), manifest.get("comparison")
+    if not training or not stored:
         return []
+    comparison = judge(stored)
     verdicts = training["verdicts"]
     how = (
         f"adapted from `{training['base_version']}` with the verdicts and imported files"
@@ -244,7 +246,12 @@ def _retraining_section(manifest: dict[str, Any]) -> list[str]:
         "hold-out rows",
         "",
         f"A category is *worse* when this version's ROC AUC is more than {comparison['tolerance']} below the "
-        f"active version's; with fewer than {comparison['min_rows']} rows or one class it is not measurable.",
+        f"active version's. It is measured only with at least {comparison['min_rows']} rows, "
+        f"{comparison['min_positives']} of them positive and {comparison['min_negatives']} negative; otherwise it is "
+        "not measurable. A version passes when at least one category was measured and none is worse.",
+        "",
+        f"**Outcome: {comparison['outcome']}**: {comparison['summary']}."
+        + ("" if comparison["passed"] else " Activating it needs force and a reason."),
         "",
         "| category | rows | positives | ROC AUC (this / active) | avg precision (this / active) | verdict |",
         "|---|---|---|---|---|---|",

@@ -55,10 +55,13 @@ def _show_job(job: dict[str, Any]) -> None:
         if "rebuild_of" in result:
             same = "the same model (content hash matches)" if result["identical"] else "a DIFFERENT model"
             click.echo(f"  rebuild of {result['rebuild_of']}: {same}")
-        if result["passed"]:
-            click.echo("  evaluation: not worse than the active version on any measurable category")
+        if "outcome" not in result:  # recorded before comparisons had an outcome; `models show` judges it anew
+            then = "passed" if result["passed"] else "worse on " + ", ".join(result["worse"])
+            click.echo(f"  evaluation as recorded then: {then} (`moderation models show` judges it anew)")
+        elif result["passed"]:
+            click.echo(f"  evaluation: {result['summary']}")
         else:
-            click.echo(f"  evaluation: worse on {', '.join(result['worse'])} (activating needs --force and a reason)")
+            click.echo(f"  evaluation: {result['summary']} (activating needs --force and a reason)")
 
 
 @click.command("retrain")
@@ -119,6 +122,8 @@ def _verdict(version: dict[str, Any]) -> str:
         return "-"
     if comparison["worse"]:
         return "worse: " + ",".join(comparison["worse"])
+    if not comparison["measured"]:
+        return f"not measured vs {comparison['active_version']}"
     return f"ok vs {comparison['active_version']}"
 
 
@@ -167,7 +172,9 @@ def models_card(version: str) -> None:
 
 @models_group.command("activate")
 @click.argument("version")
-@click.option("--force", is_flag=True, help="Promote even if the evaluation found it worse (needs --reason).")
+@click.option(
+    "--force", is_flag=True, help="Promote even if the evaluation found it worse or measured nothing (needs --reason)."
+)
 @click.option("--reason", default=None, help="Why; recorded with the activation.")
 def models_activate(version: str, force: bool, reason: str | None) -> None:
     """Make VERSION the active model; every worker serves it within seconds."""

@@ -22,6 +22,7 @@ from typing import Any
 
 from model import artifact
 from model.artifact import ModelLoadError
+from model.compare import NOT_MEASURED, judge
 from model.scorer import Scorer
 from moderation import store as st
 from moderation.errors import Conflict, Invalid, NotFound, Unavailable
@@ -152,6 +153,12 @@ def _loads(text: str | None) -> Any:
     return json.loads(text) if text else None
 
 
+def _judged_comparison(row: Row) -> dict[str, Any] | None:
+    """A version's stored comparison judged under the current minimums (rows stored before them too)."""
+    comparison = _loads(row.get("comparison"))
+    return None if comparison is None else judge(comparison)
+
+
 def _version_dict(row: Row, active_version: str | None) -> dict[str, Any]:
     return {
         "version": row["version"],
@@ -166,7 +173,7 @@ def _version_dict(row: Row, active_version: str | None) -> dict[str, Any]:
         "file_sha256": row["file_sha256"],
         "content_sha256": row["content_sha256"],
         "training": _loads(row.get("training")),
-        "comparison": _loads(row.get("comparison")),
+        "comparison": _judged_comparison(row),
     }
 
 
@@ -231,25 +238,24 @@ def activations(store: Store, limit: int = 100) -> list[dict[str, Any]]:
 # Activating and rolling back
 
 
-def gate(row: Row, current_version: str | None) -> list[str]:
-    """Why activating a never-active version needs force (empty when its evaluation allows it)."""
-    comparison = _loads(row.get("comparison"))
+def gate(row: Row, current_version: str | None) -> str | None:
+    """Why activating a never-active version needs force, to follow "Model version X" (None when it may go ahead)."""
+    comparison = _judged_comparison(row)
     if comparison is None:
-        return [f"version {row['version']} was never compared with an active model"]
+        return "was never compared with an active model"
     compared_with = comparison.get("active_version")
     if compared_with != current_version:
-        return [
-            f"version {row['version']} was compared with {compared_with}, but {current_version} is active now; "
-            "retrain to compare it again"
-        ]
+        return f"was compared with {compared_with}, but {current_version} is active now; retrain to compare it again"
+    if comparison["outcome"] == NOT_MEASURED:
+        return f"was not measured against the active version {current_version}: {comparison['summary']}"
     problems = []
-    for category in comparison.get("worse", []):
+    for category in comparison["worse"]:
         entry = comparison["categories"][category]
         problems.append(
             f"{category}: ROC AUC {entry['candidate']['roc_auc']} vs {entry['active']['roc_auc']} active "
             f"(down {-entry['delta_roc_auc']:.4f}, tolerance {comparison['tolerance']})"
         )
-    return problems
+    return (f"is worse than the active version {current_version}: " + "; ".join(problems)) if problems else None
 
 
 def _checked_reason(reason: str | None) -> str | None:
@@ -298,16 +304,14 @@ def activate(
     if any(entry["version"] == version for entry in history):
         kind = "reactivate"
     else:
-        problems = gate(row, current_version)
+        refusal = gate(row, current_version)
         kind = "promote"
-        if problems and not force:
+        if refusal and not force:
             raise Conflict(
-                f"Model version {version} is worse than the active version {current_version}: "
-                + "; ".join(problems)
-                + ". Activate with force and a reason to promote it anyway.",
-                fields={"version": "; ".join(problems)},
+                f"Model version {version} {refusal}. Activate with force and a reason to promote it anyway.",
+                fields={"version": refusal},
             )
-        if problems:
+        if refusal:
             if reason is None:
                 raise Invalid("Forcing a promotion needs a reason.", fields={"reason": "required with force"})
             kind = "force"

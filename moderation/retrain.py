@@ -2,8 +2,10 @@
 
 With base corpora configured (MODERATION_BASE_CORPORA) a retrain trains a new model from everything. Without
 them it adapts the active model (see `model.adapt`). Either way a deterministic share of the verdicts (by a
-seeded hash of the comment id) never trains anything: with the base hold-out split it is the fixed hold-out on
-which the candidate and the active model are compared, row for row, before the candidate may be promoted.
+seeded hash of the comment id) never trains anything: with the test split of the base corpora and imported files
+(by a seeded hash of the normalized text, the split the shipped model was trained with) it is the fixed hold-out
+on which the candidate and the active model are compared, row for row, before the candidate may be promoted.
+`model.compare` says when a category counts as measured; a candidate measured on none needs force to promote.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from model.artifact import ModelLoadError
 from model.build import Dataset, load_dataset
 from model.compare import compare_models, probabilities
 from model.corpora import Example, LoadedCorpus, corpus_summary, deduplicate
+from model.identity_balance import NAME as BALANCE
 from model.linear import LinearModel
 from model.metrics import category_metrics
 from model.normalize import normalize_text
@@ -254,7 +257,8 @@ def build_candidate(
         mode_report = {"adapt": adapted.report}
 
     progress("evaluate", 0.8)
-    holdout = _unseen(holdout, trained_rows)
+    # The identity-balance sentences are a training aid, not evidence: they never count in the comparison.
+    holdout = [item for item in _unseen(holdout, trained_rows) if item.example.corpus != BALANCE]
     comparison = compare_models(model, active.model, holdout, tolerance)
     comparison["active_version"] = active.version
     labels = labels_matrix(holdout)
@@ -367,7 +371,10 @@ def retrain(
         "content_sha256": saved["content_sha256"],
         "mode": training.mode,
         "compared_with": comparison["active_version"],
+        "outcome": comparison["outcome"],
         "passed": comparison["passed"],
+        "measured": comparison["measured"],
         "worse": comparison["worse"],
+        "summary": comparison["summary"],
         "verdicts": candidate.manifest["training"]["verdicts"],
     }

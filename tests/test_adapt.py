@@ -119,16 +119,17 @@ def test_thresholds_are_re_picked_only_from_enough_verdicts(base: artifact.Artif
 
 def test_compare_models_judges_each_category_on_the_same_rows(base: artifact.Artifact) -> None:
     adapted = adapt(base, examples(muppet_verdicts(40)))
-    holdout = prepare(examples(muppet_verdicts(24, seed=11, prefix="h")))
+    holdout = prepare(examples(muppet_verdicts(40, seed=11, prefix="h")))
     better = compare_models(adapted.model, base.model, holdout, tolerance=0.01)
-    assert better["categories"]["insult"]["verdict"] == BETTER  # type: ignore[index]
-    assert better["passed"] and better["rows"] == 24
-    assert better["categories"]["spam"]["verdict"] == NOT_MEASURABLE  # type: ignore[index]
-    assert better["by_source"]["moderators"]["insult"]["n"] == 24  # type: ignore[index]
+    assert better["categories"]["insult"]["verdict"] == BETTER
+    assert better["passed"] and better["rows"] == 40 and better["measured"] == ["toxicity", "insult"]
+    assert better["categories"]["spam"]["verdict"] == NOT_MEASURABLE
+    assert better["by_source"]["moderators"]["insult"]["n"] == 40
     worse = compare_models(base.model, adapted.model, holdout, tolerance=0.01)
     assert worse["categories"]["insult"]["verdict"] == WORSE and worse["worse"] == ["toxicity", "insult"]
     assert not worse["passed"]
     same = compare_models(base.model, base.model, holdout, tolerance=0.01)
     assert same["categories"]["insult"]["verdict"] == NOT_WORSE and same["passed"]
     few = compare_models(base.model, adapted.model, holdout[:8], tolerance=0.01)
-    assert few["categories"]["insult"]["verdict"] == NOT_MEASURABLE and few["passed"]  # type: ignore[index]
+    assert few["categories"]["insult"]["verdict"] == NOT_MEASURABLE
+    assert not few["passed"] and few["outcome"] == "not measured" and few["measured"] == []

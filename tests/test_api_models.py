@@ -86,7 +86,7 @@ def test_train_answers_202_then_409_and_the_job_leads_to_promotion_and_rollback(
     assert refused.status_code == 422 and refused.get_json()["fields"] == {"training_set": "empty"}
     assert client.get("/v1/jobs", headers=auth("admin")).get_json() == {"items": []}
 
-    add_verdicts(store, rsettings, muppet_verdicts(40))
+    add_verdicts(store, rsettings, muppet_verdicts(120))  # enough hold-out rows to measure insult and toxicity
     launched: list[int] = []
     monkeypatch.setattr(jobs, "launch", lambda settings, job_id: launched.append(job_id))  # run in-process below
     started = client.post("/v1/models/train", headers=auth("admin"))

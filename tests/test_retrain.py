@@ -24,10 +24,11 @@ def rsettings(settings: Settings, tiny_model_path: Path) -> Settings:
 
 def test_a_fresh_install_adapts_the_active_model_with_verdicts(store: Store, rsettings: Settings) -> None:
     shipped = registry.ensure_default(store, rsettings)
-    add_verdicts(store, rsettings, muppet_verdicts(40))
+    add_verdicts(store, rsettings, muppet_verdicts(120))  # enough that the hold-out measures insult and toxicity
     stages: list[str] = []
     result = rt.retrain(store, rsettings, "admin1", progress=lambda stage, fraction: stages.append(stage))
-    assert result["mode"] == "adapt" and result["created"] and result["passed"]
+    assert result["mode"] == "adapt" and result["created"] and result["passed"] and result["outcome"] == "passed"
+    assert result["measured"] == ["toxicity", "insult"]
     assert stages[0] == "load imported datasets" and stages[-1] == "done" and "evaluate" in stages
 
     entry = registry.get_version(store, result["version"])
@@ -37,8 +38,8 @@ def test_a_fresh_install_adapts_the_active_model_with_verdicts(store: Store, rse
     training = manifest["training"]
     assert training["mode"] == "adapt" and training["base_version"] == shipped and training["seed"] == 13
     verdicts = training["verdicts"]
-    assert verdicts["labels"] == 80 and verdicts["max_label_id"] == 80 and len(verdicts["label_ids_sha256"]) == 64
-    assert verdicts["train_comments"] + verdicts["holdout_comments"] == 40 and verdicts["holdout_comments"] >= 5
+    assert verdicts["labels"] == 240 and verdicts["max_label_id"] == 240 and len(verdicts["label_ids_sha256"]) == 64
+    assert verdicts["train_comments"] + verdicts["holdout_comments"] == 120 and verdicts["holdout_comments"] >= 30
 
     comparison = manifest["comparison"]
     assert comparison["active_version"] == shipped and comparison["tolerance"] == rsettings.promotion_tolerance
@@ -85,7 +86,7 @@ def test_the_same_inputs_rebuild_the_same_model(store: Store, rsettings: Setting
 
 def test_a_later_retrain_adapts_the_original_model_not_the_adapted_one(store: Store, rsettings: Settings) -> None:
     shipped = registry.ensure_default(store, rsettings)
-    add_verdicts(store, rsettings, muppet_verdicts(40))
+    add_verdicts(store, rsettings, muppet_verdicts(120))
     first = rt.retrain(store, rsettings, "admin1")
     registry.activate(store, rsettings, first["version"], "admin1")
     add_verdicts(store, rsettings, muppet_verdicts(10, seed=4, prefix="late"))

@@ -28,7 +28,7 @@ def test_import_retrain_promote_and_roll_back(
     cli: ModerationRunner, store: Store, settings: Settings, tiny_model_path: Path, tmp_path: Path
 ) -> None:
     rsettings = retrain_settings(settings, tiny_model_path)
-    add_verdicts(store, rsettings, muppet_verdicts(40))
+    add_verdicts(store, rsettings, muppet_verdicts(120))  # enough hold-out rows to measure insult and toxicity
 
     imported = cli.invoke("import", str(write_jsonl(labelled_rows(per_kind=4), tmp_path / "ours.jsonl")))
     assert imported.exit_code == 0, imported.output
