@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.categories import CATEGORIES
-from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS
+from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 
 API_VERSION = "1"
 
@@ -648,8 +648,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "thresholds": {"type": "object", "description": "Per category {reject, review} probabilities."},
             "sections": {"type": "object", "description": "Per section threshold overrides."},
-            "blocked_terms": {"type": "array", "items": {"type": "string"}},
-            "watched_terms": {"type": "array", "items": {"type": "string"}},
+            "blocked_terms": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_TERMS},
+            "watched_terms": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_TERMS},
             "max_links": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_COUNT},
             "new_author_reviews": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
             "recent_rejections": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},

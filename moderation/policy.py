@@ -8,7 +8,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from model.categories import CATEGORIES
 from model.normalize import normalize_text
@@ -37,6 +37,8 @@ DOCUMENT_KEYS: tuple[str, ...] = (
 # Bounds of the policy's whole numbers: generous, but a date window must stay a date (and counts stay counts).
 MAX_COUNT = 1_000_000
 MAX_REJECTION_DAYS = 3650
+# Entries of `blocked_terms` and of `watched_terms`, each, before duplicates are dropped.
+MAX_TERMS = 10_000
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,11 @@ class Policy:
     recent_rejection_days: int = 30
     known_languages: tuple[str, ...] = ("en",)
     shadow_mode: bool = False
+
+    @cached_property
+    def term_matcher(self) -> TermMatcher:
+        """The blocked and watched terms compiled once for this policy, on first use."""
+        return TermMatcher(self.blocked_terms, self.watched_terms)
 
 
 @dataclass(frozen=True)
@@ -290,15 +297,21 @@ def _parse_terms(doc: Mapping[str, object], field: str, errors: dict[str, str]) 
     if not isinstance(raw, list | tuple):
         errors[field] = "must be a list of strings"
         return ()
-    terms: list[str] = []
+    if len(raw) > MAX_TERMS:
+        errors[field] = f"must hold at most {MAX_TERMS:,} terms, not {len(raw):,}"
+        return ()
+    # Keyed by the normalized words, which are what a term matches: the first spelling of each is kept, in order.
+    first_spelling: dict[tuple[str, ...], str] = {}
     for index, term in enumerate(raw):
         if not isinstance(term, str) or not term.strip():
             errors[f"{field}.{index}"] = "must be a non-empty string"
-        elif not _term_words(term):
+            continue
+        words = _term_words(term.strip())
+        if not words:
             errors[f"{field}.{index}"] = "has no letters or digits left once normalized"
-        elif term.strip() not in terms:
-            terms.append(term.strip())
-    return tuple(terms)
+        else:
+            first_spelling.setdefault(words, term.strip())
+    return tuple(first_spelling.values())
 
 
 def _parse_int(
@@ -328,12 +341,12 @@ def _parse_languages(doc: Mapping[str, object], default: tuple[str, ...], errors
     if not isinstance(raw, list | tuple):
         errors["known_languages"] = "must be a list of language codes"
         return default
-    languages: list[str] = []
+    languages: dict[str, None] = {}  # an ordered set: each code once, in the order given
     for index, code in enumerate(raw):
         if not isinstance(code, str) or not _LANGUAGE_SUBTAG.fullmatch(code.strip().lower()):
             errors[f"known_languages.{index}"] = "must be a two- or three-letter language code like en"
-        elif code.strip().lower() not in languages:
-            languages.append(code.strip().lower())
+        else:
+            languages.setdefault(code.strip().lower())
     return tuple(languages)
 
 
@@ -447,10 +460,7 @@ def _relative(value: float, threshold: float) -> float:
 
 def _rule_reasons(policy: Policy, comment: CommentFacts, author: AuthorHistory) -> list[Reason]:
     reasons: list[Reason] = []
-    terms = tuple(policy.blocked_terms) + tuple(policy.watched_terms)
-    normalized = normalize_text(comment.text, _term_lexicon(terms)) if terms else ""
-    blocked = _terms_in(normalized, tuple(policy.blocked_terms))
-    watched = _terms_in(normalized, tuple(policy.watched_terms))
+    blocked, watched = policy.term_matcher.find(comment.text)
     for term in blocked:
         reasons.append(Reason("blocked_term", "reject", f"contains the blocked term “{term}”", term=term))
     for term in watched:
@@ -505,46 +515,73 @@ def _rule_reasons(policy: Policy, comment: CommentFacts, author: AuthorHistory) 
 
 def matched_terms(text: str, terms: tuple[str, ...]) -> tuple[str, ...]:
     """The terms that occur in the text as whole words, after both are normalized against evasion."""
-    return _terms_in(normalize_text(text, _term_lexicon(tuple(terms))), tuple(terms))
+    return _matcher_for(tuple(terms)).find(text)[0]
 
 
-def _terms_in(normalized: str, terms: tuple[str, ...]) -> tuple[str, ...]:
-    if not terms:
-        return ()
-    by_first_word = _terms_by_first_word(terms)
-    # Words are runs of letters and digits, so a term only ever matches whole words ("ass" not in "class").
-    words = _WORD.findall(normalized)
-    found = set()
-    for start, word in enumerate(words):
-        for term_words, term in by_first_word.get(word, ()):
-            if tuple(words[start : start + len(term_words)]) == term_words:
-                found.add(term)
-    return tuple(term for term in terms if term in found)
+@lru_cache(maxsize=64)
+def _matcher_for(terms: tuple[str, ...]) -> TermMatcher:
+    return TermMatcher(terms, ())
 
 
 _WORD = re.compile(r"[^\W_]+")
 
 
+@lru_cache(maxsize=2 * MAX_TERMS)
 def _term_words(term: str) -> tuple[str, ...]:
+    """A term's words once normalized; cached, so parsing a policy and building its matcher normalize it once."""
     return tuple(_WORD.findall(normalize_text(term)))
 
 
-@lru_cache(maxsize=64)
-def _term_lexicon(terms: tuple[str, ...]) -> Callable[[str], float | None]:
-    """The terms' words as a lexicon, so a stretched "killlll" is read as the term "kill", not as "kil"."""
-    words = frozenset(word for term in terms for word in _term_words(term))
-    return lambda word: 0.0 if word in words else None
+class _TrieNode:
+    """One word of a term in the matcher's trie: the words that may follow, and the terms that end here."""
+
+    __slots__ = ("following", "ends")
+
+    def __init__(self) -> None:
+        self.following: dict[str, _TrieNode] = {}
+        self.ends: list[tuple[int, int]] = []  # (which term list, position in it)
 
 
-@lru_cache(maxsize=64)
-def _terms_by_first_word(terms: tuple[str, ...]) -> dict[str, list[tuple[tuple[str, ...], str]]]:
-    # Looking words up beats scanning the text once per term: policies may hold hundreds of terms.
-    index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
-    for term in terms:
-        words = _term_words(term)
-        if words:
-            index.setdefault(words[0], []).append((words, term))
-    return index
+class TermMatcher:
+    """Whole-word matching of term lists (blocked, watched) in one pass over a comment's normalized words.
+
+    Built in one pass over the terms: a trie of their words, and those words as the lexicon that resolves
+    stretched letters ("killlll" read as the term "kill", not as "kil"). Matching walks the trie from each word
+    of the text, so its cost depends on the text and the longest term, not on how many terms there are.
+    """
+
+    def __init__(self, *term_lists: tuple[str, ...]) -> None:
+        self.term_lists = tuple(tuple(terms) for terms in term_lists)
+        self._root = _TrieNode()
+        words: set[str] = set()
+        for list_index, terms in enumerate(self.term_lists):
+            for order, term in enumerate(terms):
+                term_words = _term_words(term)
+                if not term_words:
+                    continue
+                words.update(term_words)
+                node = self._root
+                for word in term_words:
+                    node = node.following.setdefault(word, _TrieNode())
+                node.ends.append((list_index, order))
+        known = frozenset(words)
+        self.lexicon: Callable[[str], float | None] = lambda word: 0.0 if word in known else None
+
+    def find(self, text: str) -> tuple[tuple[str, ...], ...]:
+        """Per term list, the terms the text holds as whole words, in the list's order."""
+        found: tuple[set[int], ...] = tuple(set() for _ in self.term_lists)
+        if self._root.following:
+            # Words are runs of letters and digits, so a term only ever matches whole words ("ass" not in "class").
+            words = _WORD.findall(normalize_text(text, self.lexicon))
+            for start in range(len(words)):
+                node = self._root.following.get(words[start])
+                position = start
+                while node is not None:
+                    for list_index, order in node.ends:
+                        found[list_index].add(order)
+                    position += 1
+                    node = node.following.get(words[position]) if position < len(words) else None
+        return tuple(tuple(terms[order] for order in sorted(hits)) for terms, hits in zip(self.term_lists, found, strict=True))
 
 
 # Without a path, only these endings count: "sentence.Me too" is a missing space, not a link.
