@@ -238,16 +238,24 @@ def activations(store: Store, limit: int = 100) -> list[dict[str, Any]]:
 # Activating and rolling back
 
 
-def gate(row: Row, current_version: str | None) -> str | None:
-    """Why activating a never-active version needs force, to follow "Model version X" (None when it may go ahead)."""
+def gate(row: Row, current_version: str | None) -> tuple[str, str] | None:
+    """Why activating a never-active version needs force: in brief, and in full to follow "Model version X".
+
+    None when its evaluation lets it go ahead."""
     comparison = _judged_comparison(row)
     if comparison is None:
-        return "was never compared with an active model"
+        return "never compared", "was never compared with an active model"
     compared_with = comparison.get("active_version")
     if compared_with != current_version:
-        return f"was compared with {compared_with}, but {current_version} is active now; retrain to compare it again"
+        return (
+            f"compared with {compared_with}, not with the active {current_version}",
+            f"was compared with {compared_with}, but {current_version} is active now; retrain to compare it again",
+        )
     if comparison["outcome"] == NOT_MEASURED:
-        return f"was not measured against the active version {current_version}: {comparison['summary']}"
+        return (
+            "not measured on any category",
+            f"was not measured against the active version {current_version}: {comparison['summary']}",
+        )
     problems = []
     for category in comparison["worse"]:
         entry = comparison["categories"][category]
@@ -255,7 +263,9 @@ def gate(row: Row, current_version: str | None) -> str | None:
             f"{category}: ROC AUC {entry['candidate']['roc_auc']} vs {entry['active']['roc_auc']} active "
             f"(down {-entry['delta_roc_auc']:.4f}, tolerance {comparison['tolerance']})"
         )
-    return (f"is worse than the active version {current_version}: " + "; ".join(problems)) if problems else None
+    if not problems:
+        return None
+    return comparison["summary"], f"is worse than the active version {current_version}: " + "; ".join(problems)
 
 
 def _checked_reason(reason: str | None) -> str | None:
@@ -307,9 +317,10 @@ def activate(
         refusal = gate(row, current_version)
         kind = "promote"
         if refusal and not force:
+            brief, why = refusal
             raise Conflict(
-                f"Model version {version} {refusal}. Activate with force and a reason to promote it anyway.",
-                fields={"version": refusal},
+                f"Model version {version} {why}. Activate with force and a reason to promote it anyway.",
+                fields={"version": f"{brief}: needs force and a reason"},
             )
         if refusal:
             if reason is None:

@@ -261,3 +261,114 @@ def test_a_retrained_version_is_rebuilt_from_its_recorded_inputs_through_the_api
     result = rebuilt["result"]
     assert result["rebuild_of"] == built["version"] and result["identical"] is True
     assert result["content_sha256"] == built["content_sha256"] and result["version"] == built["version"]
+
+
+def retrain_from_five_verdicts(client: FlaskClient, auth: Auth, store: Store, rsettings: Settings) -> dict[str, Any]:
+    """A retrain job (run in-process) from the five verdicts of a site just starting; the finished job."""
+    add_verdicts(store, rsettings, muppet_verdicts(5))
+    started = client.post("/v1/models/train", headers=auth("admin"))
+    assert started.status_code == 202, started.get_json()
+    jobs.run_job(store, rsettings, started.get_json()["job"]["id"])
+    job: dict[str, Any] = client.get(started.headers["Location"], headers=auth("admin")).get_json()["job"]
+    assert job["state"] == "succeeded", job["error"]
+    return job
+
+
+def test_a_retrain_from_five_verdicts_is_not_measured_and_needs_force_with_a_reason(
+    client: FlaskClient, auth: Auth, api_keys: dict[str, str], store: Store, rsettings: Settings, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: None)  # the job runs in-process
+    old = str(registry.active_version(store))
+    result = retrain_from_five_verdicts(client, auth, store, rsettings)["result"]
+    assert result["verdicts"]["labels"] == 10 and result["verdicts"]["holdout_comments"] <= 5
+    assert result["passed"] is False and result["outcome"] == "not measured" and result["measured"] == []
+    assert result["summary"].startswith("not measured on any category")
+    new = result["version"]
+
+    shown = client.get(f"/v1/models/{new}", headers=auth("admin")).get_json()
+    comparison = shown["comparison"]
+    assert comparison["passed"] is False and comparison["outcome"] == "not measured" and comparison["worse"] == []
+    assert (comparison["min_rows"], comparison["min_positives"], comparison["min_negatives"]) == (30, 5, 5)
+    for entry in comparison["categories"].values():
+        assert entry["verdict"] == "not measurable"
+        assert entry["reason"].endswith("at least 30 rows with 5 positives and 5 negatives are needed")
+    listed = {v["version"]: v for v in client.get("/v1/models", headers=auth("admin")).get_json()["items"]}
+    assert listed[new]["comparison"] == comparison
+    card = client.get(f"/v1/models/{new}/card", headers=auth("admin")).get_data(as_text=True)
+    assert f"**Outcome: not measured**: {comparison['summary']}. Activating it needs force and a reason." in card
+    assert "not worse" not in card
+
+    refused = client.post(f"/v1/models/{new}/activate", headers=auth("admin"))
+    assert refused.status_code == 409 and refused.get_json()["error"] == "conflict"
+    message = refused.get_json()["message"]
+    assert message.startswith(f"Model version {new} was not measured against the active version {old}: not measured")
+    assert message.endswith("Activate with force and a reason to promote it anyway.")
+    assert refused.get_json()["fields"] == {"version": "not measured on any category: needs force and a reason"}
+    no_reason = client.post(f"/v1/models/{new}/activate", json={"force": True}, headers=auth("admin"))
+    assert no_reason.status_code == 422 and no_reason.get_json()["fields"] == {"reason": "required with force"}
+    assert post_comment(client, auth, "still-old")["model_version"] == old
+
+    why = "a new site: five verdicts, checked by hand"
+    forced = client.post(f"/v1/models/{new}/activate", json={"force": True, "reason": why}, headers=auth("admin"))
+    assert forced.status_code == 200, forced.get_json()
+    record = forced.get_json()["activation"]
+    assert record["kind"] == "force" and record["reason"] == why and record["previous_version"] == old
+    assert client.get("/v1/models/activations", headers=auth("admin")).get_json()["items"][0] == record
+    assert post_comment(client, auth, "forced")["model_version"] == new
+
+
+def test_the_models_page_says_a_version_was_not_measured_and_activates_it_only_with_force(
+    client: FlaskClient, auth: Auth, api_keys: dict[str, str], store: Store, rsettings: Settings, monkeypatch: Any
+) -> None:
+    from tests.test_web_client import post, sign_in
+
+    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: None)  # the job runs in-process
+    old = str(registry.active_version(store))
+    job = retrain_from_five_verdicts(client, auth, store, rsettings)
+    new, summary = job["result"]["version"], job["result"]["summary"]
+    sign_in(client, api_keys["admin"])
+    page = client.get("/web/admin/models").get_data(as_text=True)
+    assert "not worse" not in page
+    card = page.split(f"<code>{new}</code>", 1)[1].split("</section>", 1)[0]
+    assert f'<p class="meta comparison" data-outcome="not measured">Compared with {old}: <strong>' in card
+    assert f"<strong>{summary}</strong>. Activating it needs force and a reason." in card
+    assert f"<td>{new} (not measured)</td>" in page  # the jobs table
+
+    refused = post(client, f"/web/admin/models/{new}/activate", {"reason": "looks fine"})
+    assert refused.status_code == 303
+    after = client.get("/web/admin/models").get_data(as_text=True)
+    assert f"Model version {new} was not measured against the active version {old}" in after
+    no_reason = post(client, f"/web/admin/models/{new}/activate", {"force": "on"})
+    assert no_reason.status_code == 303
+    assert "Forcing a promotion needs a reason." in client.get("/web/admin/models").get_data(as_text=True)
+    assert registry.active_version(store) == old
+
+    forced = post(client, f"/web/admin/models/{new}/activate", {"force": "on", "reason": "checked by hand"})
+    assert forced.status_code == 303 and registry.active_version(store) == new
+    latest = registry.activations(store)[0]
+    assert (latest["kind"], latest["reason"], latest["version"]) == ("force", "checked by hand", new)
+
+
+def test_versions_stored_with_the_old_comparison_format_load_display_and_are_judged_anew(
+    client: FlaskClient, auth: Auth, api_keys: dict[str, str], store: Store, rsettings: Settings
+) -> None:
+    from tests.test_promotion_gate import ISSUE_ROW
+    from tests.test_web_client import sign_in
+
+    old = str(registry.active_version(store))
+    nothing = make_candidate(rsettings, store, 0.5, {**ISSUE_ROW, "active_version": old})  # passed: true on nothing
+    worse = make_candidate(rsettings, store, 0.7, comparison(old, ["insult"]))  # no outcome, no negatives
+    listed = client.get("/v1/models", headers=auth("admin"))
+    assert listed.status_code == 200
+    judged = {v["version"]: v["comparison"] for v in listed.get_json()["items"]}
+    assert judged[nothing]["outcome"] == "not measured" and judged[nothing]["passed"] is False
+    assert judged[worse]["outcome"] == "worse" and judged[worse]["categories"]["insult"]["negatives"] == 20
+    assert client.get(f"/v1/models/{nothing}", headers=auth("admin")).get_json()["comparison"] == judged[nothing]
+    sign_in(client, api_keys["admin"])
+    page = client.get("/web/admin/models")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "not worse" not in html and "<strong>worse on insult</strong>" in html
+    assert f"<strong>{judged[nothing]['summary']}</strong>" in html
+    refused = client.post(f"/v1/models/{nothing}/activate", headers=auth("admin"))
+    assert refused.status_code == 409 and "was not measured" in refused.get_json()["message"]

@@ -130,3 +130,27 @@ def test_an_unreadable_base_corpus_fails_the_retrain(store: Store, rsettings: Se
     with pytest.raises(FileNotFoundError):
         rt.retrain(store, broken, "admin1")
     assert len(registry.list_versions(store)) == 1
+
+
+def test_with_base_corpora_their_fixed_holdout_is_always_compared(
+    store: Store, rsettings: Settings, tmp_path: Path
+) -> None:
+    from model.build import load_dataset
+    from model.train import TrainParams, prepare, split_examples
+
+    registry.ensure_default(store, rsettings)
+    base_file = write_jsonl(labelled_rows(seed=21, per_kind=60), tmp_path / "base.jsonl")
+    full = retrain_settings(rsettings, rsettings.model_path, base_corpora=(base_file,))
+    base = [e for e in load_dataset([base_file]).examples if e.corpus == "file:base"]
+    # The split the shipped model was trained with: a seeded hash of each normalized text (seed 13, a tenth).
+    fixed = split_examples(prepare(base), TrainParams(seed=13)).test
+    assert 30 <= len(fixed) < len(base)
+
+    add_verdicts(store, full, muppet_verdicts(5))  # a site just starting: its verdicts alone measure nothing
+    first = registry.get_version(store, rt.retrain(store, full, "admin1")["version"])["comparison"]
+    add_verdicts(store, full, muppet_verdicts(40, seed=8, prefix="w"))
+    second = registry.get_version(store, rt.retrain(store, full, "admin1")["version"])["comparison"]
+    for judged in (first, second):
+        assert {entry["n"] for entry in judged["by_source"]["file:base"].values()} == {len(fixed)}
+        assert "identity_balance" not in judged["by_source"]  # a training aid, not evidence
+        assert judged["outcome"] != "not measured" and {"toxicity", "spam"} <= set(judged["measured"])

@@ -122,3 +122,39 @@ def test_a_job_process_runs_below_the_web_workers() -> None:
     idle, nice, group_nice, cores = done.stdout.split()
     assert (idle, nice, group_nice) == ("True", "19", "19")
     assert int(cores) == 1  # pinned to one core, leaving the others (and their caches) to the workers
+
+
+def test_a_version_measured_on_nothing_needs_force_and_reason(
+    cli: ModerationRunner, store: Store, settings: Settings, tiny_model_path: Path
+) -> None:
+    from tests.test_promotion_gate import ISSUE_ROW
+    from tests.test_registry import make_candidate
+
+    rsettings = retrain_settings(settings, tiny_model_path)
+    shipped = registry.ensure_default(store, rsettings)
+    nothing = make_candidate(rsettings, store, 0.5, {**ISSUE_ROW, "active_version": shipped})
+    assert f"not measured vs {shipped}" in cli.invoke("models", "list").output
+    refused = cli.invoke("models", "activate", nothing)
+    assert refused.exit_code == 1 and f"was not measured against the active version {shipped}" in refused.output
+    no_reason = cli.invoke("models", "activate", nothing, "--force")
+    assert no_reason.exit_code == 1 and "needs a reason" in no_reason.output
+    assert registry.active_version(store) == shipped
+    forced = cli.invoke("models", "activate", nothing, "--force", "--reason", "measured by hand")
+    assert forced.exit_code == 0 and "(force)" in forced.output
+    assert "measured by hand" in cli.invoke("models", "history").output
+
+
+def test_a_retrain_from_a_few_verdicts_says_it_was_not_measured(
+    cli: ModerationRunner, store: Store, settings: Settings, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moderation import jobs
+
+    rsettings = retrain_settings(settings, tiny_model_path)
+    add_verdicts(store, rsettings, muppet_verdicts(5))
+    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: None)  # run in-process below, not in a job process
+    job = jobs.start_retrain(store, rsettings, "cli:test")
+    assert jobs.run_job(store, rsettings, job["id"])["state"] == "succeeded"
+    shown = cli.invoke("jobs", "show", str(job["id"]))
+    assert shown.exit_code == 0, shown.output
+    assert "evaluation: not measured on any category" in shown.output
+    assert "(activating needs --force and a reason)" in shown.output
