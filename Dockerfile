@@ -26,6 +26,7 @@ COPY models/default.model ./models/default.model
 RUN useradd --system --uid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin moderation \
     && mkdir -p /data \
     && chown moderation:moderation /data \
+    && chmod 0700 /data \
     && python -m compileall -q model moderation api
 
 ENV PYTHONPATH=/app \

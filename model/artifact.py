@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import platform
+import stat
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +18,7 @@ import numpy as np
 import scipy
 import sklearn
 
+from model import private_files
 from model.features import FeatureParams, Featurizer
 from model.linear import LinearModel
 
@@ -93,8 +96,11 @@ def content_hash(member_hashes: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def save(model: LinearModel, manifest: dict[str, Any], path: Path) -> dict[str, Any]:
-    """Write a model version; returns the full manifest written (with version and hashes)."""
+def save(
+    model: LinearModel, manifest: dict[str, Any], path: Path, mode: int = private_files.PRIVATE_FILE_MODE
+) -> dict[str, Any]:
+    """Write a model version (0600 unless `mode` says otherwise: its vocabulary holds words of the texts it was
+    trained on); returns the full manifest written (with version and hashes)."""
     members = _members(model)
     member_hashes = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
     digest = content_hash(member_hashes)
@@ -111,21 +117,25 @@ def save(model: LinearModel, manifest: dict[str, Any], path: Path) -> dict[str, 
             "content_sha256": digest,
         }
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write(path, members, full)
+    private_files.make_dir(path.parent)
+    _write(path, members, full, mode)
     return full
 
 
-def _write(path: Path, members: dict[str, bytes], manifest: dict[str, Any]) -> None:
-    """Write the zip atomically: the members, the manifest and the manifest's SHA-256."""
+def _write(path: Path, members: dict[str, bytes], manifest: dict[str, Any], mode: int) -> None:
+    """Write the zip atomically, with exactly `mode`: the members, the manifest and the manifest's SHA-256."""
     manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False).encode()
     entries = {**members, "manifest.json": manifest_bytes}
     entries[_MANIFEST_SEAL] = hashlib.sha256(manifest_bytes).hexdigest().encode()
-    temporary = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), data, zipfile.ZIP_DEFLATED)
-    temporary.replace(path)
+    temporary = private_files.temporary_beside(path)
+    try:
+        with os.fdopen(private_files.create_file(temporary, mode), "wb") as handle:
+            with zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for name, data in entries.items():
+                    archive.writestr(zipfile.ZipInfo(name, _ZIP_TIME), data, zipfile.ZIP_DEFLATED)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def update_manifest(path: Path, changes: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +147,7 @@ def update_manifest(path: Path, changes: dict[str, Any]) -> dict[str, Any]:
     manifest.update(changes)
     with zipfile.ZipFile(path) as source:
         members = {name: source.read(name) for name in sorted(manifest["members"])}
-    _write(path, members, manifest)
+    _write(path, members, manifest, stat.S_IMODE(path.stat().st_mode))  # the file keeps its mode
     return manifest
 
 

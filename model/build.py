@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model import artifact
+from model import artifact, private_files
 from model.corpora import Example, LoadedCorpus, corpus_summary, deduplicate, load_corpora
 from model.identity_balance import identity_balance_corpus
 from model.normalize import normalize_text
@@ -57,7 +57,9 @@ def build_model(
     shippable_only: bool = False,
     progress: Progress = _silent,
 ) -> dict[str, Any]:
-    """Train a model from data folders and write it to `out`; returns the saved manifest."""
+    """Train a model from data folders and write it to `out` (0644 when only shippable corpora trained it, so it
+    can be shipped; else 0600); returns the saved manifest."""
     dataset = load_dataset(paths, shippable_only=shippable_only)
     trained = train_model(dataset.examples, params or TrainParams(), progress)
-    return artifact.save(trained.model, manifest_for(dataset, trained), out)
+    mode = private_files.SHARED_FILE_MODE if shippable_only else private_files.PRIVATE_FILE_MODE
+    return artifact.save(trained.model, manifest_for(dataset, trained), out, mode)

@@ -9,12 +9,12 @@ and only then given its name, so a half-made or damaged copy never passes for a 
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model import private_files
 from moderation import chain
 from moderation import store as st
 from moderation.errors import Conflict, Invalid, Unavailable
@@ -66,10 +66,11 @@ def backup(
 ) -> BackupReport:
     """Copy the live database to `target` (which must not exist), check the copy, keep it only if sound.
 
-    `secret_file` (the generated hashing secret beside the database) is copied to `<target>.secret` with
-    the same 0600 mode, since the hashes of commenters' IP and e-mail are useless without it. The files of
-    the model versions the copy registers are copied from `models_dir` to `<target>.models/` (they never
-    change once written, so copying them after the snapshot is still consistent).
+    Everything it writes is its owner's alone (files 0600, directories 0700), like what it copies. `secret_file`
+    (the generated hashing secret beside the database) is copied to `<target>.secret`, since the hashes of
+    commenters' IP and e-mail are useless without it. The files of the model versions the copy registers are
+    copied from `models_dir` to `<target>.models/` (they never change once written, so copying them after the
+    snapshot is still consistent).
     """
     target = target.expanduser()
     if target.exists():
@@ -79,6 +80,8 @@ def backup(
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     started = time.monotonic()
     try:
+        # VACUUM INTO fills an empty file as it finds it, so the copy is private from its first page on.
+        os.close(private_files.create_file(partial))
         with store.read() as db:
             st.vacuum_into(db, str(partial))
         copy = Store(partial, migrate=False)
@@ -110,13 +113,13 @@ def backup(
     models_copy, missing = None, []
     if models_dir is not None and model_files:
         models_copy = target.with_name(target.name + ".models")
-        models_copy.mkdir(exist_ok=True)
+        private_files.make_dir(models_copy)
         for name in model_files:
             source = models_dir / name
             if not source.is_file():
                 missing.append(name)
             elif not (models_copy / name).exists():
-                shutil.copy2(source, models_copy / name)
+                private_files.copy_file(source, models_copy / name)
     return BackupReport(
         target, target.stat().st_size, time.monotonic() - started, found, secret_copy, models_copy, missing
     )
@@ -125,13 +128,9 @@ def backup(
 def _copy_private(source: Path, destination: Path) -> None:
     # Created 0600 from the first byte: the secret is never readable by others, not even for a moment.
     try:
-        descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        private_files.copy_file(source, destination)
     except FileExistsError:
         raise Conflict(f"{destination} already exists; the secret was not copied.") from None
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(source.read_bytes())
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 def _fsync_directory(directory: Path) -> None:

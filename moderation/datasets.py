@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from model import private_files
 from model.corpora import LABELLED_FILE_SUFFIXES, CorpusWarning, LabelledFileError, LoadedCorpus, load_labelled_file
 from moderation import store as st
 from moderation.errors import Conflict, Invalid, NotFound
@@ -88,11 +89,11 @@ def import_dataset(
     # Validated under its stored name, so the corpus name and the errors speak of the file the admin sent.
     relative = f"{sha256[:16]}/{shown}"
     target = datasets_dir(settings) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_files.make_dir(target.parent)  # the copies are comment texts: 0700 folders, 0600 files
     staging = Path(tempfile.mkdtemp(prefix=".import-", dir=datasets_dir(settings)))
     try:
         staged = staging / shown
-        staged.write_bytes(data)
+        private_files.write_file(staged, data)
         corpus, notes = validate(staged)
         staged.replace(target)
     finally:
@@ -120,7 +121,7 @@ def import_dataset_bytes(
     suffix = Path(filename).suffix.lower()
     with tempfile.TemporaryDirectory(prefix="dataset-") as folder:
         upload = Path(folder) / f"upload{suffix}"
-        upload.write_bytes(data)
+        private_files.write_file(upload, data)
         return import_dataset(store, settings, upload, actor, name=filename)
 
 

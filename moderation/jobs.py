@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from model import private_files
 from model.artifact import ModelLoadError
 from moderation import registry
 from moderation import retrain as rt
@@ -186,8 +187,8 @@ def launch(settings: Settings, job_id: int) -> subprocess.Popen[bytes]:
         "MKL_NUM_THREADS": "1",
     }
     log_path = job_log_path(settings, job_id)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as output:
+    private_files.make_dir(log_path.parent)
+    with os.fdopen(private_files.open_for_append(log_path), "ab") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "moderation.job_process", str(job_id)],
             cwd=REPO_ROOT,

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from model import private_files
 from moderation import store as st
 from moderation.errors import Invalid
 from moderation.settings import Settings
@@ -36,14 +37,10 @@ def load_or_create_secret(path: Path) -> str:
         return _read_secret(path)
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    private_files.make_dir(path.parent)
+    temporary = private_files.temporary_beside(path)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        private_files.write_file(temporary, (secrets.token_hex(32) + "\n").encode())
         try:
             # link() refuses to replace: whichever process links first wins, the others read its secret.
             os.link(temporary, path)

@@ -12,15 +12,13 @@ import gc
 import hashlib
 import json
 import logging
-import os
-import shutil
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from model import artifact
+from model import artifact, private_files
 from model.artifact import ModelLoadError
 from model.compare import NOT_MEASURED, judge
 from model.scorer import Scorer
@@ -82,10 +80,13 @@ def load_version(settings: Settings, row: Row) -> artifact.Artifact:
 def _copy_into(settings: Settings, source: Path, name: str) -> Path:
     """Copy a file into the models directory under `name` (atomically: a reader never sees half a file)."""
     target = models_dir(settings) / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{name}.{os.getpid()}.tmp")
-    shutil.copyfile(source, temporary)
-    temporary.replace(target)
+    private_files.make_dir(target.parent)
+    temporary = private_files.temporary_beside(target)
+    try:
+        private_files.copy_file(source, temporary)  # 0600, whatever the mode of the file it copies
+        temporary.replace(target)
+    finally:
+        temporary.unlink(missing_ok=True)
     return target
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model import artifact
+from model import artifact, private_files
 from model.adapt import AdaptParams, adapt_model
 from model.artifact import ModelLoadError
 from model.build import Dataset, load_dataset
@@ -318,7 +318,7 @@ def adaptation_base(
 
 
 def _save(candidate: Candidate, folder: Path) -> tuple[Path, dict[str, Any]]:
-    folder.mkdir(parents=True, exist_ok=True)
+    private_files.make_dir(folder)
     temporary = folder / f".candidate-{os.getpid()}.model"
     saved = artifact.save(candidate.model, candidate.manifest, temporary)
     return temporary, saved

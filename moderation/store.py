@@ -6,6 +6,7 @@ functions below with the `db` it yields.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -19,9 +20,12 @@ from typing import Any, NoReturn
 
 from sqlite_utils import Database
 
+from model import private_files
 from moderation import chain, migrations
 from moderation.errors import Unavailable
 from moderation.settings import SYNCHRONOUS_MODES, Settings
+
+log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 MAX_ROWID = 2**63 - 1  # the largest integer SQLite stores; larger Python ints cannot even be bound
@@ -123,7 +127,8 @@ class Store:
         self.memo = {}
 
     def _open(self) -> Database:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_files.make_dir(self.path.parent)
+        _make_database_file_private(self.path)
         conn = sqlite3.connect(
             str(self.path),
             isolation_level=None,
@@ -203,6 +208,24 @@ class Store:
                 yield self.db
             except sqlite3.OperationalError as error:
                 _raise_typed(error)
+
+
+def _make_database_file_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it (SQLite gives its -wal and -shm the file's mode);
+    an existing one that others may read is made private, with its -wal and -shm."""
+    try:
+        os.close(private_files.create_file(path))
+        return
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise Unavailable(f"The database file {path} cannot be created: {error.strerror}") from error
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if private_files.make_owned_file_private(file):
+                log.warning("%s was readable by other users; it is now readable by its owner only", file)
+        except OSError as error:  # e.g. a read-only mount: SQLite may still read it
+            log.warning("could not make %s private: %s", file, error.strerror)
 
 
 def _raise_typed(error: sqlite3.OperationalError) -> NoReturn:
