@@ -685,7 +685,8 @@ SCHEMAS: dict[str, Any] = {
             "error": {"type": ["string", "null"]},
             "result": {
                 "type": ["object", "null"],
-                "description": "version, created, mode, compared_with, passed, worse, verdicts.",
+                "description": "version, created, mode, compared_with, outcome (passed, worse, not measured), passed, "
+                "measured, worse, summary, verdicts.",
             },
         },
     },
@@ -707,7 +708,9 @@ SCHEMAS: dict[str, Any] = {
             "comparison": {
                 "type": ["object", "null"],
                 "description": "Against the version active when it was built, on the same hold-out rows: per "
-                "category ROC AUC of both, delta, verdict; `worse`, `passed`, `tolerance`.",
+                "category rows, positives, negatives, ROC AUC of both, delta, verdict and (when not measurable) "
+                "reason; `outcome` (passed, worse, not measured), `passed` (never true with nothing measured), "
+                "`measured`, `worse`, `summary`, `tolerance` and the minimums.",
             },
             "metrics": {"type": ["object", "null"], "description": "Hold-out metrics per category."},
             "thresholds": {"type": ["object", "null"], "description": "Per category {reject, review}."},
