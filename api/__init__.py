@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from werkzeug.routing import IntegerConverter
 
 from api.metrics import Metrics
+from moderation.clock import SystemClock
 from moderation.service import Scorer
 from moderation.settings import Settings
 from moderation.store import Store
@@ -72,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SETTINGS=None,  # a moderation.settings.Settings; read from the environment when None
         SCORER=None,  # anything with version, thresholds and score(text); loaded from the settings when None
         METRICS_DIR=os.environ.get("MODERATION_METRICS_DIR") or None,  # set by gunicorn.conf.py
+        CLOCK=SystemClock(),  # rate limits and session ages read the time here (tests pass a ManualClock)
     )
     if config:
         app.config.update(config)
@@ -81,6 +83,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from moderation.registry import ModelHolder
 
     settings: Settings = app.config["SETTINGS"] or Settings.from_env()
+    if settings.behind_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind `moderation serve --proxy`: nginx replaces X-Forwarded-For/-Proto with what it saw (one hop).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
     store = Store.from_settings(settings)  # opens its connection lazily, in the process that uses it
     scorer = app.config["SCORER"]
     metrics_dir = app.config["METRICS_DIR"]

@@ -22,23 +22,27 @@ def _count(answer: dict[str, Any]) -> None:
 
 @bp.post("")
 @roles("site", "admin")
+@ratelimit.charged_by_size
 def submit() -> tuple[Response, int]:
     """Score, decide and record one comment; the same id and text again returns the stored answer."""
     found = services()
-    answer = service.submit_comment(found.store, found.scorer, found.settings, json_body(), current_key().id)
+    document = json_body()
+    ratelimit.charge_comments([document])
+    answer = service.submit_comment(found.store, found.scorer, found.settings, document, current_key().id)
     _count(answer)
     return jsonify(answer), 200 if answer.get("replayed") else 201
 
 
 @bp.post("/batch")
 @roles("site", "admin")
+@ratelimit.charged_by_size
 def submit_batch() -> Response:
     """Submit up to 100 comments (`{"comments": [...]}` or a bare array); each is answered on its own."""
     found = services()
     document = json_body(MAX_BATCH_BODY_BYTES)
     items = document.get("comments") if isinstance(document, dict) else document
-    if isinstance(items, list):
-        ratelimit.charge(min(len(items), service.MAX_BATCH) - 1)  # each comment counts against the key's limit
+    if isinstance(items, list):  # each comment's text counts against the key's limit
+        ratelimit.charge_comments(items[: service.MAX_BATCH])
     answers = service.submit_batch(found.store, found.scorer, found.settings, items, current_key().id)
     for answer in answers:
         _count(answer)

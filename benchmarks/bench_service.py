@@ -539,6 +539,7 @@ def retrain_phase(
 def in_process_breakdown(work: Path, model: Path, texts: list[str], count: int = 1000) -> None:
     """Time, on one core and without a server, the app's /healthz and POST /v1/comments and their parts."""
     from api import create_app
+    from api.ratelimit import BucketTable
     from moderation import keys, service
     from moderation.policy import AuthorHistory, CommentFacts, decide
     from moderation.policy_changes import get_policy
@@ -590,6 +591,7 @@ def in_process_breakdown(work: Path, model: Path, texts: list[str], count: int =
             function(i)
         return (time.perf_counter() - started) / count * 1000
 
+    buckets = BucketTable(work / "ratelimit.buckets")  # file-backed and under flock, as under gunicorn
     policy = get_policy(found.store, scorer)
     for i in range(200):  # warm every path (caches, first calls) before timing
         call(environ("GET", "/healthz"))
@@ -602,6 +604,10 @@ def in_process_breakdown(work: Path, model: Path, texts: list[str], count: int =
             per_call_ms(
                 lambda i: service.submit_comment(found.store, scorer, settings, json.loads(body("d", i)), "bench")
             ),
+        ),
+        (
+            "  of which the rate-limit check",
+            per_call_ms(lambda i: buckets.take("keys", f"key-{i % 20}", rate=1e9, capacity=1e9)),
         ),
         ("    of which scoring + spans", per_call_ms(lambda i: scorer.score(sample[i]))),
         ("    of which scoring alone", per_call_ms(lambda i: scorer.score(sample[i], explain=False))),
@@ -616,6 +622,7 @@ def in_process_breakdown(work: Path, model: Path, texts: list[str], count: int =
         ),
     ]
     found.store.close()
+    buckets.close()
     print(f"where the time goes (this process, one core, no HTTP server; {count} calls each):")
     for name, value in rows:
         print(f"  {name:<32} {value:7.3f} ms")

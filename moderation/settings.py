@@ -207,6 +207,16 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "behind_proxy",
+        "MODERATION_BEHIND_PROXY",
+        "false",
+        "Take each client's address and scheme from `X-Forwarded-For` and `X-Forwarded-Proto` (one proxy hop), "
+        "so per-address limits count real clients. `moderation serve --proxy` sets it for its gunicorn, which "
+        "only its nginx can reach; set it yourself only where nothing but your proxy can reach gunicorn, since "
+        "any client that can would choose its own address.",
+        _flag,
+    ),
+    Setting(
         "base_corpora",
         "MODERATION_BASE_CORPORA",
         "",
@@ -256,18 +266,34 @@ SETTINGS: tuple[Setting, ...] = (
         _flag,
     ),
     Setting(
+        "session_hours",
+        "MODERATION_SESSION_HOURS",
+        "12",
+        "Hours a web app session lasts from sign-in, however busy it is; then its user signs in again.",
+        _positive_float,
+    ),
+    Setting(
+        "session_idle_minutes",
+        "MODERATION_SESSION_IDLE_MINUTES",
+        "120",
+        "Minutes a web app session may go without a request before it ends.",
+        _positive_float,
+    ),
+    Setting(
         "rate_limit",
         "MODERATION_RATE_LIMIT",
         "50",
-        "Requests a second each API key may make, sustained, counted across all workers (each comment of a "
-        "batch counts as one); over it the answer is 429 with `Retry-After`. `0` turns per-key limits off.",
+        "Work units a second each API key may spend, sustained, counted across all workers: a request is one "
+        "unit, or, when it carries comments (a post, each comment of a batch, `/v1/score`), one unit per started "
+        "1,000 characters of each comment's text, so a 10,000-character comment costs 10. Over it the answer is "
+        "429 with `Retry-After`. `0` turns per-key limits off.",
         _non_negative_float,
     ),
     Setting(
         "rate_burst",
         "MODERATION_RATE_BURST",
         "1000",
-        "Requests a key may make at once before the sustained rate applies (its bucket's size).",
+        "Work units a key may spend at once before the sustained rate applies (its bucket's size).",
         _positive_int,
     ),
     Setting(
@@ -277,6 +303,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Failed authentications (no key, unknown or revoked key) a client address may make a minute; past it "
         "they are answered 429 instead of 401. Valid keys from the same address still work. Web sign-in "
         "attempts, failed or not, count against the same number. `0` turns it off.",
+        _non_negative_int,
+    ),
+    Setting(
+        "account_failure_limit",
+        "MODERATION_ACCOUNT_FAILURE_LIMIT",
+        "10",
+        "Failed password sign-ins a web app user name may have an hour, from any address; past it that account "
+        "is locked (even for the right password) until its allowance refills, and the sign-in page says how "
+        "long. `0` turns it off.",
         _non_negative_int,
     ),
 )
@@ -300,6 +335,7 @@ class Settings:
     host: str
     port: int
     workers: int
+    behind_proxy: bool
     base_corpora: tuple[Path, ...]
     models_dir: Path | None
     promotion_tolerance: float
@@ -307,9 +343,13 @@ class Settings:
     session_secret: str | None
     secure_cookies: bool
 
+    session_hours: float
+    session_idle_minutes: float
+
     rate_limit: float
     rate_burst: int
     auth_failure_limit: int
+    account_failure_limit: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

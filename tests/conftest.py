@@ -11,6 +11,7 @@ import pytest
 
 from model.categories import CATEGORIES
 from model.types import ScoreResult, Span, Thresholds
+from moderation.clock import ManualClock
 from moderation.settings import Settings
 from moderation.store import Store
 
@@ -117,11 +118,17 @@ def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def app(settings: Settings, test_scorer: WordListScorer) -> Iterator[Flask]:
-    """The application on this test's fresh database, scoring with the word-list TEST scorer."""
+def clock() -> ManualClock:
+    """The app's clock: it stands still unless the test moves it (`clock.advance(seconds)`)."""
+    return ManualClock()
+
+
+@pytest.fixture
+def app(settings: Settings, test_scorer: WordListScorer, clock: ManualClock) -> Iterator[Flask]:
+    """The application on this test's fresh database, scoring with the word-list TEST scorer, on a still clock."""
     from api import create_app
 
-    application = create_app({"TESTING": True, "SETTINGS": settings, "SCORER": test_scorer})
+    application = create_app({"TESTING": True, "SETTINGS": settings, "SCORER": test_scorer, "CLOCK": clock})
     yield application
     application.extensions["moderation"].store.close()
 

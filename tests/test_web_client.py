@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from moderation import users
+from moderation.clock import ManualClock
 from moderation.settings import Settings
 from tests.conftest import WordListScorer
 
@@ -200,15 +203,17 @@ def test_unknown_key_and_wrong_password_are_refused(client: FlaskClient) -> None
     assert response.status_code == 401 and "Unknown user name or wrong password" in response.get_data(as_text=True)
 
 
-def test_sign_in_attempts_are_throttled_per_address(app: Flask, api_keys: dict[str, str], settings: Settings) -> None:
+def test_sign_in_attempts_are_throttled_per_address(
+    app: Flask, api_keys: dict[str, str], settings: Settings, clock: ManualClock
+) -> None:
     allowance = settings.auth_failure_limit
     client = app.test_client()
     csrf = token(client)
-    guess = {"method": "password", "name": "admin", "password": "not-the-password", "csrf_token": csrf}
-    for _ in range(allowance):
+    for n in range(allowance):  # a new name each time: the address is throttled, not the accounts
+        guess = {"method": "password", "name": f"admin{n}", "password": "not-the-password", "csrf_token": csrf}
         assert client.post("/web/sign-in", data=guess).status_code == 401
     throttled = client.post("/web/sign-in", data=guess)
-    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == str(60 // allowance)
     assert "Too many sign-in attempts" in throttled.get_data(as_text=True)
     # Even the right key waits: a throttled address learns nothing from its attempts.
     right = {"method": "key", "key": api_keys["moderator"], "csrf_token": csrf}
@@ -223,6 +228,73 @@ def test_sign_in_attempts_are_throttled_per_address(app: Flask, api_keys: dict[s
         == 303
     )
     assert client.get("/v1/queue", headers={"Authorization": f"Bearer {api_keys['moderator']}"}).status_code == 200
+    # The allowance refills: one attempt each 60 / allowance seconds.
+    clock.advance(60 / allowance - 0.01)
+    assert client.post("/web/sign-in", data=right).status_code == 429
+    clock.advance(0.01)
+    assert client.post("/web/sign-in", data=right).status_code == 303
+
+
+def test_failed_sign_ins_lock_the_account_from_every_address(
+    client: FlaskClient, api_keys: dict[str, str], settings: Settings, clock: ManualClock
+) -> None:
+    users.create_user(
+        client.application.extensions["moderation"].store, "mia", "correct horse battery", "moderator", None
+    )
+    limit = settings.account_failure_limit
+    for n in range(limit):  # from as many addresses as guesses
+        guess = {"method": "password", "name": "Mia", "password": f"wrong guess {n}", "csrf_token": token(client)}
+        answer = client.post("/web/sign-in", data=guess, environ_base={"REMOTE_ADDR": f"198.51.100.{n}"})
+        assert answer.status_code == 401
+    right = {"method": "password", "name": "mia", "password": "correct horse battery"}
+    locked = client.post(
+        "/web/sign-in", data={**right, "csrf_token": token(client)}, environ_base={"REMOTE_ADDR": "203.0.113.1"}
+    )
+    wait = 3600 // limit
+    assert locked.status_code == 429 and locked.headers["Retry-After"] == str(wait)
+    assert (
+        f"This account is locked after too many failed sign-ins; try again in {wait // 60} minutes"
+        in locked.get_data(as_text=True)
+    )
+    # Other accounts, and key sign-ins, are not locked with it.
+    sign_in(client, api_keys["moderator"])
+    post(client, "/web/sign-out")
+    # After the wait its owner gets in, from a new address, with the right password.
+    clock.advance(wait)
+    answer = client.post(
+        "/web/sign-in", data={**right, "csrf_token": token(client)}, environ_base={"REMOTE_ADDR": "203.0.113.2"}
+    )
+    assert answer.status_code == 303
+    assert client.get("/web/queue").status_code == 200
+
+
+def test_a_session_ends_when_idle_and_at_its_lifetime_however_busy(
+    client: FlaskClient, api_keys: dict[str, str], settings: Settings, clock: ManualClock
+) -> None:
+    idle, lifetime = settings.session_idle_minutes * 60, settings.session_hours * 3600
+    signed_in_at = clock.now
+    sign_in(client, api_keys["moderator"])
+    kept = client.get_cookie("moderation_session", path="/web")
+    assert kept is not None
+    clock.advance(idle - 1)
+    assert client.get("/web/queue").status_code == 200  # used in time: the idle wait starts again
+    clock.advance(idle - 1)
+    assert client.get("/web/queue").status_code == 200
+    # A copy of the cookie as it was at sign-in has been idle since then.
+    copy = client.application.test_client()
+    copy.set_cookie("moderation_session", kept.value, path="/web")
+    assert copy.get("/web/queue").status_code == 303
+    # Used within every idle period, it still ends at its lifetime from sign-in, and its cookie expires then.
+    while clock.now + idle - 1 < signed_in_at + lifetime:
+        clock.advance(idle - 1)
+        response = client.get("/web/queue")
+        assert response.status_code == 200
+        expires = parsedate_to_datetime(response.headers["Set-Cookie"].split("Expires=")[1].split(";")[0])
+        assert expires.timestamp() == min(clock.now + idle, signed_in_at + lifetime)
+    clock.advance(idle - 1)
+    assert client.get("/web/queue").status_code == 303
+    sign_in(client, api_keys["moderator"])  # a new sign-in starts a new lifetime
+    assert client.get("/web/queue").status_code == 200
 
 
 def test_sign_in_ignores_a_next_page_off_the_site(client: FlaskClient, api_keys: dict[str, str]) -> None:

@@ -2,9 +2,11 @@
 
 The session is Flask's signed cookie (HMAC with the session secret; nothing secret is stored in it):
 HttpOnly, SameSite=Lax, limited to `/web`, `Secure` whenever the request came over HTTPS (or
-MODERATION_SECURE_COOKIES is set), valid for 12 hours. It names the API key id or the user name that signed
-in; every request re-reads that key or user, so a revoked key or disabled user is signed out at once. Each
-session has a random id; signing out records it as ended, so a copy of the cookie kept elsewhere is refused.
+MODERATION_SECURE_COOKIES is set). It ends `MODERATION_SESSION_HOURS` after sign-in however busy it is, and
+after `MODERATION_SESSION_IDLE_MINUTES` without a request; both are checked against the times the signed cookie
+carries, by the app's clock, so a kept copy of an old cookie is refused too. It names the API key id or the user
+name that signed in; every request re-reads that key or user, so a revoked key or disabled user is signed out at
+once. Each session has a random id; signing out records it as ended, so a copy of the cookie is refused.
 Every POST must carry the session's CSRF token (form field `csrf_token` or header `X-CSRF-Token`).
 """
 
@@ -14,7 +16,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from flask import Flask, Request, Response, current_app, g, request, session
@@ -31,7 +33,6 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 COOKIE_NAME = "moderation_session"
 COOKIE_PATH = "/web"
-SESSION_LIFETIME = timedelta(hours=12)
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 WEB_ROLES: tuple[str, ...] = ("moderator", "admin")
@@ -109,11 +110,33 @@ def session_secret(settings: Settings) -> str:
     return settings.session_secret or load_or_create_secret(session_secret_path(settings))
 
 
+def session_lifetime(settings: Settings) -> timedelta:
+    """How long a web session lasts from sign-in, however busy."""
+    return timedelta(hours=settings.session_hours)
+
+
+def _now() -> float:
+    return float(current_app.config["CLOCK"].time())
+
+
+def session_ends_at(settings: Settings, signed_in_at: float, seen_at: float) -> float:
+    """When a session signed in and last used at these times ends (seconds since the epoch)."""
+    return min(signed_in_at + settings.session_hours * 3600, seen_at + settings.session_idle_minutes * 60)
+
+
 class WebSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, `Secure` when the request came over HTTPS or the setting says so."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(request.is_secure or services().settings.secure_cookies)
+
+    def get_expiration_time(self, app: Flask, session: Any) -> datetime | None:
+        """The cookie expires when the session does (its absolute or idle end, whichever is first)."""
+        signed_in_at, seen_at = session.get("signed_in_at"), session.get("seen_at")
+        if not isinstance(signed_in_at, (int, float)) or not isinstance(seen_at, (int, float)):
+            return super().get_expiration_time(app, session)
+        ends = session_ends_at(services_of(app).settings, signed_in_at, seen_at)
+        return datetime.fromtimestamp(ends, UTC)
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """The cookie's session; an empty one at once when there is no cookie (every API call), skipping the
@@ -131,7 +154,8 @@ def configure(app: Flask) -> None:
         SESSION_COOKIE_PATH=COOKIE_PATH,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+        # An outer bound on the signature's age; the session's own times end it sooner (see current_viewer).
+        PERMANENT_SESSION_LIFETIME=session_lifetime(services_of(app).settings),
     )
     app.session_interface = WebSessionInterface()
 
@@ -170,6 +194,7 @@ def _start_session(viewer: Viewer, stamp: str) -> None:
     session["ident"] = viewer.ident
     session["stamp"] = stamp
     session["sid"] = web_sessions.new_session_id()
+    session["signed_in_at"] = session["seen_at"] = _now()
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
     g.viewer = viewer
 
@@ -178,7 +203,8 @@ def sign_out() -> None:
     """End the session: recorded as ended (so a copy of the cookie stops working) and the cookie dropped."""
     session_id = session.get("sid")
     if isinstance(session_id, str):
-        web_sessions.end_session(services().store, session_id, SESSION_LIFETIME)
+        lifetime = session_lifetime(services().settings)
+        web_sessions.end_session(services().store, session_id, lifetime, datetime.fromtimestamp(_now(), UTC))
     session.clear()
     g.viewer = None
 
@@ -189,9 +215,14 @@ def current_viewer() -> Viewer | None:
         return g.viewer  # type: ignore[no-any-return]
     viewer = None
     kind, ident, session_id = session.get("kind"), session.get("ident"), session.get("sid")
+    now = _now()
     try:
-        if not isinstance(session_id, str) or web_sessions.has_ended(services().store, session_id):
-            viewer = None  # signed out (or a cookie from before sessions had ids)
+        if (
+            not isinstance(session_id, str)
+            or not _still_current(now)
+            or web_sessions.has_ended(services().store, session_id)
+        ):
+            viewer = None  # signed out, past its lifetime or idle too long (or a cookie from before they were kept)
         elif kind == "key" and isinstance(ident, str):
             key = keys.active_key(services().store, ident)
             if key.role in WEB_ROLES:
@@ -203,12 +234,20 @@ def current_viewer() -> Viewer | None:
     except Unauthorized:
         viewer = None
     if viewer is None and kind is not None:
-        for name in ("kind", "ident", "stamp", "sid"):
+        for name in ("kind", "ident", "stamp", "sid", "signed_in_at", "seen_at"):
             session.pop(name, None)
     g.viewer = viewer
     if viewer is not None:
+        session["seen_at"] = now
         request.environ["moderation.key_id"] = viewer.actor  # for the access log
     return viewer
+
+
+def _still_current(now: float) -> bool:
+    signed_in_at, seen_at = session.get("signed_in_at"), session.get("seen_at")
+    if not isinstance(signed_in_at, (int, float)) or not isinstance(seen_at, (int, float)):
+        return False
+    return now < session_ends_at(services().settings, signed_in_at, seen_at)
 
 
 def viewer() -> Viewer:

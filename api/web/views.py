@@ -25,6 +25,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from werkzeug.routing import PathConverter
 from werkzeug.wrappers import Response as BaseResponse
 
 from api import services
@@ -47,8 +48,19 @@ from api.web.session import (
 from model.categories import CATEGORIES
 from moderation import decisions, insights, jobs, keys, policy_changes, queue, registry, users
 from moderation.errors import Conflict, Forbidden, Invalid, ModerationError, NotFound, Unauthorized
+from moderation.identifiers import has_control_characters, without_control_characters
 
 bp = Blueprint("web", __name__, url_prefix="/web")
+
+
+class CommentPathConverter(PathConverter):
+    """A comment id in a page's path: any characters, even `/` or a line break held by ids stored before the rule."""
+
+    regex = "(?s:[^/].*?)"  # PathConverter's, with `.` matching line breaks too
+
+
+# Registered before the routes below are added to the app (deferred in the order they are declared).
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("comment_path", CommentPathConverter))
 bp.before_request(authorize_page)  # CSRF on every POST, then the page's roles against the signed-in session
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -115,6 +127,8 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/web/") or target.startswith("//"):
         return None
+    if has_control_characters(target):  # it becomes the Location header, where a line break is refused
+        return None
     return target
 
 
@@ -180,15 +194,32 @@ def sign_in_post() -> Page:
         message = f"Too many sign-in attempts from this address; try again in {retry_after(wait)} seconds."
         page = render_template("web/sign_in.html", next=next_page, error=message)
         return page, 429, {"Retry-After": str(retry_after(wait))}
+    by_password = request.form.get("method") == "password"
+    name = request.form.get("name", "")
+    locked = limiter().account_locked_for(name) if by_password else 0.0
+    if locked > 0:
+        message = (
+            f"This account is locked after too many failed sign-ins; try again in {_how_long(retry_after(locked))}."
+        )
+        page = render_template("web/sign_in.html", next=next_page, error=message)
+        return page, 429, {"Retry-After": str(retry_after(locked))}
     try:
-        if request.form.get("method") == "password":
-            sign_in_with_password(request.form.get("name", ""), request.form.get("password", ""))
+        if by_password:
+            sign_in_with_password(name, request.form.get("password", ""))
         else:
             sign_in_with_key(request.form.get("key", ""))
     except (Unauthorized, Forbidden) as error:
+        if by_password and isinstance(error, Unauthorized):
+            limiter().count_failed_sign_in(name)
         status = 403 if isinstance(error, Forbidden) else 401
         return render_template("web/sign_in.html", next=next_page, error=error.message), status
     return redirect(next_page or url_for("web.queue_page"), 303)
+
+
+def _how_long(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    return f"{-(-seconds // 60)} minutes"
 
 
 @bp.post("/sign-out")
@@ -303,7 +334,8 @@ def _after_decision(item_id: int, message: str, filters: dict[str, Any]) -> Page
         body, status = _render_item(_detail(_next_item(filters), mine=True), filters)
         response = Response(body, status)
         response.headers["X-Done-Item"] = str(item_id)
-        response.headers["X-Done-Message"] = message.encode("ascii", "replace").decode()
+        # The message names the comment, whose id may hold a line break (stored before ids were checked).
+        response.headers["X-Done-Message"] = without_control_characters(message).encode("ascii", "replace").decode()
         return response
     flash(message, "ok")
     return redirect(url_for("web.queue_page", **_filter_args(filters)), 303)
@@ -438,7 +470,7 @@ def decisions_csv() -> Response:
     return response
 
 
-@bp.get("/comments/<path:comment_id>")
+@bp.get("/comments/<comment_path:comment_id>")
 @page(*MODERATORS)
 def comment_page(comment_id: str) -> Page:
     """A comment's full history, with its evidence, its parent, its author, and a reversal form."""
@@ -446,7 +478,7 @@ def comment_page(comment_id: str) -> Page:
     return render_template("web/comment.html", context=context, names=actor_names())
 
 
-@bp.post("/comments/<path:comment_id>/reverse")
+@bp.post("/comments/<comment_path:comment_id>/reverse")
 @page(*MODERATORS)
 def reverse(comment_id: str) -> BaseResponse:
     """Reverse the comment's current decision: a new decision is recorded, the old one stays."""
