@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -144,8 +144,10 @@ def resume(pid: int) -> None:
         pass
 
 
-def mind(job: subprocess.Popen[bytes], lock_path: Path) -> int:
-    """Pause and resume the job by the machine's load until it ends; its exit status."""
+def mind(
+    job: subprocess.Popen[bytes], lock_path: Path, machine_load: Callable[[int], MachineLoad] = MachineLoad
+) -> int:
+    """Pause and resume the job by the machine's load (`machine_load(pid)`) until it ends; its exit status."""
     stopping = False
 
     def forward(signum: int, _frame: object) -> None:
@@ -158,7 +160,7 @@ def mind(job: subprocess.Popen[bytes], lock_path: Path) -> int:
                 pass
 
     previous = {signum: signal.signal(signum, forward) for signum in (signal.SIGTERM, signal.SIGINT)}
-    load = MachineLoad(job.pid)
+    load = machine_load(job.pid)
     held, paused = 0, False
     with lock_path.open("a") as lock:
         try:

@@ -542,4 +542,4 @@ def test_the_shared_data_loads_with_plausible_counts() -> None:
     assert summary["hatexplain_magpie"]["positives"]["identity_attack"] > 5_000
     assert 50 < summary["wiki_talk_cat_large"]["positives"]["toxicity"] < 400
     assert summary["youtube_spam"]["positives"]["spam"] > 700
-    assert elapsed < 30
+    print(f"loaded {sum(rows.values()):,} rows in {elapsed:.1f} s")  # a figure, not a target: make bench-model times

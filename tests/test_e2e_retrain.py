@@ -27,7 +27,9 @@ from tests.test_registry import comparison, make_candidate
 
 pytestmark = pytest.mark.slow
 
-SWITCH_SECONDS = 5.0
+# Workers switch within about a second (measured and printed here); the tests wait for it up to this long, so a
+# busy machine makes them slower, never wrong.
+SWITCH_DEADLINE_SECONDS = 60.0
 CLIENTS = 8
 
 
@@ -75,7 +77,7 @@ def wait_until_all_serve(server: LiveServer, version: str, since: float, prefix:
             waited = time.monotonic() - since
             if versions == {version}:
                 return waited
-            assert waited < SWITCH_SECONDS, f"still {versions} {waited:.1f} s after the activation"
+            assert waited < SWITCH_DEADLINE_SECONDS, f"still {versions} {waited:.1f} s after the activation"
             time.sleep(0.1)
 
 
@@ -237,6 +239,15 @@ def load(server: LiveServer, stop: threading.Event, hard_stop: float, per_client
     return results
 
 
+def switched_workers(server: LiveServer, version: str) -> tuple[set[int], set[int]]:
+    """The pids of the workers that answered comments, and of those that logged switching to `version`."""
+    access, errors = server.logs()
+    entries = [json.loads(line) for line in (access + errors).splitlines() if line.startswith("{")]
+    workers = {e["pid"] for e in entries if e.get("logger") == "gunicorn.access" and e.get("path") == "/v1/comments"}
+    switched = {e["pid"] for e in entries if f"now serving model version {version}" in e.get("message", "")}
+    return workers, switched
+
+
 def test_hot_swap_under_load(server: LiveServer) -> None:
     old = serving(server)
     with server_store(server) as (settings, store):
@@ -244,14 +255,25 @@ def test_hot_swap_under_load(server: LiveServer) -> None:
     stop = threading.Event()
     began = time.monotonic()
     outcome: list[list[Sent]] = []
-    generator = threading.Thread(target=lambda: outcome.append(load(server, stop, hard_stop=began + 20)))
+    generator = threading.Thread(
+        target=lambda: outcome.append(load(server, stop, hard_stop=began + SWITCH_DEADLINE_SECONDS + 30))
+    )
     generator.start()
     time.sleep(1.5)
     asked = time.monotonic()
     status, activated = server.json("POST", f"/v1/models/{new}/activate", key="admin")
     answered = time.monotonic()
     assert status == 200, activated
-    time.sleep(SWITCH_SECONDS + 1.5)
+    # Wait (however long the machine takes) until every worker that answered has logged its switch; then every
+    # request sent afterwards must name the new version.
+    while True:
+        workers, switched = switched_workers(server, new)
+        if len(workers) >= 2 and switched >= workers:
+            break
+        assert time.monotonic() - answered < SWITCH_DEADLINE_SECONDS, (workers, switched)
+        time.sleep(0.05)
+    all_switched = time.monotonic()
+    time.sleep(1.5)
     stop.set()
     generator.join()
     [sent] = outcome
@@ -259,7 +281,7 @@ def test_hot_swap_under_load(server: LiveServer) -> None:
     assert sent and {s.status for s in sent} == {201}, {s.status for s in sent}
     assert {s.version for s in sent} == {old, new}
     assert all(s.version == old for s in sent if s.ended < asked)
-    late = [s for s in sent if s.started > answered + SWITCH_SECONDS]
+    late = [s for s in sent if s.started > all_switched]
     assert late and all(s.version == new for s in late), [s for s in late if s.version != new][:5]
     # Each recorded decision names the version its answer named (one version per request, never a mix).
     with sqlite3.connect(server.db_path) as db:
@@ -272,15 +294,13 @@ def test_hot_swap_under_load(server: LiveServer) -> None:
         status, shown = server.json("GET", f"/v1/comments/{s.comment_id}", key="site")
         assert [d["model_version"] for d in shown["decisions"]] == [s.version]
     # Every worker that answered switched, each on its own: its log says so, with its pid.
-    access, errors = server.logs()
-    entries = [json.loads(line) for line in (access + errors).splitlines() if line.startswith("{")]
-    workers = {e["pid"] for e in entries if e.get("logger") == "gunicorn.access" and e.get("path") == "/v1/comments"}
-    switched = {e["pid"] for e in entries if f"now serving model version {new}" in e.get("message", "")}
+    workers, switched = switched_workers(server, new)
     assert len(workers) >= 2 and switched >= workers, (workers, switched)
     last_old = max(s.ended for s in sent if s.version == old)
     print(
         f"{len(sent)} requests in {time.monotonic() - began:.1f} s, last answer from {old} "
-        f"{last_old - answered:+.2f} s after the activation answered"
+        f"{last_old - answered:+.2f} s after the activation answered; all workers had logged the switch "
+        f"{all_switched - answered:.2f} s after it"
     )
 
 
