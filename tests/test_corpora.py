@@ -530,10 +530,15 @@ def test_the_shared_data_loads_with_plausible_counts() -> None:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"{SHARED_DATA} is not present")
     started = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", CorpusWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CorpusWarning)
         loaded = load_corpora(SHARED_DATA)
     elapsed = time.perf_counter() - started
+    # Folders added to the shared data for work not done yet are skipped by name; anything else is a fault.
+    problems = [str(w.message) for w in caught if "not a known corpus folder" not in str(w.message)]
+    assert problems == []
+    skipped = [str(w.message) for w in caught if "not a known corpus folder" in str(w.message)]
+    assert len(skipped) <= len(list(SHARED_DATA.iterdir())) - len(EXPECTED_ROWS)
 
     rows = {corpus.info.name: len(corpus.examples) for corpus in loaded}
     for name, expected in EXPECTED_ROWS.items():
