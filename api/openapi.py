@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.categories import CATEGORIES
+from model.normalize import MAX_NORMALIZED_CHARS, WIDEST_EXPANSION
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 
 API_VERSION = "1"
@@ -620,6 +621,19 @@ SCHEMAS: dict[str, Any] = {
             "would_action": {"type": "string", "enum": ["approve", "review", "reject"]},
             "decision_id": {"type": "integer"},
             "replayed": {"type": "boolean"},
+            "truncated": {
+                "type": "boolean",
+                "const": True,
+                "description": "Present when the text was too long to score whole once normalized (NFKC makes up to "
+                f"{WIDEST_EXPANSION} characters of one, e.g. U+FDFA): only its first `scored_chars` characters "
+                f"were scored and matched against the policy's terms, at most {MAX_NORMALIZED_CHARS:,} characters "
+                "once normalized.",
+            },
+            "scored_chars": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "With `truncated`: how many leading characters of the text were scored.",
+            },
         },
     },
     "QueueItem": {

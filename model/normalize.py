@@ -2,7 +2,9 @@
 
 Stages, in order: Unicode cleanup (NFKC, invisible and control characters, zalgo marks), spaced or dotted
 letters joined, look-alike letters mapped, casefold, leetspeak decoded, stretched letters collapsed.
-`normalize_text` and `normalize` run the same stages; only `normalize` keeps the offsets. Given a lexicon
+`normalize_text` and `normalize` run the same stages; only `normalize` keeps the offsets. Both read at most the
+leading characters of a text whose normalized form fits in MAX_NORMALIZED_CHARS (`normalized_prefix_length`):
+NFKC turns one U+FDFA into 18 characters, so a text of 20,000 would otherwise become 360,000. Given a lexicon
 (a model's vocabulary, a policy's terms), a stretched run collapses to one letter or two, to a spelling the
 lexicon knows: the more common one (stuuuupid → stupid, gooood → good), with a doubled consonant favoured
 (killlll → kill, assss → ass, but fuckkk → fuck); without a lexicon it always collapses to one.
@@ -12,10 +14,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import product
+from itertools import accumulate, product
+
+# Normalized text is cut at this length, so the work after normalization is bounded whatever a text expands to:
+# an ordinary comment at the 20,000-character limit stays whole (the 20,000 random mixed-script characters of the
+# hostile-text tests normalize to about 20,600), a flood of characters NFKC expands (﷽ → 18, ¼ or ﬃ → 3) is cut.
+MAX_NORMALIZED_CHARS = 25_000
+# The most characters one character becomes under NFKC and then casefold (U+FDFA; tests check all of Unicode).
+WIDEST_EXPANSION = 18
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,7 @@ class Normalized:
     text: str  # the normalized, casefolded text
     starts: list[int]  # per char of .text: code-point index in the original text it came from
     ends: list[int]  # per char of .text: exclusive end index in the original of its source
+    source_length: int  # how many leading characters of the original were normalized (all unless it was cut)
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map a [start, end) range of .text to the [start, end) range of the original text."""
@@ -43,22 +54,40 @@ Lexicon = Callable[[str], float | None]
 
 
 def normalize(text: str, lexicon: Lexicon | None = None) -> Normalized:
-    """Normalize text for classification, keeping for each output character its source range in `text`."""
+    """Normalize text (its bounded prefix) for classification, keeping for each output character its source range."""
+    text = text[: normalized_prefix_length(text)]
     lowered = _plain_ascii_lowered(text)
     if lowered is not None:
-        return Normalized(lowered, list(range(len(text))), list(range(1, len(text) + 1)))
+        return Normalized(lowered, list(range(len(text))), list(range(1, len(text) + 1)), len(text))
     offsets: _Offsets = (list(range(len(text))), list(range(1, len(text) + 1)))
     normalized, final = _run_stages(text, offsets, lexicon)
     assert final is not None
-    return Normalized(normalized, final[0], final[1])
+    return Normalized(normalized, final[0], final[1], len(text))
 
 
 def normalize_text(text: str, lexicon: Lexicon | None = None) -> str:
-    """Normalize text for classification; the same text as `normalize(text, lexicon).text`, without offsets."""
+    """Normalize text (its bounded prefix) for classification; `normalize(text, lexicon).text`, without offsets."""
+    text = text[: normalized_prefix_length(text)]
     lowered = _plain_ascii_lowered(text)
     if lowered is not None:
         return lowered
     return _run_stages(text, None, lexicon)[0]
+
+
+def normalized_prefix_length(text: str, limit: int = MAX_NORMALIZED_CHARS) -> int:
+    """How many leading characters of `text` normalization reads: all of them unless their normalized form could
+    pass `limit` characters, counting each character as at least one (computed without normalizing the text)."""
+    if len(text) * WIDEST_EXPANSION <= limit:
+        return len(text)
+    if text.isascii():
+        return min(len(text), limit)
+    if unicodedata.is_normalized("NFKC", text) and len(text.casefold()) <= limit:
+        return len(text)  # the common case, in C: nothing expands but casefold (ß → ss)
+    widths = {char: _normalized_width(char) for char in set(text)}
+    if sum(map(widths.__getitem__, text)) <= limit:
+        return len(text)
+    # Each character counts at least one, so the cut lies within the first `limit` characters.
+    return bisect_right(list(accumulate(map(widths.__getitem__, text[:limit]))), limit)
 
 
 # --- Offsets and edits -------------------------------------------------------------------------------
@@ -136,6 +165,12 @@ _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Per-character answers are memoised, but boundedly: a stream of comments cycling through all of Unicode must
 # not grow a worker's memory without end.
 _CHAR_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=_CHAR_CACHE_SIZE)
+def _normalized_width(char: str) -> int:
+    """At most how many characters one character becomes once normalized (NFKC, then casefold), and at least one."""
+    return max(1, len(unicodedata.normalize("NFKC", char).casefold()))
 
 
 @lru_cache(maxsize=_CHAR_CACHE_SIZE)

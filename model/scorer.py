@@ -11,7 +11,7 @@ import numpy as np
 from model import artifact
 from model.explain import spans_for, token_contributions
 from model.features import token_spans, tokens
-from model.normalize import Normalized, normalize, normalize_text
+from model.normalize import Normalized, normalize, normalize_text, normalized_prefix_length
 from model.thresholds import action_for
 from model.types import ScoreResult, Span, Thresholds
 
@@ -60,7 +60,10 @@ class Scorer:
         flagged = np.nonzero(probs >= self._review)[0]
         if explain and len(flagged):
             spans = self.explain(text, [self.categories[i] for i in flagged], normalized)
-        return ScoreResult(scores=scores, spans=spans, model_version=self.version)
+        # A text whose normalized form would pass MAX_NORMALIZED_CHARS is scored by its prefix, and says so.
+        scored = normalized.source_length if normalized else normalized_prefix_length(text)
+        truncated_to = scored if scored < len(text) else None
+        return ScoreResult(scores=scores, spans=spans, model_version=self.version, scored_chars=truncated_to)
 
     def explain(self, text: str, categories: Iterable[str], normalized: Normalized | None = None) -> list[Span]:
         """Spans of the submitted text that drove each named category's score (`normalized`: its normalization)."""

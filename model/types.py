@@ -32,6 +32,8 @@ class ScoreResult:
     scores: dict[str, float]
     spans: list[Span] = field(default_factory=list)
     model_version: str = ""
+    # When the text was too long to score whole once normalized: how many of its leading characters were scored.
+    scored_chars: int | None = None
 
 
 # Thresholds per category: {"toxicity": {"reject": 0.93, "review": 0.41}, ...}.

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from sqlite_utils import Database
 
+from model.normalize import normalized_prefix_length
 from model.types import ScoreResult, Thresholds
 from moderation import decisions
 from moderation import store as st
@@ -169,7 +170,13 @@ def _answer(comment_id: str, result: ScoreResult, verdict: Verdict, model_versio
         "model_version": model_version,
         "decided_by": verdict.decided_by,
         "would_action": verdict.would_action,
+        **_truncation(result.scored_chars),
     }
+
+
+def _truncation(scored_chars: int | None) -> dict[str, Any]:
+    """The answer's note that only the first `scored_chars` characters of the text were scored (none if all were)."""
+    return {} if scored_chars is None else {"truncated": True, "scored_chars": scored_chars}
 
 
 def dry_run(scorer: Scorer, policy: Policy, payload: object) -> dict[str, Any]:
@@ -192,7 +199,10 @@ def _replay(db: Database, comment: CommentIn, stored_text: str) -> dict[str, Any
     first = st.first_decision_row(db, comment.id)
     if first is None:
         raise NotFound(f"Comment {comment.id} has no decision.")
-    return {**decisions.answer_from_row(first), "replayed": True}
+    # Where normalization cut the text depends on the text alone, so the replay says what the first answer said.
+    scored = normalized_prefix_length(comment.text)
+    truncation = _truncation(scored if scored < len(comment.text) else None)
+    return {**decisions.answer_from_row(first), **truncation, "replayed": True}
 
 
 def submit_comment(

@@ -1,20 +1,23 @@
 """Hostile text against the shipped model: oversized and malformed bodies get a clear 4xx; control characters,
 bidi overrides, emoji floods, zero-width padding, homoglyphs and leetspeak get the score their plain form gets;
-never a 5xx, and no single comment takes more than 100 ms of CPU (best of three, on the in-process app)."""
+text that NFKC expands (U+FDFA makes 18 characters) is scored by a bounded prefix and the answer says so; never a
+5xx, and no single comment takes more than 100 ms of CPU (best of three, on the in-process app)."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import time
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from benchmarks.hostile_texts import BENIGN, DISGUISED, INSULT, JUNK
+from benchmarks.hostile_texts import BENIGN, DISGUISED, EXPANDING, INSULT, JUNK
+from model.normalize import MAX_NORMALIZED_CHARS, normalize
 from model.scorer import Scorer, load_scorer
 from moderation import keys
 from moderation.settings import Settings
@@ -131,6 +134,62 @@ def test_disguised_abuse_scores_like_its_plain_form(
     for span in answer["spans"]:
         assert DISGUISED[case][span["start"] : span["end"]] == span["text"]
     assert seconds < LIMIT_SECONDS, f"{case}: {seconds * 1000:.1f} ms"
+
+
+@pytest.mark.parametrize("case", list(EXPANDING))
+def test_text_that_nfkc_expands_is_scored_by_a_bounded_prefix_and_says_so(
+    hostile_app: tuple[Flask, dict[str, str]], shipped: Scorer, case: str
+) -> None:
+    app, headers = hostile_app
+    text = EXPANDING[case]
+    response, seconds = timed_post(app.test_client(), headers, lambda: body_for(text))
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    answer = response.get_json()
+    scored = answer["scored_chars"]
+    assert answer["truncated"] is True and 0 < scored < len(text) and answer["status"] in ("approved", "queued")
+    assert scored == shipped.score(text).scored_chars
+    # The longest prefix whose normalized form fits: one character more would not.
+    assert len(unicodedata.normalize("NFKC", text[: scored + 1]).casefold()) > MAX_NORMALIZED_CHARS
+    assert all(span["end"] <= scored for span in answer["spans"])
+    assert seconds < LIMIT_SECONDS, f"{case}: {seconds * 1000:.1f} ms"
+
+
+def test_text_scored_whole_says_nothing_of_truncation(hostile_app: tuple[Flask, dict[str, str]]) -> None:
+    app, headers = hostile_app
+    for text in (INSULT, JUNK["20,000 mixed-script characters"], "ß" * 12_000):
+        answer = app.test_client().post("/v1/comments", data=body_for(text), headers=headers).get_json()
+        assert "truncated" not in answer and "scored_chars" not in answer, answer.get("scored_chars")
+
+
+def test_a_replayed_truncated_comment_says_so_as_the_first_answer_did(
+    hostile_app: tuple[Flask, dict[str, str]],
+) -> None:
+    app, headers = hostile_app
+    body = body_for(next(iter(EXPANDING.values())))
+    first = app.test_client().post("/v1/comments", data=body, headers=headers)
+    again = app.test_client().post("/v1/comments", data=body, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    first_answer, replayed = first.get_json(), again.get_json()
+    assert replayed.pop("replayed") is True and first_answer.pop("replayed") is False
+    assert replayed == first_answer and replayed["truncated"] is True
+
+
+def least_cpu_seconds(work: Callable[[], object]) -> float:
+    """The least CPU time of three runs of `work` in this thread."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.thread_time()
+        work()
+        best = min(best, time.thread_time() - started)
+    return best
+
+
+def test_normalization_stops_expanding_at_its_bound() -> None:
+    """20,000 × U+FDFA costs about what its kept prefix alone costs: the rest is never expanded."""
+    flood = EXPANDING["20,000 × U+FDFA (18 characters each once normalized)"]
+    prefix = flood[: normalize(flood).source_length]
+    whole, kept = least_cpu_seconds(lambda: normalize(flood)), least_cpu_seconds(lambda: normalize(prefix))
+    assert whole < 3 * kept + 0.002, f"{whole * 1000:.1f} ms for the flood, {kept * 1000:.1f} ms for its prefix"
 
 
 def test_a_batch_of_hostile_texts_is_answered_item_by_item(hostile_app: tuple[Flask, dict[str, str]]) -> None:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.hostile_texts import EXPANDING, JUNK
 from model import normalize as normalize_module
-from model.normalize import Normalized, normalize, normalize_text
+from model.normalize import (
+    MAX_NORMALIZED_CHARS,
+    WIDEST_EXPANSION,
+    Normalized,
+    normalize,
+    normalize_text,
+    normalized_prefix_length,
+)
 
 # --- Unicode cleanup ---------------------------------------------------------------------------------
 
@@ -601,3 +610,60 @@ def test_normalize_text_matches_normalize_and_offsets_are_well_formed(text: str)
 def test_ascii_fast_path_is_taken_only_when_no_stage_applies(text: str) -> None:
     full_pipeline, _ = normalize_module._run_stages(text, None, None)
     assert normalize_text(text) == full_pipeline
+
+
+# --- The bound on what normalization produces --------------------------------------------------------
+
+
+def test_no_character_expands_more_than_the_widest_expansion() -> None:
+    widths = (
+        len(unicodedata.normalize("NFKC", chr(code)).casefold())
+        for code in range(0x110000)
+        if not 0xD800 <= code <= 0xDFFF
+    )
+    assert max(widths) == WIDEST_EXPANSION
+
+
+ORDINARY_AT_THE_LIMIT = {
+    "ASCII prose": ("The council met on Tuesday to discuss the budget. " * 400)[:20_000],
+    "German with ß, composed": ("Die Straße ist groß, die Maßnahme gemäß dem Gesetz. " * 400)[:20_000],
+    "French, decomposed accents": unicodedata.normalize("NFD", ("L'été à Montréal, où l'on fête Noël. " * 600))[
+        :20_000
+    ],
+    "Chinese": ("市议会周二开会讨论预算问题。" * 1_500)[:20_000],
+    "emoji and words": ("great point 👍🏽 " * 1_500)[:20_000],
+    **{name: text for name, text in JUNK.items() if name not in EXPANDING},
+}
+
+
+@pytest.mark.parametrize("case", list(ORDINARY_AT_THE_LIMIT))
+def test_ordinary_text_at_the_length_limit_is_normalized_whole(case: str) -> None:
+    text = ORDINARY_AT_THE_LIMIT[case]
+    assert normalized_prefix_length(text) == len(text)
+    assert normalize(text).source_length == len(text)
+
+
+@pytest.mark.parametrize("case", list(EXPANDING))
+def test_what_nfkc_expands_is_normalized_by_its_longest_prefix_that_fits(case: str) -> None:
+    text = EXPANDING[case]
+    result = normalize(text)
+    kept = result.source_length
+    assert kept == normalized_prefix_length(text) < len(text)
+    assert len(result.text) <= MAX_NORMALIZED_CHARS < len(unicodedata.normalize("NFKC", text[: kept + 1]).casefold())
+    assert result.text == normalize_text(text) == normalize(text[:kept]).text
+    assert max(result.ends) <= kept
+
+
+def test_long_ascii_is_cut_at_the_bound() -> None:
+    text = "a fair point, " * 5_000
+    result = normalize(text)
+    assert result.source_length == MAX_NORMALIZED_CHARS and result.text == text[:MAX_NORMALIZED_CHARS]
+
+
+@settings(max_examples=1000)
+@given(any_text, st.integers(min_value=1, max_value=60))
+def test_a_text_cut_at_its_bound_normalizes_within_it(text: str, limit: int) -> None:
+    kept = normalized_prefix_length(text, limit)
+    assert kept == len(text) or kept <= limit
+    full_pipeline, _ = normalize_module._run_stages(text[:kept], None, None)
+    assert len(full_pipeline) <= limit
