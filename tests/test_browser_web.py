@@ -533,3 +533,45 @@ def test_every_page_fits_a_phone_screen(browser: Any, server: LiveServer) -> Non
     phone.context.close()
     overflowing = {name: extra for name, extra in pages.items() if extra > 1}
     assert not overflowing, overflowing
+
+
+def test_a_version_measured_on_nothing_is_shown_so_and_activates_only_with_force(
+    browser: Any, server: LiveServer
+) -> None:
+    from playwright.sync_api import expect
+
+    from moderation import registry
+    from moderation.settings import Settings
+    from tests.test_promotion_gate import ISSUE_ROW
+    from tests.test_registry import make_candidate
+
+    settings = Settings.from_env(server.env)
+    store = Store(server.db_path)
+    shipped = str(registry.active_version(store))
+    # Stored as the issue's retrain from five verdicts stored it: no hold-out rows at all, and `passed: true`.
+    candidate = make_candidate(settings, store, 0.5, {**ISSUE_ROW, "active_version": shipped})
+    page = new_page(browser, server)
+    sign_in(page, server.keys["admin"])
+    page.goto("/web/admin/models")
+    card = page.locator("section.version").filter(has=page.locator(f'h2 code:text-is("{candidate}")'))
+    comparison = card.locator("p.comparison")
+    expect(comparison).to_have_attribute("data-outcome", "not measured")
+    expect(comparison).to_contain_text("not measured on any category")
+    expect(comparison).to_contain_text("Activating it needs force and a reason.")
+    expect(page.locator("main")).not_to_contain_text("not worse")
+
+    card.get_by_role("button", name=f"Activate {candidate}").click()
+    expect(page.locator(".flash-error")).to_contain_text(f"Model version {candidate} was not measured")
+    assert registry.active_version(store) == shipped
+    card = page.locator("section.version").filter(has=page.locator(f'h2 code:text-is("{candidate}")'))
+    card.get_by_label("Force (when it scored worse or was not measured)").check()
+    card.get_by_label("Reason").fill("measured by hand on last week's comments")
+    card.get_by_role("button", name=f"Activate {candidate}").click()
+    expect(page.locator(".flash-ok")).to_contain_text(f"Model version {candidate} is active (force)")
+    latest = registry.activations(store)[0]
+    assert (latest["version"], latest["kind"]) == (candidate, "force")
+    assert latest["reason"] == "measured by hand on last week's comments"
+    registry.rollback(store, settings, "browser test", "back to the shipped model for the other tests")
+    assert registry.active_version(store) == shipped
+    page.context.close()
+    store.close()
