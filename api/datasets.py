@@ -11,6 +11,7 @@ from api.auth import current_key, roles
 from api.body import raw_body, text_arg
 from moderation import datasets
 from moderation.errors import Invalid
+from moderation.identifiers import identifier_problem
 
 bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
 
@@ -24,6 +25,8 @@ def _file_name(name: str | None, suffix: str) -> str:
     """The name to keep the upload under: `?name=` (default `upload`), with the suffix of the body's type."""
     if not name:
         return "upload" + suffix
+    if problem := identifier_problem(name):
+        raise Invalid("Bad file name.", fields={"name": problem})
     given = PurePosixPath(name.replace("\\", "/")).suffix.lower()
     if given in _SUFFIXES_OF[suffix]:
         return name

@@ -6,6 +6,7 @@ from typing import Any
 
 from model.categories import CATEGORIES
 from model.normalize import MAX_NORMALIZED_CHARS, WIDEST_EXPANSION
+from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 
 API_VERSION = "1"
@@ -74,6 +75,9 @@ ADMINS = ("admin",)
 PUBLIC = ("public",)
 
 _COMMENT_ID = _path("comment_id", "The site's id of the comment.")
+_COMMENT_ID["schema"]["pattern"] = COMMENT_ID_PATTERN
+# Ids and names hold no control or format characters (moderation/identifiers.py); a comment id no `/` either.
+_NAME = {"type": "string", "pattern": IDENTIFIER_PATTERN}
 _ITEM_ID = _path("item_id", "The queue item's id.", integer=True)
 _QUEUE_FILTERS = [
     _query("category", "Only items held for this category.", {"type": "string", "enum": list(CATEGORIES)}),
@@ -101,7 +105,9 @@ def _dataset_upload() -> dict[str, Any]:
         "(`application/x-ndjson`), at most MODERATION_MAX_DATASET_MB; 422 names each bad line.",
         ADMINS,
         tag="datasets",
-        parameters=[_query("name", "The file's name (default `upload`); its extension must match the type.")],
+        parameters=[
+            _query("name", "The file's name (default `upload`); its extension must match the type.", dict(_NAME))
+        ],
         responses={
             "201": _json({"type": "object", "properties": {"dataset": _ref("Dataset")}}, "Imported"),
             "400": _ERROR,
@@ -403,7 +409,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "required": ["role"],
                 "properties": {
                     "role": {"type": "string", "enum": ["site", "moderator", "admin"]},
-                    "name": {"type": "string", "maxLength": 200},
+                    "name": {**_NAME, "maxLength": 200},
                 },
             },
             responses={
@@ -580,20 +586,20 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["id", "text", "article_id", "author_id"],
         "properties": {
-            "id": {"type": ["string", "integer"], "maxLength": 200},
+            "id": {"type": ["string", "integer"], "maxLength": 200, "pattern": COMMENT_ID_PATTERN},
             "text": {"type": "string", "maxLength": 20000},
-            "article_id": {"type": ["string", "integer"]},
+            "article_id": {"type": ["string", "integer"], "pattern": IDENTIFIER_PATTERN},
             "article_title": {"type": "string", "maxLength": 1000},
-            "article_url": {"type": "string", "maxLength": 2000},
-            "section": {"type": "string", "maxLength": 200},
-            "author_id": {"type": ["string", "integer"]},
+            "article_url": {**_NAME, "maxLength": 2000},
+            "section": {**_NAME, "maxLength": 200},
+            "author_id": {"type": ["string", "integer"], "pattern": IDENTIFIER_PATTERN},
             "author_name": {"type": "string", "maxLength": 200},
-            "parent_id": {"type": ["string", "integer"]},
+            "parent_id": {"type": ["string", "integer"], "pattern": IDENTIFIER_PATTERN},
             "ip": {"type": "string", "description": "Stored only as a keyed hash."},
             "user_agent": {"type": "string", "maxLength": 1000},
             "email": {"type": "string", "description": "Stored only as a keyed hash."},
             "created_at": {"type": "string", "format": "date-time"},
-            "lang": {"type": "string", "maxLength": 35},
+            "lang": {**_NAME, "maxLength": 35},
         },
     },
     "Decision": {
@@ -661,9 +667,13 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "properties": {
             "thresholds": {"type": "object", "description": "Per category {reject, review} probabilities."},
-            "sections": {"type": "object", "description": "Per section threshold overrides."},
-            "blocked_terms": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_TERMS},
-            "watched_terms": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_TERMS},
+            "sections": {
+                "type": "object",
+                "propertyNames": _NAME,
+                "description": "Per section threshold overrides.",
+            },
+            "blocked_terms": {"type": "array", "items": _NAME, "maxItems": MAX_TERMS},
+            "watched_terms": {"type": "array", "items": _NAME, "maxItems": MAX_TERMS},
             "max_links": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_COUNT},
             "new_author_reviews": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
             "recent_rejections": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},

@@ -182,11 +182,16 @@ def recorded_outcomes(store: Store, limit: int = PREVIEW_ROWS) -> list[RecordedO
 
 
 def preview_policy(
-    store: Store, scorer: ModelThresholds, document: Mapping[str, Any], limit: int = PREVIEW_ROWS
+    store: Store,
+    scorer: ModelThresholds,
+    document: Mapping[str, Any],
+    limit: int = PREVIEW_ROWS,
+    *,
+    as_stored: bool = False,
 ) -> dict[str, Any]:
-    """`policy.preview` of a policy document (Invalid names bad fields) and of the policy in force, side by
-    side, over the same recorded outcomes."""
-    edited = policy_from_document(document, scorer.thresholds)
+    """`policy.preview` of a policy document (Invalid names bad fields; `as_stored` for the one in force) and of
+    the policy in force, side by side, over the same recorded outcomes."""
+    edited = policy_from_document(document, scorer.thresholds, as_stored=as_stored)
     outcomes = recorded_outcomes(store, limit)
     return {
         "edited": preview(edited, outcomes),

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from moderation import store as st
 from moderation.errors import Invalid, NotFound, Unauthorized
+from moderation.identifiers import identifier_problem
 from moderation.store import Store
 
 ROLES: tuple[str, ...] = ("site", "moderator", "admin")
@@ -67,6 +68,8 @@ def create_key_in(db: Database, role: str, name: str | None, at: str) -> tuple[K
         raise Invalid("Unknown role.", fields={"role": "must be one of " + ", ".join(ROLES)})
     if name is not None and (not isinstance(name, str) or len(name) > 200):
         raise Invalid("Bad key name.", fields={"name": "must be a string of at most 200 characters"})
+    if name is not None and (problem := identifier_problem(name)):
+        raise Invalid("Bad key name.", fields={"name": problem})
     for _ in range(5):
         key_id = secrets.token_hex(_ID_HEX_CHARS // 2)
         secret = _new_secret(role, key_id)

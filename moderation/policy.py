@@ -14,6 +14,7 @@ from model.categories import CATEGORIES
 from model.normalize import normalize_text
 from model.types import Thresholds
 from moderation.errors import Invalid
+from moderation.identifiers import identifier_problem
 
 ACTIONS: tuple[str, ...] = ("approve", "review", "reject")
 STATUS_FOR_ACTION: dict[str, str] = {"approve": "approved", "review": "queued", "reject": "rejected"}
@@ -134,8 +135,12 @@ def default_policy(model_thresholds: Thresholds) -> Policy:
     return Policy(thresholds=_model_defaults(model_thresholds), sections={})
 
 
-def policy_from_document(doc: Mapping[str, object], model_thresholds: Thresholds) -> Policy:
-    """Build a policy from its JSON document, raising Invalid that names every bad field."""
+def policy_from_document(doc: Mapping[str, object], model_thresholds: Thresholds, *, as_stored: bool = False) -> Policy:
+    """Build a policy from its JSON document, raising Invalid that names every bad field.
+
+    `as_stored` reads back a document accepted before: the rules added since (at most MAX_TERMS terms a list, no
+    control characters in terms and section names) are not applied again, so a policy in force stays in force.
+    """
     if not isinstance(doc, Mapping):
         raise Invalid("The policy must be a JSON object.", fields={"policy": "must be an object"})
     errors: dict[str, str] = {}
@@ -155,11 +160,11 @@ def policy_from_document(doc: Mapping[str, object], model_thresholds: Thresholds
 
     sections: dict[str, Thresholds] = {}
     if "sections" in doc:
-        sections = _parse_sections(doc["sections"], thresholds, errors)
+        sections = _parse_sections(doc["sections"], thresholds, errors, as_stored)
 
     defaults = Policy(thresholds={}, sections={})
-    blocked_terms = _parse_terms(doc, "blocked_terms", errors)
-    watched_terms = _parse_terms(doc, "watched_terms", errors)
+    blocked_terms = _parse_terms(doc, "blocked_terms", errors, as_stored)
+    watched_terms = _parse_terms(doc, "watched_terms", errors, as_stored)
     max_links = _parse_int(doc, "max_links", defaults.max_links, errors, minimum=0, nullable=True)
     new_author_reviews = _parse_int(doc, "new_author_reviews", defaults.new_author_reviews, errors, minimum=0)
     recent_rejections = _parse_int(doc, "recent_rejections", defaults.recent_rejections, errors, minimum=0)
@@ -274,7 +279,9 @@ def _check_order(limits: Mapping[str, float | None], path: str, given: tuple[str
         errors.setdefault(f"{path}.review", f"must not be above the reject threshold {_fmt(reject)}")
 
 
-def _parse_sections(raw: object, thresholds: Thresholds, errors: dict[str, str]) -> dict[str, Thresholds]:
+def _parse_sections(
+    raw: object, thresholds: Thresholds, errors: dict[str, str], as_stored: bool
+) -> dict[str, Thresholds]:
     if not isinstance(raw, Mapping):
         errors["sections"] = "must be an object mapping section names to threshold overrides"
         return {}
@@ -284,6 +291,9 @@ def _parse_sections(raw: object, thresholds: Thresholds, errors: dict[str, str])
         if not isinstance(name, str) or not name.strip():
             errors[path] = "section name must be a non-empty string"
             continue
+        if not as_stored and (problem := identifier_problem(name)):
+            errors[path] = "section name " + problem
+            continue
         overrides = _parse_threshold_overrides(overrides_raw, path, errors)
         for category, limits in overrides.items():
             merged = {**thresholds[category], **limits}
@@ -292,12 +302,12 @@ def _parse_sections(raw: object, thresholds: Thresholds, errors: dict[str, str])
     return sections
 
 
-def _parse_terms(doc: Mapping[str, object], field: str, errors: dict[str, str]) -> tuple[str, ...]:
+def _parse_terms(doc: Mapping[str, object], field: str, errors: dict[str, str], as_stored: bool) -> tuple[str, ...]:
     raw = doc.get(field, [])
     if not isinstance(raw, list | tuple):
         errors[field] = "must be a list of strings"
         return ()
-    if len(raw) > MAX_TERMS:
+    if len(raw) > MAX_TERMS and not as_stored:
         errors[field] = f"must hold at most {MAX_TERMS:,} terms, not {len(raw):,}"
         return ()
     # Keyed by the normalized words, which are what a term matches: the first spelling of each is kept, in order.
@@ -305,6 +315,9 @@ def _parse_terms(doc: Mapping[str, object], field: str, errors: dict[str, str]) 
     for index, term in enumerate(raw):
         if not isinstance(term, str) or not term.strip():
             errors[f"{field}.{index}"] = "must be a non-empty string"
+            continue
+        if not as_stored and (problem := identifier_problem(term)):  # the admin page edits them one a line
+            errors[f"{field}.{index}"] = problem
             continue
         words = _term_words(term.strip())
         if not words:
@@ -581,7 +594,9 @@ class TermMatcher:
                         found[list_index].add(order)
                     position += 1
                     node = node.following.get(words[position]) if position < len(words) else None
-        return tuple(tuple(terms[order] for order in sorted(hits)) for terms, hits in zip(self.term_lists, found, strict=True))
+        return tuple(
+            tuple(terms[order] for order in sorted(hits)) for terms, hits in zip(self.term_lists, found, strict=True)
+        )
 
 
 # Without a path, only these endings count: "sentence.Me too" is a missing space, not a link.

@@ -34,7 +34,7 @@ def get_policy(store: Store, scorer: ModelThresholds) -> Policy:
     if row is None:
         policy = default_policy(scorer.thresholds)
     else:
-        policy = policy_from_document(json.loads(row["document"]), scorer.thresholds)
+        policy = policy_from_document(json.loads(row["document"]), scorer.thresholds, as_stored=True)
     store.memo["policy"] = (memo_key, policy)
     return policy
 

@@ -15,6 +15,7 @@ from model.types import ScoreResult, Thresholds
 from moderation import decisions
 from moderation import store as st
 from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooLarge, Unavailable
+from moderation.identifiers import identifier_problem
 from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide
 from moderation.policy_changes import get_policy
 from moderation.privacy import hash_email, hash_ip, normalize_ip, pii_key
@@ -37,6 +38,8 @@ _OPTIONAL_TEXT: dict[str, int] = {
     "ip": 64,
     "created_at": 64,
 }
+# Of those, the ones that are names rather than prose: no control or format characters (moderation.identifiers).
+_NAME_LIKE = frozenset({"article_url", "section", "lang"})
 
 
 class Scorer(Protocol):
@@ -86,6 +89,9 @@ def _identifier(payload: Mapping[str, Any], field: str, errors: dict[str, str], 
         errors[field] = "must not be empty"
     elif len(text) > MAX_ID_CHARS:
         errors[field] = f"must be at most {MAX_ID_CHARS} characters"
+    # Only the comment's own id is a URL segment; a parent id may still name a comment stored before that rule.
+    elif problem := identifier_problem(text, comment_id=field == "id"):
+        errors[field] = problem
     return text
 
 
@@ -117,6 +123,8 @@ def validate_comment(payload: object, *, require_ids: bool = True) -> CommentIn:
             errors[field] = "must be a string"
         elif len(value) > longest:
             errors[field] = f"must be at most {longest} characters"
+        elif field in _NAME_LIKE and (problem := identifier_problem(value)):
+            errors[field] = problem
         else:
             optional[field] = value
     if optional.get("ip"):

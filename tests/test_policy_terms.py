@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,6 +17,8 @@ from flask.testing import FlaskClient
 from moderation import policy as policy_module
 from moderation.errors import Invalid
 from moderation.policy import MAX_TERMS, AuthorHistory, CommentFacts, decide, policy_from_document
+from moderation.settings import Settings
+from tests.test_web_client import sign_in
 
 CONSONANTS = "bcdfghjklmnprstvz"
 VOWELS = "aeiou"
@@ -150,3 +153,27 @@ def test_matching_a_comment_does_not_touch_every_term(fresh_term_cache: None) ->
         return CountedTerm.operations
 
     assert operations_to_match(2000) == operations_to_match(200)
+
+
+def test_a_policy_stored_before_the_cap_and_the_clean_terms_rule_stays_in_force(
+    client: FlaskClient, auth: Callable[[str], dict[str, str]], api_keys: dict[str, str], settings: Settings
+) -> None:
+    legacy = {"blocked_terms": ["two\nlines", *distinct_words(MAX_TERMS + 1)], "sections": {"poli\ntics": {}}}
+    with sqlite3.connect(settings.db_path) as db:  # written as the service of the day accepted it
+        db.execute(
+            "INSERT INTO policy_changes (at, actor_key_id, document) VALUES (?, ?, ?)",
+            ("2025-01-01T00:00:00Z", None, json.dumps(legacy)),
+        )
+    stored_term = distinct_words(MAX_TERMS + 1)[-1]
+    body = {"id": "c1", "text": f"you {stored_term}", "article_id": "a", "author_id": "u"}
+    decided = client.post("/v1/comments", json=body, headers=auth("site"))
+    assert decided.status_code == 201, decided.get_json()
+    assert decided.get_json()["status"] == "rejected"
+    assert decided.get_json()["reasons"][0]["term"] == stored_term
+    in_force = client.get("/v1/policy", headers=auth("admin")).get_json()
+    assert len(in_force["blocked_terms"]) == MAX_TERMS + 2 and "poli\ntics" in in_force["sections"]
+    sign_in(client, api_keys["admin"])
+    assert client.get("/web/admin/policy").status_code == 200  # the editor opens, to fix it
+    # Putting it again is checked by today's rules.
+    again = client.put("/v1/policy", json={"blocked_terms": ["two\nlines"]}, headers=auth("admin"))
+    assert again.status_code == 422 and set(again.get_json()["fields"]) == {"blocked_terms.0"}

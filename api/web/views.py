@@ -25,6 +25,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from werkzeug.routing import PathConverter
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -59,8 +60,12 @@ class CommentPathConverter(PathConverter):
     regex = "(?s:[^/].*?)"  # PathConverter's, with `.` matching line breaks too
 
 
-# Registered before the routes below are added to the app (deferred in the order they are declared).
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("comment_path", CommentPathConverter))
+@bp.record_once
+def _register_comment_path(state: BlueprintSetupState) -> None:
+    # Runs before the routes below are added to the app: a blueprint defers them in the order they are declared.
+    state.app.url_map.converters["comment_path"] = CommentPathConverter
+
+
 bp.before_request(authorize_page)  # CSRF on every POST, then the page's roles against the signed-in session
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -539,7 +544,8 @@ def dashboard() -> Page:
 def _policy_page(values: Any, errors: dict[str, str], section_names: list[str], status: int = 200) -> Page:
     found = services()
     current = policy_changes.policy_document(found.store, found.scorer)
-    preview = insights.preview_policy(found.store, found.scorer, current) if not errors else None
+    # The policy in force was accepted under the rules of its day: read it as stored, so it always opens here.
+    preview = insights.preview_policy(found.store, found.scorer, current, as_stored=True) if not errors else None
     return render_template(
         "web/policy.html",
         values=values,
