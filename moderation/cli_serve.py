@@ -1,4 +1,8 @@
-"""`moderation serve`: migrate, make the first admin key, then replace this process with gunicorn."""
+"""`moderation serve`: migrate, make the first admin key, then replace this process with gunicorn.
+
+With `--proxy` (production, and the container), this process stays and supervises gunicorn on a private
+unix socket behind nginx on the address and port instead (see `moderation.proxy`).
+"""
 
 from __future__ import annotations
 
@@ -20,8 +24,17 @@ GUNICORN_CONF = REPO_ROOT / "gunicorn.conf.py"
 @click.option("--host", default=None, help="Address to listen on (default: MODERATION_HOST, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: PORT, 8080).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: WEB_CONCURRENCY, 2).")
-def serve_command(host: str | None, port: int | None, workers: int | None) -> None:
-    """Serve the HTTP API under gunicorn, with the settings' database and model."""
+@click.option(
+    "--proxy",
+    is_flag=True,
+    help="Production: nginx listens on the address and port, buffering slow clients, in front of gunicorn "
+    "on a private unix socket; both stop on SIGTERM.",
+)
+@click.option("--nginx", "nginx_binary", default=None, help="The nginx binary for --proxy (default: PATH, /usr/sbin).")
+def serve_command(
+    host: str | None, port: int | None, workers: int | None, proxy: bool, nginx_binary: str | None
+) -> None:
+    """Serve the HTTP API under gunicorn, with the settings' database and model (behind nginx with --proxy)."""
     environ = dict(os.environ)
     # Options become environment settings, so gunicorn.conf.py and every worker read the same values.
     for name, value in (("MODERATION_HOST", host), ("PORT", port), ("WEB_CONCURRENCY", workers)):
@@ -32,6 +45,15 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
     except ModerationError as error:
         details = "; ".join(f"{field} {problem}" for field, problem in error.fields.items())
         raise click.ClickException(f"{error.message} ({details})") from error
+    nginx = None
+    if proxy:
+        from moderation.proxy import ProxyError, find_nginx, listen_address
+
+        try:
+            nginx = find_nginx(nginx_binary)
+            listen_address(settings.host, settings.port)  # refuse an address nginx cannot take before any work
+        except ProxyError as error:
+            raise click.ClickException(str(error)) from error
 
     # The only database work in the master, done before any worker exists: migrate, register the shipped
     # model as the active version if none is, then the first admin key.
@@ -51,8 +73,9 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
     if secret is not None:
         click.echo("First start: created an admin API key. It is shown this once; store it now:", err=True)
         click.echo(secret)
+    front = "nginx, in front of" if proxy else "gunicorn,"
     click.echo(
-        f"Serving on http://{settings.host}:{settings.port} with {settings.workers} workers, "
+        f"Serving on http://{settings.host}:{settings.port} ({front} {settings.workers} sync workers), "
         f"database {settings.db_path}, model version {version}",
         err=True,
     )
@@ -68,6 +91,14 @@ def serve_command(host: str | None, port: int | None, workers: int | None) -> No
         str(REPO_ROOT),  # where `api` lives, whatever the working directory
         "api.wsgi:app",
     ]
+    if nginx is not None:
+        from moderation.proxy import ProxyError, serve_behind_nginx
+
+        try:
+            status = serve_behind_nginx(settings.host, settings.port, argv, environ, nginx)
+        except ProxyError as error:
+            raise click.ClickException(str(error)) from error
+        sys.exit(status)
     os.execve(sys.executable, argv, environ)
 
 
