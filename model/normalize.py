@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,7 @@ from itertools import accumulate, product
 MAX_NORMALIZED_CHARS = 25_000
 # The most characters one character becomes under NFKC and then casefold (U+FDFA; tests check all of Unicode).
 WIDEST_EXPANSION = 18
+_PREFIX_CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,17 @@ def normalized_prefix_length(text: str, limit: int = MAX_NORMALIZED_CHARS) -> in
         return min(len(text), limit)
     if unicodedata.is_normalized("NFKC", text) and len(text.casefold()) <= limit:
         return len(text)  # the common case, in C: nothing expands but casefold (ß → ss)
-    widths = {char: _normalized_width(char) for char in set(text)}
-    if sum(map(widths.__getitem__, text)) <= limit:
+    counts = Counter(text)
+    widths = {char: _normalized_width(char) for char in counts}
+    if sum(count * widths[char] for char, count in counts.items()) <= limit:
         return len(text)
-    # Each character counts at least one, so the cut lies within the first `limit` characters.
-    return bisect_right(list(accumulate(map(widths.__getitem__, text[:limit]))), limit)
+    total = 0
+    for start in range(0, len(text), _PREFIX_CHUNK):  # the cut, chunk by chunk: a flood's is in its first chunks
+        running = list(accumulate(map(widths.__getitem__, text[start : start + _PREFIX_CHUNK]), initial=total))
+        if running[-1] > limit:
+            return start + bisect_right(running, limit) - 1
+        total = running[-1]
+    raise AssertionError("the widths were summed above the limit")
 
 
 # --- Offsets and edits -------------------------------------------------------------------------------
