@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SHARED_DATA ?= ../shared/data
 PORT ?= 8080
 
-.PHONY: run test lint model bench bench-model bench-cli soak clean
+.PHONY: run serve-prod test lint model bench bench-model bench-cli soak clean
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 # Migrates ${MODERATION_DB:-./data/moderation.db}, prints a first admin key once, then runs gunicorn.
 run: $(VENV)/.runtime
 	$(VENV)/bin/moderation serve --port $(PORT)
+
+# Production, as the container runs it: nginx (Debian's nginx-light) on ${MODERATION_HOST:-127.0.0.1}:$(PORT), buffering
+# slow clients, in front of gunicorn on a private unix socket; one foreground process, Ctrl-C or SIGTERM stops both.
+serve-prod: $(VENV)/.runtime
+	$(VENV)/bin/moderation serve --proxy --port $(PORT)
 
 test: $(VENV)/.dev
 	$(PY) -m pytest -q
