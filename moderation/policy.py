@@ -70,6 +70,7 @@ class CommentFacts:
     text: str
     section: str | None = None
     lang: str | None = None
+    scored_chars: int | None = None  # set when the model (and the term lists) read only this long a prefix
 
 
 @dataclass(frozen=True)
@@ -513,6 +514,18 @@ def _rule_reasons(policy: Policy, comment: CommentFacts, author: AuthorHistory) 
                 f"{policy.recent_rejection_days} days (review from {policy.recent_rejections})",
                 value=author.recent_rejections,
                 threshold=policy.recent_rejections,
+            )
+        )
+
+    if comment.scored_chars is not None:
+        # Padding that normalization expands (U+FDFA is 18 characters) must not hide what follows it: a person reads.
+        reasons.append(
+            Reason(
+                "truncated",
+                "review",
+                f"only the first {comment.scored_chars:,} characters were scored: the rest, once normalized, "
+                "was too long to read",
+                value=comment.scored_chars,
             )
         )
 

@@ -164,7 +164,8 @@ def _evaluate(
     scorer: Scorer, policy: Policy, comment: CommentIn, history: AuthorHistory
 ) -> tuple[ScoreResult, Verdict]:
     result = scorer.score(comment.text)
-    verdict = decide(result.scores, policy, CommentFacts(comment.text, comment.section, comment.lang), history)
+    facts = CommentFacts(comment.text, comment.section, comment.lang, result.scored_chars)
+    verdict = decide(result.scores, policy, facts, history)
     return result, verdict
 
 

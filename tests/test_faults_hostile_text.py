@@ -146,12 +146,22 @@ def test_text_that_nfkc_expands_is_scored_by_a_bounded_prefix_and_says_so(
     assert response.status_code == 201, response.get_data(as_text=True)[:300]
     answer = response.get_json()
     scored = answer["scored_chars"]
-    assert answer["truncated"] is True and 0 < scored < len(text) and answer["status"] in ("approved", "queued")
+    assert answer["truncated"] is True and 0 < scored < len(text)
+    # What was not read goes to a person: never approved unread, never rejected for what was not read.
+    assert answer["status"] == "queued" and "truncated" in [reason["kind"] for reason in answer["reasons"]]
     assert scored == shipped.score(text).scored_chars
     # The longest prefix whose normalized form fits: one character more would not.
     assert len(unicodedata.normalize("NFKC", text[: scored + 1]).casefold()) > MAX_NORMALIZED_CHARS
     assert all(span["end"] <= scored for span in answer["spans"])
     assert seconds < LIMIT_SECONDS, f"{case}: {seconds * 1000:.1f} ms"
+
+
+def test_an_insult_hidden_behind_expanding_padding_is_not_approved(hostile_app: tuple[Flask, dict[str, str]]) -> None:
+    app, headers = hostile_app
+    text = "\ufdfa" * 5_000 + " " + INSULT
+    answer = app.test_client().post("/v1/comments", data=body_for(text), headers=headers).get_json()
+    assert answer["truncated"] is True and answer["scored_chars"] < text.index(INSULT)
+    assert answer["status"] == "queued", answer["reasons"]
 
 
 def test_text_scored_whole_says_nothing_of_truncation(hostile_app: tuple[Flask, dict[str, str]]) -> None:

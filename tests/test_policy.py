@@ -386,6 +386,15 @@ def test_an_authors_first_comments_are_reviewed():
     assert verdict(under=first_three, author=AuthorHistory(comments=3)).action == "approve"
 
 
+def test_a_comment_scored_only_in_part_is_reviewed_unless_its_prefix_rejects():
+    partly = decide({}, default_policy(MODEL), CommentFacts("x" * 100, scored_chars=40), SEASONED)
+    assert (partly.action, partly.decided_by) == ("review", "rule") and kinds(partly.reasons) == ["truncated"]
+    assert partly.reasons[0].detail.startswith("only the first 40 characters were scored")
+    hateful = decide({"threat": 0.99}, default_policy(MODEL), CommentFacts("x" * 100, scored_chars=40), SEASONED)
+    assert hateful.action == "reject" and "truncated" in kinds(hateful.reasons)
+    assert verdict().action == "approve"  # read whole: nothing said
+
+
 def test_new_author_rule_off_by_default():
     assert verdict(author=AuthorHistory(comments=0)).action == "approve"
 
