@@ -8,6 +8,7 @@ from model.categories import CATEGORIES
 from model.normalize import MAX_NORMALIZED_CHARS, WIDEST_EXPANSION
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
+from moderation.service import MAX_ID_CHARS, MAX_TEXT_CHARS, NAME_LIKE_FIELDS, OPTIONAL_TEXT_LIMITS
 
 API_VERSION = "1"
 
@@ -78,6 +79,11 @@ _COMMENT_ID = _path("comment_id", "The site's id of the comment.")
 _COMMENT_ID["schema"]["pattern"] = COMMENT_ID_PATTERN
 # Ids and names hold no control or format characters (moderation/identifiers.py); a comment id no `/` either.
 _NAME = {"type": "string", "pattern": IDENTIFIER_PATTERN}
+_OPTIONAL_NOTES: dict[str, dict[str, str]] = {
+    "ip": {"description": "Stored only as a keyed hash."},
+    "email": {"description": "Stored only as a keyed hash."},
+    "created_at": {"description": "When the comment was written (ISO 8601), as the site knows it."},
+}
 _ITEM_ID = _path("item_id", "The queue item's id.", integer=True)
 _QUEUE_FILTERS = [
     _query("category", "Only items held for this category.", {"type": "string", "enum": list(CATEGORIES)}),
@@ -586,20 +592,25 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["id", "text", "article_id", "author_id"],
         "properties": {
-            "id": {"type": ["string", "integer"], "maxLength": 200, "pattern": COMMENT_ID_PATTERN},
-            "text": {"type": "string", "maxLength": 20000},
-            "article_id": {"type": ["string", "integer"], "pattern": IDENTIFIER_PATTERN},
-            "article_title": {"type": "string", "maxLength": 1000},
-            "article_url": {**_NAME, "maxLength": 2000},
-            "section": {**_NAME, "maxLength": 200},
-            "author_id": {"type": ["string", "integer"], "pattern": IDENTIFIER_PATTERN},
-            "author_name": {"type": "string", "maxLength": 200},
-            "parent_id": {"type": ["string", "integer"], "pattern": IDENTIFIER_PATTERN},
-            "ip": {"type": "string", "description": "Stored only as a keyed hash."},
-            "user_agent": {"type": "string", "maxLength": 1000},
-            "email": {"type": "string", "description": "Stored only as a keyed hash."},
-            "created_at": {"type": "string", "format": "date-time"},
-            "lang": {**_NAME, "maxLength": 35},
+            "id": {"type": ["string", "integer"], "maxLength": MAX_ID_CHARS, "pattern": COMMENT_ID_PATTERN},
+            "text": {"type": "string", "maxLength": MAX_TEXT_CHARS},
+            "article_id": {"type": ["string", "integer"], "maxLength": MAX_ID_CHARS, "pattern": IDENTIFIER_PATTERN},
+            "author_id": {"type": ["string", "integer"], "maxLength": MAX_ID_CHARS, "pattern": IDENTIFIER_PATTERN},
+            "parent_id": {
+                "type": ["string", "integer", "null"],
+                "maxLength": MAX_ID_CHARS,
+                "pattern": IDENTIFIER_PATTERN,
+            },
+            # Optional text fields: the server's own limits; null or "" means not given.
+            **{
+                field: {
+                    "type": ["string", "null"],
+                    "maxLength": longest,
+                    **({"pattern": IDENTIFIER_PATTERN} if field in NAME_LIKE_FIELDS else {}),
+                    **_OPTIONAL_NOTES.get(field, {}),
+                }
+                for field, longest in OPTIONAL_TEXT_LIMITS.items()
+            },
         },
     },
     "Decision": {

@@ -27,7 +27,7 @@ MAX_BATCH = 100
 MAX_ID_CHARS = 200
 
 # Optional free-text fields and their longest accepted length.
-_OPTIONAL_TEXT: dict[str, int] = {
+OPTIONAL_TEXT_LIMITS: dict[str, int] = {
     "article_title": 1000,
     "article_url": 2000,
     "section": 200,
@@ -39,7 +39,7 @@ _OPTIONAL_TEXT: dict[str, int] = {
     "created_at": 64,
 }
 # Of those, the ones that are names rather than prose: no control or format characters (moderation.identifiers).
-_NAME_LIKE = frozenset({"article_url", "section", "lang"})
+NAME_LIKE_FIELDS = frozenset({"article_url", "section", "lang"})
 
 
 class Scorer(Protocol):
@@ -115,7 +115,7 @@ def validate_comment(payload: object, *, require_ids: bool = True) -> CommentIn:
     ids = {field: _identifier(payload, field, errors, require_ids) for field in ("id", "article_id", "author_id")}
     parent_id = _identifier(payload, "parent_id", errors, False)
     optional: dict[str, str | None] = {}
-    for field, longest in _OPTIONAL_TEXT.items():
+    for field, longest in OPTIONAL_TEXT_LIMITS.items():
         value = payload.get(field)
         if value is None or value == "":
             optional[field] = None
@@ -123,7 +123,7 @@ def validate_comment(payload: object, *, require_ids: bool = True) -> CommentIn:
             errors[field] = "must be a string"
         elif len(value) > longest:
             errors[field] = f"must be at most {longest} characters"
-        elif field in _NAME_LIKE and (problem := identifier_problem(value)):
+        elif field in NAME_LIKE_FIELDS and (problem := identifier_problem(value)):
             errors[field] = problem
         else:
             optional[field] = value
