@@ -1,0 +1,1 @@
+"""The project's own functional suite of reader comments and its evaluation (no Flask, no SQLite)."""
