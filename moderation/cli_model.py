@@ -114,8 +114,15 @@ def _fmt(value: float | None) -> str:
 @click.option("--record", is_flag=True, help="Store the report in the model file's manifest.")
 @click.option("--card", type=click.Path(dir_okay=False, path_type=Path), help="Write a model card here.")
 @click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report as JSON.")
+@click.option("--suite", "with_suite", is_flag=True, help="Also run the functional suite under the default policy.")
 def evaluate_command(
-    file: Path, data: tuple[Path, ...], cross: bool, record: bool, card: Path | None, json_out: Path | None
+    file: Path,
+    data: tuple[Path, ...],
+    cross: bool,
+    record: bool,
+    card: Path | None,
+    json_out: Path | None,
+    with_suite: bool,
 ) -> None:
     """Evaluate model FILE: hold-out, cross-corpus, fairness, and alt-profanity-check on the same rows."""
     from tqdm import tqdm
@@ -144,6 +151,11 @@ def evaluate_command(
             cross_corpus=cross,
             progress=progress,
         )
+    if with_suite:
+        from model.scorer import Scorer
+        from moderation.cli_suite import run_functional_suite
+
+        report["suite"] = run_functional_suite(Scorer(loaded))
     print_report(report, manifest["version"])
     if json_out is not None:
         json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -182,6 +194,10 @@ def print_report(report: dict[str, Any], version: str) -> None:
     click.echo(f"  templates: {len(templates['flagged'])} of {templates['templates']} non-toxic templates reach review")
     for item in templates["flagged"]:
         click.echo(f"    FLAGGED {item['category']} {item['score']}: {item['text']}")
+    if "suite" in report:
+        from moderation.cli_suite import print_suite_report
+
+        print_suite_report(report["suite"])
 
 
 def _print_versus(section: dict[str, Any], title: str) -> None:

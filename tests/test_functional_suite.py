@@ -18,6 +18,7 @@ from model.suite import cases as suite_cases
 from model.suite.cases import BEHAVIOURS, CLEAR, FLAG, GROUPS, OUTCOMES, Case, functional_suite
 from model.suite.evaluate import NO_GROUP, evaluate_suite, overlapping_texts, scores_function
 from moderation.cli import _register_commands, cli
+from moderation.cli_model import evaluate_command
 from moderation.cli_suite import default_policy_decision
 from tests.conftest import REPO, WordListScorer
 
@@ -204,3 +205,18 @@ def test_moderation_suite_prints_the_tables_for_the_shipped_model_and_writes_jso
     assert report["overall"]["n"] == len(functional_suite())
     assert set(report["behaviours"]) == set(BEHAVIOURS) and set(report["groups"]) == set(GROUPS) | {NO_GROUP}
     assert sum(entry["n"] for entry in report["behaviours"].values()) == report["overall"]["n"]
+
+
+def test_moderation_evaluate_with_suite_prints_and_reports_the_suite(tiny_model_path: Path, tmp_path: Path) -> None:
+    data = tiny_model_path.parent / "fixture_comments.jsonl"
+    out = tmp_path / "report.json"
+    args = [str(tiny_model_path), "--data", str(data), "--no-cross", "--suite", "--json-out", str(out)]
+    result = CliRunner().invoke(evaluate_command, args)
+    assert result.exit_code == 0, result.output
+    assert "hold-out (ours): category" in result.stdout
+    assert re.search(r"functional suite .*: \d+ of \d+ correct", result.stdout)
+    assert "  counter_quote            clear" in result.stdout and "  disabled people" in result.stdout
+    report = json.loads(out.read_text())
+    assert report["suite"]["overall"]["n"] == len(functional_suite())
+    without = CliRunner().invoke(evaluate_command, args[:-3])
+    assert without.exit_code == 0 and "functional suite" not in without.stdout
