@@ -651,6 +651,17 @@ SCHEMAS: dict[str, Any] = {
                 "minimum": 0,
                 "description": "With `truncated`: how many leading characters of the text were scored.",
             },
+            "stage": {
+                "type": "integer",
+                "enum": [1, 2],
+                "description": "Present when the model is a cascade: 1 when the linear model cleared the comment, "
+                "2 when the encoder rescored it (its scores then decide every category but those stage 1 keeps, "
+                "spam by default). Not repeated in a replayed answer.",
+            },
+            "route_reason": {
+                "type": "string",
+                "description": "With `stage`: why the comment was routed so, e.g. \"addresses a person: 'you'\".",
+            },
         },
     },
     "QueueItem": {

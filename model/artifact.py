@@ -12,15 +12,18 @@ import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy
 import sklearn
 
-from model import private_files
+from model import cascade, private_files
 from model.features import FeatureParams, Featurizer
 from model.linear import LinearModel
+
+if TYPE_CHECKING:
+    from model.stage2.runtime import Stage2Model
 
 FORMAT = "comment-moderation-model"
 FORMAT_VERSION = 1
@@ -29,6 +32,19 @@ _ARRAYS = ("word_idf", "char_idf", "weights", "intercepts", "calibration_slope",
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 # The manifest carries the thresholds and library versions that loading trusts, so it is hashed too.
 _MANIFEST_SEAL = "manifest.sha256"
+# A stage-2 folder rides in the file as members under this prefix (model.onnx, tokenizer.json, config.json).
+STAGE2_PREFIX = "stage2/"
+STAGE2_FILES = ("model.onnx", "tokenizer.json", "config.json")
+# Texts stage 2 scores when it is attached and again on every load: the two must agree within the tolerance.
+STAGE2_CHECK_TEXTS = (
+    "Thanks for the careful analysis of the border talks.",
+    "You are an idiot and a moron.",
+    "I will find you and kill you.",
+    "All immigrants are vermin.",
+    "Subscribe to my channel for free followers http://promo.example/1",
+    "",
+)
+STAGE2_CHECK_TOLERANCE = 1e-3  # absolute, per probability: float32 kernels differ slightly between CPUs
 
 
 class ModelLoadError(Exception):
@@ -41,6 +57,8 @@ class Artifact:
 
     model: LinearModel
     manifest: dict[str, Any]
+    stage2: Stage2Model | None = None  # the cascade's second stage, when the file carries one
+    cascade_settings: cascade.CascadeSettings | None = None  # its routing bounds, the categories it decides
 
     @property
     def version(self) -> str:
@@ -106,6 +124,7 @@ def save(
     digest = content_hash(member_hashes)
     created = manifest.get("created_at") or datetime.now(UTC).isoformat(timespec="seconds")
     full = dict(manifest)
+    full.pop("stage2", None)  # a saved linear model carries no stage 2: attach_stage2 adds one to the file
     full.update(
         {
             "format": FORMAT,
@@ -141,7 +160,7 @@ def _write(path: Path, members: dict[str, bytes], manifest: dict[str, Any], mode
 def update_manifest(path: Path, changes: dict[str, Any]) -> dict[str, Any]:
     """Add descriptive fields (e.g. an evaluation report) to a model file; its arrays and hashes stay as they are."""
     manifest = read_manifest(path)
-    protected = {"format", "format_version", "version", "members", "content_sha256", "libraries"}
+    protected = {"format", "format_version", "version", "members", "content_sha256", "libraries", "stage2"}
     if protected & changes.keys():
         raise ValueError(f"cannot change {sorted(protected & changes.keys())} of a saved model")
     manifest.update(changes)
@@ -194,7 +213,95 @@ def load(path: Path) -> Artifact:
                 members[name] = data
     except (zipfile.BadZipFile, KeyError, OSError) as error:
         raise ModelLoadError(f"model file {path} is damaged: {error}") from error
-    return Artifact(_model_from_members(members), manifest)
+    loaded = Artifact(_model_from_members(members), manifest)
+    if "stage2" in manifest:
+        loaded.stage2, loaded.cascade_settings = _stage2_from_members(members, manifest, path)
+    elif any(name.startswith(STAGE2_PREFIX) for name in members):
+        raise ModelLoadError(f"model file {path} holds stage-2 members but its manifest has no stage2 section")
+    return loaded
+
+
+def _stage2_from_members(
+    members: dict[str, bytes], manifest: dict[str, Any], path: Path
+) -> tuple[Stage2Model, cascade.CascadeSettings]:
+    """The verified stage 2 of a model file and its cascade settings; refused unless it scores as recorded."""
+    section = manifest["stage2"]
+    names = [STAGE2_PREFIX + name for name in STAGE2_FILES]
+    if not isinstance(section, dict) or not all(name in members for name in names):
+        raise ModelLoadError(f"model file {path} names a stage 2 but lacks its members {names}")
+    if section.get("graph_sha256") != manifest["members"][STAGE2_PREFIX + "model.onnx"]:
+        raise ModelLoadError(f"model file {path}: the stage-2 graph is not the one its manifest names")
+    try:
+        settings = cascade.CascadeSettings.from_dict(section)
+    except ValueError as error:
+        raise ModelLoadError(f"model file {path} has unusable cascade settings: {error}") from error
+    from model.stage2 import runtime  # only here: a file without stage 2 never imports onnxruntime
+
+    stage2 = runtime.load_stage2({name: members[STAGE2_PREFIX + name] for name in STAGE2_FILES})
+    runtime.self_check(stage2, section.get("self_check"), where=f"model file {path}")
+    return stage2, settings
+
+
+def attach_stage2(
+    path: Path,
+    folder: Path,
+    out: Path,
+    settings: cascade.CascadeSettings | None = None,
+    *,
+    check_texts: tuple[str, ...] = STAGE2_CHECK_TEXTS,
+) -> dict[str, Any]:
+    """Write `out`: the stage-1 model file `path` with the exported stage-2 folder `folder` added as members.
+
+    `settings` are the cascade's clear bounds (cascade.clear_bounds measures them; default: the fallback bounds,
+    spam from stage 1). Stage 2 scores `check_texts` now, and the file records those probabilities for the
+    self-check every load repeats. A stage 2 already in the file is replaced. Returns the new manifest.
+    """
+    from model.stage2 import runtime
+
+    path, folder, out = Path(path), Path(folder), Path(out)
+    base = load(path)
+    try:
+        files = {name: (folder / name).read_bytes() for name in STAGE2_FILES}
+    except OSError as error:
+        raise ModelLoadError(f"stage-2 folder {folder} is incomplete: {error}") from error
+    stage2 = runtime.load_stage2(files)
+    settings = settings or cascade.default_settings({c: t["review"] for c, t in base.thresholds.items()})
+    with zipfile.ZipFile(path) as source:
+        members = {
+            name: source.read(name) for name in sorted(base.manifest["members"]) if not name.startswith(STAGE2_PREFIX)
+        }
+    members.update({STAGE2_PREFIX + name: data for name, data in files.items()})
+    member_hashes = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
+    digest = content_hash(member_hashes)
+    created = datetime.now(UTC).isoformat(timespec="seconds")
+    config = stage2.config
+    section = {
+        "format": runtime.CONFIG_FORMAT,
+        "graph_sha256": member_hashes[STAGE2_PREFIX + "model.onnx"],
+        "encoder": config.encoder,
+        "layers": config.layers,
+        "max_length": config.max_length,
+        "quantized": config.quantized,
+        "seed": config.seed,
+        "training": config.document["training"],
+        "metrics": config.document["metrics"],
+        **settings.as_dict(),
+        "self_check": runtime.record_self_check(stage2, check_texts, STAGE2_CHECK_TOLERANCE),
+        "libraries": runtime.library_versions(),
+        "stage1_version": base.version,
+        "attached_at": created,
+    }
+    manifest = {
+        **base.manifest,
+        "created_at": created,
+        "version": f"{created[:10].replace('-', '')}-{digest[:10]}",
+        "members": member_hashes,
+        "content_sha256": digest,
+        "stage2": section,
+    }
+    private_files.make_dir(out.parent)
+    _write(out, members, manifest, stat.S_IMODE(path.stat().st_mode))  # the mode of the stage-1 file
+    return manifest
 
 
 def _model_from_members(members: dict[str, bytes]) -> LinearModel:

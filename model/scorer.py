@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from model import artifact
+from model.cascade import merge, route
 from model.explain import spans_for, token_contributions
 from model.features import token_spans, tokens
 from model.normalize import Normalized, normalize, normalize_text, normalized_prefix_length
@@ -32,6 +33,9 @@ class Scorer:
         self.version = loaded.version
         self.thresholds: Thresholds = loaded.thresholds
         self.categories = loaded.model.categories
+        # The cascade's second stage and its routing, when the model file carries one (model/cascade.py).
+        self.stage2 = loaded.stage2
+        self.cascade = loaded.cascade_settings
         # Stretched letters resolve against the model's own words: "killlll" is read as "kill", not "kil".
         self._lexicon = loaded.model.featurizer.word_rank
         self._review = np.array(
@@ -42,7 +46,7 @@ class Scorer:
         )
 
     def probabilities(self, text: str) -> np.ndarray:
-        """Calibrated probabilities for one comment, in category order."""
+        """Stage 1's calibrated probabilities for one comment, in category order."""
         return self._probabilities(normalize_text(text, self._lexicon))
 
     def _probabilities(self, normalized_text: str) -> np.ndarray:
@@ -50,12 +54,26 @@ class Scorer:
         return self.model.calibrate(self.model.margins(ids, values))  # type: ignore[no-any-return]
 
     def score(self, text: str, explain: bool = True) -> ScoreResult:
-        """Scores for one comment and, for each category at or above its review threshold, the spans behind it."""
+        """Scores for one comment and, for each category at or above its review threshold, the spans behind it.
+
+        With a cascade, stage 2 rescores the comments stage 1 cannot clear; the spans stay stage 1's linear
+        evidence, for the categories at or above review under the final scores.
+        """
         # Text beyond ASCII is normalized once, with offsets, in case it needs explaining: its stages cost far
         # more than keeping offsets does. ASCII text takes the cheap way, and offsets only when it is flagged.
         normalized = normalize(text, self._lexicon) if explain and not text.isascii() else None
-        probs = self._probabilities(normalized.text if normalized else normalize_text(text, self._lexicon))
+        normalized_text = normalized.text if normalized else normalize_text(text, self._lexicon)
+        probs = self._probabilities(normalized_text)
         scores = {c: round(float(p), 4) for c, p in zip(self.categories, probs, strict=True)}
+        stage: int | None = None
+        why: str | None = None
+        if self.stage2 is not None and self.cascade is not None:
+            decision = route(normalized_text, scores, self.cascade.clear_bounds)
+            stage, why = (2 if decision.run_stage2 else 1), decision.why
+            if decision.run_stage2:
+                # Stage 2 reads the text as stage 1 normalized it: disguised words decoded, padding removed.
+                scores = merge(scores, self.stage2.probabilities(normalized_text), self.cascade.stage2_categories)
+                probs = np.array([scores[c] for c in self.categories])
         spans: list[Span] = []
         flagged = np.nonzero(probs >= self._review)[0]
         if explain and len(flagged):
@@ -63,7 +81,14 @@ class Scorer:
         # A text whose normalized form would pass MAX_NORMALIZED_CHARS is scored by its prefix, and says so.
         scored = normalized.source_length if normalized else normalized_prefix_length(text)
         truncated_to = scored if scored < len(text) else None
-        return ScoreResult(scores=scores, spans=spans, model_version=self.version, scored_chars=truncated_to)
+        return ScoreResult(
+            scores=scores,
+            spans=spans,
+            model_version=self.version,
+            scored_chars=truncated_to,
+            stage=stage,
+            route_reason=why,
+        )
 
     def explain(self, text: str, categories: Iterable[str], normalized: Normalized | None = None) -> list[Span]:
         """Spans of the submitted text that drove each named category's score (`normalized`: its normalization)."""
@@ -80,11 +105,19 @@ class Scorer:
         return spans
 
     def score_many(self, texts: list[str]) -> list[dict[str, float]]:
-        """Scores for many comments at once (no spans), for batch work."""
+        """Scores for many comments at once (no spans), for batch work; the same final scores as `score`."""
         featurizer = self.model.featurizer
-        matrix = featurizer.matrix(normalize_text(t, self._lexicon) for t in texts)
-        probs = self.model.calibrate(self.model.batch_margins(matrix))
-        return [{c: round(float(p), 4) for c, p in zip(self.categories, row, strict=True)} for row in probs]
+        normalized = [normalize_text(t, self._lexicon) for t in texts]
+        probs = self.model.calibrate(self.model.batch_margins(featurizer.matrix(normalized)))
+        scores = [{c: round(float(p), 4) for c, p in zip(self.categories, row, strict=True)} for row in probs]
+        if self.stage2 is None or self.cascade is None:
+            return scores
+        routed = [i for i, s in enumerate(scores) if route(normalized[i], s, self.cascade.clear_bounds).run_stage2]
+        if routed:
+            stage2 = self.stage2.probabilities_many([normalized[i] for i in routed])
+            for i, row in zip(routed, stage2, strict=True):
+                scores[i] = merge(scores[i], row, self.cascade.stage2_categories)
+        return scores
 
     def action(self, scores: dict[str, float]) -> str:
         """The model's default action for scores under its own thresholds."""

@@ -34,6 +34,9 @@ class ScoreResult:
     model_version: str = ""
     # When the text was too long to score whole once normalized: how many of its leading characters were scored.
     scored_chars: int | None = None
+    # With a cascade model only (None otherwise): which stage's scores decided (1 or 2), and why it routed so.
+    stage: int | None = None
+    route_reason: str | None = None
 
 
 # Thresholds per category: {"toxicity": {"reject": 0.93, "review": 0.41}, ...}.

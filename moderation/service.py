@@ -180,7 +180,13 @@ def _answer(comment_id: str, result: ScoreResult, verdict: Verdict, model_versio
         "decided_by": verdict.decided_by,
         "would_action": verdict.would_action,
         **_truncation(result.scored_chars),
+        **_cascade(result),
     }
+
+
+def _cascade(result: ScoreResult) -> dict[str, Any]:
+    """With a cascade model: which stage's scores decided and why it routed so (nothing for a linear-only model)."""
+    return {} if result.stage is None else {"stage": result.stage, "route_reason": result.route_reason}
 
 
 def _truncation(scored_chars: int | None) -> dict[str, Any]:

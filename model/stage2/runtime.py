@@ -1,0 +1,281 @@
+"""Score comments with an exported stage-2 encoder: ONNX Runtime on one thread, its WordPiece tokenizer, calibration.
+
+Everything is built from the folder's three files as bytes (the artifact's members), so scoring reads no file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+from tokenizers import Tokenizer
+
+from model.artifact import ModelLoadError
+from model.categories import CATEGORIES
+
+CONFIG_FORMAT = "stage2/1"
+INPUT_NAMES = ("input_ids", "attention_mask")
+OUTPUT_NAME = "logits"
+FOLDER_FILES = ("model.onnx", "tokenizer.json", "config.json")
+LONGEST_MAX_LENGTH = 4096
+DEFAULT_BATCH_SIZE = 32
+# What ONNX Runtime raises for a graph it cannot parse, check or run.
+ORT_ERRORS = (
+    ort_errors.InvalidProtobuf,
+    ort_errors.InvalidGraph,
+    ort_errors.InvalidArgument,
+    ort_errors.Fail,
+    ort_errors.NotImplemented,
+    ort_errors.NoSuchFile,
+    ort_errors.NoModel,
+    ort_errors.EngineError,
+    ort_errors.EPFail,
+    ort_errors.RuntimeException,
+)
+
+
+@dataclass(frozen=True)
+class Stage2Config:
+    """The validated config.json of an exported stage-2 model."""
+
+    encoder: str
+    layers: int
+    max_length: int
+    categories: tuple[str, ...]
+    slope: np.ndarray  # calibration a per category: p = sigmoid(a * logit + b)
+    offset: np.ndarray  # calibration b per category
+    quantized: bool
+    seed: int
+    document: dict[str, Any]  # the whole config as written, training and metrics included
+
+
+def _integer(document: Mapping[str, Any], key: str, low: int, high: int) -> int:
+    value = document.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ModelLoadError(f"stage-2 config.json: {key} must be an integer from {low} to {high}, not {value!r}")
+    return value
+
+
+def _finite(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ModelLoadError(f"stage-2 config.json: {where} must be a finite number, not {value!r}")
+    return float(value)
+
+
+def parse_config(data: bytes) -> Stage2Config:
+    """The config of a stage-2 folder, refused (ModelLoadError) unless it is a complete stage2/1 config."""
+    try:
+        document = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelLoadError(f"stage-2 config.json is not JSON: {error}") from error
+    if not isinstance(document, dict):
+        raise ModelLoadError("stage-2 config.json must be a JSON object")
+    if document.get("format") != CONFIG_FORMAT:
+        raise ModelLoadError(f"stage-2 config.json has format {document.get('format')!r}, not {CONFIG_FORMAT!r}")
+    if document.get("categories") != list(CATEGORIES):
+        raise ModelLoadError(
+            f"stage-2 config.json: categories must be {list(CATEGORIES)} in that order, "
+            f"not {document.get('categories')!r}"
+        )
+    calibration = document.get("calibration")
+    if not isinstance(calibration, dict) or set(calibration) != set(CATEGORIES):
+        raise ModelLoadError("stage-2 config.json: calibration must give {a, b} for each of the seven categories")
+    slope, offset = [], []
+    for category in CATEGORIES:
+        entry = calibration[category]
+        if not isinstance(entry, dict):
+            raise ModelLoadError(f"stage-2 config.json: calibration.{category} must be an object {{a, b}}")
+        slope.append(_finite(entry.get("a"), f"calibration.{category}.a"))
+        offset.append(_finite(entry.get("b"), f"calibration.{category}.b"))
+    encoder = document.get("encoder")
+    if not isinstance(encoder, str) or not encoder:
+        raise ModelLoadError("stage-2 config.json: encoder must be a non-empty string")
+    if not isinstance(document.get("quantized"), bool):
+        raise ModelLoadError("stage-2 config.json: quantized must be true or false")
+    for key in ("training", "metrics"):
+        if not isinstance(document.get(key), dict):
+            raise ModelLoadError(f"stage-2 config.json: {key} must be an object")
+    return Stage2Config(
+        encoder=encoder,
+        layers=_integer(document, "layers", 1, 1000),
+        max_length=_integer(document, "max_length", 2, LONGEST_MAX_LENGTH),
+        categories=tuple(CATEGORIES),
+        slope=np.array(slope),
+        offset=np.array(offset),
+        quantized=document["quantized"],
+        seed=_integer(document, "seed", -(2**63), 2**63 - 1),
+        document=document,
+    )
+
+
+def _checked_tokenizer_json(data: bytes) -> str:
+    """The tokenizer JSON as text, refused unless it is a WordPiece tokenizer with its unknown token in its vocab.
+
+    `tokenizers` raises a bare Exception on a malformed file, so the shape it needs is checked here first.
+    """
+    try:
+        text = data.decode("utf-8")
+        document = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelLoadError(f"stage-2 tokenizer.json is not JSON: {error}") from error
+    model = document.get("model") if isinstance(document, dict) else None
+    if not isinstance(model, dict) or model.get("type") != "WordPiece":
+        raise ModelLoadError("stage-2 tokenizer.json must hold a WordPiece model")
+    vocab = model.get("vocab")
+    if (
+        not isinstance(vocab, dict)
+        or not vocab
+        or not all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in vocab.values())
+    ):
+        raise ModelLoadError("stage-2 tokenizer.json: the WordPiece vocab must map tokens to ids")
+    if model.get("unk_token") not in vocab:
+        raise ModelLoadError("stage-2 tokenizer.json: the unknown token is not in the vocab")
+    return text
+
+
+def _session(graph: bytes) -> ort.InferenceSession:
+    """An inference session on one thread, sequential, on the CPU."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: they are raised as exceptions anyway
+    try:
+        return ort.InferenceSession(graph, sess_options=options, providers=["CPUExecutionProvider"])
+    except ORT_ERRORS as error:
+        raise ModelLoadError(f"stage-2 model.onnx cannot be loaded by ONNX Runtime: {error}") from error
+
+
+def _check_interface(session: ort.InferenceSession) -> None:
+    """Refuse a graph whose inputs and output are not the stage-2 interface."""
+    inputs = {node.name: node for node in session.get_inputs()}
+    if set(inputs) != set(INPUT_NAMES):
+        raise ModelLoadError(f"stage-2 model.onnx takes inputs {sorted(inputs)}, not {list(INPUT_NAMES)}")
+    for name in INPUT_NAMES:
+        node = inputs[name]
+        if node.type != "tensor(int64)" or len(node.shape) != 2:
+            raise ModelLoadError(
+                f"stage-2 model.onnx: input {name} is {node.type} {node.shape}, not int64 [batch, seq]"
+            )
+    outputs = session.get_outputs()
+    if [node.name for node in outputs] != [OUTPUT_NAME]:
+        raise ModelLoadError(f"stage-2 model.onnx has outputs {[n.name for n in outputs]}, not [{OUTPUT_NAME!r}]")
+    shape = outputs[0].shape
+    width = shape[1] if len(shape) == 2 else None
+    if outputs[0].type != "tensor(float)" or len(shape) != 2 or (isinstance(width, int) and width != len(CATEGORIES)):
+        raise ModelLoadError(
+            f"stage-2 model.onnx: output {OUTPUT_NAME} is {outputs[0].type} {shape}, not float32 [batch, 7]"
+        )
+
+
+class Stage2Model:
+    """An exported encoder ready to score: seven calibrated probabilities per text, in CATEGORIES order."""
+
+    def __init__(self, graph: bytes, tokenizer: bytes, config: bytes) -> None:
+        self.config = parse_config(config)
+        self._tokenizer = Tokenizer.from_str(_checked_tokenizer_json(tokenizer))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(self.config.max_length)
+        pad = self._tokenizer.token_to_id("[PAD]")
+        self._pad_id = 0 if pad is None else pad
+        self._session = _session(graph)
+        _check_interface(self._session)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return self.config.categories
+
+    def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and attention mask, int64 [batch, longest], truncated to max_length and padded."""
+        encodings = self._tokenizer.encode_batch(list(texts))
+        longest = max((len(e.ids) for e in encodings), default=0)
+        ids = np.full((len(encodings), max(longest, 1)), self._pad_id, dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        return ids, mask
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """The graph's raw logits, float [batch, 7]."""
+        ids, mask = self.encode(texts)
+        (logits,) = self._session.run([OUTPUT_NAME], {"input_ids": ids, "attention_mask": mask})
+        if logits.shape != (len(texts), len(CATEGORIES)):
+            raise ModelLoadError(f"stage-2 model.onnx answered logits of shape {logits.shape} for {len(texts)} texts")
+        return np.asarray(logits, dtype=np.float64)
+
+    def calibrate(self, logits: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities from logits: sigmoid(a * logit + b) per category."""
+        z = logits * self.config.slope + self.config.offset
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # sigmoid, without overflow for large |z|
+
+    def probabilities(self, text: str) -> np.ndarray:
+        """Calibrated probabilities for one text, in category order."""
+        return self.calibrate(self.logits([text]))[0]  # type: ignore[no-any-return]
+
+    def probabilities_many(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """Calibrated probabilities [n, 7] for many texts, in batches of similar length (less padding)."""
+        out = np.zeros((len(texts), len(CATEGORIES)))
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            chosen = order[start : start + batch_size]
+            out[chosen] = self.calibrate(self.logits([texts[i] for i in chosen]))
+        return out
+
+
+def load_stage2(members: Mapping[str, bytes]) -> Stage2Model:
+    """A stage-2 model from the bytes of its folder's three files, keyed by file name."""
+    missing = [name for name in FOLDER_FILES if name not in members]
+    if missing:
+        raise ModelLoadError(f"stage 2 lacks {', '.join(missing)}")
+    return Stage2Model(members["model.onnx"], members["tokenizer.json"], members["config.json"])
+
+
+def record_self_check(model: Stage2Model, texts: Sequence[str], tolerance: float) -> dict[str, Any]:
+    """The probabilities stage 2 gives `texts` now, for the manifest: every load must reproduce them."""
+    return {
+        "texts": list(texts),
+        "probabilities": [[float(p) for p in model.probabilities(text)] for text in texts],
+        "tolerance": tolerance,
+    }
+
+
+def self_check(model: Stage2Model, record: object, *, where: str) -> None:
+    """Refuse a stage 2 that does not score the recorded texts as it did when it was attached."""
+    if not isinstance(record, dict) or not isinstance(record.get("texts"), list) or not record["texts"]:
+        raise ModelLoadError(f"{where}: stage 2 has no self-check record")
+    texts, expected, tolerance = record["texts"], record.get("probabilities"), record.get("tolerance")
+    if (
+        not all(isinstance(text, str) for text in texts)
+        or not isinstance(tolerance, float)
+        or not 0.0 <= tolerance < 1.0
+        or not isinstance(expected, list)
+        or len(expected) != len(texts)
+        or not all(isinstance(row, list) and len(row) == len(CATEGORIES) for row in expected)
+        or not all(isinstance(p, float) and 0.0 <= p <= 1.0 for row in expected for p in row)
+    ):
+        raise ModelLoadError(f"{where}: stage 2's self-check record is malformed")
+    try:
+        actual = np.array([model.probabilities(text) for text in texts])
+    except ORT_ERRORS as error:
+        raise ModelLoadError(f"{where}: stage 2 fails to score its self-check texts: {error}") from error
+    worst = float(np.max(np.abs(actual - np.asarray(expected, dtype=np.float64))))
+    if not worst <= tolerance:
+        raise ModelLoadError(
+            f"{where}: stage 2 does not score its self-check texts as recorded at build time "
+            f"(off by {worst:.6f}, tolerance {tolerance})"
+        )
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries stage 2 is scored with."""
+    import tokenizers
+
+    return {"onnxruntime": ort.__version__, "tokenizers": tokenizers.__version__}

@@ -1,0 +1,135 @@
+"""A tiny stage-2 folder built without torch: an ONNX graph from onnx.helper and a WordPiece tokenizer from a dict.
+
+The graph is the exported models' interface in miniature: embedding lookup (Gather) of `input_ids`, a mean over
+the tokens `attention_mask` keeps, and a MatMul to seven logits. Each word's embedding is its evidence per
+category, so "idiot" raises insult and toxicity, "kill" threat, and so on; unknown words carry nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
+from tokenizers.models import WordPiece
+
+from model.categories import CATEGORIES
+
+SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+# Word -> logit evidence per category (those not named: 0).
+EVIDENCE: dict[str, dict[str, float]] = {
+    "idiot": {"toxicity": 6.0, "insult": 7.0},
+    "moron": {"toxicity": 6.0, "insult": 7.0},
+    "stupid": {"toxicity": 5.0, "insult": 5.0},
+    "kill": {"toxicity": 5.0, "threat": 8.0, "severe_toxicity": 4.0},
+    "hurt": {"toxicity": 3.0, "threat": 6.0},
+    "vermin": {"toxicity": 6.0, "identity_attack": 8.0},
+    "shit": {"toxicity": 5.0, "obscene": 8.0},
+    "subscribe": {"spam": 8.0},
+}
+PLAIN_WORDS = [
+    "you", "the", "minister", "made", "a", "fair", "point", "about", "border", "talks", "i", "will", "find",
+    "and", "all", "are", "immigrants", "thanks", "for", "careful", "analysis", "this", "is", "nonsense", "read",
+    "article", "twice", "##s", "##ed", "##ing",
+]  # fmt: skip
+VOCAB: dict[str, int] = {token: index for index, token in enumerate(SPECIAL + list(EVIDENCE) + PLAIN_WORDS)}
+BIAS = -4.0  # a text of plain words only scores sigmoid(-4) ≈ 0.018 before calibration
+MAX_LENGTH = 32
+
+
+def tokenizer_json() -> str:
+    """A BERT-style WordPiece tokenizer over VOCAB, as a `tokenizers` JSON string."""
+    tokenizer = Tokenizer(WordPiece(VOCAB, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", VOCAB["[CLS]"]), ("[SEP]", VOCAB["[SEP]"])]
+    )
+    return tokenizer.to_str()
+
+
+def embeddings() -> np.ndarray:
+    """One row per token: its evidence per category (special, plain and unknown tokens: zeros)."""
+    table = np.zeros((len(VOCAB), len(CATEGORIES)), dtype=np.float32)
+    for word, evidence in EVIDENCE.items():
+        for category, value in evidence.items():
+            table[VOCAB[word], CATEGORIES.index(category)] = value
+    return table
+
+
+def graph_bytes(
+    *,
+    input_names: tuple[str, str] = ("input_ids", "attention_mask"),
+    output_name: str = "logits",
+    n_outputs: int = len(CATEGORIES),
+    scale: float = 8.0,
+) -> bytes:
+    """The serialized ONNX model; the keyword arguments make graphs that break the interface, for the tests."""
+    ids_name, mask_name = input_names
+    table = embeddings()
+    projection = np.zeros((len(CATEGORIES), n_outputs), dtype=np.float32)
+    np.fill_diagonal(projection, scale)
+    nodes = [
+        helper.make_node("Gather", ["table", ids_name], ["embedded"]),  # [B, S, 7]
+        helper.make_node("Cast", [mask_name], ["mask_float"], to=TensorProto.FLOAT),  # [B, S]
+        helper.make_node("Unsqueeze", ["mask_float", "last_axis"], ["mask_3d"]),  # [B, S, 1]
+        helper.make_node("Mul", ["embedded", "mask_3d"], ["masked"]),
+        helper.make_node("ReduceSum", ["masked", "token_axis"], ["summed"], keepdims=0),  # [B, 7]
+        helper.make_node("ReduceSum", ["mask_float", "token_axis"], ["kept"], keepdims=1),  # [B, 1]
+        helper.make_node("Max", ["kept", "one"], ["kept_at_least_one"]),
+        helper.make_node("Div", ["summed", "kept_at_least_one"], ["mean"]),
+        helper.make_node("MatMul", ["mean", "projection"], ["projected"]),
+        helper.make_node("Add", ["projected", "bias"], [output_name]),
+    ]
+    initializers = [
+        numpy_helper.from_array(table, "table"),
+        numpy_helper.from_array(projection, "projection"),
+        numpy_helper.from_array(np.full(n_outputs, BIAS, dtype=np.float32), "bias"),
+        numpy_helper.from_array(np.array([-1], dtype=np.int64), "last_axis"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), "token_axis"),
+        numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one"),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny-stage2",
+        [
+            helper.make_tensor_value_info(ids_name, TensorProto.INT64, ["batch", "sequence"]),
+            helper.make_tensor_value_info(mask_name, TensorProto.INT64, ["batch", "sequence"]),
+        ],
+        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", n_outputs])],
+        initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="tests")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def config(**changes: object) -> dict[str, object]:
+    """The folder's config.json as the training pipeline writes it (identity calibration unless changed)."""
+    document: dict[str, object] = {
+        "format": "stage2/1",
+        "encoder": "tiny-test-encoder",
+        "layers": 1,
+        "max_length": MAX_LENGTH,
+        "categories": list(CATEGORIES),
+        "calibration": {category: {"a": 1.0, "b": 0.0} for category in CATEGORIES},
+        "quantized": False,
+        "seed": 0,
+        "training": {"rows": 0, "note": "built by tests/stage2_fixtures.py, not trained"},
+        "metrics": {},
+    }
+    document.update(changes)
+    return document
+
+
+def write_stage2_folder(folder: Path, *, graph: bytes | None = None, **config_changes: object) -> Path:
+    """Write model.onnx, tokenizer.json and config.json into `folder`; returns it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.onnx").write_bytes(graph if graph is not None else graph_bytes())
+    (folder / "tokenizer.json").write_text(tokenizer_json(), encoding="utf-8")
+    (folder / "config.json").write_text(json.dumps(config(**config_changes), indent=2), encoding="utf-8")
+    return folder

@@ -1,0 +1,496 @@
+"""Stage 2 and the cascade: the ONNX runtime, a stage-2 folder sealed in a model file, the self-check on load,
+routing, merged scores, spans, and the registry keeping the last good model (no torch, no ../shared)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from model import artifact, cascade
+from model.artifact import ModelLoadError
+from model.cascade import CascadeSettings, RouteDecision, clear_bounds, merge, route
+from model.categories import CATEGORIES
+from model.scorer import Scorer, load_scorer
+from model.stage2 import runtime
+from moderation import registry, service
+from moderation import store as st
+from moderation.policy import default_policy
+from moderation.registry import ModelHolder
+from moderation.settings import Settings
+from moderation.store import Store
+from tests import stage2_fixtures as fx
+from tests.retrain_fixtures import retrain_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DECIDED = tuple(c for c in CATEGORIES if c != "spam")
+# Bounds high enough that only the lexicons route the tiny stage-1 model's plain texts.
+LOOSE = CascadeSettings({c: 0.5 for c in DECIDED}, DECIDED, "test: 0.5 everywhere")
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def expected_logits(tokens: list[str], scale: float = 8.0) -> np.ndarray:
+    """The tiny graph's logits computed by hand: the mean of the tokens' evidence rows, scaled, plus the bias."""
+    table = fx.embeddings()
+    rows = [table[fx.VOCAB.get(token, fx.VOCAB["[UNK]"])] for token in tokens]
+    return np.mean(rows, axis=0) * scale + fx.BIAS  # type: ignore[no-any-return]
+
+
+def folder_members(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in runtime.FOLDER_FILES}
+
+
+@pytest.fixture(scope="module")
+def stage2_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fx.write_stage2_folder(tmp_path_factory.mktemp("stage2") / "export")
+
+
+@pytest.fixture(scope="module")
+def cascade_model(tiny_model_path: Path, stage2_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cascade") / "cascade.model"
+    artifact.attach_stage2(tiny_model_path, stage2_folder, out, LOOSE)
+    return out
+
+
+@pytest.fixture(scope="module")
+def cascade_scorer(cascade_model: Path) -> Scorer:
+    return load_scorer(cascade_model)
+
+
+def forge(source: Path, target: Path, change: Callable[[dict[str, bytes], dict[str, Any]], None]) -> Path:
+    """A copy of a model file with members or manifest changed and every hash recomputed to match (a consistent
+    forgery: only what the hashes cannot see, like the self-check, can refuse it)."""
+    with zipfile.ZipFile(source) as old:
+        entries = {name: old.read(name) for name in old.namelist()}
+    manifest = json.loads(entries.pop("manifest.json"))
+    del entries["manifest.sha256"]
+    change(entries, manifest)
+    manifest["members"] = {name: hashlib.sha256(data).hexdigest() for name, data in entries.items()}
+    manifest["content_sha256"] = artifact.content_hash(manifest["members"])
+    if "stage2" in manifest and "stage2/model.onnx" in entries:
+        manifest["stage2"]["graph_sha256"] = manifest["members"]["stage2/model.onnx"]
+    entries["manifest.json"] = json.dumps(manifest).encode()
+    entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
+    with zipfile.ZipFile(target, "w") as new:
+        for name, data in entries.items():
+            new.writestr(name, data)
+    return target
+
+
+# ---------------------------------------------------------------------------
+# The runtime
+
+
+def test_the_runtime_scores_as_the_graph_computes_by_hand(stage2_folder: Path) -> None:
+    model = runtime.load_stage2(folder_members(stage2_folder))
+    probabilities = model.probabilities("You IDIOT, I will kill you!")
+    tokens = ["[CLS]", "you", "idiot", ",", "i", "will", "kill", "you", "!", "[SEP]"]
+    assert np.allclose(probabilities, _sigmoid(expected_logits(tokens)), atol=1e-6)
+    assert probabilities[CATEGORIES.index("threat")] > 0.9 and probabilities[CATEGORIES.index("spam")] < 0.05
+
+
+def test_a_batch_scores_each_text_as_alone_padding_masked(stage2_folder: Path) -> None:
+    model = runtime.load_stage2(folder_members(stage2_folder))
+    texts = ["you idiot", "thanks for the careful analysis of the border talks and the article", "", "kill"]
+    alone = np.array([model.probabilities(text) for text in texts])
+    assert np.allclose(model.probabilities_many(texts, batch_size=3), alone, atol=1e-6)
+
+
+def test_text_past_max_length_tokens_is_truncated(stage2_folder: Path) -> None:
+    model = runtime.load_stage2(folder_members(stage2_folder))
+    padding = " ".join(["the"] * (fx.MAX_LENGTH + 5))
+    assert np.allclose(model.probabilities(padding + " idiot"), model.probabilities(padding), atol=1e-7)
+    assert model.encode([padding + " idiot"])[0].shape == (1, fx.MAX_LENGTH)
+
+
+def test_calibration_is_applied_per_category(tmp_path: Path) -> None:
+    calibration = {c: {"a": 1.0, "b": 0.0} for c in CATEGORIES} | {"insult": {"a": 0.5, "b": -1.0}}
+    folder = fx.write_stage2_folder(tmp_path / "calibrated", calibration=calibration)
+    model = runtime.load_stage2(folder_members(folder))
+    logits = expected_logits(["[CLS]", "you", "idiot", "[SEP]"])
+    expected = _sigmoid(logits)
+    expected[CATEGORIES.index("insult")] = _sigmoid(0.5 * logits[CATEGORIES.index("insult")] - 1.0)
+    assert np.allclose(model.probabilities("you idiot"), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("graph", "message"),
+    [
+        (lambda: fx.graph_bytes(input_names=("ids", "attention_mask")), "takes inputs"),
+        (lambda: fx.graph_bytes(output_name="scores"), "has outputs"),
+        (lambda: fx.graph_bytes(n_outputs=6), r"not float32 \[batch, 7\]"),
+        (lambda: b"not a graph at all", "cannot be loaded by ONNX Runtime"),
+    ],
+)
+def test_a_graph_off_the_interface_is_refused(tmp_path: Path, graph: Callable[[], bytes], message: str) -> None:
+    folder = fx.write_stage2_folder(tmp_path / "bad", graph=graph())
+    with pytest.raises(ModelLoadError, match=message):
+        runtime.load_stage2(folder_members(folder))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"format": "stage2/0"}, "format"),
+        ({"categories": list(reversed(CATEGORIES))}, "categories must be"),
+        ({"calibration": {c: {"a": 1.0, "b": 0.0} for c in CATEGORIES[:-1]}}, "calibration must give"),
+        ({"calibration": {c: {"a": 1.0, "b": "0"} for c in CATEGORIES}}, r"calibration\.toxicity\.b"),
+        ({"max_length": 0}, "max_length"),
+        ({"max_length": True}, "max_length"),
+        ({"quantized": "no"}, "quantized"),
+        ({"encoder": ""}, "encoder"),
+        ({"training": None}, "training"),
+    ],
+)
+def test_a_malformed_config_is_refused(tmp_path: Path, changes: dict[str, object], message: str) -> None:
+    folder = fx.write_stage2_folder(tmp_path / "bad", **changes)
+    with pytest.raises(ModelLoadError, match=message):
+        runtime.load_stage2(folder_members(folder))
+
+
+def test_a_config_or_tokenizer_that_is_not_json_or_not_wordpiece_is_refused(stage2_folder: Path) -> None:
+    members = folder_members(stage2_folder)
+    with pytest.raises(ModelLoadError, match="config.json is not JSON"):
+        runtime.load_stage2({**members, "config.json": b"{"})
+    with pytest.raises(ModelLoadError, match="tokenizer.json is not JSON"):
+        runtime.load_stage2({**members, "tokenizer.json": b"\xff"})
+    bpe = json.loads(members["tokenizer.json"])
+    bpe["model"]["type"] = "BPE"
+    with pytest.raises(ModelLoadError, match="WordPiece"):
+        runtime.load_stage2({**members, "tokenizer.json": json.dumps(bpe).encode()})
+    with pytest.raises(ModelLoadError, match="lacks model.onnx"):
+        runtime.load_stage2({k: v for k, v in members.items() if k != "model.onnx"})
+
+
+# ---------------------------------------------------------------------------
+# The artifact
+
+
+def test_an_attached_stage2_is_sealed_in_the_file_and_named_by_its_graph_hash(
+    tiny_model_path: Path, stage2_folder: Path, cascade_model: Path
+) -> None:
+    manifest = artifact.read_manifest(cascade_model)
+    graph = (stage2_folder / "model.onnx").read_bytes()
+    assert manifest["stage2"]["graph_sha256"] == hashlib.sha256(graph).hexdigest()
+    assert manifest["members"]["stage2/model.onnx"] == manifest["stage2"]["graph_sha256"]
+    assert {"stage2/tokenizer.json", "stage2/config.json"} <= manifest["members"].keys()
+    stage1 = artifact.read_manifest(tiny_model_path)
+    assert manifest["stage2"]["stage1_version"] == stage1["version"] != manifest["version"]
+    assert manifest["content_sha256"] != stage1["content_sha256"]
+    assert manifest["stage2"]["clear_bounds"] == LOOSE.clear_bounds and "spam" not in manifest["stage2"]["clear_bounds"]
+    loaded = artifact.load(cascade_model)
+    assert loaded.stage2 is not None and loaded.cascade_settings == LOOSE
+
+
+def test_the_self_check_records_what_stage2_scored_at_attach_time(cascade_model: Path, stage2_folder: Path) -> None:
+    record = artifact.read_manifest(cascade_model)["stage2"]["self_check"]
+    model = runtime.load_stage2(folder_members(stage2_folder))
+    assert record["texts"] == list(artifact.STAGE2_CHECK_TEXTS) and record["tolerance"] == 1e-3
+    for text, recorded in zip(record["texts"], record["probabilities"], strict=True):
+        assert np.allclose(model.probabilities(text), recorded, atol=1e-6)
+
+
+def test_a_corrupted_graph_member_fails_its_hash(cascade_model: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(cascade_model) as old:
+        entries = {name: old.read(name) for name in old.namelist()}
+    graph = bytearray(entries["stage2/model.onnx"])
+    graph[len(graph) // 2] ^= 0xFF
+    entries["stage2/model.onnx"] = bytes(graph)
+    damaged = tmp_path / "damaged.model"
+    with zipfile.ZipFile(damaged, "w") as new:
+        for name, data in entries.items():
+            new.writestr(name, data)
+    with pytest.raises(ModelLoadError, match="fails its hash: member stage2/model.onnx was altered"):
+        artifact.load(damaged)
+
+
+def test_a_graph_that_no_longer_scores_as_recorded_is_refused(cascade_model: Path, tmp_path: Path) -> None:
+    def other_graph(entries: dict[str, bytes], _manifest: dict[str, Any]) -> None:
+        entries["stage2/model.onnx"] = fx.graph_bytes(scale=7.0)  # valid, on the interface, but not the one checked
+
+    with pytest.raises(ModelLoadError, match="does not score its self-check texts as recorded at build time"):
+        artifact.load(forge(cascade_model, tmp_path / "swapped.model", other_graph))
+
+
+def test_a_tampered_self_check_record_is_refused(cascade_model: Path, tmp_path: Path) -> None:
+    def shifted(_entries: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        record = manifest["stage2"]["self_check"]
+        record["probabilities"][1][4] = record["probabilities"][1][4] - 0.002  # twice the tolerance
+
+    with pytest.raises(ModelLoadError, match=r"off by 0\.00200"):
+        artifact.load(forge(cascade_model, tmp_path / "shifted.model", shifted))
+
+    def dropped(_entries: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        del manifest["stage2"]["self_check"]
+
+    with pytest.raises(ModelLoadError, match="no self-check record"):
+        artifact.load(forge(cascade_model, tmp_path / "dropped.model", dropped))
+
+
+def test_stage2_members_and_manifest_section_go_together(cascade_model: Path, tmp_path: Path) -> None:
+    def no_section(_entries: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        del manifest["stage2"]
+
+    with pytest.raises(ModelLoadError, match="no stage2 section"):
+        artifact.load(forge(cascade_model, tmp_path / "stray.model", no_section))
+
+    def no_graph(entries: dict[str, bytes], _manifest: dict[str, Any]) -> None:
+        del entries["stage2/model.onnx"]
+
+    with pytest.raises(ModelLoadError, match="lacks its members"):
+        artifact.load(forge(cascade_model, tmp_path / "graphless.model", no_graph))
+
+    def bad_bounds(_entries: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        manifest["stage2"]["clear_bounds"]["insult"] = 1.5
+
+    with pytest.raises(ModelLoadError, match="unusable cascade settings"):
+        artifact.load(forge(cascade_model, tmp_path / "bounds.model", bad_bounds))
+
+
+def test_saving_a_cascade_models_linear_part_writes_a_stage1_file(cascade_model: Path, tmp_path: Path) -> None:
+    loaded = artifact.load(cascade_model)
+    saved = artifact.save(loaded.model, {**loaded.manifest, "version": None}, tmp_path / "linear.model")
+    assert "stage2" not in saved and not any(name.startswith("stage2/") for name in saved["members"])
+    assert artifact.load(tmp_path / "linear.model").stage2 is None
+    with pytest.raises(ValueError, match="stage2"):
+        artifact.update_manifest(cascade_model, {"stage2": {}})
+
+
+def test_attaching_again_replaces_the_stage2(cascade_model: Path, tmp_path: Path) -> None:
+    folder = fx.write_stage2_folder(tmp_path / "second", graph=fx.graph_bytes(scale=6.0))
+    manifest = artifact.attach_stage2(cascade_model, folder, tmp_path / "again.model")
+    graph = hashlib.sha256((folder / "model.onnx").read_bytes()).hexdigest()
+    assert manifest["members"]["stage2/model.onnx"] == graph == manifest["stage2"]["graph_sha256"]
+    assert manifest["stage2"]["bounds_from"].startswith("fallback")
+    assert artifact.load(tmp_path / "again.model").stage2 is not None
+
+
+def _imports_onnxruntime_on_load(model_path: Path) -> bool:
+    code = (
+        "import sys; from model.scorer import load_scorer; "
+        f"load_scorer({str(model_path)!r}).score('you idiot'); print('onnxruntime' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return done.stdout.strip() == "True"
+
+
+def test_only_a_file_with_stage2_imports_onnxruntime(tiny_model_path: Path, cascade_model: Path) -> None:
+    assert _imports_onnxruntime_on_load(tiny_model_path) is False
+    assert _imports_onnxruntime_on_load(cascade_model) is True
+
+
+# ---------------------------------------------------------------------------
+# Routing and merging (pure)
+
+QUIET = {c: 0.0 for c in CATEGORIES}
+BOUNDS = {c: 0.05 for c in DECIDED}
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("Armenians always say that", "names a group: 'armenians'"),
+        ("the Azerbaijani delegation left", "names a group: 'azerbaijani'"),
+        ("a Kurdish village", "names a group: 'kurdish'"),
+        ("typical of Turks", "names a group: 'turks'"),
+        ("what women want", "names a group: 'women'"),
+        ("trans people and gay people", "names a group: 'trans'"),
+        ("send the immigrants home", "names a group: 'immigrants'"),
+        ("JEWISH history", "names a group: 'jewish'"),
+        ("thanks, you're right", "addresses a person: 'you'"),
+        ("the Minister resigned", "addresses a person: 'minister'"),
+        ("he needs a bullet", "violence word: 'bullet'"),
+        ("they should hang", "violence word: 'hang'"),
+        ("burn it all down", "violence word: 'burn'"),
+    ],
+)
+def test_stage2_runs_for_groups_people_and_violence(text: str, why: str) -> None:
+    assert route(text, QUIET, BOUNDS) == RouteDecision(True, why)
+
+
+@pytest.mark.parametrize("text", ["a fair point about the border talks", "great skill shown", "the youth team won"])
+def test_stage1_clears_plain_text_with_low_scores(text: str) -> None:
+    assert route(text, QUIET, BOUNDS) == RouteDecision(False, "cleared by stage 1")
+
+
+def test_a_score_above_its_clear_bound_routes_and_one_at_it_does_not() -> None:
+    assert route("plain words", {**QUIET, "insult": 0.0501}, BOUNDS) == RouteDecision(
+        True, "insult 0.0501 above its clear bound 0.0500"
+    )
+    assert route("plain words", {**QUIET, "insult": 0.05}, BOUNDS).run_stage2 is False
+    # Spam is left to stage 1 by default, so no spam score routes a comment.
+    assert route("plain words", {**QUIET, "spam": 0.99}, BOUNDS).run_stage2 is False
+
+
+def test_merge_takes_stage2_where_it_decides_and_keeps_stage1_spam() -> None:
+    stage1 = {c: 0.5 for c in CATEGORIES}
+    merged = merge(stage1, [0.123456] * len(CATEGORIES), DECIDED)
+    assert merged == {**{c: 0.1235 for c in DECIDED}, "spam": 0.5}
+
+
+def test_clear_bounds_keep_the_recall_asked_for_and_never_pass_review() -> None:
+    n = 300
+    probabilities = np.zeros((n, len(CATEGORIES)))
+    labels = np.full((n, len(CATEGORIES)), -1)
+    insult = CATEGORIES.index("insult")
+    probabilities[:200, insult] = np.linspace(0.001, 0.9, 200)  # 200 positives
+    labels[:200, insult] = 1
+    probabilities[200:, insult] = 0.5  # negatives and unknowns do not count
+    labels[200:250, insult] = 0
+    review = {c: 0.3 for c in CATEGORIES} | {"toxicity": 0.0}
+    bounds = clear_bounds(probabilities, labels, review, recall=0.99, stage2_categories=["insult", "toxicity"])
+    positives = probabilities[:200, insult]
+    assert np.sum(positives <= bounds["insult"]) == 2  # 1 % of 200 cleared without stage 2, no more
+    assert np.sum(positives > bounds["insult"]) / 200 >= 0.99
+    assert bounds["toxicity"] == 0.0  # no positives: the fallback, capped by its review threshold
+    tight = clear_bounds(probabilities, labels, {**review, "insult": 0.001}, stage2_categories=["insult"])
+    assert tight["insult"] == 0.001
+    assert clear_bounds(probabilities, labels, review, recall=1.0, stage2_categories=["insult"])["insult"] == 0.0
+    with pytest.raises(ValueError, match="recall"):
+        clear_bounds(probabilities, labels, review, recall=0.0, stage2_categories=["insult"])
+
+
+def test_default_settings_leave_spam_to_stage1_with_the_documented_fallback() -> None:
+    settings = cascade.default_settings({c: 0.2 for c in CATEGORIES} | {"threat": 0.01})
+    assert settings.stage2_categories == DECIDED
+    assert settings.clear_bounds == {c: 0.01 if c == "threat" else cascade.FALLBACK_CLEAR_BOUND for c in DECIDED}
+
+
+# ---------------------------------------------------------------------------
+# The scorer
+
+
+def test_a_cleared_comment_keeps_stage1_scores(cascade_scorer: Scorer, tiny_model_path: Path) -> None:
+    text = "the article made a fair point"
+    result = cascade_scorer.score(text)
+    assert result.stage == 1 and result.route_reason == "cleared by stage 1"
+    assert result.scores == load_scorer(tiny_model_path).score(text).scores
+
+
+def test_a_routed_comment_takes_stage2_scores_but_stage1_spam(
+    cascade_scorer: Scorer, tiny_model_path: Path, stage2_folder: Path
+) -> None:
+    text = "thanks for the careful analysis, minister"
+    result = cascade_scorer.score(text)
+    assert result.stage == 2 and result.route_reason == "addresses a person: 'minister'"
+    stage2 = runtime.load_stage2(folder_members(stage2_folder)).probabilities(text)
+    stage1 = load_scorer(tiny_model_path).score(text).scores
+    assert result.scores == {
+        **{c: round(float(stage2[CATEGORIES.index(c)]), 4) for c in DECIDED},
+        "spam": stage1["spam"],
+    }
+    assert result.model_version == cascade_scorer.version
+
+
+def test_stage2_reads_the_text_as_stage1_normalized_it(cascade_scorer: Scorer) -> None:
+    plain, disguised = cascade_scorer.score("you idiot"), cascade_scorer.score("you 1d1ot")
+    assert disguised.stage == 2 and disguised.scores == plain.scores
+
+
+def test_spans_point_at_the_words_for_categories_flagged_by_the_final_scores(cascade_scorer: Scorer) -> None:
+    text = "Honestly, you moron idiot."
+    result = cascade_scorer.score(text)
+    assert result.stage == 2 and result.scores["insult"] >= cascade_scorer.thresholds["insult"]["review"]  # type: ignore[operator]
+    insult = [span for span in result.spans if span.category == "insult"]
+    assert insult and all(text[s.start : s.end] == s.text for s in insult)
+    assert any("idiot" in s.text for s in insult) and not any("Honestly" in s.text for s in insult)
+
+
+def test_a_category_stage2_clears_gets_no_span_though_stage1_flagged_it(
+    cascade_scorer: Scorer, tiny_model_path: Path
+) -> None:
+    text = "what a clown"
+    assert any(s.category == "insult" for s in load_scorer(tiny_model_path).score(text).spans)
+    result = cascade_scorer.score(text)
+    assert result.stage == 2 and result.scores["insult"] < 0.05 and result.spans == []
+
+
+def test_score_many_gives_the_final_scores_of_score(cascade_scorer: Scorer) -> None:
+    texts = ["the article made a fair point", "you idiot", "what a clown", "Armenians", "i will kill you", ""]
+    assert cascade_scorer.score_many(texts) == [cascade_scorer.score(t, explain=False).scores for t in texts]
+
+
+def test_a_linear_only_model_answers_without_cascade_fields(tiny_model_path: Path) -> None:
+    result = load_scorer(tiny_model_path).score("you idiot")
+    assert result.stage is None and result.route_reason is None
+
+
+def test_the_answer_names_the_stage_that_decided(cascade_scorer: Scorer, tiny_model_path: Path) -> None:
+    payload = {"text": "you idiot", "article_id": "a1"}
+    policy = default_policy(cascade_scorer.thresholds)
+    answer = service.dry_run(cascade_scorer, policy, payload)
+    assert answer["stage"] == 2 and answer["route_reason"].startswith("toxicity")
+    linear = load_scorer(tiny_model_path)
+    assert "stage" not in service.dry_run(linear, default_policy(linear.thresholds), payload)
+
+
+# ---------------------------------------------------------------------------
+# The registry
+
+
+@pytest.fixture
+def rsettings(settings: Settings, tiny_model_path: Path) -> Settings:
+    return retrain_settings(settings, tiny_model_path)
+
+
+def register(settings: Settings, store: Store, source: Path, name: str) -> str:
+    target = registry.models_dir(settings) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(source.read_bytes())
+    return str(registry.register_file(store, settings, target, source="retrain", actor="test")["version"])
+
+
+def test_the_holder_serves_a_cascade_and_keeps_it_when_its_graph_is_corrupted(
+    store: Store, rsettings: Settings, cascade_model: Path
+) -> None:
+    clock = [0.0]
+    shipped = registry.ensure_default(store, rsettings)
+    holder = ModelHolder(store, rsettings, clock=lambda: clock[0])
+    version = register(rsettings, store, cascade_model, "cascade.model")
+    registry.activate(store, rsettings, version, "admin", force=True, reason="stage 2 trial")
+    clock[0] += 1.5
+    assert holder.current().version == version and holder.current().score("you idiot").stage == 2
+
+    # Its graph member is damaged on disk; a new process still finds the cascade's file refused.
+    path = registry.models_dir(rsettings) / "cascade.model"
+    with zipfile.ZipFile(cascade_model) as old:
+        entries = {name: old.read(name) for name in old.namelist()}
+    entries["stage2/model.onnx"] = entries["stage2/model.onnx"][:-10]
+    with zipfile.ZipFile(path, "w") as new:
+        for name, data in entries.items():
+            new.writestr(name, data)
+    fresh = ModelHolder(store, rsettings)
+    assert fresh.version == shipped and "fails its hash" in fresh.status()["refused"][version]
+    assert fresh.current().score("you idiot").stage is None
+
+
+def test_a_cascade_failing_its_self_check_is_refused_and_the_last_good_model_serves(
+    store: Store, rsettings: Settings, cascade_model: Path, tmp_path: Path
+) -> None:
+    clock = [0.0]
+    shipped = registry.ensure_default(store, rsettings)
+    holder = ModelHolder(store, rsettings, clock=lambda: clock[0])
+
+    def other_graph(entries: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        entries["stage2/model.onnx"] = fx.graph_bytes(scale=7.0)
+        manifest["version"] = "forged-1"
+
+    forged = register(rsettings, store, forge(cascade_model, tmp_path / "f.model", other_graph), "forged.model")
+    with pytest.raises(registry.Conflict, match="self-check"):
+        registry.activate(store, rsettings, forged, "admin", force=True, reason="try")
+    with store.write() as db:  # activated behind the check's back (another tool, an older version of this one)
+        st.insert_model_activation(db, {"version": forged, "at": st.iso(st.utcnow()), "actor": None, "kind": "force"})
+    clock[0] += 1.5
+    assert holder.current().version == shipped
+    assert "self-check" in holder.status()["refused"][forged]
