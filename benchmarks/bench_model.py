@@ -22,7 +22,10 @@ from model.categories import CATEGORIES
 from model.evaluate import evaluate, load_peer, score_rows
 from model.metrics import ranking_metrics
 from model.scorer import Scorer, load_scorer
+from model.suite.cases import functional_suite
+from model.suite.evaluate import evaluate_suite, scores_function
 from model.train import TrainParams, prepare
+from moderation.cli_suite import default_policy_decision
 
 TARGETS = {
     "jigsaw_auc": 0.97,
@@ -31,7 +34,11 @@ TARGETS = {
     "p50_ms": 1.0,
     "throughput_per_core": 3000.0,
     "memory_mb": 150.0,
+    "suite_overall_accuracy": 0.90,
+    "suite_behaviour_accuracy": 0.75,
 }
+# alt-profanity-check has one score and no policy: it flags a comment where its own predict() does, at p >= 0.5.
+PEER_FLAGS_AT = 0.5
 
 
 def comment_of_length(texts: list[str], length: int, count: int) -> list[str]:
@@ -93,6 +100,18 @@ def verdict(measured: float | None, target: float, higher_is_better: bool = True
         return "PASS"
     gap = target - measured if higher_is_better else measured - target
     return f"MISS by {gap:.3f}"
+
+
+def suite_reports(scorer: Scorer, peer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The functional suite for our model under the default policy, and for the peer flagging at PEER_FLAGS_AT."""
+    cases = functional_suite()
+    ours = evaluate_suite(cases, scores_function(scorer), default_policy_decision(scorer.thresholds))
+
+    def peer_action(_text: str, scores: Any) -> str:
+        return "review" if scores["peer"] >= PEER_FLAGS_AT else "approve"
+
+    theirs = evaluate_suite(cases, lambda texts: [{"peer": float(p)} for p in peer(texts)], peer_action)
+    return ours, theirs
 
 
 def main() -> int:
@@ -174,6 +193,26 @@ def main() -> int:
     )
     peer_mb, peer_total_mb = resident_mb("from profanity_check import predict_prob\npredict_prob(['warm up'])")
 
+    suite_ours, suite_peer = suite_reports(scorer, peer)
+    print(
+        "\n== Functional suite (model/suite, written for this project): accuracy; ours flagged = review or reject "
+        f"under the default policy, peer flagged at p >= {PEER_FLAGS_AT}"
+    )
+    print(f"{'behaviour':<24}{'expects':<8}{'cases':>6}  {'ours':>7}  {'peer':>7}  target >= 0.75 (ours)")
+    behaviour_accuracy: dict[str, float | None] = {}
+    for name, entry in suite_ours["behaviours"].items():
+        theirs = suite_peer["behaviours"][name]["accuracy"]
+        behaviour_accuracy[name] = entry["accuracy"]
+        print(
+            f"{name:<24}{entry['expected']:<8}{entry['n']:>6}  {entry['accuracy']:>7.4f}  {theirs:>7.4f}  "
+            f"{verdict(entry['accuracy'], TARGETS['suite_behaviour_accuracy'])}"
+        )
+    suite_overall = suite_ours["overall"]["accuracy"]
+    print(
+        f"{'overall':<32}{suite_ours['overall']['n']:>6}  {suite_overall:>7.4f}  "
+        f"{suite_peer['overall']['accuracy']:>7.4f}"
+    )
+
     print("\n== Speed and memory (one core, 400-character comments)")
     print(f"{'':<34}{'ours':>12}{'peer':>12}")
     print(f"{'single comment p50 (ms)':<34}{ours_p50:>12.3f}{peer_p50:>12.3f}")
@@ -222,6 +261,14 @@ def main() -> int:
         f"<= 150 MB loaded model                            {ours_mb:.1f}  "
         f"{judge(ours_mb, TARGETS['memory_mb'], higher_is_better=False)}"
     )
+    print(
+        f"functional suite accuracy >= 0.90 overall         {suite_overall}  "
+        f"{judge(suite_overall, TARGETS['suite_overall_accuracy'])}"
+    )
+    for name, accuracy in behaviour_accuracy.items():
+        print(
+            f"functional suite >= 0.75 on {name:<22}{accuracy}  {judge(accuracy, TARGETS['suite_behaviour_accuracy'])}"
+        )
     if args.json_out:
         args.json_out.write_text(
             json.dumps(
@@ -231,6 +278,7 @@ def main() -> int:
                     "p99_ms": ours_p99,
                     "throughput": ours_rate,
                     "memory_mb": ours_mb,
+                    "suite": {"ours": suite_ours, "peer": suite_peer},
                 },
                 indent=2,
             )
