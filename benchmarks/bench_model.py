@@ -108,6 +108,7 @@ def suite_reports(scorer: Scorer, peer: Any) -> tuple[dict[str, Any], dict[str, 
     ours = evaluate_suite(cases, scores_function(scorer), default_policy_decision(scorer.thresholds))
 
     def peer_action(_text: str, scores: Any) -> str:
+        """Review what the peer scores at or above PEER_FLAGS_AT, approve the rest."""
         return "review" if scores["peer"] >= PEER_FLAGS_AT else "approve"
 
     theirs = evaluate_suite(cases, lambda texts: [{"peer": float(p)} for p in peer(texts)], peer_action)

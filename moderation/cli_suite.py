@@ -21,6 +21,7 @@ def default_policy_decision(thresholds: Thresholds) -> Any:
     policy = default_policy(thresholds)
 
     def decide_action(text: str, scores: Mapping[str, float]) -> str:
+        """The default policy's action for a comment with these scores, by an author with no history."""
         return decide(scores, policy, CommentFacts(text), AuthorHistory()).action
 
     return decide_action
@@ -38,6 +39,7 @@ def run_functional_suite(scorer: Any, worst: int = 20) -> dict[str, Any]:
 
 
 def _percent(value: float | None) -> str:
+    """An accuracy as a percentage with one decimal, or a dash when nothing was measured."""
     return "    -" if value is None else f"{value * 100:5.1f}"
 
 
