@@ -174,6 +174,23 @@ def fallback_bounds(review: Mapping[str, float | None], stage2_categories: Seque
     }
 
 
+def measured_settings(
+    stage1_probabilities: np.ndarray,
+    labels: Sequence[Mapping[str, int]],
+    review: Mapping[str, float | None],
+    *,
+    recall: float = DEFAULT_CLEAR_RECALL,
+    stage1_categories: Sequence[str] = DEFAULT_STAGE1_CATEGORIES,
+) -> CascadeSettings:
+    """Settings whose bounds keep `recall` of the labelled positives (labels: per row, the categories it labels)."""
+    decided = tuple(c for c in CATEGORIES if c not in stage1_categories)
+    matrix = np.array([[row.get(c, -1) for c in CATEGORIES] for row in labels]).reshape(-1, len(CATEGORIES))
+    bounds = clear_bounds(stage1_probabilities, matrix, review, recall=recall, stage2_categories=decided)
+    positives = {c: int(np.sum(matrix[:, CATEGORIES.index(c)] == 1)) for c in decided}
+    measured = ", ".join(f"{c} {n}" for c, n in positives.items())
+    return CascadeSettings(bounds, decided, f"recall {recall} of {len(labels)} labelled rows' positives ({measured})")
+
+
 def default_settings(review: Mapping[str, float | None]) -> CascadeSettings:
     """Fallback bounds, stage 2 deciding every category but DEFAULT_STAGE1_CATEGORIES."""
     decided = tuple(c for c in CATEGORIES if c not in DEFAULT_STAGE1_CATEGORIES)

@@ -11,9 +11,9 @@ def cli() -> None:
 
 
 def _register_commands() -> None:
-    from moderation import cli_admin, cli_model, cli_models, cli_serve, cli_suite
+    from moderation import cli_admin, cli_model, cli_models, cli_serve, cli_stage2, cli_suite
 
-    for module in (cli_model, cli_suite, cli_admin, cli_serve, cli_models):
+    for module in (cli_model, cli_suite, cli_stage2, cli_admin, cli_serve, cli_models):
         for command in module.COMMANDS:
             cli.add_command(command)
 

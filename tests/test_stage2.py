@@ -494,3 +494,40 @@ def test_a_cascade_failing_its_self_check_is_refused_and_the_last_good_model_ser
     clock[0] += 1.5
     assert holder.current().version == shipped
     assert "self-check" in holder.status()["refused"][forged]
+
+
+# ---------------------------------------------------------------------------
+# The command line
+
+
+def test_attach_stage2_measures_the_clear_bounds_on_the_hold_out_rows(
+    tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from moderation.cli_stage2 import attach_stage2_command
+    from tests.model_fixtures import labelled_rows, write_jsonl
+
+    data = write_jsonl(labelled_rows(), tmp_path / "fixture_comments.jsonl")  # the rows the tiny model saw
+    out = tmp_path / "measured.model"
+    args = [str(tiny_model_path), str(stage2_folder), "--out", str(out), "--data", str(data), "--recall", "0.95"]
+    result = CliRunner().invoke(attach_stage2_command, args)
+    assert result.exit_code == 0, result.output
+    section = artifact.read_manifest(out)["stage2"]
+    assert section["bounds_from"].startswith("recall 0.95 of ") and "insult" in section["bounds_from"]
+    review = artifact.read_manifest(tiny_model_path)["thresholds"]
+    assert all(0.0 <= bound <= review[c]["review"] for c, bound in section["clear_bounds"].items())
+    assert load_scorer(out).score("you idiot").stage == 2
+
+    keeps = CliRunner().invoke(
+        attach_stage2_command,
+        [str(tiny_model_path), str(stage2_folder), "--out", str(tmp_path / "f.model"), "--stage1-keeps", "threat"],
+    )
+    assert keeps.exit_code == 0, keeps.output
+    section = artifact.read_manifest(tmp_path / "f.model")["stage2"]
+    assert section["stage2_categories"] == [c for c in CATEGORIES if c != "threat"]
+    assert section["bounds_from"].startswith("fallback")
+
+    broken = fx.write_stage2_folder(tmp_path / "broken", graph=b"junk")
+    refused = CliRunner().invoke(attach_stage2_command, [str(tiny_model_path), str(broken), "--out", str(out)])
+    assert refused.exit_code == 1 and "cannot be loaded by ONNX Runtime" in refused.output
