@@ -278,9 +278,10 @@ def run_job_command(job_id: int) -> None:
     import logging
 
     from moderation import jobs
-    from moderation.job_process import lower_priority
+    from moderation.job_process import lower_priority, yielding
 
-    lower_priority()  # already done when started by jobs.launch; kept for a direct `moderation run-job`
+    if yielding():
+        lower_priority()  # already done when started by jobs.launch; kept for a direct `moderation run-job`
     # SIGTERM becomes SystemExit, so the job records that it was stopped.
     signal.signal(signal.SIGTERM, _terminate)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -85,6 +85,15 @@ def cpu_ticks(stat: Path) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def start_ticks(pid: int, proc: Path = Path("/proc")) -> int | None:
+    """When a live process started (clock ticks since boot); None if it is gone, a zombie, or /proc is unreadable."""
+    try:
+        fields = (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] == "Z" else int(fields[19])
+
+
 class MachineLoad:
     """How many cores' worth of CPU everything but one process used since the last look (Linux /proc)."""
 
@@ -192,9 +201,27 @@ def die_with_minder() -> None:
         sys.exit("the job's minder is gone")
 
 
+def yielding() -> bool:
+    """Whether jobs yield to the machine (the MODERATION_JOB_YIELD setting)."""
+    from moderation.settings import Settings  # light: the settings table only
+
+    return Settings.from_env().job_yield
+
+
+class NeverBusy(MachineLoad):
+    """The load a job that does not yield sees: always a core to spare, so it is never paused."""
+
+    def __init__(self, pid: int) -> None:
+        self.cores = 1
+
+    def others_busy_cores(self) -> float:
+        return 0.0
+
+
 def run(argv: list[str]) -> None:
-    """The job itself: lower this process's priority, then run the job named on the command line."""
-    lower_priority()
+    """The job itself: lower this process's priority (if jobs yield), then run the job named on the command line."""
+    if yielding():
+        lower_priority()
     if os.environ.get(MINDER_ENV):
         die_with_minder()
     if os.environ.get(WRITE_LOCK_ENV):
@@ -219,7 +246,7 @@ def main(argv: list[str]) -> None:
         job = subprocess.Popen(
             [sys.executable, "-m", "moderation.job_process", "--run", *argv], env=env, start_new_session=True
         )
-        status = mind(job, lock_path)
+        status = mind(job, lock_path, MachineLoad if yielding() else NeverBusy)
     finally:
         lock_path.unlink(missing_ok=True)
     sys.exit(status)

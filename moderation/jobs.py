@@ -5,8 +5,8 @@ web worker's restart does not take it down); that process minds the job, which r
 lowers its priority before anything else, then runs `run-job ID`, and the minder pauses it while the machine is
 busy (see job_process). `run-job` marks the job running, writes its stage and percent as it goes plus a
 heartbeat every few seconds, and records success with the new version or failure with the error. A job whose
-process vanished (no heartbeat for a minute) is marked failed the next time anyone looks, so a crash never blocks
-retraining.
+process is gone without a result is marked failed the next time anyone looks, so a crash never blocks retraining;
+one that is alive but waiting for the CPU (a yielding job on a saturated machine writes no heartbeat) is not.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from model import private_files
 from model.artifact import ModelLoadError
-from moderation import registry
+from moderation import job_process, registry
 from moderation import retrain as rt
 from moderation import store as st
 from moderation.datasets import DatasetMissing
@@ -81,13 +81,33 @@ def _stale_before(now: datetime) -> str:
     return st.iso(now - timedelta(seconds=STALE_SECONDS))
 
 
+def job_process_alive(pid: int | None, started: int | None, proc: Path = Path("/proc")) -> bool | None:
+    """Whether the job's recorded process (its minder, or the job itself) still runs; None where that cannot be
+    told (nothing recorded, or no /proc)."""
+    if pid is None or started is None or not proc.is_dir():
+        return None
+    # The same pid with another start time is a later process that reused it.
+    return job_process.start_ticks(pid, proc) == started
+
+
+def process_identity(pid: int) -> dict[str, int | None]:
+    """The job row's columns that identify a running process."""
+    return {"pid": pid, "pid_started": job_process.start_ticks(pid)}
+
+
+def _gone(row: Row, stale_before: str) -> bool:
+    """Whether an unfinished job's process is gone: known dead, or unknowable and silent since `stale_before`."""
+    alive = job_process_alive(row["pid"], row["pid_started"])
+    return alive is False or (alive is None and (row["heartbeat_at"] or row["created_at"]) < stale_before)
+
+
 def _reap_stale(db: Database, kind: str) -> None:
-    """Mark failed the unfinished jobs whose process stopped writing (killed, crashed, machine restarted)."""
+    """Mark failed the unfinished jobs whose process is gone (killed, crashed, machine restarted)."""
     now = st.utcnow()
     limit = _stale_before(now)
     for row in st.unfinished_job_rows(db, kind):
         last = row["heartbeat_at"] or row["created_at"]
-        if last < limit:
+        if _gone(row, limit):
             st.update_job(
                 db,
                 row["id"],
@@ -133,7 +153,7 @@ def get_job(store: Store, job_id: int) -> dict[str, Any]:
         row = st.job_row(db, job_id)
     if row is None:
         raise NotFound(f"No job {job_id}.")
-    if row["state"] in UNFINISHED and (row["heartbeat_at"] or row["created_at"]) < _stale_before(st.utcnow()):
+    if row["state"] in UNFINISHED and _gone(row, _stale_before(st.utcnow())):
         with store.write() as db:
             _reap_stale(db, row["kind"])
             row = st.job_row(db, job_id)
@@ -213,10 +233,12 @@ def start_retrain(store: Store, settings: Settings, actor: str | None, rebuild: 
         rt.rebuild_params(store, settings, rebuild)  # refuses now what the job could not rebuild
     job = create_job(store, RETRAIN, actor, {"rebuild": rebuild} if rebuild else None)
     try:
-        launch(settings, job["id"])
+        process = launch(settings, job["id"])
     except OSError as error:
         _fail(store, job["id"], f"could not start the job's process: {error}")
         raise Unavailable(f"Could not start the retrain process: {error}.") from error
+    with store.write() as db:  # the minder's pid, until the job records its own: how to tell it is alive
+        st.update_job(db, job["id"], process_identity(process.pid), ("queued",))
     return job
 
 
@@ -277,7 +299,13 @@ def run_job(store: Store, settings: Settings, job_id: int) -> dict[str, Any]:
         changed = st.update_job(
             db,
             job_id,
-            {"state": "running", "started_at": now, "heartbeat_at": now, "pid": os.getpid(), "stage": "starting"},
+            {
+                "state": "running",
+                "started_at": now,
+                "heartbeat_at": now,
+                "stage": "starting",
+                **process_identity(os.getpid()),
+            },
             ("queued",),
         )
     if not changed:

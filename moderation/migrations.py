@@ -266,6 +266,12 @@ ALTER TABLE outbox ADD COLUMN last_status INTEGER;
 ALTER TABLE outbox ADD COLUMN last_location TEXT;
 """
 
+JOB_PROCESS_START_SCHEMA = """
+-- When the job's process (its minder, then the job itself) started, in clock ticks since boot: with the pid, it
+-- tells the process apart from a later one that reused the pid, so a live job is never taken for a dead one.
+ALTER TABLE jobs ADD COLUMN pid_started INTEGER;
+"""
+
 _DECISIONS_APPEND_ONLY_UPDATE = """
 CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
 BEGIN
@@ -304,6 +310,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "hash chain over decisions", DECISION_CHAIN_SCHEMA, then=_chain_existing_decisions),
     Migration(5, "web sessions ended by signing out", ENDED_WEB_SESSIONS_SCHEMA),
     Migration(6, "webhook outbox: the last answer's status and Location", OUTBOX_LAST_ANSWER_SCHEMA),
+    Migration(7, "jobs: when the job's process started", JOB_PROCESS_START_SCHEMA),
 )
 
 _CREATE_MIGRATIONS_TABLE = """

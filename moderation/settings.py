@@ -242,6 +242,15 @@ SETTINGS: tuple[Setting, ...] = (
         _fraction,
     ),
     Setting(
+        "job_yield",
+        "MODERATION_JOB_YIELD",
+        "true",
+        "Run retrain jobs below the web workers: nice 19, the idle scheduling class, one core, and paused while the "
+        "rest of the machine leaves less than a core idle. `false` runs them at normal priority, for a machine "
+        "kept busy by other work, where a yielding job would wait for idle time indefinitely.",
+        _flag,
+    ),
+    Setting(
         "max_dataset_mb",
         "MODERATION_MAX_DATASET_MB",
         "20",
@@ -339,6 +348,7 @@ class Settings:
     base_corpora: tuple[Path, ...]
     models_dir: Path | None
     promotion_tolerance: float
+    job_yield: bool
     max_dataset_mb: int
     session_secret: str | None
     secure_cookies: bool

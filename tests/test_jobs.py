@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,14 +33,18 @@ def test_a_retrain_runs_in_its_own_process_and_records_its_result(store: Store, 
     add_verdicts(store, rsettings, muppet_verdicts(40))
     job = jobs.start_retrain(store, rsettings, "admin1")
     assert job["state"] == "queued" and job["percent"] == 0 and job["actor"] == "admin1"
+    with store.read() as db:
+        queued = st.job_row(db, job["id"])
+    assert queued["pid"] and queued["pid_started"]  # its minder's, so a starved job is not taken for dead
     done = jobs.wait(store, job["id"], timeout=60, poll=0.1)
     log = jobs.job_log_path(rsettings, job["id"]).read_text()
     assert done["state"] == "succeeded", (done, log)
     assert done["stage"] == "done" and done["percent"] == 100 and done["elapsed_seconds"] is not None
     assert done["started_at"] >= done["created_at"] and done["finished_at"] >= done["started_at"]
     with store.read() as db:
-        pid = st.job_row(db, job["id"])["pid"]
-    assert pid and pid != os.getpid()  # another process ran it
+        ran = st.job_row(db, job["id"])
+    assert ran["pid"] and ran["pid"] not in (os.getpid(), queued["pid"])  # another process ran it, the minder's child
+    assert ran["pid_started"] >= queued["pid_started"]
 
     result = done["result"]
     assert result["created"] and result["mode"] == "adapt" and result["compared_with"] == shipped
@@ -117,6 +123,57 @@ def test_a_job_whose_process_vanished_is_marked_failed(store: Store, rsettings: 
     seen = jobs.get_job(store, job["id"])
     assert seen["state"] == "failed" and "stopped without a result" in seen["error"]
     assert jobs.create_job(store, jobs.RETRAIN, "admin1")["id"] == job["id"] + 1
+
+
+def test_a_silent_job_whose_process_lives_is_waiting_not_gone(store: Store, tmp_path: Path) -> None:
+    job = jobs.create_job(store, jobs.RETRAIN, "admin1")
+    # A stand-in for the job's process: alive, but silent for over a minute, as a yielding job is on a machine
+    # that leaves it no idle CPU.
+    stand_in = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        long_ago = st.iso(st.utcnow() - timedelta(seconds=jobs.STALE_SECONDS + 5))
+        identity = jobs.process_identity(stand_in.pid)
+        with store.write() as db:
+            st.update_job(db, job["id"], {**identity, "created_at": long_ago}, ("queued",))
+        assert jobs.get_job(store, job["id"])["state"] == "queued"
+        with pytest.raises(Conflict):
+            jobs.create_job(store, jobs.RETRAIN, "admin2")
+    finally:
+        stand_in.kill()
+        stand_in.wait()
+    # Gone: failed at the next look, without waiting out the minute.
+    with store.write() as db:
+        st.update_job(db, job["id"], {"created_at": st.iso(st.utcnow())}, ("queued",))
+    seen = jobs.get_job(store, job["id"])
+    assert seen["state"] == "failed" and "stopped without a result" in seen["error"]
+
+
+def test_a_job_process_is_told_by_its_pid_and_start_time(tmp_path: Path) -> None:
+    def process(pid: int, state: str, started: int) -> None:
+        (tmp_path / str(pid)).mkdir()
+        fields = [state, *["0"] * 18, str(started), "0", "0"]
+        (tmp_path / str(pid) / "stat").write_text(f"{pid} (python (job)) {' '.join(fields)}\n")
+
+    process(10, "S", 5000)
+    process(11, "Z", 5000)  # ended, not yet reaped
+    assert jobs.job_process_alive(10, 5000, tmp_path) is True
+    assert jobs.job_process_alive(10, 4000, tmp_path) is False  # the pid was reused by a later process
+    assert jobs.job_process_alive(11, 5000, tmp_path) is False
+    assert jobs.job_process_alive(12, 5000, tmp_path) is False  # gone
+    assert jobs.job_process_alive(None, None, tmp_path) is None  # nothing recorded (a row from before)
+    assert jobs.job_process_alive(10, 5000, tmp_path / "missing") is None  # no /proc here
+
+
+def test_jobs_yield_unless_the_setting_says_not(tmp_path: Path) -> None:
+    script = "from moderation.job_process import yielding; print(yielding())"
+    seen = []
+    for value in (None, "true", "false"):
+        env = {k: v for k, v in os.environ.items() if k != "MODERATION_JOB_YIELD"}
+        if value is not None:
+            env["MODERATION_JOB_YIELD"] = value
+        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+        seen.append(run.stdout.strip())
+    assert seen == ["True", "True", "False"]
 
 
 def test_nothing_to_learn_from_is_refused_before_a_job_exists(store: Store, rsettings: Settings) -> None:

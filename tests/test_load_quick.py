@@ -1,5 +1,6 @@
 """The soak's mixed load, small enough for `make test`: 2,000 comments from 32 loopback clients while two
-moderators decide 30 queue items, a retrain is trained and promoted, and a client floods bad keys."""
+moderators decide 30 queue items, a retrain (at normal priority) is trained and promoted, and a client floods
+bad keys."""
 
 from __future__ import annotations
 
@@ -16,5 +17,6 @@ def test_two_thousand_comments_with_moderators_a_retrain_and_a_bad_key_flood(tmp
         retrain_after_decisions=5,
         time_cap=180,
         swap_during_load=False,
+        job_yield=False,
     )
     run_mixed_load(tmp_path, plan)

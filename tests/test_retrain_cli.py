@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -151,7 +152,8 @@ def test_a_retrain_from_a_few_verdicts_says_it_was_not_measured(
 
     rsettings = retrain_settings(settings, tiny_model_path)
     add_verdicts(store, rsettings, muppet_verdicts(5))
-    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: None)  # run in-process below, not in a job process
+    # Run in-process below, not in a job process: this process stands for the job's.
+    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: SimpleNamespace(pid=os.getpid()))
     job = jobs.start_retrain(store, rsettings, "cli:test")
     assert jobs.run_job(store, rsettings, job["id"])["state"] == "succeeded"
     shown = cli.invoke("jobs", "show", str(job["id"]))

@@ -40,6 +40,9 @@ class LoadPlan:
     # The soak is long enough to require the promoted version to answer part of the load; a quick run may end
     # first (tests/test_e2e_retrain.py checks the hot swap under load on its own).
     swap_during_load: bool = True
+    # The soak's retrain yields to the loaded machine as in production; the quick run's job runs at normal
+    # priority so that it finishes on a machine other work keeps busy (see tests/conftest.py).
+    job_yield: bool = True
 
 
 @dataclass
@@ -155,6 +158,7 @@ def run_mixed_load(tmp_path: Path, plan: LoadPlan) -> None:
         db_path, SHIPPED_MODEL, "soak-secret", MODERATION_RATE_LIMIT="1000000", MODERATION_RATE_BURST="1000000"
     )
     env["WEB_CONCURRENCY"] = plan.workers  # the configured workers (default 2)
+    env["MODERATION_JOB_YIELD"] = "true" if plan.job_yield else "false"
     server = start_group_server(tmp_path / "server", env)
     port = int(server.base_url.rsplit(":", 1)[1])
     side, stop = Side(), threading.Event()
