@@ -23,7 +23,7 @@ DEFAULT_CLEAR_RECALL = 0.99
 DEFAULT_STAGE1_CATEGORIES: tuple[str, ...] = ("spam",)
 # The bound used for a category without enough labelled positives to measure one (never above its review bound).
 FALLBACK_CLEAR_BOUND = 0.05
-MIN_POSITIVES_FOR_BOUND = 20
+MIN_POSITIVES_FOR_BOUND = 100  # fewer, and a 99 % quantile is no measurement: the fallback bound is used
 
 
 def _forms(*words: str) -> frozenset[str]:

@@ -39,8 +39,20 @@ if TYPE_CHECKING:
     type=click.Choice(CATEGORIES),
     help=f"Categories whose final score stays stage 1's (default: {', '.join(DEFAULT_STAGE1_CATEGORIES)}).",
 )
+@click.option(
+    "--unseen-corpora/--trained-corpora-only",
+    default=False,
+    show_default=True,
+    help="Measure on the corpora stage 1 never saw too, not only on its test split of those it was trained on.",
+)
 def attach_stage2_command(
-    model_file: Path, folder: Path, out: Path, data: tuple[Path, ...], recall: float, stage1_keeps: tuple[str, ...]
+    model_file: Path,
+    folder: Path,
+    out: Path,
+    data: tuple[Path, ...],
+    recall: float,
+    stage1_keeps: tuple[str, ...],
+    unseen_corpora: bool,
 ) -> None:
     """Write OUT: MODEL_FILE with the exported stage-2 FOLDER (model.onnx, tokenizer.json, config.json) sealed in."""
     from model import artifact, cascade
@@ -51,7 +63,7 @@ def attach_stage2_command(
         base = artifact.load(model_file)
         review = {c: t["review"] for c, t in base.thresholds.items()}
         if data:
-            probabilities, labels = _holdout(base, data)
+            probabilities, labels = _holdout(base, data, unseen_corpora)
             settings = cascade.measured_settings(probabilities, labels, review, recall=recall, stage1_categories=keeps)
         else:
             settings = cascade.default_settings(review) if not stage1_keeps else _fallback(review, keeps)
@@ -70,18 +82,19 @@ def _fallback(review: dict[str, float | None], keeps: tuple[str, ...]) -> Cascad
     return CascadeSettings(fallback_bounds(review, decided), decided, f"fallback: {FALLBACK_CLEAR_BOUND} or review")
 
 
-def _holdout(base: Artifact, data: tuple[Path, ...]) -> tuple[np.ndarray, list[dict[str, int]]]:
-    """Stage 1's probabilities and the labels of the model's hold-out rows of `data` (stage 1 alone)."""
+def _holdout(base: Artifact, data: tuple[Path, ...], unseen: bool) -> tuple[np.ndarray, list[dict[str, int]]]:
+    """Stage 1's probabilities and the labels of the model's hold-out rows of `data` (stage 1 alone).
+
+    The rows are its test split of the corpora it was trained on (the kind of rows it can flag), plus with
+    `unseen` every row of the corpora it never saw."""
     from model.build import load_dataset
     from model.evaluate import holdout_rows
     from model.train import TrainParams
 
     manifest = base.manifest
-    rows = holdout_rows(
-        load_dataset(list(data)).examples,
-        TrainParams.from_dict(manifest["params"]),
-        {corpus["name"] for corpus in manifest["corpora"]},
-    )
+    trained = {corpus["name"] for corpus in manifest["corpora"]}
+    rows = holdout_rows(load_dataset(list(data)).examples, TrainParams.from_dict(manifest["params"]), trained)
+    rows = rows if unseen else [r for r in rows if r.example.corpus in trained]
     linear = base.model
     probabilities = linear.calibrate(linear.batch_margins(linear.featurizer.matrix(r.normalized for r in rows)))
     return probabilities, [dict(r.example.labels) for r in rows]
