@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from model.categories import CATEGORIES
 
@@ -233,6 +234,148 @@ CORPORA: dict[str, CorpusInfo] = {
             "mark the export appends to comments is removed (its presence differs between spam and ham of "
             "one video).",
         ),
+        CorpusInfo(
+            name="implicit_hate",
+            title="Implicit Hate Corpus (Latent Hatred, ElSherief et al., 2021)",
+            source="https://github.com/SALT-NLP/implicit-hate",
+            licence="CC BY 4.0 (LICENSE file shipped with the data); tweets under Twitter's terms",
+            shippable=True,
+            attribution="ElSherief, Ziems, Muchlinski, Anupindi, Seybolt, De Choudhury and Yang, Latent Hatred: A "
+            "Benchmark for Understanding Implicit Hate Speech (EMNLP 2021); tweets from US extremist-group "
+            "accounts and their replies. Licensed CC BY 4.0.",
+            categories=("toxicity", "threat", "identity_attack"),
+            mapping="Stage 1 `class` (implicit_hate_v1_stg1_posts.tsv): explicit_hate and implicit_hate → "
+            "toxicity 1, identity_attack 1; not_hate → toxicity 0, identity_attack 0. Threat from the stage-2 "
+            "implicit type (stg2, the same posts): `threatening` as main or extra type → threat 1; `incitement` "
+            "(promoting hate groups, not always violence) → threat unknown; any other type → threat 0; posts "
+            "without a stage-2 type → threat unknown. stg3 (free-text targets and implied statements) and the "
+            "SAP file (Social Bias Frames posts) are not read. The TSV's doubled-quote artefacts (runs of "
+            "`\" \"` around and after the text) are removed and spaces collapsed; the lowercased, tokenised "
+            "text (` rt : `) is left as it is. Group 'stg1'.",
+        ),
+        CorpusInfo(
+            name="social_bias_frames_devtest",
+            title="Social Bias Frames v2 (Sap et al., 2020), dev and test splits",
+            source="https://maartensap.com/social-bias-frames/",
+            licence="CC BY 4.0",
+            shippable=True,
+            attribution="Sap, Gabriel, Qin, Jurafsky, Smith and Choi, Social Bias Frames: Reasoning about Social "
+            "and Power Implications of Language (ACL 2020); Reddit, Twitter, Gab and Stormfront posts. Licensed "
+            "CC BY 4.0.",
+            categories=("toxicity", "identity_attack"),
+            mapping="The aggregated files (SBIC.v2.agg.dev.csv, group 'dev'; SBIC.v2.agg.tst.csv, group 'test'): "
+            "mean `offensiveYN` (yes 1, maybe 0.5, no 0 over about three annotators) ≥ 0.5 → toxicity 1, ≤ 0.2 "
+            "(nobody, or one 'maybe' of six) → toxicity 0, in between unknown. identity_attack 1 when offensive "
+            "(≥ 0.5), aimed at a group (mean `whoTarget` ≥ 0.5) and an implied stereotype was written "
+            "(`hasBiasedImplication` 0, which upstream codes as 'has one'); identity_attack 0 when not offensive "
+            "(≤ 0.2) or offensive but aimed at an individual (`whoTarget` 0); otherwise unknown. `sexYN` (a "
+            "sexual reference, not profanity) is not mapped. HTML entities are unescaped. About 280 posts per "
+            "split are Davidson tweets, which de-duplication merges. The per-annotator SBIC.v2.dev.csv is not read.",
+        ),
+        CorpusInfo(
+            name="toxigen_annotated_partial",
+            title="ToxiGen (Hartvigsen et al., 2022), human-rated statements, partial",
+            source="https://github.com/microsoft/TOXIGEN",
+            licence="CDLA-Permissive-2.0 (data)",
+            shippable=True,
+            attribution="Hartvigsen, Gabriel, Palangi, Sap, Ray and Kamar, ToxiGen: A Large-Scale Machine-Generated "
+            "Dataset for Adversarial and Implicit Hate Speech Detection (ACL 2022); statements written by GPT-3 "
+            "about 13 groups, rated by annotators. Data licensed CDLA-Permissive-2.0.",
+            categories=("toxicity", "identity_attack"),
+            mapping="`toxicity_human` (mean 1-5 harm rating): ≥ 4 → toxicity 1, identity_attack 1 (every statement "
+            "is about the row's target group, so a harmful one attacks it); ≤ 2 → toxicity 0, identity_attack 0; "
+            "between 2 and 4 (exclusive) unknown, so the row is left out. Group is `target_group`. Machine-written "
+            "text, not real comments.",
+        ),
+        CorpusInfo(
+            name="fox_news_comments",
+            title="Fox News User Comments (Gao and Huang, 2017)",
+            source="https://github.com/sjtuprog/fox-news-comments",
+            licence="MIT (README)",
+            shippable=True,
+            attribution="Lei Gao and Ruihong Huang, Detecting Online Hate Speech Using Context Aware Models (RANLP "
+            "2017); reader comments under 10 Fox News articles. Dataset under the MIT licence.",
+            categories=("toxicity", "identity_attack"),
+            mapping="`label` 1 (hateful: attacks or demeans on the basis of race, religion, gender, nationality …) "
+            "→ toxicity 1, identity_attack 1; 0 → identity_attack 0 with toxicity unknown (a non-hateful comment "
+            "may still be rude). Annotated with the thread in view; the model sees the comment alone. Group is "
+            "the article title.",
+        ),
+        CorpusInfo(
+            name="cad",
+            title="Contextual Abuse Dataset v1.1 (Vidgen et al., 2021)",
+            source="https://doi.org/10.5281/zenodo.4881008",
+            licence="not stated in this copy (upstream believed CC BY 4.0, unverified)",
+            shippable=False,
+            attribution="Vidgen, Nguyen, Margetts, Rossini and Tromble, Introducing CAD: the Contextual Abuse "
+            "Dataset (NAACL 2021); Reddit posts and comments. Used for evaluation only.",
+            categories=("toxicity", "insult", "identity_attack"),
+            mapping="`labels` (comma-separated primary categories): IdentityDirectedAbuse → toxicity 1, "
+            "identity_attack 1; PersonDirectedAbuse → toxicity 1, insult 1; AffiliationDirectedAbuse → toxicity 1; "
+            "Neutral or CounterSpeech (challenging abuse) with no abuse category → toxicity 0, insult 0, "
+            "identity_attack 0. identity_attack is 0 on every row without IdentityDirectedAbuse; insult is 0 "
+            "on rows with no abuse at all and unknown on affiliation-only abuse (insults mixed with criticism of "
+            "parties or professions). Read with quoting off; `[linebreak]` becomes a line break. Groups 'train', "
+            "'dev', 'test'. Annotated in thread context. Evaluation only until the licence is confirmed.",
+        ),
+        CorpusInfo(
+            name="gab_hate_corpus",
+            title="Gab Hate Corpus (Kennedy et al., 2022)",
+            source="https://osf.io/edua3/",
+            licence="not stated in this copy (upstream believed CC BY 4.0, unverified)",
+            shippable=False,
+            attribution="Kennedy, Atari, Mostafazadeh Davani et al., Introducing the Gab Hate Corpus: defining and "
+            "applying hate-based rhetoric to social media posts at scale (Language Resources and Evaluation, "
+            "2022). Used for evaluation only.",
+            categories=("toxicity", "obscene", "threat", "identity_attack"),
+            mapping="Majority labels: `hd` (human degradation) → identity_attack; `cv` (call for violence) → "
+            "threat; `vo` (vulgarity) → obscene; toxicity 1 when any of the three is 1, else 0 (approximate: a "
+            "personal insult without vulgarity or hate is 0 on all three). Groups 'train' (ghc_train.tsv) and "
+            "'test' (ghc_test.tsv). Evaluation only until the licence is confirmed.",
+        ),
+        CorpusInfo(
+            name="dynahate_devtest",
+            title="Dynamically Generated Hate Speech Dataset (Vidgen et al., 2021), dev and test splits",
+            source="https://github.com/bvidgen/Dynamically-Generated-Hate-Speech-Dataset",
+            licence="not stated",
+            shippable=False,
+            attribution="Vidgen, Thrush, Waseem and Kiela, Learning from the Worst: Dynamically Generated Datasets "
+            "to Improve Online Hate Detection (ACL 2021); adversarial sentences written by trained annotators. "
+            "Used for evaluation only.",
+            categories=("toxicity", "threat", "identity_attack"),
+            mapping="`label` hate → toxicity 1, identity_attack 1; nothate → identity_attack 0 with toxicity "
+            "unknown (the guidelines put abuse that is not aimed at a protected group under nothate). `type` "
+            "threatening → threat 1; other hate types → threat 0; threat unknown on nothate rows. Group is the "
+            "split and `level`, e.g. 'dev:original' or 'test:perturbation' (contrastive edits: negation, counter "
+            "speech, identity swaps). Evaluation only: no licence stated.",
+        ),
+        CorpusInfo(
+            name="ethos",
+            title="ETHOS hate speech dataset (Mollas et al., 2022)",
+            source="https://github.com/intelligence-csd-auth-gr/Ethos-Hate-Speech-Dataset",
+            licence="GPL-3.0",
+            shippable=False,
+            attribution="Mollas, Chrysopoulou, Karlos and Tsoumakas, ETHOS: a multi-label hate speech detection "
+            "dataset (Complex & Intelligent Systems, 2022); YouTube and Reddit comments. GPL-3.0: evaluation only.",
+            categories=("toxicity", "threat", "identity_attack"),
+            mapping="Ethos_Dataset_Binary.csv `isHate` (share of annotators): ≥ 0.5 → toxicity 1, identity_attack 1; "
+            "< 0.5 → identity_attack 0 with toxicity unknown (not hate speech is not necessarily civil). Threat for "
+            "the hateful comments from Ethos_Dataset_Multi_Label.csv (matched by text): `violence` ≥ 0.5 → threat "
+            "1, else threat 0. Evaluation only: copyleft.",
+        ),
+        CorpusInfo(
+            name="datacamp_comment_spam",
+            title="DataCamp tutorial comments labelled spam (student project)",
+            source="https://github.com/Desmond00/DatacampArticleSentimentAnalysis",
+            licence="none stated",
+            shippable=False,
+            attribution="Comments on datacamp.com tutorials labelled by one student labeller (Debnath et al., "
+            "2019-2020). Used for evaluation only.",
+            categories=("spam",),
+            mapping="`label` 1 → spam 1, 0 → spam 0. The labeller's spam is broad (link drops and marketing, but "
+            "also bare greetings, one-word and non-English comments). Group is the tutorial (`articleName`). "
+            "Evaluation only: no licence stated.",
+        ),
     )
 }
 
@@ -273,11 +416,15 @@ class _Folder:
             raise CorpusError(path, "not UTF-8 text", data.count(b"\n", 0, error.start) + 1) from error
 
     def rows(
-        self, relative: str, required: Iterable[str], delimiter: str = ","
+        self,
+        relative: str,
+        required: Iterable[str],
+        delimiter: str = ",",
+        quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL,
     ) -> Iterator[tuple[int, dict[str, str]]]:
         """(1-based starting line, row) for each record of a CSV/TSV file with a header."""
         path = self.root / relative
-        reader = csv.reader(io.StringIO(self.text(relative), newline=""), delimiter=delimiter)
+        reader = csv.reader(io.StringIO(self.text(relative), newline=""), delimiter=delimiter, quoting=quoting)
         header = next(reader, None)
         missing = [name for name in required if header is None or name not in header]
         if header is None or missing:
@@ -578,6 +725,213 @@ def _load_youtube(folder: _Folder) -> list[Example]:
     return out
 
 
+_QUOTE_RUNS = re.compile(r'(?:^|(?<=\s))"(?=\s|$)|^\s*"|"\s*$')
+_SPACES = re.compile(r"[ \t]+")
+
+
+def _implicit_hate_text(raw: str) -> str:
+    """A stage-1 post without the TSV's stray quote tokens, spaces collapsed."""
+    text = raw
+    for _ in range(8):  # strip standalone `"` tokens left by doubled quoting, to a fixed point
+        cleaned = _QUOTE_RUNS.sub("", text)
+        if cleaned == text:
+            break
+        text = cleaned
+    return _SPACES.sub(" ", text).strip()
+
+
+_IMPLICIT_CLASSES = {
+    "explicit_hate": {"toxicity": 1, "identity_attack": 1},
+    "implicit_hate": {"toxicity": 1, "identity_attack": 1},
+    "not_hate": {"toxicity": 0, "identity_attack": 0},
+}
+
+
+def _load_implicit_hate(folder: _Folder) -> list[Example]:
+    path = folder.root / "implicit_hate_v1_stg1_posts.tsv"
+    threat: dict[str, int | None] = {}
+    for _, row in folder.rows("implicit_hate_v1_stg2_posts.tsv", ("post", "implicit_class"), delimiter="\t"):
+        kinds = {row["implicit_class"].strip(), row.get("extra_implicit_class", "").strip()}
+        threat[row["post"]] = 1 if "threatening" in kinds else None if "incitement" in kinds else 0
+    out = []
+    for line, row in folder.rows("implicit_hate_v1_stg1_posts.tsv", ("post", "class"), delimiter="\t"):
+        kind = row["class"].strip()
+        if kind not in _IMPLICIT_CLASSES:
+            raise CorpusError(path, f"unexpected class {kind!r}", line)
+        labels = dict(_IMPLICIT_CLASSES[kind])
+        known_threat = threat.get(row["post"])
+        if kind != "not_hate" and known_threat is not None:
+            labels["threat"] = known_threat
+        text = _implicit_hate_text(row["post"])
+        if _keep(text):
+            out.append(Example(text, labels, "implicit_hate", group="stg1"))
+    return out
+
+
+def _mean(value: str, path: Path, line: int) -> float | None:
+    """An annotator mean cell as a float, None when empty."""
+    if not value.strip():
+        return None
+    try:
+        return float(value)
+    except ValueError as error:
+        raise CorpusError(path, f"{value!r} is not a number", line) from error
+
+
+def _sbf_labels(offensive: float | None, who: float | None, no_implication: float | None) -> dict[str, int]:
+    if offensive is None:
+        return {}
+    if offensive <= 0.2:
+        return {"toxicity": 0, "identity_attack": 0}
+    if offensive < 0.5:
+        return {}
+    labels = {"toxicity": 1}
+    if who is not None and who >= 0.5 and no_implication == 0:
+        labels["identity_attack"] = 1
+    elif who == 0:
+        labels["identity_attack"] = 0
+    return labels
+
+
+def _load_social_bias_frames(folder: _Folder) -> list[Example]:
+    out = []
+    for file, group in (("SBIC.v2.agg.dev.csv", "dev"), ("SBIC.v2.agg.tst.csv", "test")):
+        path = folder.root / file
+        for line, row in folder.rows(file, ("post", "offensiveYN", "whoTarget", "hasBiasedImplication")):
+            labels = _sbf_labels(
+                _mean(row["offensiveYN"], path, line),
+                _mean(row["whoTarget"], path, line),
+                _mean(row["hasBiasedImplication"], path, line),
+            )
+            text = html.unescape(row["post"]).strip()
+            if labels and _keep(text):
+                out.append(Example(text, labels, "social_bias_frames_devtest", group=group))
+    return out
+
+
+def _load_toxigen(folder: _Folder) -> list[Example]:
+    file = "toxigen_annotated_subset.csv"
+    out = []
+    for line, row in folder.rows(file, ("text", "target_group", "toxicity_human")):
+        score = _mean(row["toxicity_human"], folder.root / file, line)
+        if score is None or 2 < score < 4:
+            continue
+        value = int(score >= 4)
+        text = row["text"].strip()
+        if _keep(text):
+            labels = {"toxicity": value, "identity_attack": value}
+            out.append(Example(text, labels, "toxigen_annotated_partial", group=row["target_group"].strip()))
+    return out
+
+
+def _load_fox_news(folder: _Folder) -> list[Example]:
+    file = "fox-news-comments.json"
+    path = folder.root / file
+    out = []
+    for number, raw in enumerate(folder.text(file).split("\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise CorpusError(path, f"not valid JSON: {error.msg}", number) from error
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise CorpusError(path, "expected an object with a string `text`", number)
+        label = record.get("label")
+        if label not in (0, 1) or isinstance(label, bool):
+            raise CorpusError(path, f"unexpected label {label!r} (expected 0 or 1)", number)
+        labels = {"toxicity": 1, "identity_attack": 1} if label == 1 else {"identity_attack": 0}
+        text = record["text"].strip()
+        if _keep(text):
+            out.append(Example(text, labels, "fox_news_comments", group=str(record.get("title", ""))))
+    return out
+
+
+_CAD_KINDS = {"Neutral", "CounterSpeech", "IdentityDirectedAbuse", "PersonDirectedAbuse", "AffiliationDirectedAbuse"}
+
+
+def _cad_labels(kinds: set[str]) -> dict[str, int]:
+    identity = "IdentityDirectedAbuse" in kinds
+    person = "PersonDirectedAbuse" in kinds
+    if not (identity or person or "AffiliationDirectedAbuse" in kinds):
+        return {"toxicity": 0, "insult": 0, "identity_attack": 0}
+    labels = {"toxicity": 1, "identity_attack": int(identity)}
+    if person:
+        labels["insult"] = 1
+    return labels
+
+
+def _load_cad(folder: _Folder) -> list[Example]:
+    out = []
+    for group in ("train", "dev", "test"):
+        file = f"cad_v1_1_{group}.tsv"
+        for line, row in folder.rows(file, ("id", "text", "labels"), delimiter="\t", quoting=csv.QUOTE_NONE):
+            kinds = {kind.strip() for kind in row["labels"].split(",") if kind.strip()}
+            if not kinds or kinds - _CAD_KINDS:
+                raise CorpusError(folder.root / file, f"unexpected labels {row['labels']!r}", line)
+            text = row["text"].replace("[linebreak]", "\n").strip()
+            if _keep(text):
+                out.append(Example(text, _cad_labels(kinds), "cad", group=group))
+    return out
+
+
+def _load_gab(folder: _Folder) -> list[Example]:
+    out = []
+    for file, group in (("ghc_train.tsv", "train"), ("ghc_test.tsv", "test")):
+        path = folder.root / file
+        for line, row in folder.rows(file, ("text", "hd", "cv", "vo"), delimiter="\t"):
+            hd, cv, vo = (_flag(row[column], path, line, _BINARY) for column in ("hd", "cv", "vo"))
+            labels = {"toxicity": int(hd or cv or vo), "identity_attack": hd, "threat": cv, "obscene": vo}
+            if _keep(row["text"]):
+                out.append(Example(row["text"], labels, "gab_hate_corpus", group=group))
+    return out
+
+
+def _load_dynahate(folder: _Folder) -> list[Example]:
+    out = []
+    for file, split in (("db_dev.csv", "dev"), ("db_test.csv", "test")):
+        path = folder.root / file
+        for line, row in folder.rows(file, ("text", "label", "type", "level")):
+            hate = _flag(row["label"], path, line, {"hate": 1, "nothate": 0})
+            labels = {"toxicity": 1, "identity_attack": 1} if hate else {"identity_attack": 0}
+            if hate and row["type"].strip() not in ("", "notgiven"):
+                labels["threat"] = int(row["type"].strip() == "threatening")
+            if _keep(row["text"]):
+                out.append(Example(row["text"], labels, "dynahate_devtest", group=f"{split}:{row['level'].strip()}"))
+    return out
+
+
+def _load_ethos(folder: _Folder) -> list[Example]:
+    multi = "Ethos_Dataset_Multi_Label.csv"
+    violence: dict[str, float] = {}
+    for line, row in folder.rows(multi, ("comment", "violence"), delimiter=";"):
+        share = _mean(row["violence"], folder.root / multi, line)
+        if share is not None:
+            violence[row["comment"]] = share
+    binary = "Ethos_Dataset_Binary.csv"
+    out = []
+    for line, row in folder.rows(binary, ("comment", "isHate"), delimiter=";"):
+        share = _mean(row["isHate"], folder.root / binary, line)
+        if share is None:
+            raise CorpusError(folder.root / binary, "empty isHate", line)
+        labels = {"toxicity": 1, "identity_attack": 1} if share >= 0.5 else {"identity_attack": 0}
+        if share >= 0.5 and row["comment"] in violence:
+            labels["threat"] = int(violence[row["comment"]] >= 0.5)
+        if _keep(row["comment"]):
+            out.append(Example(row["comment"].strip(), labels, "ethos", group="binary"))
+    return out
+
+
+def _load_datacamp(folder: _Folder) -> list[Example]:
+    file = "datacamp_comments_labeled.csv"
+    out = []
+    for line, row in folder.rows(file, ("comment", "label")):
+        label = _flag(row["label"], folder.root / file, line, _BINARY)
+        if _keep(row["comment"]):
+            out.append(Example(row["comment"], {"spam": label}, "datacamp_comment_spam", row.get("articleName", "")))
+    return out
+
+
 # name -> (adapter, files whose presence identifies the corpus in a folder of another name)
 _ADAPTERS: dict[str, tuple[Callable[[_Folder], list[Example]], tuple[str, ...]]] = {
     "jigsaw_toxic_2018": (_load_jigsaw, ("train_subset.csv",)),
@@ -588,6 +942,15 @@ _ADAPTERS: dict[str, tuple[Callable[[_Folder], list[Example]], tuple[str, ...]]]
     "wiki_talk_cat_large": (_load_wiki, ("gn.csv",)),
     "impermium_insults": (_load_impermium, ("train.csv", "test_with_solutions.csv")),
     "youtube_spam": (_load_youtube, ("Youtube01-Psy.csv",)),
+    "implicit_hate": (_load_implicit_hate, ("implicit_hate_v1_stg1_posts.tsv",)),
+    "social_bias_frames_devtest": (_load_social_bias_frames, ("SBIC.v2.agg.dev.csv", "SBIC.v2.agg.tst.csv")),
+    "toxigen_annotated_partial": (_load_toxigen, ("toxigen_annotated_subset.csv",)),
+    "fox_news_comments": (_load_fox_news, ("fox-news-comments.json",)),
+    "cad": (_load_cad, ("cad_v1_1_train.tsv",)),
+    "gab_hate_corpus": (_load_gab, ("ghc_train.tsv", "ghc_test.tsv")),
+    "dynahate_devtest": (_load_dynahate, ("db_dev.csv", "db_test.csv")),
+    "ethos": (_load_ethos, ("Ethos_Dataset_Binary.csv",)),
+    "datacamp_comment_spam": (_load_datacamp, ("datacamp_comments_labeled.csv",)),
 }
 
 

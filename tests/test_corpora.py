@@ -508,11 +508,141 @@ def test_every_known_corpus_documents_its_mapping_and_licence() -> None:
         assert set(info.categories) <= set(CATEGORIES)
 
 
+# --- corpora added for stage 2 (fixtures written for these tests, in each corpus's column layout) ----------
+
+
+def test_implicit_hate_classes_and_threatening_type_with_quote_artefacts_removed() -> None:
+    corpus = load_one("implicit_hate")
+    rows = by_text(corpus)
+
+    assert rows[": the new park opened downtown and the kids loved it"].labels == {"toxicity": 0, "identity_attack": 0}
+    grievance = rows["those people are ruining our towns , send them all back"]
+    assert grievance.labels == {"toxicity": 1, "identity_attack": 1, "threat": 0}
+    assert rows["we know where they meet . soon they will learn"].labels["threat"] == 1
+    # Incitement and explicit hate without a stage-2 type leave threat unknown.
+    assert "threat" not in rows["join the movement and take back what is ours"].labels
+    assert rows["they are vermin and should be wiped out"].labels == {"toxicity": 1, "identity_attack": 1}
+    assert all('"' not in text for text in rows)
+    assert corpus.info.shippable
+
+
+def test_social_bias_frames_offensive_means_and_group_target() -> None:
+    rows = by_text(load_one("social_bias_frames_devtest"))
+
+    assert rows["Heading to the farmers market & then a nap"].labels == {"toxicity": 0, "identity_attack": 0}
+    assert rows["Why do those folks always smell, asking for a friend"].labels == {"toxicity": 1, "identity_attack": 1}
+    assert rows["You absolute clown get off my timeline"].labels == {"toxicity": 1, "identity_attack": 0}
+    assert rows["Rain again, of course"].labels == {"toxicity": 0, "identity_attack": 0}
+    assert rows["Rain again, of course"].group == "test"
+    # Offensive and aimed at a group but with no implied stereotype: identity_attack unknown.
+    assert rows["Group jokes are fine, everyone laughs"].labels == {"toxicity": 1}
+    # 0.33 is between the cut-offs: nothing known, so the row is left out.
+    assert "That joke was kind of edgy, idk" not in rows
+
+
+def test_toxigen_human_rating_four_or_more_toxic_two_or_less_not_three_unknown() -> None:
+    rows = by_text(load_one("toxigen_annotated_partial"))
+
+    assert rows["many families in the valley speak two languages at home"].labels == {
+        "toxicity": 0, "identity_attack": 0,
+    }  # fmt: skip
+    took = rows["they only come here to take what belongs to others"]
+    assert took.labels == {"toxicity": 1, "identity_attack": 1}
+    assert took.group == "mexican"
+    assert "some people say their customs are a bit strange" not in rows
+
+
+def test_fox_news_hateful_is_identity_attack_and_non_hateful_leaves_toxicity_unknown() -> None:
+    rows = by_text(load_one("fox_news_comments"))
+
+    assert rows["The budget leaves out the libraries again, disappointing."].labels == {"identity_attack": 0}
+    hateful = rows["Of course it is those people again, they ruin every city they move to."]
+    assert hateful.labels == {"toxicity": 1, "identity_attack": 1}
+    assert hateful.group == "City council votes on new budget"
+
+
+def test_cad_abuse_kinds_and_counter_speech_is_not_toxic() -> None:
+    corpus = load_one("cad")
+    rows = by_text(corpus)
+
+    assert rows['Anyone tried the new bakery? \n The rye is "amazing"'].labels == {
+        "toxicity": 0, "insult": 0, "identity_attack": 0,
+    }  # fmt: skip
+    assert rows["Calling them animals is not okay, they are people"].labels == {
+        "toxicity": 0, "insult": 0, "identity_attack": 0,
+    }  # fmt: skip
+    assert rows["That group is a bunch of degenerates, all of them"].labels == {"toxicity": 1, "identity_attack": 1}
+    assert rows["You are a moron and everyone here knows it"].labels == {
+        "toxicity": 1, "insult": 1, "identity_attack": 0,
+    }  # fmt: skip
+    assert rows["This party is full of crooks"].labels == {"toxicity": 1, "identity_attack": 0}
+    assert rows["Both of you are idiots, and your kind too"].labels == {
+        "toxicity": 1, "insult": 1, "identity_attack": 1,
+    }  # fmt: skip
+    assert {example.group for example in corpus.examples} == {"train", "dev", "test"}
+    assert not corpus.info.shippable
+
+
+def test_gab_hate_columns_map_to_identity_attack_threat_and_obscene() -> None:
+    rows = by_text(load_one("gab_hate_corpus"))
+
+    assert rows["Lovely sunset over the lake tonight"].labels == {
+        "toxicity": 0, "identity_attack": 0, "threat": 0, "obscene": 0,
+    }  # fmt: skip
+    assert rows["Those people are less than human"].labels["identity_attack"] == 1
+    shoot = rows["Someone should shoot the lot of them"]
+    assert shoot.labels["threat"] == 1 and shoot.labels["toxicity"] == 1
+    assert rows["what the hell is this crap"].labels == {
+        "toxicity": 1, "identity_attack": 0, "threat": 0, "obscene": 1,
+    }  # fmt: skip
+    assert rows["Morning coffee and a good book"].group == "test"
+
+
+def test_dynahate_hate_is_identity_attack_and_nothate_leaves_toxicity_unknown() -> None:
+    rows = by_text(load_one("dynahate_devtest"))
+
+    assert rows["members of that faith are a disease"].labels == {"toxicity": 1, "identity_attack": 1, "threat": 0}
+    negated = rows["members of that faith are not a disease"]
+    assert negated.labels == {"identity_attack": 0}
+    assert negated.group == "dev:perturbation"
+    assert rows["we will hunt that group down one by one"].labels["threat"] == 1
+    # Round-1 rows have no type: threat unknown.
+    assert rows["dont get me wrong, i just dislike that crowd"].labels == {"toxicity": 1, "identity_attack": 1}
+
+
+def test_ethos_share_of_annotators_and_violence_from_the_multi_label_file() -> None:
+    rows = by_text(load_one("ethos"))
+
+    assert rows["This video explains the recipe very well"].labels == {"identity_attack": 0}
+    assert rows["People of that religion should all be thrown off a cliff"].labels == {
+        "toxicity": 1, "identity_attack": 1, "threat": 1,
+    }  # fmt: skip
+    assert rows["That group is inferior and always will be"].labels["threat"] == 0
+
+
+def test_datacamp_label_is_spam_and_group_is_the_tutorial() -> None:
+    rows = by_text(load_one("datacamp_comment_spam"))
+
+    assert rows["Buy cheap followers at www.example.com now"].labels == {"spam": 1}
+    assert rows["Great tutorial thanks a lot"].labels == {"spam": 0}
+    assert rows["Hi, very useful, the second example helped"].group == "Intro to SQL"
+
+
+def test_shippable_only_keeps_the_shippable_stage2_corpora() -> None:
+    names = {corpus.info.name for corpus in load_corpora(FIXTURES, shippable_only=True)}
+
+    assert {"implicit_hate", "social_bias_frames_devtest", "toxigen_annotated_partial", "fox_news_comments"} <= names
+    assert not names & {"cad", "gab_hate_corpus", "dynahate_devtest", "ethos", "datacamp_comment_spam"}
+
+
 # --- the real data --------------------------------------------------------------------------------------
 
 # Rows per corpus as this adapter reads them, against MANIFEST.md: jigsaw 12,184; civil 16,100 posts;
 # davidson 24,783; hatexplain 18,962; olid 13,240 + 860; wiki 10,000 (gn) + 978 (cat_small, out of context);
-# impermium 3,947 + 2,647; youtube 1,586.
+# impermium 3,947 + 2,647; youtube 1,586. Added for stage 2 (rows with at least one known label): implicit_hate
+# 21,479; social_bias_frames_devtest 8,667 of 9,357 posts (offensiveYN between 0.2 and 0.5 is unknown); toxigen
+# 3,462 of 4,526 (toxicity_human between 2 and 4 is unknown); fox_news 1,522; cad 23,342; gab 27,522; dynahate
+# 7,070; ethos 998; datacamp 599.
 EXPECTED_ROWS = {
     "jigsaw_toxic_2018": 12_184,
     "civil_comments_toxic_spans": 16_100,
@@ -522,6 +652,15 @@ EXPECTED_ROWS = {
     "wiki_talk_cat_large": 10_978,
     "impermium_insults": 6_594,
     "youtube_spam": 1_586,
+    "implicit_hate": 21_479,
+    "social_bias_frames_devtest": 8_667,
+    "toxigen_annotated_partial": 3_462,
+    "fox_news_comments": 1_522,
+    "cad": 23_342,
+    "gab_hate_corpus": 27_522,
+    "dynahate_devtest": 7_070,
+    "ethos": 998,
+    "datacamp_comment_spam": 599,
 }
 
 
