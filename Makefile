@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SHARED_DATA ?= ../shared/data
 PORT ?= 8080
 
-.PHONY: run serve-prod test lint model bench bench-model bench-cli soak clean
+.PHONY: run serve-prod test lint model model-stage2 bench bench-model bench-cli soak clean
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,22 @@ lint: $(VENV)/.dev
 model: $(VENV)/.dev
 	$(VENV)/bin/moderation train --shippable-only --data $(SHARED_DATA) --out models/default.model
 	$(VENV)/bin/moderation evaluate models/default.model --data $(SHARED_DATA) --record --card MODEL_CARD.md
+
+# Stage 2 (model/stage2/): fine-tune the first layers of all-MiniLM-L6-v2 on the shippable corpora in a separate
+# venv (torch is a training-only requirement), then export fp32 and int8 ONNX folders to build/stage2/{fp32,int8}.
+# About 45 min on the 2-core development machine; `--resume` in STAGE2_ARGS continues from build/stage2/checkpoint.pt.
+# Once the stage-2 runtime lands, `make model` should call this target too (it does not yet).
+TRAIN_VENV := .venv-train
+STAGE2_ARGS ?=
+$(TRAIN_VENV)/.train: requirements-train.txt requirements.txt pyproject.toml
+	test -x $(TRAIN_VENV)/bin/python || $(PYTHON) -m venv $(TRAIN_VENV)
+	$(TRAIN_VENV)/bin/python -m pip install -q torch==2.13.0
+	$(TRAIN_VENV)/bin/python -m pip install -q -r requirements-train.txt
+	$(TRAIN_VENV)/bin/python -m pip install -q --no-deps -e .
+	touch $@
+
+model-stage2: $(TRAIN_VENV)/.train
+	HF_HUB_OFFLINE=1 $(TRAIN_VENV)/bin/python -m model.stage2.train --data $(SHARED_DATA) --out build/stage2 $(STAGE2_ARGS)
 
 bench-model: $(VENV)/.dev
 	$(PY) benchmarks/bench_model.py --data $(SHARED_DATA)

