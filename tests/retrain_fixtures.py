@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 
 from model.categories import CATEGORIES
 from model.types import ScoreResult
@@ -27,6 +29,18 @@ class QueueEverythingScorer:
         scores = {category: 0.01 for category in CATEGORIES}
         scores["toxicity"] = 0.6
         return ScoreResult(scores=scores, spans=[], model_version=self.version)
+
+
+class LaunchedHere:
+    """Stands in for `jobs.launch` where a test runs the job in its own process: records the job ids it was
+    asked to start, and answers with this process as the job's, so the job is never taken for dead."""
+
+    def __init__(self) -> None:
+        self.job_ids: list[int] = []
+
+    def __call__(self, settings: Settings, job_id: int) -> SimpleNamespace:
+        self.job_ids.append(job_id)
+        return SimpleNamespace(pid=os.getpid())
 
 
 def retrain_settings(settings: Settings, model_path: Path, **changes: object) -> Settings:

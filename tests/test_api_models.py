@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from moderation import jobs, registry
 from moderation.settings import Settings
 from moderation.store import Store
-from tests.retrain_fixtures import add_verdicts, muppet_verdicts, retrain_settings
+from tests.retrain_fixtures import LaunchedHere, add_verdicts, muppet_verdicts, retrain_settings
 from tests.test_registry import comparison, make_candidate
 
 Auth = Callable[[str], dict[str, str]]
@@ -87,12 +87,12 @@ def test_train_answers_202_then_409_and_the_job_leads_to_promotion_and_rollback(
     assert client.get("/v1/jobs", headers=auth("admin")).get_json() == {"items": []}
 
     add_verdicts(store, rsettings, muppet_verdicts(120))  # enough hold-out rows to measure insult and toxicity
-    launched: list[int] = []
-    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: launched.append(job_id))  # run in-process below
+    launched = LaunchedHere()
+    monkeypatch.setattr(jobs, "launch", launched)  # run in-process below
     started = client.post("/v1/models/train", headers=auth("admin"))
     assert started.status_code == 202, started.get_json()
     job = started.get_json()["job"]
-    assert started.headers["Location"] == f"/v1/jobs/{job['id']}" and launched == [job["id"]]
+    assert started.headers["Location"] == f"/v1/jobs/{job['id']}" and launched.job_ids == [job["id"]]
     assert job["state"] == "queued" and job["percent"] == 0 and job["actor"] == api_keys["admin"].split("_")[2]
     busy = client.post("/v1/models/train", headers=auth("admin"))
     assert busy.status_code == 409 and busy.get_json()["fields"] == {"job_id": str(job["id"])}
@@ -241,7 +241,7 @@ def test_datasets_are_uploaded_as_the_body_and_validated_by_line(
 def test_a_retrained_version_is_rebuilt_from_its_recorded_inputs_through_the_api(
     client: FlaskClient, auth: Auth, store: Store, rsettings: Settings, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: None)  # each job runs in-process below
+    monkeypatch.setattr(jobs, "launch", LaunchedHere())  # each job runs in-process below
     add_verdicts(store, rsettings, muppet_verdicts(40))
     first = client.post("/v1/models/train", headers=auth("admin")).get_json()["job"]
     built = jobs.run_job(store, rsettings, first["id"])["result"]
@@ -277,7 +277,7 @@ def retrain_from_five_verdicts(client: FlaskClient, auth: Auth, store: Store, rs
 def test_a_retrain_from_five_verdicts_is_not_measured_and_needs_force_with_a_reason(
     client: FlaskClient, auth: Auth, api_keys: dict[str, str], store: Store, rsettings: Settings, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: None)  # the job runs in-process
+    monkeypatch.setattr(jobs, "launch", LaunchedHere())  # the job runs in-process
     old = str(registry.active_version(store))
     result = retrain_from_five_verdicts(client, auth, store, rsettings)["result"]
     assert result["verdicts"]["labels"] == 10 and result["verdicts"]["holdout_comments"] <= 5
@@ -322,7 +322,7 @@ def test_the_models_page_says_a_version_was_not_measured_and_activates_it_only_w
 ) -> None:
     from tests.test_web_client import post, sign_in
 
-    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: None)  # the job runs in-process
+    monkeypatch.setattr(jobs, "launch", LaunchedHere())  # the job runs in-process
     old = str(registry.active_version(store))
     job = retrain_from_five_verdicts(client, auth, store, rsettings)
     new, summary = job["result"]["version"], job["result"]["summary"]

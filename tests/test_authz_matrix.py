@@ -28,7 +28,7 @@ from moderation import store as st
 from moderation.settings import Settings
 from moderation.store import Store
 from tests.conftest import WordListScorer
-from tests.retrain_fixtures import retrain_settings
+from tests.retrain_fixtures import LaunchedHere, retrain_settings
 from tests.test_registry import comparison, make_candidate
 
 CREDENTIALS = ("none", "bad", "revoked", "site", "moderator", "admin")
@@ -174,7 +174,7 @@ def world(settings: Settings, tiny_model_path: Path, monkeypatch: pytest.MonkeyP
     from api import create_app
 
     quiet = retrain_settings(replace(settings, auth_failure_limit=0), tiny_model_path)
-    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: None)
+    monkeypatch.setattr(jobs, "launch", LaunchedHere())
     app = create_app({"TESTING": True, "SETTINGS": quiet})
     store = app.extensions["moderation"].store
     made = {role: keys.create_key(store, role, f"matrix {role}") for role in ROLES}

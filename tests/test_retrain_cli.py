@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -16,7 +15,7 @@ from moderation.settings import Settings
 from moderation.store import Store
 from tests.conftest import ModerationRunner
 from tests.model_fixtures import labelled_rows, write_jsonl
-from tests.retrain_fixtures import add_verdicts, muppet_verdicts, retrain_settings
+from tests.retrain_fixtures import LaunchedHere, add_verdicts, muppet_verdicts, retrain_settings
 
 
 @pytest.fixture
@@ -153,7 +152,7 @@ def test_a_retrain_from_a_few_verdicts_says_it_was_not_measured(
     rsettings = retrain_settings(settings, tiny_model_path)
     add_verdicts(store, rsettings, muppet_verdicts(5))
     # Run in-process below, not in a job process: this process stands for the job's.
-    monkeypatch.setattr(jobs, "launch", lambda settings, job_id: SimpleNamespace(pid=os.getpid()))
+    monkeypatch.setattr(jobs, "launch", LaunchedHere())
     job = jobs.start_retrain(store, rsettings, "cli:test")
     assert jobs.run_job(store, rsettings, job["id"])["state"] == "succeeded"
     shown = cli.invoke("jobs", "show", str(job["id"]))
