@@ -177,3 +177,12 @@ def test_the_pure_stage2_modules_do_not_import_torch() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.strip() == "False"
+
+
+def test_model_text_is_the_submitted_or_the_normalized_text() -> None:
+    item = data.from_corpora([LoadedCorpus(synthetic.INFO, [Example("You are an 1d10t", {"insult": 1}, "a")], [], "")])
+    (only,) = item.rows
+    assert data.model_text(only, "raw") == "You are an 1d10t"
+    assert data.model_text(only, "normalized") == only.normalized != only.example.text
+    with pytest.raises(ValueError, match="input must be one of"):
+        data.model_text(only, "lowercase")

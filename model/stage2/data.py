@@ -74,6 +74,16 @@ def from_corpora(corpora: list[LoadedCorpus]) -> Stage2Data:
     return Stage2Data(corpora, rows, removed)
 
 
+INPUTS = ("raw", "normalized")
+
+
+def model_text(row: Row, kind: str) -> str:
+    """The text the encoder reads: the comment as submitted ("raw") or as model.normalize leaves it."""
+    if kind not in INPUTS:
+        raise ValueError(f"input must be one of {', '.join(INPUTS)}, not {kind!r}")
+    return row.example.text if kind == "raw" else row.normalized
+
+
 def bucket(text: str, seed: int, salt: str = "") -> float:
     """A stable number in [0, 1) from the seed and a text."""
     digest = hashlib.blake2b(f"{seed}\x00{salt}\x00{text}".encode(), digest_size=8).digest()

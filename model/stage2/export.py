@@ -20,7 +20,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from tokenizers import Tokenizer
 
 from model.stage2 import metrics
-from model.stage2.data import Row, Split, label_matrix
+from model.stage2.data import Split, label_matrix, model_text
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
@@ -147,6 +147,7 @@ def export_all(
     split: Split,
     torch_test_logits: np.ndarray,
     threads: int = 2,
+    text_input: str = "raw",
 ) -> dict[str, Any]:
     """Write <out>/fp32 and <out>/int8 with their configs and measured figures; returns the fp32 config."""
     fp32_dir, int8_dir = out / "fp32", out / "int8"
@@ -154,14 +155,14 @@ def export_all(
     int8_dir.mkdir(parents=True, exist_ok=True)
     fp32_path = fp32_dir / "model.onnx"
     export_onnx(model, fp32_path)
-    fixture = _parity_fixture(split.test)
+    fixture = _parity_fixture([model_text(r, text_input) for r in split.test])
     fp32_sess = session(fp32_path, threads)
     parity = check_parity(model, fp32_sess, tokenizer, fixture)
     int8_path = int8_dir / "model.onnx"
     quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8)
 
-    test_texts = [r.example.text for r in split.test]
-    calibration_texts = [r.example.text for r in split.calibration]
+    test_texts = [model_text(r, text_input) for r in split.test]
+    calibration_texts = [model_text(r, text_input) for r in split.calibration]
     calibration_labels = label_matrix(split.calibration)
     timing_texts = latency_texts(test_texts)
     fp32_test = onnx_logits(fp32_sess, tokenizer, test_texts)
@@ -196,9 +197,9 @@ def export_all(
     return fp32_config
 
 
-def _parity_fixture(rows: Sequence[Row], size: int = 8) -> list[str]:
+def _parity_fixture(held_out: Sequence[str], size: int = 8) -> list[str]:
     """A batch of held-out texts of different lengths (so it is padded), plus a short one."""
-    texts = sorted((r.example.text for r in rows), key=len)
+    texts = sorted(held_out, key=len)
     if not texts:
         return ["a short comment", "another, somewhat longer comment about the article above"]
     step = max(1, len(texts) // size)

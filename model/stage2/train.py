@@ -32,6 +32,11 @@ from model.categories import CATEGORIES  # noqa: E402
 from model.stage2 import data as stage2_data  # noqa: E402
 
 HIDDEN = 384
+_INPUT_NOTES = {
+    "raw": "raw: trained on the comment text as submitted (not model.normalize); the tokenizer lowercases and "
+    "strips accents",
+    "normalized": "normalized: trained on model.normalize.normalize_text of the comment (as stage 1 reads it)",
+}
 # Parameters a resumed run may change without changing what it trains.
 _RESUMABLE = ("time_budget_minutes", "threads")
 
@@ -58,17 +63,18 @@ class Params:
     layers: int = 3
     max_length: int = 96
     epochs: float = 1.0
-    max_rows: int | None = 18_000
+    max_rows: int | None = 16_000
     batch_size: int = 32
     learning_rate: float = 5e-5
     head_learning_rate: float = 1e-3
     warmup_share: float = 0.06
     weight_decay: float = 0.01
-    test_share: float = 0.04
-    calibration_share: float = 0.04
+    test_share: float = 0.025
+    calibration_share: float = 0.025
     freeze_embeddings: bool = True
     threads: int = 2
-    time_budget_minutes: float | None = 42.0
+    time_budget_minutes: float | None = 35.0
+    input: str = "raw"
 
 
 class Stage2Model(torch.nn.Module):
@@ -190,7 +196,7 @@ def train(
     loaded = stage2_data.load_training_data(paths)
     split = stage2_data.split_rows(loaded.rows, params.seed, params.test_share, params.calibration_share)
     train_rows = stage2_data.sample_rows(split.train, params.max_rows, params.seed)
-    texts = [r.example.text for r in train_rows]
+    texts = [stage2_data.model_text(r, params.input) for r in train_rows]
     labels = torch.from_numpy(stage2_data.label_matrix(train_rows))
     steps_per_epoch = math.ceil(len(train_rows) / params.batch_size)
     total_steps = max(1, math.ceil(steps_per_epoch * params.epochs))
@@ -313,8 +319,8 @@ def train(
     save()
     progress.write(f"trained {step} steps in {trained_seconds / 60:.1f} min; calibrating")
 
-    calibration_logits = predict(model, tokenizer, [r.example.text for r in split.calibration])
-    test_logits = predict(model, tokenizer, [r.example.text for r in split.test])
+    calibration_logits = predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.calibration])
+    test_logits = predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.test])
     from model.stage2 import export, metrics
 
     calibration = metrics.fit_platt(calibration_logits, stage2_data.label_matrix(split.calibration))
@@ -327,7 +333,7 @@ def train(
         "layers": params.layers,
         "max_length": params.max_length,
         "categories": list(CATEGORIES),
-        "input": "the comment text as submitted (not model.normalize); the tokenizer lowercases and strips accents",
+        "input": _INPUT_NOTES[params.input],
         "tokenizer_truncation": "set in tokenizer.json at max_length (padding off: pad with 0, mask 0)",
         "calibration": calibration,
         "seed": params.seed,
@@ -360,7 +366,7 @@ def train(
         "metrics": {"torch": torch_metrics},
     }
     progress.write("exporting")
-    config = export.export_all(model, tokenizer, config, out, split, test_logits, params.threads)
+    config = export.export_all(model, tokenizer, config, out, split, test_logits, params.threads, params.input)
     progress.write(f"done: {out / 'fp32'} and {out / 'int8'}")
     return config
 
@@ -379,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--lr", type=float, default=defaults.learning_rate)
     parser.add_argument("--threads", type=int, default=defaults.threads)
+    parser.add_argument("--input", choices=stage2_data.INPUTS, default=defaults.input, help="text the encoder reads")
     parser.add_argument("--test-share", type=float, default=defaults.test_share)
     parser.add_argument("--calibration-share", type=float, default=defaults.calibration_share)
     parser.add_argument(
@@ -398,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
         learning_rate=args.lr,
         threads=args.threads,
         test_share=args.test_share,
+        input=args.input,
         calibration_share=args.calibration_share,
         time_budget_minutes=args.time_budget_minutes or None,
     )
