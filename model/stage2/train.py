@@ -30,6 +30,7 @@ from transformers import BertModel  # noqa: E402
 
 from model.categories import CATEGORIES  # noqa: E402
 from model.stage2 import data as stage2_data  # noqa: E402
+from model.stage2 import export, metrics  # noqa: E402
 
 HIDDEN = 384
 _INPUT_NOTES = {
@@ -233,9 +234,11 @@ def train(
     checkpoint = out / "checkpoint.pt"
     if resume and checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=False)
-        same = {k: v for k, v in state["params"].items() if k not in _RESUMABLE} == {
-            k: v for k, v in asdict(params).items() if k not in _RESUMABLE
-        }
+        # A key missing from an older checkpoint counts as that parameter's default.
+        stored, defaults = state["params"], asdict(Params())
+        same = set(stored) <= set(defaults) and all(
+            stored.get(k, defaults[k]) == v for k, v in asdict(params).items() if k not in _RESUMABLE
+        )
         if not same or state["rows_sha256"] != stage2_data.rows_sha256(train_rows):
             raise SystemExit("--resume: the checkpoint was made with other parameters or other training rows")
         model.load_state_dict(state["model"])
@@ -321,8 +324,6 @@ def train(
 
     calibration_logits = predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.calibration])
     test_logits = predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.test])
-    from model.stage2 import export, metrics
-
     calibration = metrics.fit_platt(calibration_logits, stage2_data.label_matrix(split.calibration))
     torch_metrics = metrics.heldout_metrics(test_logits, split.test, calibration)
     torch.save(model.state_dict(), out / "model.pt")
