@@ -71,8 +71,9 @@ class Scorer:
             decision = route(normalized_text, scores, self.cascade.clear_bounds)
             stage, why = (2 if decision.run_stage2 else 1), decision.why
             if decision.run_stage2:
-                # Stage 2 reads the text as stage 1 normalized it: disguised words decoded, padding removed.
-                scores = merge(scores, self.stage2.probabilities(normalized_text), self.cascade.stage2_categories)
+                # Stage 2 reads the text as it was trained to: as submitted, or as stage 1 normalized it.
+                read = normalized_text if self.stage2.config.reads_normalized else text
+                scores = merge(scores, self.stage2.probabilities(read), self.cascade.stage2_categories)
                 probs = np.array([scores[c] for c in self.categories])
         spans: list[Span] = []
         flagged = np.nonzero(probs >= self._review)[0]
@@ -114,7 +115,8 @@ class Scorer:
             return scores
         routed = [i for i, s in enumerate(scores) if route(normalized[i], s, self.cascade.clear_bounds).run_stage2]
         if routed:
-            stage2 = self.stage2.probabilities_many([normalized[i] for i in routed])
+            read = normalized if self.stage2.config.reads_normalized else texts
+            stage2 = self.stage2.probabilities_many([read[i] for i in routed])
             for i, row in zip(routed, stage2, strict=True):
                 scores[i] = merge(scores[i], row, self.cascade.stage2_categories)
         return scores

@@ -116,6 +116,7 @@ def config(**changes: object) -> dict[str, object]:
         "layers": 1,
         "max_length": MAX_LENGTH,
         "categories": list(CATEGORIES),
+        "input": "normalized: reads model.normalize.normalize_text of the comment",
         "calibration": {category: {"a": 1.0, "b": 0.0} for category in CATEGORIES},
         "quantized": False,
         "seed": 0,

@@ -151,6 +151,7 @@ def test_a_graph_off_the_interface_is_refused(tmp_path: Path, graph: Callable[[]
         ({"quantized": "no"}, "quantized"),
         ({"encoder": ""}, "encoder"),
         ({"training": None}, "training"),
+        ({"input": "lowercased"}, "input must start"),
     ],
 )
 def test_a_malformed_config_is_refused(tmp_path: Path, changes: dict[str, object], message: str) -> None:
@@ -396,6 +397,16 @@ def test_a_routed_comment_takes_stage2_scores_but_stage1_spam(
 def test_stage2_reads_the_text_as_stage1_normalized_it(cascade_scorer: Scorer) -> None:
     plain, disguised = cascade_scorer.score("you idiot"), cascade_scorer.score("you 1d1ot")
     assert disguised.stage == 2 and disguised.scores == plain.scores
+
+
+def test_a_stage2_trained_on_raw_text_reads_the_text_as_submitted(tiny_model_path: Path, tmp_path: Path) -> None:
+    folder = fx.write_stage2_folder(tmp_path / "raw", input="raw: the comment text as submitted")
+    artifact.attach_stage2(tiny_model_path, folder, tmp_path / "raw.model", LOOSE)
+    scorer = load_scorer(tmp_path / "raw.model")
+    plain, disguised = scorer.score("you idiot"), scorer.score("you 1d1ot")
+    assert disguised.stage == 2 and disguised.scores["insult"] < 0.05 < plain.scores["insult"]
+    texts = ["you idiot", "you 1d1ot", "the article made a fair point"]
+    assert scorer.score_many(texts) == [scorer.score(t, explain=False).scores for t in texts]
 
 
 def test_spans_point_at_the_words_for_categories_flagged_by_the_final_scores(cascade_scorer: Scorer) -> None:

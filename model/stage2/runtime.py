@@ -52,6 +52,7 @@ class Stage2Config:
     offset: np.ndarray  # calibration b per category
     quantized: bool
     seed: int
+    reads_normalized: bool  # trained on model.normalize's text (config "input": "normalized: ..."), else raw text
     document: dict[str, Any]  # the whole config as written, training and metrics included
 
 
@@ -98,6 +99,9 @@ def parse_config(data: bytes) -> Stage2Config:
         raise ModelLoadError("stage-2 config.json: encoder must be a non-empty string")
     if not isinstance(document.get("quantized"), bool):
         raise ModelLoadError("stage-2 config.json: quantized must be true or false")
+    text_input = document.get("input", "raw")
+    if not isinstance(text_input, str) or text_input.split(":")[0] not in ("raw", "normalized"):
+        raise ModelLoadError(f"stage-2 config.json: input must start with 'raw' or 'normalized', not {text_input!r}")
     for key in ("training", "metrics"):
         if not isinstance(document.get(key), dict):
             raise ModelLoadError(f"stage-2 config.json: {key} must be an object")
@@ -110,6 +114,7 @@ def parse_config(data: bytes) -> Stage2Config:
         offset=np.array(offset),
         quantized=document["quantized"],
         seed=_integer(document, "seed", -(2**63), 2**63 - 1),
+        reads_normalized=text_input.split(":")[0] == "normalized",
         document=document,
     )
 
