@@ -26,6 +26,7 @@ from model.metrics import ranking_metrics
 from model.normalize import normalize_text
 from model.stage2.data import INPUTS, UNKNOWN, Row, bucket, label_matrix, model_text
 from model.stage2.metrics import calibrated
+from model.stage2.runtime import encode_batch
 
 
 def _heldout_rows(data: Path, folder: Path) -> dict[str, list[Row]]:
@@ -67,13 +68,7 @@ def stage2_probabilities(folder: Path, texts: list[str], threads: int) -> np.nda
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for start in range(0, len(order), 64):
         chunk = order[start : start + 64]
-        encodings = tokenizer.encode_batch([texts[i] for i in chunk])
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(chunk), width), dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for i, e in enumerate(encodings):
-            ids[i, : len(e.ids)] = e.ids
-            mask[i, : len(e.ids)] = 1
+        ids, mask = encode_batch(tokenizer, [texts[i] for i in chunk])
         logits[chunk] = session.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
     return calibrated(logits, config["calibration"])
 

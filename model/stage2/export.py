@@ -21,6 +21,7 @@ from tokenizers import Tokenizer
 
 from model.stage2 import metrics
 from model.stage2.data import Split, label_matrix, model_text
+from model.stage2.runtime import encode_batch
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
@@ -61,31 +62,20 @@ def session(path: Path, threads: int) -> ort.InferenceSession:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _encode(tokenizer: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    encodings = tokenizer.encode_batch(list(texts))
-    width = max(len(e.ids) for e in encodings)
-    ids = np.zeros((len(texts), width), dtype=np.int64)
-    mask = np.zeros((len(texts), width), dtype=np.int64)
-    for i, e in enumerate(encodings):
-        ids[i, : len(e.ids)] = e.ids
-        mask[i, : len(e.ids)] = 1
-    return ids, mask
-
-
 def onnx_logits(sess: ort.InferenceSession, tokenizer: Tokenizer, texts: Sequence[str], batch: int = 64) -> np.ndarray:
     """Logits (n, 7) from an ONNX session, batched by length, in input order."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = np.zeros((len(texts), 7), dtype=np.float32)
     for start in range(0, len(order), batch):
         chunk = order[start : start + batch]
-        ids, mask = _encode(tokenizer, [texts[i] for i in chunk])
+        ids, mask = encode_batch(tokenizer, [texts[i] for i in chunk])
         out[chunk] = sess.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
     return out
 
 
 def check_parity(model: torch.nn.Module, sess: ort.InferenceSession, tokenizer: Tokenizer, texts: list[str]) -> float:
     """Max |ORT - torch| logit difference on one padded fixture batch; ParityError above PARITY_TOLERANCE."""
-    ids, mask = _encode(tokenizer, texts)
+    ids, mask = encode_batch(tokenizer, texts)
     with torch.no_grad():
         expected = model(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
     got = sess.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
@@ -111,7 +101,7 @@ def measure_latency(path: Path, tokenizer: Tokenizer, texts: Sequence[str], warm
     tokens: list[int] = []
     for i, text in enumerate([*texts[:warmup], *texts]):
         started = time.perf_counter()
-        ids, mask = _encode(tokenizer, [text])
+        ids, mask = encode_batch(tokenizer, [text])
         encoded = time.perf_counter()
         sess.run(["logits"], {"input_ids": ids, "attention_mask": mask})
         finished = time.perf_counter()

@@ -40,6 +40,19 @@ ORT_ERRORS = (
 )
 
 
+def encode_batch(tokenizer: Tokenizer, texts: Sequence[str], pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The graph's inputs for some texts: token ids and attention mask, int64 [batch, longest], padded with
+    `pad_id` (the tokenizer truncates)."""
+    encodings = tokenizer.encode_batch(list(texts))
+    longest = max((len(e.ids) for e in encodings), default=0)
+    ids = np.full((len(encodings), max(longest, 1)), pad_id, dtype=np.int64)
+    mask = np.zeros_like(ids)
+    for row, encoding in enumerate(encodings):
+        ids[row, : len(encoding.ids)] = encoding.ids
+        mask[row, : len(encoding.ids)] = 1
+    return ids, mask
+
+
 @dataclass(frozen=True)
 class Stage2Config:
     """The validated config.json of an exported stage-2 model."""
@@ -204,14 +217,7 @@ class Stage2Model:
 
     def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and attention mask, int64 [batch, longest], truncated to max_length and padded."""
-        encodings = self._tokenizer.encode_batch(list(texts))
-        longest = max((len(e.ids) for e in encodings), default=0)
-        ids = np.full((len(encodings), max(longest, 1)), self._pad_id, dtype=np.int64)
-        mask = np.zeros_like(ids)
-        for row, encoding in enumerate(encodings):
-            ids[row, : len(encoding.ids)] = encoding.ids
-            mask[row, : len(encoding.ids)] = 1
-        return ids, mask
+        return encode_batch(self._tokenizer, texts, self._pad_id)
 
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         """The graph's raw logits, float [batch, 7]."""

@@ -31,6 +31,7 @@ from transformers import BertModel  # noqa: E402
 from model.categories import CATEGORIES  # noqa: E402
 from model.stage2 import data as stage2_data  # noqa: E402
 from model.stage2 import export, metrics  # noqa: E402
+from model.stage2.runtime import encode_batch  # noqa: E402
 
 HIDDEN = 384
 _INPUT_NOTES = {
@@ -113,13 +114,7 @@ def load_tokenizer(max_length: int) -> Tokenizer:
 
 def encode(tokenizer: Tokenizer, texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     """int64 input ids and attention mask, padded with 0 to the longest text of the batch."""
-    encodings = tokenizer.encode_batch(texts)
-    width = max(len(e.ids) for e in encodings)
-    ids = np.zeros((len(texts), width), dtype=np.int64)
-    mask = np.zeros((len(texts), width), dtype=np.int64)
-    for i, e in enumerate(encodings):
-        ids[i, : len(e.ids)] = e.ids
-        mask[i, : len(e.ids)] = 1
+    ids, mask = encode_batch(tokenizer, texts)
     return torch.from_numpy(ids), torch.from_numpy(mask)
 
 
