@@ -112,18 +112,26 @@ def prepare(examples: Sequence[Example]) -> list[PreparedExample]:
 
 def split_examples(prepared: Sequence[PreparedExample], params: TrainParams) -> Split:
     """Split by a seeded hash of the normalized text, so the split does not depend on row order."""
-    train: list[PreparedExample] = []
-    calibration: list[PreparedExample] = []
-    test: list[PreparedExample] = []
+    return split_by_bucket(
+        prepared, lambda text: _bucket(text, params.seed), params.test_share, params.calibration_share
+    )
+
+
+def split_by_bucket(
+    prepared: Sequence[PreparedExample], bucket_of: Callable[[str], float], test_share: float, calibration_share: float
+) -> Split:
+    """Test where a normalized text's bucket (in [0, 1)) is below `test_share`, calibration in the next
+    `calibration_share`, train above."""
+    split = Split([], [], [])
     for item in prepared:
-        bucket = _bucket(item.normalized, params.seed)
-        if bucket < params.test_share:
-            test.append(item)
-        elif bucket < params.test_share + params.calibration_share:
-            calibration.append(item)
+        bucket = bucket_of(item.normalized)
+        if bucket < test_share:
+            split.test.append(item)
+        elif bucket < test_share + calibration_share:
+            split.calibration.append(item)
         else:
-            train.append(item)
-    return Split(train, calibration, test)
+            split.train.append(item)
+    return split
 
 
 def _bucket(text: str, seed: int) -> float:

@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from model.categories import CATEGORIES
-from model.corpora import Example, LoadedCorpus, corpus_summary, deduplicate, load_corpora
+from model.corpora import LoadedCorpus, corpus_summary, deduplicate, load_corpora
 from model.identity_balance import identity_balance_corpus
 from model.normalize import normalize_text
 from model.stage2.synthetic import synthetic_corpus
+from model.train import PreparedExample, Split, prepare, split_by_bucket
 
 UNKNOWN = -1
 
@@ -27,21 +28,8 @@ class Stage2DataError(ValueError):
     """The data folders hold no shippable corpus to train stage 2 on."""
 
 
-@dataclass(frozen=True)
-class Row:
-    """One de-duplicated example with its normalized text (the split and sampling key)."""
-
-    example: Example
-    normalized: str
-
-
-@dataclass(frozen=True)
-class Split:
-    """Disjoint train / calibration / test rows."""
-
-    train: list[Row]
-    calibration: list[Row]
-    test: list[Row]
+# One de-duplicated example with its normalized text (the split and sampling key), as stage 1 prepares it.
+Row = PreparedExample
 
 
 @dataclass
@@ -70,8 +58,7 @@ def load_training_data(paths: Sequence[Path], synthetic: bool = True, identity_b
 def from_corpora(corpora: list[LoadedCorpus]) -> Stage2Data:
     """De-duplicate the corpora's examples (labels merged by majority) and normalize each text once."""
     examples, removed = deduplicate((e for c in corpora for e in c.examples), key=normalize_text)
-    rows = [Row(example, normalize_text(example.text)) for example in examples]
-    return Stage2Data(corpora, rows, removed)
+    return Stage2Data(corpora, prepare(examples), removed)
 
 
 INPUTS = ("raw", "normalized")
@@ -92,16 +79,7 @@ def bucket(text: str, seed: int, salt: str = "") -> float:
 
 def split_rows(rows: Sequence[Row], seed: int, test_share: float, calibration_share: float) -> Split:
     """Test below `test_share`, calibration in the next `calibration_share`, train above, by hash bucket."""
-    split = Split([], [], [])
-    for row in rows:
-        b = bucket(row.normalized, seed)
-        if b < test_share:
-            split.test.append(row)
-        elif b < test_share + calibration_share:
-            split.calibration.append(row)
-        else:
-            split.train.append(row)
-    return split
+    return split_by_bucket(rows, lambda text: bucket(text, seed), test_share, calibration_share)
 
 
 def quotas(sizes: dict[str, int], total: int) -> dict[str, int]:

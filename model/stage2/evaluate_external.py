@@ -23,10 +23,10 @@ from tokenizers import Tokenizer
 from model.categories import CATEGORIES
 from model.corpora import load_corpora
 from model.metrics import ranking_metrics
-from model.normalize import normalize_text
 from model.stage2.data import INPUTS, UNKNOWN, Row, bucket, label_matrix, model_text
 from model.stage2.metrics import calibrated
 from model.stage2.runtime import encode_batch
+from model.train import prepare
 
 
 def _heldout_rows(data: Path, folder: Path) -> dict[str, list[Row]]:
@@ -49,7 +49,7 @@ def _rows(data: Path, cap: int, seed: int) -> dict[str, list[Row]]:
     for corpus in load_corpora(data):
         if corpus.info.shippable:
             continue
-        rows = [Row(e, normalize_text(e.text)) for e in corpus.examples]
+        rows = prepare(corpus.examples)
         rows.sort(key=lambda r: bucket(r.normalized, seed, "external"))
         out[corpus.info.name] = rows[:cap]
     return out
