@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -119,8 +119,12 @@ def _now() -> float:
     return float(current_app.config["CLOCK"].time())
 
 
-def session_ends_at(settings: Settings, signed_in_at: float, seen_at: float) -> float:
-    """When a session signed in and last used at these times ends (seconds since the epoch)."""
+def session_ends_at(settings: Settings, stored: Mapping[str, Any]) -> float | None:
+    """When a session ends (seconds since the epoch), from the sign-in and last-use times it carries; None when
+    it carries none (signed out, or from before sessions did)."""
+    signed_in_at, seen_at = stored.get("signed_in_at"), stored.get("seen_at")
+    if not isinstance(signed_in_at, (int, float)) or not isinstance(seen_at, (int, float)):
+        return None
     return min(signed_in_at + settings.session_hours * 3600, seen_at + settings.session_idle_minutes * 60)
 
 
@@ -132,10 +136,9 @@ class WebSessionInterface(SecureCookieSessionInterface):
 
     def get_expiration_time(self, app: Flask, session: Any) -> datetime | None:
         """The cookie expires when the session does (its absolute or idle end, whichever is first)."""
-        signed_in_at, seen_at = session.get("signed_in_at"), session.get("seen_at")
-        if not isinstance(signed_in_at, (int, float)) or not isinstance(seen_at, (int, float)):
+        ends = session_ends_at(services_of(app).settings, session)
+        if ends is None:
             return super().get_expiration_time(app, session)
-        ends = session_ends_at(services_of(app).settings, signed_in_at, seen_at)
         return datetime.fromtimestamp(ends, UTC)
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
@@ -244,10 +247,8 @@ def current_viewer() -> Viewer | None:
 
 
 def _still_current(now: float) -> bool:
-    signed_in_at, seen_at = session.get("signed_in_at"), session.get("seen_at")
-    if not isinstance(signed_in_at, (int, float)) or not isinstance(seen_at, (int, float)):
-        return False
-    return now < session_ends_at(services().settings, signed_in_at, seen_at)
+    ends = session_ends_at(services().settings, session)
+    return ends is not None and now < ends
 
 
 def viewer() -> Viewer:
