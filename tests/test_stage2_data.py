@@ -32,21 +32,23 @@ def test_synthetic_sentences_are_deterministic_and_cover_every_kind_and_frame() 
     kinds = {s.kind for s in first}
     assert kinds == set(synthetic.KINDS)
     for kind, frames in synthetic._FRAMES.items():
-        fillers = synthetic.ROLES if kind == "threat" else synthetic.GROUPS
+        fillers = synthetic._FILLERS.get(kind, synthetic.GROUPS)
         texts = {s.text.lower() for s in first if s.kind == kind}
         # Every frame is used at least once.
         for frame in frames:
-            assert any(frame.format(g=w, r=w).lower() in texts for w in fillers), frame
+            assert any(frame.format(g=w, r=w, s=w).lower() in texts for w in fillers), frame
 
 
 def test_synthetic_labels_say_what_each_kind_means_and_never_spam() -> None:
     for sentence in synthetic.generate():
         assert "spam" not in sentence.labels
         assert set(sentence.labels) <= set(CATEGORIES)
-        if sentence.kind in ("counter_speech", "negated", "positive", "neutral"):
+        if sentence.kind in ("counter_speech", "negated", "positive", "neutral", "object"):
             assert set(sentence.labels.values()) == {0}
         elif sentence.kind == "hate":
             assert sentence.labels == {"toxicity": 1, "identity_attack": 1, "threat": 0}
+        elif sentence.kind == "profanity":
+            assert sentence.labels == {**dict.fromkeys(synthetic.LABELLED, 0), "obscene": 1}
         else:
             assert sentence.labels == {"toxicity": 1, "threat": 1, "identity_attack": 0}
         assert "{" not in sentence.text and sentence.text.strip() == sentence.text

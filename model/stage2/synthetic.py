@@ -1,9 +1,9 @@
 """Comment-section sentences written for this project, for behaviours the shippable corpora teach poorly.
 
-Five kinds, each a set of frames in our own words crossed with identity groups or public roles:
+Eight kinds, each a set of frames in our own words crossed with identity groups, public roles or subjects:
 counter-speech that quotes or refers to a hateful claim in order to reject it, negated hateful claims,
-positive and neutral statements about groups, plain statements of hatred for a group, and threats against
-public figures. The frames were written for this module; they are not taken from any published test suite,
+positive and neutral statements about groups, statements of hatred for a group (plain, asked as a question or
+as praise denied), threats against public figures, swearing aimed at no one, and harsh words about things. The frames were written for this module; they are not taken from any published test suite,
 and the project's own evaluation suite is neither read nor imported here. Pure Python, no torch: the normal
 test suite checks that generation is deterministic and labelled.
 """
@@ -27,6 +27,18 @@ GROUPS = (
     "white people", "asian people", "latinos", "arabs", "women", "men", "gay people", "lesbians",
     "trans people", "disabled people", "roma", "mexicans", "chinese people", "indians", "africans",
     "catholics", "old people", "deaf people", "nigerians", "poles", "pakistanis",
+    # The site's own readership and subjects.
+    "armenians", "azerbaijanis", "turks", "russians", "iranians", "georgians", "kurds", "ukrainians",
+    "chechens", "persians",
+)  # fmt: skip
+
+# Things a comment can be harsh about without abusing anyone.
+SUBJECTS = (
+    "the pipeline contract", "this peace plan", "the new visa regime", "the trade deal", "the sanctions bill",
+    "the budget proposal", "the referendum question", "the road map for the talks", "the election app",
+    "the tariff schedule", "this week's summit communique", "the new metro line", "the ministry website",
+    "the transit fee agreement", "the match on saturday", "the draft constitution", "the tax reform",
+    "the grain export scheme", "the cable car project", "the paywall on this site",
 )  # fmt: skip
 
 ROLES = (
@@ -104,6 +116,15 @@ HATE_FRAMES = (
     "{g} should not be allowed to live among decent people",
     "i loathe {g} and so does everyone i know",
     "{g} are worthless, all of them",
+    # The same hatred asked as a question, or as praise denied.
+    "why do {g} always lie about everything, what is wrong with them",
+    "am i the only one who thinks {g} are leeches on everyone else?",
+    "would anyone really miss {g} if they all vanished tomorrow?",
+    "how can anyone defend {g} when they are such filthy cheats",
+    "{g} are not decent human beings and they never were",
+    "there is not one honest person among {g}, not one",
+    "{g} have never done anything good for anyone, ever",
+    "nobody could call {g} civilised with a straight face",
 )  # fmt: skip
 
 THREAT_FRAMES = (
@@ -119,7 +140,35 @@ THREAT_FRAMES = (
     "i swear i will stab {r} if i ever get close enough",
 )  # fmt: skip
 
-KINDS = ("counter_speech", "negated", "positive", "neutral", "hate", "threat")
+# Swearing about events and things, aimed at no person: obscene, but not toxic, not an insult.
+PROFANITY_FRAMES = (
+    "{s} is a fucking shambles and it was obvious from day one",
+    "oh for fuck's sake, {s} got delayed again",
+    "holy crap, {s} actually went through after all that",
+    "what a shitshow {s} turned out to be",
+    "{s}? what the fuck were they thinking when they wrote it",
+    "damn it, i really hoped {s} would work this time",
+    "bloody hell, have you seen the cost of {s}",
+    "screw {s}, i am sick of reading about it every morning",
+    "{s} is complete bullshit from page one to the end",
+    "shit, i forgot {s} starts on monday",
+)  # fmt: skip
+
+# Harsh words about a thing, no profanity, no person attacked: not abuse.
+OBJECT_FRAMES = (
+    "{s} is a useless waste of money and should be binned",
+    "i have read {s} twice and it is still nonsense",
+    "{s} is the worst piece of planning i have seen in years",
+    "frankly {s} is a farce, nobody believes it will last",
+    "{s} is stupid and everyone who reads it can see that",
+    "{s} looks like it was written by a broken printer",
+    "{s} is a catastrophe waiting to happen",
+    "what an idiotic design {s} has, it makes no sense at all",
+    "{s} is trash and the editorial board should say so",
+    "{s} deserves to die in committee",
+)  # fmt: skip
+
+KINDS = ("counter_speech", "negated", "positive", "neutral", "hate", "threat", "profanity", "object")
 
 _NON_TOXIC = dict.fromkeys(LABELLED, 0)
 LABELS: dict[str, dict[str, int]] = {
@@ -132,6 +181,8 @@ LABELS: dict[str, dict[str, int]] = {
     "hate": {"toxicity": 1, "identity_attack": 1, "threat": 0},
     # A threat of violence at a named role, no group mentioned; insult and severity left unknown.
     "threat": {"toxicity": 1, "threat": 1, "identity_attack": 0},
+    "profanity": {**_NON_TOXIC, "obscene": 1},
+    "object": dict(_NON_TOXIC),
 }
 
 _FRAMES: dict[str, tuple[str, ...]] = {
@@ -141,10 +192,16 @@ _FRAMES: dict[str, tuple[str, ...]] = {
     "neutral": NEUTRAL_FRAMES,
     "hate": HATE_FRAMES,
     "threat": THREAT_FRAMES,
+    "profanity": PROFANITY_FRAMES,
+    "object": OBJECT_FRAMES,
 }
+_FILLERS = {"threat": ROLES, "profanity": SUBJECTS, "object": SUBJECTS}
 
 # How many (frame, filler) pairs of each kind to keep; every frame keeps at least one.
-PER_KIND = {"counter_speech": 280, "negated": 200, "positive": 160, "neutral": 140, "hate": 260, "threat": 200}
+PER_KIND = {
+    "counter_speech": 360, "negated": 260, "positive": 200, "neutral": 180, "hate": 360, "threat": 200,
+    "profanity": 160, "object": 160,
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -158,14 +215,14 @@ class Sentence:
 
 def _fill(frame: str, filler: str) -> str:
     """A frame with its group or role slot filled, first letter capitalised for some frames."""
-    return frame.format(g=filler, r=filler)
+    return frame.format(g=filler, r=filler, s=filler)
 
 
 def generate(seed: int = SEED) -> list[Sentence]:
     """Every kind's sentences, the same list for the same seed, in a fixed order."""
     out: list[Sentence] = []
     for kind in KINDS:
-        fillers = ROLES if kind == "threat" else GROUPS
+        fillers = _FILLERS.get(kind, GROUPS)
         frames = _FRAMES[kind]
         pairs = [(f, w) for f in range(len(frames)) for w in range(len(fillers))]
         rng = random.Random(f"{seed}:{kind}")
@@ -192,7 +249,8 @@ INFO = CorpusInfo(
     mapping="Comment-section frames crossed with identity groups or public roles: counter-speech quoting or "
     "describing hate to reject it, negated hateful claims, positive and neutral statements about groups (all "
     "six abuse categories 0); plain hatred of a group (toxicity 1, identity_attack 1, threat 0; insult and "
-    "severity unknown); threats of violence against public figures (toxicity 1, threat 1, identity_attack 0). "
+    "severity unknown); threats of violence against public figures (toxicity 1, threat 1, identity_attack 0); "
+    "swearing about an event or a thing (obscene 1, the other five 0); harsh words about a thing (all six 0). "
     "Spam is unknown throughout.",
 )
 
