@@ -113,7 +113,7 @@ def prepare(examples: Sequence[Example]) -> list[PreparedExample]:
 def split_examples(prepared: Sequence[PreparedExample], params: TrainParams) -> Split:
     """Split by a seeded hash of the normalized text, so the split does not depend on row order."""
     return split_by_bucket(
-        prepared, lambda text: _bucket(text, params.seed), params.test_share, params.calibration_share
+        prepared, lambda text: split_bucket(text, params.seed), params.test_share, params.calibration_share
     )
 
 
@@ -134,7 +134,8 @@ def split_by_bucket(
     return split
 
 
-def _bucket(text: str, seed: int) -> float:
+def split_bucket(text: str, seed: int) -> float:
+    """A stable number in [0, 1) from the seed and a normalized text: where the text falls in the split."""
     digest = hashlib.blake2b(f"{seed}\x00{text}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 

@@ -188,3 +188,15 @@ def test_model_text_is_the_submitted_or_the_normalized_text() -> None:
     assert data.model_text(only, "normalized") == only.normalized != only.example.text
     with pytest.raises(ValueError, match="input must be one of"):
         data.model_text(only, "lowercase")
+
+
+def test_stage2_holds_out_the_rows_stage1_holds_out() -> None:
+    from model.train import TrainParams, split_examples
+
+    rows = data.from_corpora([synthetic.synthetic_corpus()]).rows
+    params = TrainParams()
+    stage1 = split_examples(rows, params)
+    stage2 = data.split_rows(rows, params.seed, params.test_share, params.calibration_share)
+    assert [r.normalized for r in stage2.test] == [r.normalized for r in stage1.test]
+    assert [r.normalized for r in stage2.calibration] == [r.normalized for r in stage1.calibration]
+    assert stage2.test and stage2.calibration

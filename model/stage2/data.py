@@ -19,7 +19,7 @@ from model.corpora import LoadedCorpus, corpus_summary, deduplicate, load_corpor
 from model.identity_balance import identity_balance_corpus
 from model.normalize import normalize_text
 from model.stage2.synthetic import synthetic_corpus
-from model.train import PreparedExample, Split, prepare, split_by_bucket
+from model.train import PreparedExample, Split, prepare, split_bucket, split_by_bucket
 
 UNKNOWN = -1
 
@@ -78,8 +78,11 @@ def bucket(text: str, seed: int, salt: str = "") -> float:
 
 
 def split_rows(rows: Sequence[Row], seed: int, test_share: float, calibration_share: float) -> Split:
-    """Test below `test_share`, calibration in the next `calibration_share`, train above, by hash bucket."""
-    return split_by_bucket(rows, lambda text: bucket(text, seed), test_share, calibration_share)
+    """Test below `test_share`, calibration in the next `calibration_share`, train above, by stage 1's hash bucket.
+
+    With stage 1's seed and shares this is stage 1's split of the same texts, so a row held out from one stage is
+    held out from the other and the cascade can be measured and calibrated on rows neither stage trained on."""
+    return split_by_bucket(rows, lambda text: split_bucket(text, seed), test_share, calibration_share)
 
 
 def quotas(sizes: dict[str, int], total: int) -> dict[str, int]:

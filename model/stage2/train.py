@@ -71,8 +71,9 @@ class Params:
     head_learning_rate: float = 1e-3
     warmup_share: float = 0.06
     weight_decay: float = 0.01
-    test_share: float = 0.025
-    calibration_share: float = 0.025
+    # Stage 1's shares (and seed): the two stages hold out the same rows (model.stage2.data.split_rows).
+    test_share: float = 0.1
+    calibration_share: float = 0.1
     freeze_embeddings: bool = True
     threads: int = 2
     time_budget_minutes: float | None = 35.0
