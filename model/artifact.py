@@ -21,6 +21,7 @@ import sklearn
 from model import cascade, private_files
 from model.features import FeatureParams, Featurizer
 from model.linear import LinearModel
+from model.types import Thresholds
 
 if TYPE_CHECKING:
     from model.stage2.runtime import Stage2Model
@@ -242,19 +243,29 @@ def _stage2_from_members(
     return stage2, settings
 
 
+def stage1_thresholds_of(manifest: dict[str, Any]) -> Thresholds:
+    """Stage 1's own thresholds: the file's, or those kept in its stage2 section when a cascade replaced them."""
+    section = manifest.get("stage2")
+    kept = section.get("stage1_thresholds") if isinstance(section, dict) else None
+    return kept if isinstance(kept, dict) else manifest["thresholds"]  # type: ignore[no-any-return]
+
+
 def attach_stage2(
     path: Path,
     folder: Path,
     out: Path,
     settings: cascade.CascadeSettings | None = None,
     *,
+    thresholds: Thresholds | None = None,
     check_texts: tuple[str, ...] = STAGE2_CHECK_TEXTS,
 ) -> dict[str, Any]:
     """Write `out`: the stage-1 model file `path` with the exported stage-2 folder `folder` added as members.
 
-    `settings` are the cascade's clear bounds (cascade.clear_bounds measures them; default: the fallback bounds,
-    spam from stage 1). Stage 2 scores `check_texts` now, and the file records those probabilities for the
-    self-check every load repeats. A stage 2 already in the file is replaced. Returns the new manifest.
+    `settings` are the cascade's routing (cascade.budget_settings measures them; default: the fallback bounds,
+    spam from stage 1). `thresholds`, chosen on the cascade's final scores, become the file's thresholds; stage
+    1's are kept in the stage2 section. Stage 2 scores `check_texts` now, and the file records those
+    probabilities for the self-check every load repeats. A stage 2 already in the file is replaced. Returns the
+    new manifest.
     """
     from model.stage2 import runtime
 
@@ -265,7 +276,8 @@ def attach_stage2(
     except OSError as error:
         raise ModelLoadError(f"stage-2 folder {folder} is incomplete: {error}") from error
     stage2 = runtime.load_stage2(files)
-    settings = settings or cascade.default_settings({c: t["review"] for c, t in base.thresholds.items()})
+    stage1_thresholds = stage1_thresholds_of(base.manifest)
+    settings = settings or cascade.default_settings({c: t["review"] for c, t in stage1_thresholds.items()})
     with zipfile.ZipFile(path) as source:
         members = {
             name: source.read(name) for name in sorted(base.manifest["members"]) if not name.startswith(STAGE2_PREFIX)
@@ -288,7 +300,8 @@ def attach_stage2(
         **settings.as_dict(),
         "self_check": runtime.record_self_check(stage2, check_texts, STAGE2_CHECK_TOLERANCE),
         "libraries": runtime.library_versions(),
-        "stage1_version": base.version,
+        "stage1_version": base.manifest.get("stage2", {}).get("stage1_version", base.version),
+        "stage1_thresholds": stage1_thresholds,
         "attached_at": created,
     }
     manifest = {
@@ -297,6 +310,7 @@ def attach_stage2(
         "version": f"{created[:10].replace('-', '')}-{digest[:10]}",
         "members": member_hashes,
         "content_sha256": digest,
+        "thresholds": thresholds if thresholds is not None else stage1_thresholds,
         "stage2": section,
     }
     private_files.make_dir(out.parent)

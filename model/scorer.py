@@ -68,7 +68,7 @@ class Scorer:
         stage: int | None = None
         why: str | None = None
         if self.stage2 is not None and self.cascade is not None:
-            decision = route(normalized_text, scores, self.cascade.clear_bounds)
+            decision = route(normalized_text, scores, self.cascade.clear_bounds, self.cascade.route_words)
             stage, why = (2 if decision.run_stage2 else 1), decision.why
             if decision.run_stage2:
                 # Stage 2 reads the text as it was trained to: as submitted, or as stage 1 normalized it.
@@ -113,7 +113,11 @@ class Scorer:
         scores = [{c: round(float(p), 4) for c, p in zip(self.categories, row, strict=True)} for row in probs]
         if self.stage2 is None or self.cascade is None:
             return scores
-        routed = [i for i, s in enumerate(scores) if route(normalized[i], s, self.cascade.clear_bounds).run_stage2]
+        routed = [
+            i
+            for i, s in enumerate(scores)
+            if route(normalized[i], s, self.cascade.clear_bounds, self.cascade.route_words).run_stage2
+        ]
         if routed:
             read = normalized if self.stage2.config.reads_normalized else texts
             stage2 = self.stage2.probabilities_many([read[i] for i in routed])

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from model.cascade import (
-    DEFAULT_CLEAR_RECALL,
+    DEFAULT_ROUTE_BUDGET,
+    DEFAULT_ROUTE_WORDS,
     DEFAULT_STAGE1_CATEGORIES,
     FALLBACK_CLEAR_BOUND,
+    ROUTE_WORD_LISTS,
     CascadeSettings,
     fallback_bounds,
 )
 from model.categories import CATEGORIES
-
-if TYPE_CHECKING:
-    import numpy as np
-
-    from model.artifact import Artifact
 
 
 @click.command("attach-stage2")
@@ -30,74 +26,79 @@ if TYPE_CHECKING:
     "--data",
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
-    help="Corpora or labelled files: the clear bounds are measured on the stage-1 model's hold-out rows of them.",
+    help="Corpora: the routing and the thresholds are measured on stage 1's calibration rows of them "
+    "(without, the fallback bounds and stage 1's thresholds).",
 )
-@click.option("--recall", default=DEFAULT_CLEAR_RECALL, show_default=True, help="Share of positives routed on.")
+@click.option(
+    "--route-budget",
+    default=DEFAULT_ROUTE_BUDGET,
+    show_default=True,
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    help="Most share of a site-like stream stage 2 may read.",
+)
+@click.option(
+    "--route-words",
+    multiple=True,
+    type=click.Choice(list(ROUTE_WORD_LISTS)),
+    help=f"Word lists that always route (default: {', '.join(DEFAULT_ROUTE_WORDS)}).",
+)
 @click.option(
     "--stage1-keeps",
     multiple=True,
     type=click.Choice(CATEGORIES),
     help=f"Categories whose final score stays stage 1's (default: {', '.join(DEFAULT_STAGE1_CATEGORIES)}).",
 )
-@click.option(
-    "--unseen-corpora/--trained-corpora-only",
-    default=False,
-    show_default=True,
-    help="Measure on the corpora stage 1 never saw too, not only on its test split of those it was trained on.",
-)
 def attach_stage2_command(
     model_file: Path,
     folder: Path,
     out: Path,
     data: tuple[Path, ...],
-    recall: float,
+    route_budget: float,
+    route_words: tuple[str, ...],
     stage1_keeps: tuple[str, ...],
-    unseen_corpora: bool,
 ) -> None:
     """Write OUT: MODEL_FILE with the exported stage-2 FOLDER (model.onnx, tokenizer.json, config.json) sealed in."""
-    from model import artifact, cascade
+    from model import artifact
     from model.artifact import ModelLoadError
+    from model.stage2 import runtime
 
     keeps = stage1_keeps or DEFAULT_STAGE1_CATEGORIES
+    thresholds = None
     try:
         base = artifact.load(model_file)
-        review = {c: t["review"] for c, t in base.thresholds.items()}
+        review = {c: t["review"] for c, t in artifact.stage1_thresholds_of(base.manifest).items()}
         if data:
-            probabilities, labels = _holdout(base, data, unseen_corpora)
-            settings = cascade.measured_settings(probabilities, labels, review, recall=recall, stage1_categories=keeps)
+            from model.stage2.attach import measure
+
+            stage2 = runtime.load_stage2({name: (folder / name).read_bytes() for name in artifact.STAGE2_FILES})
+            measured = measure(
+                base,
+                stage2,
+                data,
+                budget=route_budget,
+                route_words=route_words or DEFAULT_ROUTE_WORDS,
+                stage1_categories=keeps,
+            )
+            settings, thresholds = measured.settings, measured.thresholds
         else:
-            settings = cascade.default_settings(review) if not stage1_keeps else _fallback(review, keeps)
-        manifest = artifact.attach_stage2(model_file, folder, out, settings)
-    except (ModelLoadError, ValueError) as error:
+            settings = _fallback(review, keeps, route_words or DEFAULT_ROUTE_WORDS)
+        manifest = artifact.attach_stage2(model_file, folder, out, settings, thresholds=thresholds)
+    except (ModelLoadError, ValueError, OSError) as error:
         raise click.ClickException(str(error)) from error
     section = manifest["stage2"]
     click.echo(
         f"wrote {out}: version {manifest['version']}, stage 2 {section['encoder']} {section['graph_sha256'][:12]}"
     )
     click.echo(f"clear bounds ({section['bounds_from']}): {section['clear_bounds']}")
+    if section.get("routing"):
+        click.echo(f"routing measured: {section['routing']}")
+    click.echo(f"thresholds: {'chosen on the cascade' if thresholds else 'stage 1'}'s {manifest['thresholds']}")
 
 
-def _fallback(review: dict[str, float | None], keeps: tuple[str, ...]) -> CascadeSettings:
+def _fallback(review: dict[str, float | None], keeps: tuple[str, ...], words: tuple[str, ...]) -> CascadeSettings:
     decided = tuple(c for c in CATEGORIES if c not in keeps)
-    return CascadeSettings(fallback_bounds(review, decided), decided, f"fallback: {FALLBACK_CLEAR_BOUND} or review")
-
-
-def _holdout(base: Artifact, data: tuple[Path, ...], unseen: bool) -> tuple[np.ndarray, list[dict[str, int]]]:
-    """Stage 1's probabilities and the labels of the model's hold-out rows of `data` (stage 1 alone).
-
-    The rows are its test split of the corpora it was trained on (the kind of rows it can flag), plus with
-    `unseen` every row of the corpora it never saw."""
-    from model.build import load_dataset
-    from model.evaluate import holdout_rows
-    from model.train import TrainParams
-
-    manifest = base.manifest
-    trained = {corpus["name"] for corpus in manifest["corpora"]}
-    rows = holdout_rows(load_dataset(list(data)).examples, TrainParams.from_dict(manifest["params"]), trained)
-    rows = rows if unseen else [r for r in rows if r.example.corpus in trained]
-    linear = base.model
-    probabilities = linear.calibrate(linear.batch_margins(linear.featurizer.matrix(r.normalized for r in rows)))
-    return probabilities, [dict(r.example.labels) for r in rows]
+    how = f"fallback: {FALLBACK_CLEAR_BOUND} or review"
+    return CascadeSettings(fallback_bounds(review, decided), decided, how, words)
 
 
 COMMANDS = [attach_stage2_command]

@@ -17,7 +17,7 @@ import pytest
 
 from model import artifact, cascade
 from model.artifact import ModelLoadError
-from model.cascade import CascadeSettings, RouteDecision, clear_bounds, merge, route
+from model.cascade import CascadeSettings, RouteDecision, merge, route
 from model.categories import CATEGORIES
 from model.scorer import Scorer, load_scorer
 from model.stage2 import runtime
@@ -340,31 +340,75 @@ def test_merge_takes_stage2_where_it_decides_and_keeps_stage1_spam() -> None:
     assert merged == {**{c: 0.1235 for c in DECIDED}, "spam": 0.5}
 
 
-def test_clear_bounds_keep_the_recall_asked_for_and_never_pass_review() -> None:
-    n = 300
+def test_the_default_word_lists_route_groups_and_violence_but_not_you() -> None:
+    words = cascade.DEFAULT_ROUTE_WORDS
+    assert route("thanks, you're right", QUIET, BOUNDS, words) == RouteDecision(False, "cleared by stage 1")
+    assert route("Armenians always say that", QUIET, BOUNDS, words).run_stage2
+    assert route("he needs a bullet", QUIET, BOUNDS, words).run_stage2
+    assert route("plain words", QUIET, BOUNDS, ()) == RouteDecision(False, "cleared by stage 1")
+
+
+def _stream(n: int = 100) -> tuple[np.ndarray, list[str], list[bool]]:
+    """n comments: insult scores 0.00, 0.01, ... 0.99 (review 0.5), every tenth one abusive, none with a word."""
     probabilities = np.zeros((n, len(CATEGORIES)))
-    labels = np.full((n, len(CATEGORIES)), -1)
-    insult = CATEGORIES.index("insult")
-    probabilities[:200, insult] = np.linspace(0.001, 0.9, 200)  # 200 positives
-    labels[:200, insult] = 1
-    probabilities[200:, insult] = 0.5  # negatives and unknowns do not count
-    labels[200:250, insult] = 0
-    review = {c: 0.3 for c in CATEGORIES} | {"toxicity": 0.0}
-    bounds = clear_bounds(probabilities, labels, review, recall=0.99, stage2_categories=["insult", "toxicity"])
-    positives = probabilities[:200, insult]
-    assert np.sum(positives <= bounds["insult"]) == 2  # 1 % of 200 cleared without stage 2, no more
-    assert np.sum(positives > bounds["insult"]) / 200 >= 0.99
-    assert bounds["toxicity"] == 0.0  # no positives: the fallback, capped by its review threshold
-    tight = clear_bounds(probabilities, labels, {**review, "insult": 0.001}, stage2_categories=["insult"])
-    assert tight["insult"] == 0.001
-    assert clear_bounds(probabilities, labels, review, recall=1.0, stage2_categories=["insult"])["insult"] == 0.0
-    with pytest.raises(ValueError, match="recall"):
-        clear_bounds(probabilities, labels, review, recall=0.0, stage2_categories=["insult"])
+    probabilities[:, CATEGORIES.index("insult")] = np.arange(n) / n
+    probabilities[:, CATEGORIES.index("spam")] = 0.99  # stage 1 keeps spam: it never routes
+    return probabilities, ["plain words"] * n, [i % 10 == 9 for i in range(n)]
+
+
+def test_budget_settings_take_the_lowest_fraction_of_review_within_the_budget() -> None:
+    probabilities, texts, abusive = _stream()
+    review = {c: 0.5 for c in CATEGORIES}
+    settings = cascade.budget_settings(probabilities, texts, abusive, review, budget=0.2)
+    # Even at the review threshold itself (f = 1) 49 comments score above 0.5: no fraction meets a 20 % budget,
+    # so the review thresholds are the bounds and the measured share says the budget was missed.
+    assert settings.routing is not None
+    assert settings.routing["review_fraction"] == 1.0 and settings.routing["routed_share"] == 0.49
+    assert settings.clear_bounds["insult"] == 0.5 and "spam" not in settings.clear_bounds
+    wide = cascade.budget_settings(probabilities, texts, abusive, review, budget=0.5)
+    assert wide.routing is not None and wide.routing["review_fraction"] == 1.0
+    loose = cascade.budget_settings(probabilities, texts, abusive, {c: 0.1 for c in CATEGORIES}, budget=0.5)
+    # Above f x 0.1: 89 comments even at f = 1; no fraction meets 50 %.
+    assert loose.routing is not None and loose.routing["routed_share"] == 0.89
+    tight_review = {c: 0.9 for c in CATEGORIES}
+    fitted = cascade.budget_settings(probabilities, texts, abusive, tight_review, budget=0.6)
+    # Above f x 0.9 lie 99 - floor(90 f) comments: 63 at f = 0.40, 59 at f = 0.45, the lowest within 60.
+    assert fitted.routing is not None and fitted.routing["review_fraction"] == 0.45
+    assert fitted.routing["routed_share"] == 0.59
+    assert fitted.clear_bounds["insult"] == pytest.approx(0.405)
+    assert fitted.routing["abusive_routed_share"] == 0.6  # 6 of the 10 abusive comments (49, 59, ... 99)
+    assert fitted.route_words == cascade.DEFAULT_ROUTE_WORDS
+
+
+def test_words_route_whatever_the_fraction_and_count_against_the_budget() -> None:
+    probabilities, texts, abusive = _stream()
+    texts = ["the Armenians said so"] * 30 + texts[30:]
+    settings = cascade.budget_settings(probabilities, texts, abusive, {c: 0.9 for c in CATEGORIES}, budget=0.6)
+    assert settings.routing is not None and settings.routing["routed_by_words_share"] == 0.3
+    # 30 routed by their words whatever the scores; of the other 70 (insult 0.30 ... 0.99), 99 - floor(90 f) lie
+    # above f x 0.9, so at most 30 of them means f >= 0.77: the grid's 0.80 routes 27 more, 57 in all.
+    assert settings.routing["review_fraction"] == 0.8
+    assert settings.routing["routed_share"] == 0.57
+    with pytest.raises(ValueError, match="budget"):
+        cascade.budget_settings(probabilities, texts, abusive, {}, budget=0.0)
+    with pytest.raises(ValueError, match="one probability row"):
+        cascade.budget_settings(probabilities, texts[:5], abusive, {}, budget=0.5)
+
+
+def test_a_site_stream_is_eight_percent_abusive_and_reproducible() -> None:
+    abusive = [i % 2 == 0 for i in range(1000)]
+    stream = cascade.site_stream(abusive, 5000)
+    assert stream == cascade.site_stream(abusive, 5000)
+    share = sum(abusive[i] for i in stream) / len(stream)
+    assert 0.06 < share < 0.10
+    with pytest.raises(ValueError, match="both"):
+        cascade.site_stream([True, True], 10)
 
 
 def test_default_settings_leave_spam_to_stage1_with_the_documented_fallback() -> None:
     settings = cascade.default_settings({c: 0.2 for c in CATEGORIES} | {"threat": 0.01})
     assert settings.stage2_categories == DECIDED
+    assert settings.route_words == cascade.DEFAULT_ROUTE_WORDS
     assert settings.clear_bounds == {c: 0.01 if c == "threat" else cascade.FALLBACK_CLEAR_BOUND for c in DECIDED}
 
 
@@ -511,7 +555,7 @@ def test_a_cascade_failing_its_self_check_is_refused_and_the_last_good_model_ser
 # The command line
 
 
-def test_attach_stage2_measures_the_clear_bounds_on_the_hold_out_rows(
+def test_attach_stage2_measures_routing_and_thresholds_on_the_calibration_rows(
     tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
 ) -> None:
     from click.testing import CliRunner
@@ -521,13 +565,22 @@ def test_attach_stage2_measures_the_clear_bounds_on_the_hold_out_rows(
 
     data = write_jsonl(labelled_rows(), tmp_path / "fixture_comments.jsonl")  # the rows the tiny model saw
     out = tmp_path / "measured.model"
-    args = [str(tiny_model_path), str(stage2_folder), "--out", str(out), "--data", str(data), "--recall", "0.95"]
+    args = [str(tiny_model_path), str(stage2_folder), "--out", str(out), "--data", str(data), "--route-budget", "0.5"]
     result = CliRunner().invoke(attach_stage2_command, args)
     assert result.exit_code == 0, result.output
-    section = artifact.read_manifest(out)["stage2"]
-    assert section["bounds_from"].startswith("recall 0.95 of ") and "insult" in section["bounds_from"]
-    review = artifact.read_manifest(tiny_model_path)["thresholds"]
-    assert all(0.0 <= bound <= review[c]["review"] for c, bound in section["clear_bounds"].items())
+    manifest = artifact.read_manifest(out)
+    section = manifest["stage2"]
+    routing = section["routing"]
+    assert routing["budget"] == 0.5 and routing["stream_rows"] == 4000 and routing["calibration_rows"] > 0
+    assert section["route_words"] == list(cascade.DEFAULT_ROUTE_WORDS)
+    stage1 = artifact.read_manifest(tiny_model_path)["thresholds"]
+    fraction = routing["review_fraction"]
+    for category, bound in section["clear_bounds"].items():
+        assert bound == pytest.approx(fraction * stage1[category]["review"])
+    # Thresholds chosen on the cascade's final scores replace stage 1's, which the section keeps.
+    assert section["stage1_thresholds"] == stage1
+    assert set(manifest["thresholds"]) == set(stage1)
+    assert load_scorer(out).thresholds == manifest["thresholds"]
     assert load_scorer(out).score("you idiot").stage == 2
 
     keeps = CliRunner().invoke(

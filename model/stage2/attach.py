@@ -1,0 +1,117 @@
+"""Measure a cascade before it is sealed: its routing from a budget, and thresholds on its final scores.
+
+Both are measured on stage 1's calibration split of the corpora it was trained on. Stage 2 splits its rows with
+the same bucket, seed and shares (model.stage2.data.split_rows), so neither stage trained on these rows. Our own
+identity-balance sentences are left out, as from every other measurement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from model import cascade
+from model.artifact import stage1_thresholds_of
+from model.build import load_dataset
+from model.categories import CATEGORIES
+from model.identity_balance import NAME as BALANCE
+from model.thresholds import choose_thresholds
+from model.train import PreparedExample, TrainParams, labels_matrix, prepare, split_examples
+from model.types import Thresholds
+
+if TYPE_CHECKING:
+    from model.artifact import Artifact
+    from model.stage2.runtime import Stage2Model
+
+ABUSE_CATEGORIES = tuple(c for c in CATEGORIES if c != "spam")
+STREAM_ROWS = 4000
+
+
+@dataclass(frozen=True)
+class CascadeMeasurement:
+    """What attaching measured: the routing settings, the thresholds on final scores, and how many rows."""
+
+    settings: cascade.CascadeSettings
+    thresholds: Thresholds
+    report: dict[str, Any]
+
+
+def calibration_rows(base: Artifact, data: Sequence[Path]) -> list[PreparedExample]:
+    """Stage 1's calibration split of the corpora under `data` it was trained on, without identity balance."""
+    params = TrainParams.from_dict(base.manifest["params"])
+    trained = {corpus["name"] for corpus in base.manifest["corpora"]} - {BALANCE}
+    dataset = load_dataset(list(data))
+    split = split_examples(prepare(dataset.examples), params)
+    return [row for row in split.calibration if row.example.corpus in trained]
+
+
+def is_abusive(row: PreparedExample) -> bool:
+    """Labelled 1 in any abuse category (spam is not abuse)."""
+    return any(row.example.labels.get(c) == 1 for c in ABUSE_CATEGORIES)
+
+
+def final_probabilities(
+    stage1: np.ndarray,
+    rows: Sequence[PreparedExample],
+    stage2: Stage2Model,
+    settings: cascade.CascadeSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cascade's final probabilities ([rows, 7]) as the scorer computes them, and which rows stage 2 read."""
+    rounded = np.round(stage1, 4)
+    routed = np.array(
+        [
+            cascade.route(
+                row.normalized, dict(zip(CATEGORIES, rounded[i], strict=True)), settings.clear_bounds,
+                settings.route_words,
+            ).run_stage2
+            for i, row in enumerate(rows)
+        ],
+        dtype=bool,
+    )  # fmt: skip
+    final = rounded.copy()
+    indices = np.nonzero(routed)[0]
+    if len(indices):
+        read = [rows[i].normalized if stage2.config.reads_normalized else rows[i].example.text for i in indices]
+        probabilities = stage2.probabilities_many(read)
+        columns = [CATEGORIES.index(c) for c in settings.stage2_categories]
+        final[np.ix_(indices, columns)] = np.round(probabilities[:, columns], 4)
+    return final, routed
+
+
+def measure(
+    base: Artifact,
+    stage2: Stage2Model,
+    data: Sequence[Path],
+    *,
+    budget: float = cascade.DEFAULT_ROUTE_BUDGET,
+    route_words: Sequence[str] = cascade.DEFAULT_ROUTE_WORDS,
+    stage1_categories: Sequence[str] = cascade.DEFAULT_STAGE1_CATEGORIES,
+) -> CascadeMeasurement:
+    """Routing within `budget` of a site-like stream, then per-category thresholds from the model's targets."""
+    rows = calibration_rows(base, data)
+    if not rows:
+        raise ValueError(f"no calibration rows of the model's corpora under {', '.join(map(str, data))}")
+    linear = base.model
+    stage1 = linear.calibrate(linear.batch_margins(linear.featurizer.matrix(r.normalized for r in rows)))
+    abusive = [is_abusive(r) for r in rows]
+    stream = cascade.site_stream(abusive, STREAM_ROWS)
+    review = {c: t["review"] for c, t in stage1_thresholds_of(base.manifest).items()}
+    settings = cascade.budget_settings(
+        np.round(stage1[stream], 4),
+        [rows[i].normalized for i in stream],
+        [abusive[i] for i in stream],
+        review,
+        budget=budget,
+        route_words=route_words,
+        stage1_categories=stage1_categories,
+    )
+    final, routed = final_probabilities(stage1, rows, stage2, settings)
+    targets = TrainParams.from_dict(base.manifest["params"]).targets
+    thresholds = choose_thresholds(final, labels_matrix(rows), linear.trained, targets)
+    report = {"calibration_rows": len(rows), "calibration_routed_share": round(float(routed.mean()), 4)}
+    settings = replace(settings, routing={**(settings.routing or {}), **report})
+    return CascadeMeasurement(settings, thresholds, report)
