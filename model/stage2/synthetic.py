@@ -3,8 +3,9 @@
 Eight kinds, each a set of frames in our own words crossed with identity groups, public roles or subjects:
 counter-speech that quotes or refers to a hateful claim in order to reject it, negated hateful claims,
 positive and neutral statements about groups, statements of hatred for a group (plain, asked as a question or
-as praise denied), threats against public figures, swearing aimed at no one, and harsh words about things. The frames were written for this module; they are not taken from any published test suite,
-and the project's own evaluation suite is neither read nor imported here. Pure Python, no torch: the normal
+as praise denied), threats against public figures, swearing aimed at no one, and harsh words about things.
+The frames were written for this module; they are not taken from any published test suite, and the project's
+own evaluation suite is neither read nor imported here. Pure Python, no torch: the normal
 test suite checks that generation is deterministic and labelled.
 """
 
