@@ -671,6 +671,11 @@ SCHEMAS: dict[str, Any] = {
             "comment_id": {"type": "string"},
             "state": {"type": "string", "enum": ["pending", "decided"]},
             "priority": {"type": "number"},
+            "urgent": {
+                "type": "boolean",
+                "description": "Held on a threat or severe-toxicity score: listed before every other item.",
+            },
+            "score": {"type": "number", "description": "The deciding score (priority without the urgent lift)."},
             "category": {"type": ["string", "null"]},
             "appealed": {"type": "boolean"},
             "claimed_by": {"type": ["string", "null"]},

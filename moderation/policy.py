@@ -105,6 +105,12 @@ class Reason:
         }
 
 
+# Categories whose held comments a moderator should see first: the model may not be precise enough to reject them
+# alone (the model card says where), and they are the ones that can mean harm to someone.
+URGENT_CATEGORIES = ("threat", "severe_toxicity")
+URGENT_PRIORITY = 1.0  # an urgent hold's queue priority is this plus its score (scores are at most 1)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of applying a policy to one comment."""
@@ -116,6 +122,8 @@ class Verdict:
     would_action: str
     thresholds: Thresholds
     top_category: str | None
+    # Held for a person on a threat or severe-toxicity score: the queue puts it before everything else.
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -407,6 +415,7 @@ def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, a
         would_action=would_action,
         thresholds=thresholds,
         top_category=_top_category(scores, thresholds),
+        urgent=action == "review" and any(r.kind == "score" and r.category in URGENT_CATEGORIES for r in reasons),
     )
 
 

@@ -20,6 +20,7 @@ from moderation import outbox
 from moderation import store as st
 from moderation.decisions import decision_from_row
 from moderation.errors import Conflict, Invalid, NotFound
+from moderation.policy import URGENT_PRIORITY
 from moderation.store import Store
 
 MODERATOR_ACTIONS: tuple[str, ...] = ("approve", "reject")
@@ -46,6 +47,9 @@ def _item_dict(row: Mapping[str, Any], at: str) -> dict[str, Any]:
         "comment_id": row["comment_id"],
         "state": row["state"],
         "priority": row["priority"],
+        "urgent": row["priority"] >= URGENT_PRIORITY,
+        # The deciding score, without the urgent lift.
+        "score": row["priority"] - URGENT_PRIORITY if row["priority"] >= URGENT_PRIORITY else row["priority"],
         "category": row["category"],
         "section": row["section"],
         "article_id": row["article_id"],

@@ -29,7 +29,7 @@ class WordListScorer:
     WORDS: dict[str, dict[str, float]] = {
         "toxicity": {"stupid": 0.55, "idiot": 0.7, "hateful": 0.95},
         "insult": {"moron": 0.93, "clown": 0.6},
-        "threat": {"kill": 0.97},
+        "threat": {"kill": 0.97, "ambush": 0.6},
         "spam": {"casino": 0.8},
     }
     _WORD = re.compile(r"[a-z]+")

@@ -68,6 +68,18 @@ def test_queue_is_ordered_by_score_then_age_and_paginates(store: Store, submit: 
         queue.list_queue(store, status="lost", limit=0)
 
 
+def test_a_held_threat_goes_to_the_top_of_the_queue_marked_urgent(store: Store, submit: Any, now: datetime) -> None:
+    submit("spam", "casino", minutes=0)  # spam 0.80
+    submit("threat", "ambush", minutes=1)  # threat 0.60: over review, under reject, held
+    submit("both", "idiot ambush", minutes=2)  # toxicity 0.70 decides, but a threat is held too
+    items = queue.list_queue(store, now=now)["items"]
+    assert [i["comment_id"] for i in items] == ["threat", "both", "spam"]
+    assert [i["urgent"] for i in items] == [True, True, False]
+    assert items[0]["score"] == pytest.approx(0.6) and items[2]["score"] == pytest.approx(0.8)
+    assert items[0]["priority"] > items[2]["priority"] >= items[2]["score"]
+    assert queue.claim_next(store, ALICE, now)["comment_id"] == "threat"  # type: ignore[index]
+
+
 def test_a_claimed_item_is_not_handed_to_another_moderator_until_the_lease_lapses(
     store: Store, submit: Any, now: datetime
 ) -> None:
