@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, cast
 
@@ -29,6 +29,9 @@ from model.train import (
 from model.types import Thresholds
 
 PeerScorer = Callable[[list[str]], np.ndarray]
+# The shipped model's final probabilities ([n, 7] in CATEGORIES order) for comments as submitted: stage 1's, or
+# the cascade's (model.scorer.Scorer.final_probabilities).
+FinalScores = Callable[[Sequence[str]], np.ndarray]
 # Corpora whose sub-groups are separate sources (one YouTube video each): evaluate across groups.
 GROUPED_CORPORA = ("youtube_spam",)
 
@@ -128,6 +131,16 @@ def _in_group(corpus: str, group: str | None, example: Example) -> bool:
     return example.corpus == corpus and (group is None or example.group == group)
 
 
+def linear_probabilities(model: LinearModel) -> FinalScores:
+    """Stage 1's calibrated probabilities as a FinalScores function."""
+    from model.normalize import normalize_text
+
+    def probabilities(texts: Sequence[str]) -> np.ndarray:
+        return model.calibrate(model.batch_margins(model.featurizer.matrix(normalize_text(t) for t in texts)))
+
+    return probabilities
+
+
 def evaluate(
     model: LinearModel,
     thresholds: Thresholds,
@@ -136,22 +149,34 @@ def evaluate(
     examples: Sequence[Example],
     cross_corpus: bool = True,
     progress: Progress = _silent,
+    *,
+    final: FinalScores | None = None,
+    stage1_thresholds: Thresholds | None = None,
 ) -> dict[str, Any]:
-    """The full evaluation report of one model version on de-duplicated examples."""
+    """The full evaluation report of one model version on de-duplicated examples.
+
+    With `final` (a cascade), the hold-out, fairness and template figures are the final scores under
+    `thresholds`, and `stage1_holdout` is stage 1 alone under `stage1_thresholds` on the same rows; the
+    cross-corpus splits retrain and measure stage 1 only.
+    """
     loaded_peer = load_peer()
     peer_name, peer = loaded_peer if loaded_peer else ("(alt-profanity-check not installed)", None)
     progress("hold-out", 0.0)
-    holdout = score_rows(model, holdout_rows(examples, params, trained_corpora), peer)
+    stage1 = score_rows(model, holdout_rows(examples, params, trained_corpora), peer)
+    holdout = stage1 if final is None else replace(stage1, ours=final([r.example.text for r in stage1.rows]))
     report: dict[str, Any] = {"peer": peer_name, "holdout": section(holdout, thresholds, list(model.trained))}
-    report["fairness"] = fairness_section(model, thresholds, holdout)
+    if final is not None:
+        report["stage1_holdout"] = section(stage1, stage1_thresholds or thresholds, list(model.trained))
+    report["fairness"] = fairness_section(final or linear_probabilities(model), thresholds, holdout)
     if cross_corpus:
         units = cross_units(examples)
         report["cross_corpus"] = {}
         for index, (name, in_unit) in enumerate(units):
             progress(f"cross {name}", (index + 1) / (len(units) + 1))
             report["cross_corpus"][name] = cross_section(
-                model, thresholds, params, trained_corpora, examples, name, in_unit, peer
-            )
+                model, thresholds if final is None else stage1_thresholds or thresholds, params, trained_corpora,
+                examples, name, in_unit, peer,
+            )  # fmt: skip
     progress("done", 1.0)
     return report
 
@@ -183,7 +208,7 @@ def cross_section(
     return section(score_rows(unit_model, prepare(held), peer), unit_thresholds, list(unit_model.trained))
 
 
-def fairness_section(model: LinearModel, thresholds: Thresholds, holdout: ScoredRows) -> dict[str, object]:
+def fairness_section(probabilities: FinalScores, thresholds: Thresholds, holdout: ScoredRows) -> dict[str, object]:
     """Bias metrics for toxicity on hold-out rows that mention identity groups, and the template check."""
     column = CATEGORIES.index("toxicity")
     known = holdout.labels[:, column] >= 0
@@ -191,16 +216,13 @@ def fairness_section(model: LinearModel, thresholds: Thresholds, holdout: Scored
     report = bias_report(
         texts, holdout.labels[known, column], holdout.ours[known, column], thresholds["toxicity"]["review"]
     )
-    report["templates"] = template_check(model, thresholds)
+    report["templates"] = template_check(probabilities, thresholds)
     return report
 
 
-def template_check(model: LinearModel, thresholds: Thresholds) -> dict[str, object]:
+def template_check(probabilities: FinalScores, thresholds: Thresholds) -> dict[str, object]:
     """How many of our non-toxic identity templates reach any category's review threshold."""
-    from model.normalize import normalize_text
-
-    matrix = model.featurizer.matrix(normalize_text(t) for t in NON_TOXIC_TEMPLATES)
-    probs = model.calibrate(model.batch_margins(matrix))
+    probs = probabilities(list(NON_TOXIC_TEMPLATES))
     flagged = []
     for text, row in zip(NON_TOXIC_TEMPLATES, probs, strict=True):
         for column, category in enumerate(CATEGORIES):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +10,7 @@ import numpy as np
 
 from model import artifact
 from model.cascade import merge, route
+from model.categories import CATEGORIES
 from model.explain import spans_for, token_contributions
 from model.features import token_spans, tokens
 from model.normalize import Normalized, normalize, normalize_text, normalized_prefix_length
@@ -124,6 +125,11 @@ class Scorer:
             for i, row in zip(routed, stage2, strict=True):
                 scores[i] = merge(scores[i], row, self.cascade.stage2_categories)
         return scores
+
+    def final_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """[n, 7] final scores in CATEGORIES order, as score_many gives them (stage 2's where it ran)."""
+        scores = self.score_many(list(texts))
+        return np.array([[row[c] for c in CATEGORIES] for row in scores], dtype=float).reshape(-1, len(CATEGORIES))
 
     def action(self, scores: dict[str, float]) -> str:
         """The model's default action for scores under its own thresholds."""

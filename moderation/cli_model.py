@@ -130,6 +130,7 @@ def evaluate_command(
     from model import artifact
     from model.build import load_dataset
     from model.evaluate import evaluate
+    from model.scorer import Scorer
     from model.train import TrainParams
 
     with _data_errors():
@@ -142,6 +143,8 @@ def evaluate_command(
             bar.set_description(stage)
             bar.update(max(0, round(fraction * 100) - bar.n))
 
+        scorer = Scorer(loaded)
+        cascade = loaded.stage2 is not None
         report = evaluate(
             loaded.model,
             loaded.thresholds,
@@ -150,12 +153,13 @@ def evaluate_command(
             dataset.examples,
             cross_corpus=cross,
             progress=progress,
+            final=scorer.final_probabilities if cascade else None,
+            stage1_thresholds=artifact.stage1_thresholds_of(manifest) if cascade else None,
         )
     if with_suite:
-        from model.scorer import Scorer
         from moderation.cli_suite import run_functional_suite
 
-        report["suite"] = run_functional_suite(Scorer(loaded))
+        report["suite"] = run_functional_suite(scorer)
     print_report(report, manifest["version"])
     if json_out is not None:
         json_out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -171,8 +175,13 @@ def evaluate_command(
 def print_report(report: dict[str, Any], version: str) -> None:
     """Print an evaluation report as plain tables."""
     click.echo(f"model {version}; peer: {report['peer']}")
-    _print_metrics(report["holdout"]["ours"], "hold-out (ours)")
+    cascade = "stage1_holdout" in report
+    _print_metrics(
+        report["holdout"]["ours"], "hold-out (ours: the cascade's final scores)" if cascade else "hold-out (ours)"
+    )
     _print_versus(report["holdout"], "hold-out per corpus")
+    if cascade:
+        _print_metrics(report["stage1_holdout"]["ours"], "hold-out, stage 1 alone (its own thresholds)")
     for unit, result in report.get("cross_corpus", {}).items():
         if "skipped" in result:
             click.echo(f"\ncross-corpus: trained without {unit}: not measured, {result['skipped']}")

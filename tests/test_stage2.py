@@ -595,3 +595,28 @@ def test_attach_stage2_measures_routing_and_thresholds_on_the_calibration_rows(
     broken = fx.write_stage2_folder(tmp_path / "broken", graph=b"junk")
     refused = CliRunner().invoke(attach_stage2_command, [str(tiny_model_path), str(broken), "--out", str(out)])
     assert refused.exit_code == 1 and "cannot be loaded by ONNX Runtime" in refused.output
+
+
+def test_evaluate_measures_a_cascade_by_its_final_scores_beside_stage1_alone(
+    cascade_model: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from model.fairness import NON_TOXIC_TEMPLATES
+    from moderation.cli_model import evaluate_command
+    from tests.model_fixtures import labelled_rows, write_jsonl
+
+    model = tmp_path / "cascade.model"
+    model.write_bytes(cascade_model.read_bytes())
+    data = write_jsonl(labelled_rows(), tmp_path / "fixture_comments.jsonl")
+    result = CliRunner().invoke(evaluate_command, [str(model), "--data", str(data), "--no-cross", "--record"])
+    assert result.exit_code == 0, result.output
+    assert "hold-out (ours: the cascade's final scores)" in result.stdout
+    assert "hold-out, stage 1 alone (its own thresholds)" in result.stdout
+    report = artifact.read_manifest(model)["evaluation"]
+    final = report["holdout"]["ours"]["categories"]
+    alone = report["stage1_holdout"]["ours"]["categories"]
+    assert final.keys() == alone.keys() and final != alone
+    scorer = load_scorer(model)
+    highest = scorer.final_probabilities(list(NON_TOXIC_TEMPLATES))[:, CATEGORIES.index("toxicity")].max()
+    assert report["fairness"]["templates"]["max_toxicity"] == round(float(highest), 4)
