@@ -164,7 +164,12 @@ def render_model_card(manifest: dict[str, Any]) -> str:
     for category in CATEGORIES:
         limits = manifest["thresholds"].get(category, {})
         out.append(f"| {category} | {_fmt(limits.get('review'))} | {_fmt(limits.get('reject'))} |")
-    out += ["", "## Metrics on the de-duplicated random hold-out (test split, never used to fit or tune)", ""]
+    stage1_only = " (stage 1 alone, as trained)" if "stage2" in manifest else ""
+    out += [
+        "",
+        f"## Metrics on the de-duplicated random hold-out{stage1_only} (test split, never used to fit or tune)",
+        "",
+    ]
     out += _category_table(manifest["metrics"]["holdout"])
     evaluation = manifest.get("evaluation")
     if evaluation:
@@ -214,9 +219,104 @@ def render_model_card(manifest: dict[str, Any]) -> str:
                 f"Template check: {len(templates['flagged'])} of {templates['templates']} non-toxic identity "
                 f"templates reach a review threshold (highest toxicity {_fmt(templates['max_toxicity'])}).",
             ]
+    out += _stage2_section(manifest)
     out += _retraining_section(manifest)
     out += ["", "## Known limits", "", PEER_NOTE, KNOWN_LIMITS]
+    if "stage2" in manifest:
+        out += [STAGE2_LIMITS]
     return "\n".join(out)
+
+
+STAGE2_LIMITS = """\
+- **Stage 2 reads meaning, within limits.** It is a cut of a small sentence encoder fine-tuned on the
+  shippable corpora and our own sentences; counter-speech that quotes hate, negated hate and
+  spelling evasions remain its weakest behaviours (the functional suite in `make bench-model` measures them).
+- **Routing is a trade.** Comments stage 1 clears are never read by stage 2: a threat or slur phrased without
+  any word stage 1 knows, any routing word or a score near review is decided by stage 1 alone.
+- **Spans** are still stage 1's linear evidence, shown for the categories the final scores flag; when stage 2
+  flags a comment stage 1 scored low, the words shown may not be what stage 2 read.
+- **Threats and severe toxicity** have few positives in the calibration split; where no reject threshold reaches
+  the precision target they are never rejected alone, and their holds go to the top of the review queue.
+"""
+
+
+def _stage2_section(manifest: dict[str, Any]) -> list[str]:
+    """The cascade: the encoder, what stage 2 trained on, the routing rule, and both stages side by side."""
+    section = manifest.get("stage2")
+    if not isinstance(section, dict):
+        return []
+    training = section.get("training", {})
+    routing = section.get("routing") or {}
+    out = [
+        "",
+        "## Stage 2: the cascade",
+        "",
+        f"- **Encoder:** {section['encoder']}; the first {section['layers']} of its 6 layers, {section['max_length']} "
+        f"tokens, mean pooling and a linear head to the seven categories, fine-tuned end to end (word embeddings "
+        f"frozen), Platt-calibrated per category; {'int8 dynamic quantization' if section['quantized'] else 'fp32'}, "
+        f"run by ONNX Runtime on one thread. Seed {section['seed']}; graph SHA-256 `{section['graph_sha256'][:16]}…`; "
+        f"stage 1 version `{section.get('stage1_version')}`.",
+        f"- **Routing:** stage 1 scores every comment; stage 2 reads it when a category's stage-1 score is above its "
+        f"clear bound ({section['bounds_from']}) or it uses a word from the lists "
+        + ", ".join(f"`{w}`" for w in section.get("route_words", []))
+        + ". Where stage 2 ran, its scores are final for "
+        + ", ".join(f"`{c}`" for c in section["stage2_categories"])
+        + "; the others stay stage 1's.",
+    ]
+    if routing:
+        out.append(
+            f"- **Measured routing:** {_fmt(routing.get('routed_share'))} of {routing.get('stream_rows')} site-like "
+            f"comments (8 % abusive, drawn from stage 1's calibration split) reach stage 2, "
+            f"{_fmt(routing.get('routed_by_words_share'))} by their words alone; "
+            f"{_fmt(routing.get('abusive_routed_share'))} of the abusive ones do. Of the "
+            f"{routing.get('calibration_rows')} calibration rows (abuse over-represented), "
+            f"{_fmt(routing.get('calibration_routed_share'))} reach it."
+        )
+    out += [
+        "- **Thresholds** in the table above are chosen on the cascade's final scores of stage 1's calibration split "
+        "(neither stage trained on it), with the same targets. Stage 1's own, which set the clear bounds:",
+        "",
+        "| category | stage-1 review | stage-1 reject |",
+        "|---|---|---|",
+    ]
+    for category, limits in (section.get("stage1_thresholds") or {}).items():
+        out.append(f"| {category} | {_fmt(limits.get('review'))} | {_fmt(limits.get('reject'))} |")
+    unreachable = [c for c in ("threat", "severe_toxicity") if manifest["thresholds"].get(c, {}).get("reject") is None]
+    if unreachable:
+        out += [
+            "",
+            "No reject threshold reached the precision target for "
+            + " and ".join(f"`{c}`" for c in unreachable)
+            + " on the calibration split, so the model never rejects those alone; comments held on them are "
+            "marked urgent and listed before every other item in the review queue.",
+        ]
+    out += [
+        "",
+        "### Stage 2's training corpora",
+        "",
+        "| corpus | rows | rows trained on | licence |",
+        "|---|---|---|---|",
+    ]
+    for corpus in training.get("corpora", []):
+        out.append(f"| {corpus['name']} | {corpus['rows']} | {corpus['rows_trained']} | {corpus['licence']} |")
+    evaluation = manifest.get("evaluation") or {}
+    if "stage1_holdout" in evaluation:
+        out += [
+            "",
+            "### Both stages on the same hold-out rows (ROC AUC / average precision)",
+            "",
+            "| category | cascade AUC | stage 1 AUC | cascade AP | stage 1 AP |",
+            "|---|---|---|---|---|",
+        ]
+        final = evaluation["holdout"]["ours"]["categories"]
+        alone = evaluation["stage1_holdout"]["ours"]["categories"]
+        for category in CATEGORIES:
+            a, b = final.get(category, {}), alone.get(category, {})
+            out.append(
+                f"| {category} | {_fmt(a.get('roc_auc'))} | {_fmt(b.get('roc_auc'))} | "
+                f"{_fmt(a.get('average_precision'))} | {_fmt(b.get('average_precision'))} |"
+            )
+    return out
 
 
 def _retraining_section(manifest: dict[str, Any]) -> list[str]:

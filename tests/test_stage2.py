@@ -620,3 +620,16 @@ def test_evaluate_measures_a_cascade_by_its_final_scores_beside_stage1_alone(
     scorer = load_scorer(model)
     highest = scorer.final_probabilities(list(NON_TOXIC_TEMPLATES))[:, CATEGORIES.index("toxicity")].max()
     assert report["fairness"]["templates"]["max_toxicity"] == round(float(highest), 4)
+
+
+def test_the_model_card_describes_both_stages(cascade_model: Path) -> None:
+    from model.card import render_model_card
+
+    manifest = artifact.read_manifest(cascade_model)
+    card = render_model_card(manifest)
+    assert "## Stage 2: the cascade" in card and manifest["stage2"]["graph_sha256"][:16] in card
+    assert manifest["stage2"]["encoder"] in card and "stage-1 review" in card
+    assert "Stage 2 reads meaning, within limits" in card
+    stage1 = artifact.read_manifest(cascade_model)
+    del stage1["stage2"]
+    assert "## Stage 2" not in render_model_card(stage1)
