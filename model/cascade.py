@@ -19,8 +19,8 @@ import numpy as np
 
 from model.categories import CATEGORIES
 
-# Share of a site-like stream (8 % abusive) stage 2 may read: the limit is 25 %, this leaves a margin.
-DEFAULT_ROUTE_BUDGET = 0.20
+# Share of a site-like stream (8 % abusive) stage 2 may read, as the speed targets assume.
+DEFAULT_ROUTE_BUDGET = 0.25
 STREAM_ABUSIVE_SHARE = 0.08
 # Fractions of the review threshold tried as clear bounds, lowest first (the first within the budget is kept).
 REVIEW_FRACTIONS = tuple(round(0.05 * k, 2) for k in range(1, 21))
@@ -214,7 +214,7 @@ def budget_settings(
         chosen = fraction
         if routed.mean() <= budget:
             break
-    bounds = {c: float(fraction_bound) for c, fraction_bound in zip(decided, chosen * ceilings, strict=True)}
+    bounds = {c: round(float(bound), 4) for c, bound in zip(decided, chosen * ceilings, strict=True)}
     routing = {
         "budget": budget,
         "review_fraction": chosen,

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 ABUSE_CATEGORIES = tuple(c for c in CATEGORIES if c != "spam")
 STREAM_ROWS = 4000
+# The stream's clean comments come from ordinary discussion (talk pages, news comments), not from corpora that
+# pre-selected posts for slurs or offence (tweets, Gab, Civil Comments' toxic sample), whose "clean" rows are
+# borderline by construction; its abusive comments come from every corpus.
+STREAM_CLEAN_CORPORA = ("jigsaw_toxic_2018", "wiki_talk_cat_large", "fox_news_comments")
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,8 @@ def measure(
     linear = base.model
     stage1 = linear.calibrate(linear.batch_margins(linear.featurizer.matrix(r.normalized for r in rows)))
     abusive = [is_abusive(r) for r in rows]
-    stream = cascade.site_stream(abusive, STREAM_ROWS)
+    pool = [i for i, r in enumerate(rows) if abusive[i] or r.example.corpus in STREAM_CLEAN_CORPORA]
+    stream = [pool[i] for i in cascade.site_stream([abusive[i] for i in pool], STREAM_ROWS)]
     review = {c: t["review"] for c, t in stage1_thresholds_of(base.manifest).items()}
     settings = cascade.budget_settings(
         np.round(stage1[stream], 4),
