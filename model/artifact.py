@@ -267,14 +267,57 @@ def attach_stage2(
     probabilities for the self-check every load repeats. A stage 2 already in the file is replaced. Returns the
     new manifest.
     """
-    from model.stage2 import runtime
-
-    path, folder, out = Path(path), Path(folder), Path(out)
-    base = load(path)
+    folder = Path(folder)
     try:
         files = {name: (folder / name).read_bytes() for name in STAGE2_FILES}
     except OSError as error:
         raise ModelLoadError(f"stage-2 folder {folder} is incomplete: {error}") from error
+    return _attach(Path(path), files, Path(out), settings, thresholds, check_texts)
+
+
+def carry_stage2(path: Path, cascade_file: Path, out: Path) -> dict[str, Any]:
+    """Write `out`: the new stage-1 file `path` with the stage 2 of `cascade_file` carried over unchanged.
+
+    A retrain adapts stage 1 only. The routing keeps its fraction of stage 1's review thresholds (now the new
+    stage 1's); the categories stage 2 decides keep the cascade's thresholds, the others take the new stage 1's.
+    """
+    donor = read_manifest(cascade_file)
+    section = donor.get("stage2")
+    if not isinstance(section, dict):
+        raise ModelLoadError(f"model file {cascade_file} has no stage 2 to carry over")
+    try:
+        with zipfile.ZipFile(cascade_file) as archive:
+            files = {name: archive.read(STAGE2_PREFIX + name) for name in STAGE2_FILES}
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise ModelLoadError(f"model file {cascade_file} is damaged: {error}") from error
+    old = cascade.CascadeSettings.from_dict(section)
+    new_stage1 = read_manifest(path)["thresholds"]
+    fraction = (old.routing or {}).get("review_fraction")
+    bounds = dict(old.clear_bounds)
+    if isinstance(fraction, int | float):
+        for category in bounds:
+            review = new_stage1.get(category, {}).get("review")
+            bounds[category] = round(fraction * (1.0 if review is None else float(review)), 4)
+    how = f"{old.bounds_from}; carried over from {donor['version']} with the new stage 1's review thresholds"
+    settings = cascade.CascadeSettings(bounds, old.stage2_categories, how, old.route_words, old.routing)
+    thresholds = {
+        c: (donor["thresholds"][c] if c in old.stage2_categories else limits) for c, limits in new_stage1.items()
+    }
+    return _attach(Path(path), files, Path(out), settings, thresholds, STAGE2_CHECK_TEXTS)
+
+
+def _attach(
+    path: Path,
+    files: dict[str, bytes],
+    out: Path,
+    settings: cascade.CascadeSettings | None,
+    thresholds: Thresholds | None,
+    check_texts: tuple[str, ...],
+) -> dict[str, Any]:
+    """attach_stage2 on the stage-2 files' bytes."""
+    from model.stage2 import runtime
+
+    base = load(path)
     stage2 = runtime.load_stage2(files)
     stage1_thresholds = stage1_thresholds_of(base.manifest)
     settings = settings or cascade.default_settings({c: t["review"] for c, t in stage1_thresholds.items()})

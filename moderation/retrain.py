@@ -317,11 +317,19 @@ def adaptation_base(
         return active
 
 
-def _save(candidate: Candidate, folder: Path) -> tuple[Path, dict[str, Any]]:
+def _save(candidate: Candidate, folder: Path, stage2_from: Path | None) -> tuple[Path, dict[str, Any]]:
+    """Write the candidate beside the registry's files; with `stage2_from`, that cascade's stage 2 carried over."""
     private_files.make_dir(folder)
     temporary = folder / f".candidate-{os.getpid()}.model"
     saved = artifact.save(candidate.model, candidate.manifest, temporary)
-    return temporary, saved
+    if stage2_from is None:
+        return temporary, saved
+    stage1 = folder / f".candidate-{os.getpid()}.stage1.model"
+    temporary.replace(stage1)
+    try:
+        return temporary, artifact.carry_stage2(stage1, stage2_from, temporary)
+    finally:
+        stage1.unlink(missing_ok=True)
 
 
 def retrain(
@@ -347,7 +355,9 @@ def retrain(
         candidate.manifest["training"]["job_id"] = job_id
     progress("save", 0.92)
     folder = registry.models_dir(settings)
-    temporary, saved = _save(candidate, folder)
+    # Stage 2 is not retrained from verdicts (yet): the serving cascade's graph is carried over unchanged.
+    stage2_from = registry.version_path(settings, active_row) if active.stage2 is not None else None
+    temporary, saved = _save(candidate, folder, stage2_from)
     try:
         with store.read() as db:
             existing = st.model_version_by_content(db, saved["content_sha256"])

@@ -633,3 +633,35 @@ def test_the_model_card_describes_both_stages(cascade_model: Path) -> None:
     stage1 = artifact.read_manifest(cascade_model)
     del stage1["stage2"]
     assert "## Stage 2" not in render_model_card(stage1)
+
+
+def test_a_retrain_of_a_cascade_adapts_stage1_and_carries_stage2_over(
+    store: Store, settings: Settings, tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
+) -> None:
+    from moderation import retrain as rt
+    from tests.retrain_fixtures import add_verdicts, muppet_verdicts
+
+    routing = {"review_fraction": 0.5, "routed_share": 0.2}
+    measured = CascadeSettings({c: 0.1 for c in DECIDED}, DECIDED, "test", cascade.DEFAULT_ROUTE_WORDS, routing)
+    stage1 = artifact.read_manifest(tiny_model_path)["thresholds"]
+    chosen = {c: {"reject": 0.97, "review": 0.42} for c in stage1}
+    shipped = tmp_path / "cascade.model"
+    artifact.attach_stage2(tiny_model_path, stage2_folder, shipped, measured, thresholds=chosen)
+    rsettings = retrain_settings(settings, shipped)
+    active = registry.ensure_default(store, rsettings)
+    add_verdicts(store, rsettings, muppet_verdicts(120))
+    result = rt.retrain(store, rsettings, "admin1")
+    assert result["created"] and result["mode"] == "adapt"
+    path = registry.models_dir(rsettings) / registry.get_version(store, result["version"])["file"]
+    loaded = load_scorer(path)  # loads, self-check and all
+    manifest, donor = loaded.manifest, artifact.read_manifest(shipped)
+    assert loaded.stage2 is not None and manifest["comparison"]["active_version"] == active
+    assert manifest["stage2"]["graph_sha256"] == donor["stage2"]["graph_sha256"]
+    adapted = manifest["stage2"]["stage1_thresholds"]
+    for category in DECIDED:
+        assert manifest["thresholds"][category] == chosen[category]  # stage 2's categories keep the cascade's
+        review = adapted[category]["review"]
+        assert manifest["stage2"]["clear_bounds"][category] == round(0.5 * (1.0 if review is None else review), 4)
+    assert manifest["thresholds"]["spam"] == adapted["spam"]  # stage 1 keeps spam: the adapted stage 1's
+    assert loaded.score("they should kill him").stage == 2  # a violence word: the carried-over routing
+    assert not list(registry.models_dir(rsettings).glob(".candidate-*"))
