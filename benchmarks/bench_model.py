@@ -1,6 +1,12 @@
-"""Benchmark the classifier side by side with alt-profanity-check: quality, latency, throughput, memory.
+"""Benchmark the classifier side by side with alt-profanity-check: quality, fairness, latency, throughput, memory.
 
-Run with `make bench-model` (needs ../shared/data). Every figure printed is measured in this run.
+Three columns in one run: stage 1 alone (the model's linear stage under its own thresholds), the cascade (stage 1
+then stage 2 where it routes, under the model's thresholds; only when the model file carries a stage 2), and
+alt-profanity-check. Targets on quality, the functional suite and fairness judge the model as shipped: the cascade
+when there is one. The stage-1 speed and memory targets judge stage 1 alone, the stage-2 ones stage 2.
+
+Run with `make bench-model` (needs ../shared/data). Every figure printed is measured in this run; a target that
+cannot be measured here (no stage 2, a corpus missing) prints n/a and does not fail the run.
 """
 
 from __future__ import annotations
@@ -11,34 +17,69 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
-from model.build import load_dataset
-from model.categories import CATEGORIES
-from model.evaluate import evaluate, load_peer, score_rows
-from model.metrics import ranking_metrics
-from model.scorer import Scorer, load_scorer
-from model.suite.cases import functional_suite
-from model.suite.evaluate import evaluate_suite, scores_function
-from model.train import TrainParams, prepare
-from moderation.cli_suite import default_policy_decision
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.bench_service import real_texts  # noqa: E402  (the repository is on the path now)
+from model import artifact  # noqa: E402
+from model.build import load_dataset  # noqa: E402
+from model.cascade import STREAM_ABUSIVE_SHARE  # noqa: E402
+from model.categories import CATEGORIES  # noqa: E402
+from model.evaluate import (  # noqa: E402
+    ScoredRows,
+    cross_section,
+    cross_units,
+    fairness_section,
+    flag_rates_by_group,
+    holdout_rows,
+    load_peer,
+    score_rows,
+    section,
+    template_check,
+)
+from model.metrics import ranking_metrics  # noqa: E402
+from model.scorer import Scorer, default_model_path, load_scorer  # noqa: E402
+from model.suite.cases import functional_suite  # noqa: E402
+from model.suite.evaluate import FLAGGING_ACTIONS, evaluate_suite, scores_function  # noqa: E402
+from model.train import TrainParams, prepare  # noqa: E402
+from model.types import Thresholds  # noqa: E402
+from moderation.cli_suite import default_policy_decision  # noqa: E402
 
 TARGETS = {
-    "jigsaw_auc": 0.97,
-    "impermium_test_auc": 0.85,
+    "jigsaw_auc": 0.975,
+    "impermium_test_auc": 0.90,
+    "cad_test_auc": 0.85,
     "youtube_cross_video_spam_auc": 0.97,
+    "fairness_fpr_ratio": 1.25,
     "p50_ms": 1.0,
     "throughput_per_core": 3000.0,
     "memory_mb": 150.0,
+    "stage2_p50_ms": 12.0,
+    "stage2_p99_ms": 40.0,
+    "routed_share": 0.25,
+    "worker_memory_mb": 350.0,
+    "model_file_mb": 60.0,
     "suite_overall_accuracy": 0.90,
     "suite_behaviour_accuracy": 0.75,
 }
 # alt-profanity-check has one score and no policy: it flags a comment where its own predict() does, at p >= 0.5.
 PEER_FLAGS_AT = 0.5
+# The corpus of the Contextual Abuse Dataset (model/corpora.py) and its test split (Example.group).
+CAD_CORPUS = "cad"
+IMPERMIUM_CORPUS = "impermium_insults"
+TEST_GROUP = "test"
+STREAM_ROWS = 3000
+NA = "n/a"
 
 
 def comment_of_length(texts: list[str], length: int, count: int) -> list[str]:
@@ -56,8 +97,8 @@ def comment_of_length(texts: list[str], length: int, count: int) -> list[str]:
     return out
 
 
-def latency_ms(function: Any, texts: list[str]) -> tuple[float, float]:
-    """p50 and p99 of one call per text, in milliseconds."""
+def timings_ms(function: Any, texts: Sequence[str]) -> list[float]:
+    """Milliseconds of one call per text (after 50 untimed calls), sorted."""
     for text in texts[:50]:
         function(text)
     timings = []
@@ -65,8 +106,17 @@ def latency_ms(function: Any, texts: list[str]) -> tuple[float, float]:
         start = time.perf_counter()
         function(text)
         timings.append((time.perf_counter() - start) * 1000)
-    timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.99) - 1]
+    return sorted(timings)
+
+
+def percentiles(timings: Sequence[float]) -> tuple[float, float]:
+    """p50 and p99 of sorted timings."""
+    return statistics.median(timings), timings[max(0, int(len(timings) * 0.99) - 1)]
+
+
+def latency_ms(function: Any, texts: Sequence[str]) -> tuple[float, float]:
+    """p50 and p99 of one call per text, in milliseconds."""
+    return percentiles(timings_ms(function, texts))
 
 
 def throughput(function: Any, texts: list[str]) -> float:
@@ -91,10 +141,15 @@ def resident_mb(code: str) -> tuple[float, float]:
     return float(added), float(total)
 
 
+def loaded_model_mb(path: Path) -> tuple[float, float]:
+    """resident_mb of loading the model file at `path` (a cascade file loads its stage 2 and self-checks it)."""
+    return resident_mb(f"from model.scorer import load_scorer\nscorer = load_scorer({str(path)!r})")
+
+
 def verdict(measured: float | None, target: float, higher_is_better: bool = True) -> str:
     """PASS, or MISS with the gap."""
     if measured is None:
-        return "n/a"
+        return NA
     ok = measured >= target if higher_is_better else measured <= target
     if ok:
         return "PASS"
@@ -102,17 +157,126 @@ def verdict(measured: float | None, target: float, higher_is_better: bool = True
     return f"MISS by {gap:.3f}"
 
 
-def suite_reports(scorer: Scorer, peer: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The functional suite for our model under the default policy, and for the peer flagging at PEER_FLAGS_AT."""
+def fmt(value: float | None, digits: int = 4, width: int = 8) -> str:
+    """A figure right-aligned, or n/a."""
+    return f"{NA:>{width}}" if value is None else f"{value:>{width}.{digits}f}"
+
+
+def stage1_manifest(scorer: Scorer) -> dict[str, Any]:
+    """The manifest of a cascade's stage 1 as a file of its own: its version, its own thresholds, no stage2."""
+    manifest = {key: value for key, value in scorer.manifest.items() if key != "stage2"}
+    manifest["thresholds"] = artifact.stage1_thresholds_of(scorer.manifest)
+    manifest["version"] = scorer.manifest["stage2"].get("stage1_version") or f"{scorer.version}-stage1"
+    return manifest
+
+
+def stage1_alone(scorer: Scorer) -> Scorer:
+    """The model's stage 1 as a scorer of its own (no stage 2, stage 1's thresholds); itself without a cascade."""
+    if scorer.stage2 is None:
+        return scorer
+    return Scorer(artifact.Artifact(scorer.model, stage1_manifest(scorer)))
+
+
+class FinalScores:
+    """A scorer's final scores (score_many: the cascade's where it routes), each distinct text scored once a run."""
+
+    def __init__(self, scorer: Scorer, chunk: int = 4096) -> None:
+        self._scorer = scorer
+        self._chunk = chunk
+        self._rows: dict[str, np.ndarray] = {}
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """[n, 7] in CATEGORIES order."""
+        missing = list(dict.fromkeys(t for t in texts if t not in self._rows))
+        for start in range(0, len(missing), self._chunk):
+            chunk = missing[start : start + self._chunk]
+            for text, row in zip(chunk, self._scorer.final_probabilities(chunk), strict=True):
+                self._rows[text] = row
+            if len(missing) > self._chunk:
+                print(f"  scored {start + len(chunk)} of {len(missing)}", file=sys.stderr, flush=True)
+        return np.array([self._rows[t] for t in texts], dtype=float).reshape(-1, len(CATEGORIES))
+
+
+def category_scores(row: np.ndarray) -> dict[str, float]:
+    """One row of probabilities as the service's score dict (rounded as Scorer.score rounds)."""
+    return {c: round(float(p), 4) for c, p in zip(CATEGORIES, row, strict=True)}
+
+
+def policy_flag_rates(scored: ScoredRows, ours: np.ndarray | None, thresholds: Thresholds | None) -> dict[str, Any]:
+    """The fairness table's false-positive rates on toxicity-labelled rows, flagged = review or reject under the
+    default policy of `thresholds` with the scores `ours`, or, without thresholds, the peer at PEER_FLAGS_AT."""
+    column = CATEGORIES.index("toxicity")
+    known = scored.labels[:, column] >= 0
+    rows = [item for item, k in zip(scored.rows, known, strict=True) if k]
+    if thresholds is not None and ours is not None:
+        decide = default_policy_decision(thresholds)
+        flagged = [
+            decide(item.example.text, category_scores(row)) in FLAGGING_ACTIONS
+            for item, row in zip(rows, ours[known], strict=True)
+        ]
+    else:
+        assert scored.peer is not None
+        flagged = list(scored.peer[known] >= PEER_FLAGS_AT)
+    return flag_rates_by_group([item.normalized for item in rows], scored.labels[known, column], flagged)
+
+
+def fpr_ratio(rates: Mapping[str, Any], group: str) -> float | None:
+    """A group's false-positive rate over the overall one (None without non-toxic mentions)."""
+    entry = rates["groups"].get(group)
+    if entry is None or not entry["rows"]:
+        return None
+    overall = rates["overall"]
+    base = overall["flagged"] / overall["rows"] if overall["rows"] else 0.0
+    rate = entry["flagged"] / entry["rows"]
+    if base == 0.0:
+        return 0.0 if rate == 0.0 else float("inf")
+    return rate / base
+
+
+def toxicity_auc(scores: np.ndarray | None, labels: np.ndarray) -> float | None:
+    """Toxicity ROC AUC of one score column (None when not measurable)."""
+    if scores is None:
+        return None
+    return ranking_metrics(scores, labels)["roc_auc"]  # type: ignore[return-value]
+
+
+def test_split_aucs(
+    examples: Sequence[Any], corpus: str, stage1: Scorer, final: FinalScores | None, peer: Any
+) -> dict[str, Any] | None:
+    """Toxicity ROC AUC on a corpus's test split (Example.group == "test"): stage 1, the cascade, the peer."""
+    rows = prepare([e for e in examples if e.corpus == corpus and e.group == TEST_GROUP])
+    column = CATEGORIES.index("toxicity")
+    rows = [r for r in rows if r.example.labels.get("toxicity") is not None]
+    if not rows:
+        return None
+    scored = score_rows(stage1.model, rows, peer)
+    labels = scored.labels[:, column].astype(int)
+    cascade = final.probabilities([r.example.text for r in rows])[:, column] if final else None
+    return {
+        "rows": len(rows),
+        "positives": int(labels.sum()),
+        "stage1": toxicity_auc(scored.ours[:, column], labels),
+        "cascade": toxicity_auc(cascade, labels),
+        "peer": toxicity_auc(scored.peer, labels),
+    }
+
+
+def suite_reports(stage1: Scorer, scorer: Scorer | None, peer: Any) -> dict[str, dict[str, Any] | None]:
+    """The functional suite for stage 1 and the cascade under the default policy of each one's thresholds, and
+    for the peer flagging at PEER_FLAGS_AT."""
     cases = functional_suite()
-    ours = evaluate_suite(cases, scores_function(scorer), default_policy_decision(scorer.thresholds))
 
     def peer_action(_text: str, scores: Any) -> str:
         """Review what the peer scores at or above PEER_FLAGS_AT, approve the rest."""
         return "review" if scores["peer"] >= PEER_FLAGS_AT else "approve"
 
-    theirs = evaluate_suite(cases, lambda texts: [{"peer": float(p)} for p in peer(texts)], peer_action)
-    return ours, theirs
+    return {
+        "stage1": evaluate_suite(cases, scores_function(stage1), default_policy_decision(stage1.thresholds)),
+        "cascade": None
+        if scorer is None
+        else evaluate_suite(cases, scores_function(scorer), default_policy_decision(scorer.thresholds)),
+        "peer": evaluate_suite(cases, lambda texts: [{"peer": float(p)} for p in peer(texts)], peer_action),
+    }
 
 
 def main() -> int:
@@ -123,47 +287,104 @@ def main() -> int:
     parser.add_argument("--json-out", type=Path, default=None)
     args = parser.parse_args()
 
-    scorer: Scorer = load_scorer(args.model)
+    model_path: Path = args.model or default_model_path()
+    scorer: Scorer = load_scorer(model_path)
     peer_loaded = load_peer()
     if peer_loaded is None:
         sys.exit("alt-profanity-check is not installed (pip install -r requirements-dev.txt)")
     peer_name, peer = peer_loaded
     manifest = scorer.manifest
-    print(f"model {scorer.version}; peer {peer_name}; data {args.data}")
+    stage1 = stage1_alone(scorer)
+    cascade = scorer if scorer.stage2 is not None else None
+    final = FinalScores(cascade) if cascade else None
+    stage2_section: dict[str, Any] = manifest.get("stage2") or {}
+    shipped = "cascade" if cascade else "stage1"
+    print(f"model {scorer.version} ({model_path}); peer {peer_name}; data {args.data}")
+    if cascade:
+        print(
+            f"cascade: stage 1 {stage1.version} then stage 2 ({stage2_section.get('encoder')}, "
+            f"{'int8' if stage2_section.get('quantized') else 'fp32'}, {stage2_section.get('layers')} layers) where "
+            f"routed; stage 2 decides {', '.join(scorer.cascade.stage2_categories if scorer.cascade else ())}"
+        )
+    else:
+        print("no stage 2 in this model: the cascade column and the stage-2 targets are n/a")
 
     dataset = load_dataset([args.data])
     params = TrainParams.from_dict(manifest["params"])
     trained_corpora = {c["name"] for c in manifest["corpora"]}
-    report = evaluate(
-        scorer.model, scorer.thresholds, params, trained_corpora, dataset.examples, cross_corpus=not args.no_cross
+    # Rows stage 2 trained on are not evidence about the cascade either: a corpus only stage 2 saw contributes
+    # its test split (stage 2 splits by stage 1's bucket, seed and shares), not every row.
+    stage2_corpora = {c["name"] for c in stage2_section.get("training", {}).get("corpora", [])}
+    stage2_params = stage2_section.get("training", {}).get("params", {})
+    if cascade and (
+        stage2_params.get("seed") != params.seed
+        or stage2_params.get("test_share") != params.test_share
+        or stage2_params.get("calibration_share") != params.calibration_share
+    ):
+        print(
+            f"warning: stage 2 split with seed {stage2_params.get('seed')}, test share "
+            f"{stage2_params.get('test_share')}, calibration share {stage2_params.get('calibration_share')} (stage 1: "
+            f"{params.seed}, {params.test_share}, {params.calibration_share}): some hold-out rows of the corpora "
+            "stage 2 trained on may be among its training rows"
+        )
+    rows = holdout_rows(dataset.examples, params, trained_corpora | stage2_corpora)
+    print(f"hold-out: {len(rows)} rows", file=sys.stderr, flush=True)
+    stage1_scored = score_rows(stage1.model, rows, peer)
+    trained = list(stage1.model.trained)
+    report: dict[str, Any] = {"peer": peer_name, "stage1_holdout": section(stage1_scored, stage1.thresholds, trained)}
+    final_scored: ScoredRows | None = None
+    if final is not None:
+        print("scoring the hold-out with the cascade", file=sys.stderr, flush=True)
+        final_scored = replace(stage1_scored, ours=final.probabilities([r.example.text for r in rows]))
+        report["holdout"] = section(final_scored, scorer.thresholds, trained)
+    else:
+        report["holdout"] = report["stage1_holdout"]
+    shipped_scored = final_scored or stage1_scored
+    report["fairness"] = fairness_section(
+        final.probabilities if final else stage1.final_probabilities, scorer.thresholds, shipped_scored
     )
+    stage1_templates = template_check(stage1.final_probabilities, stage1.thresholds)
+    if args.no_cross:
+        report["cross_corpus"] = {}
+    else:
+        report["cross_corpus"] = {
+            name: cross_section(
+                stage1.model, stage1.thresholds, params, trained_corpora, dataset.examples, name, in_unit, peer
+            )
+            for name, in_unit in cross_units(dataset.examples)
+        }
 
     print("\n== Quality: ROC AUC per corpus and category (hold-out rows; whole corpus when the model never saw it)")
-    print(f"{'corpus':<28}{'category':<17}{'rows':>6}{'pos':>6}  {'ours':>7}  {'peer':>7}")
-    holdout = report["holdout"]
-    for corpus, categories in holdout["ours"]["by_corpus"].items():
+    print(f"{'corpus':<28}{'category':<17}{'rows':>6}{'pos':>6}  {'stage 1':>8}{'cascade':>8}{'peer':>8}")
+    stage1_by_corpus = report["stage1_holdout"]["ours"]["by_corpus"]
+    peer_by_corpus = report["holdout"]["peer"]
+    for corpus, categories in report["holdout"]["ours"]["by_corpus"].items():
         for category, entry in categories.items():
-            theirs = holdout["peer"].get(corpus, {}).get(category, {}).get("roc_auc")
+            alone = stage1_by_corpus.get(corpus, {}).get(category, {}).get("roc_auc")
+            theirs = peer_by_corpus.get(corpus, {}).get(category, {}).get("roc_auc")
             print(
-                f"{corpus:<28}{category:<17}{entry['n']:>6}{entry['positives']:>6}  "
-                f"{entry['roc_auc'] or float('nan'):>7.4f}  {theirs or float('nan'):>7.4f}"
+                f"{corpus:<28}{category:<17}{entry['n']:>6}{entry['positives']:>6}  {fmt(alone)}"
+                f"{fmt(entry['roc_auc'] if cascade else None)}{fmt(theirs)}"
             )
 
-    impermium = [e for e in dataset.examples if e.corpus == "impermium_insults" and e.group == "test"]
-    impermium_auc: float | None = None
-    if impermium:
-        scored = score_rows(scorer.model, prepare(impermium), peer)
-        column = CATEGORIES.index("toxicity")
-        labels = scored.labels[:, column].astype(int)
-        ours = ranking_metrics(scored.ours[:, column], labels)
-        assert scored.peer is not None
-        theirs = ranking_metrics(scored.peer, labels)
-        impermium_auc = ours["roc_auc"]  # type: ignore[assignment]
-        print(f"\nImpermium test rows ({ours['n']}): toxicity ROC AUC ours {ours['roc_auc']} peer {theirs['roc_auc']}")
+    splits: dict[str, dict[str, Any] | None] = {}
+    for corpus in (IMPERMIUM_CORPUS, CAD_CORPUS):
+        splits[corpus] = test_split_aucs(dataset.examples, corpus, stage1, final, peer)
+        entry = splits[corpus]
+        if entry is None:
+            print(f"\n{corpus} test rows: none in {args.data} (not measured)")
+            continue
+        seen = " (stage 1 trained on this corpus)" if corpus in trained_corpora else ""
+        seen += " (stage 2 trained on this corpus)" if corpus in stage2_corpora else ""
+        print(
+            f"\n{corpus} test rows ({entry['rows']}, {entry['positives']} toxic){seen}: toxicity ROC AUC "
+            f"stage 1 {fmt(entry['stage1'], width=0)}, cascade {fmt(entry['cascade'], width=0)}, "
+            f"peer {fmt(entry['peer'], width=0)}"
+        )
 
     spam_aucs = []
-    for unit, result in report.get("cross_corpus", {}).items():
-        print(f"\n-- cross-corpus, trained without {unit}")
+    for unit, result in report["cross_corpus"].items():
+        print(f"\n-- cross-corpus (stage 1 retrained), trained without {unit}")
         if "skipped" in result:
             print(f"   not measured: {result['skipped']}")
             continue
@@ -175,60 +396,164 @@ def main() -> int:
                 if unit.startswith("youtube_spam/") and category == "spam" and entry["roc_auc"] is not None:
                     spam_aucs.append(entry["roc_auc"])
 
+    # Fairness under the default policy: flagged = review or reject, for each scorer with its own thresholds.
+    fairness_rates = {
+        "stage1": policy_flag_rates(stage1_scored, np.asarray(stage1_scored.ours), stage1.thresholds),
+        "cascade": policy_flag_rates(final_scored, final_scored.ours, scorer.thresholds) if final_scored else None,
+        "peer": policy_flag_rates(stage1_scored, None, None),
+    }
+    shipped_rates = fairness_rates[shipped]
+    assert shipped_rates is not None
+    print(
+        "\n== Fairness: false-positive rate on non-toxic hold-out rows (toxicity label 0), overall and where they "
+        f"mention a group; flagged = review or reject under the default policy (peer: p >= {PEER_FLAGS_AT}); "
+        "ratio = group / overall"
+    )
+    print(
+        f"{'group':<14}{'mentions':>9}{'non-tox':>8}  {'stage 1':>8}{'ratio':>7}  {'cascade':>8}{'ratio':>7}  "
+        f"{'peer':>8}{'ratio':>7}  subgroup AUC (shipped)"
+    )
+
+    def rate_of(rates: Mapping[str, Any] | None, group: str | None) -> float | None:
+        if rates is None:
+            return None
+        entry = rates["overall"] if group is None else rates["groups"].get(group)
+        return None if entry is None else entry["false_positive_rate"]
+
+    overall = shipped_rates["overall"]
+    print(
+        f"{'(all rows)':<14}{'':>9}{overall['rows']:>8}  {fmt(rate_of(fairness_rates['stage1'], None))}{'':>7}  "
+        f"{fmt(rate_of(fairness_rates['cascade'], None))}{'':>7}  {fmt(rate_of(fairness_rates['peer'], None))}"
+    )
+    fairness_ratios: dict[str, float | None] = {}
+    for group, entry in shipped_rates["groups"].items():
+        ratios = {name: None if rates is None else fpr_ratio(rates, group) for name, rates in fairness_rates.items()}
+        fairness_ratios[group] = ratios[shipped]
+        subgroup = report["fairness"]["groups"].get(group, {}).get("subgroup_auc")
+        print(
+            f"{group:<14}{entry['mentions']:>9}{entry['rows']:>8}  "
+            f"{fmt(rate_of(fairness_rates['stage1'], group))}{fmt(ratios['stage1'], 2, 7)}  "
+            f"{fmt(rate_of(fairness_rates['cascade'], group))}{fmt(ratios['cascade'], 2, 7)}  "
+            f"{fmt(rate_of(fairness_rates['peer'], group))}{fmt(ratios['peer'], 2, 7)}  {fmt(subgroup)}"
+        )
+    shipped_templates = report["fairness"]["templates"]
+    template_counts = {
+        "stage1": len(stage1_templates["flagged"]),  # type: ignore[arg-type]
+        "cascade": len(shipped_templates["flagged"]) if cascade else None,
+    }
+    print(
+        f"non-toxic identity templates reaching a review threshold (of {shipped_templates['templates']}): "
+        f"stage 1 {template_counts['stage1']}, cascade {NA if cascade is None else template_counts['cascade']}"
+    )
+    for flagged in shipped_templates["flagged"]:
+        print(f"   {flagged['category']} {flagged['score']}: {flagged['text']}")
+
+    suites = suite_reports(stage1, cascade, peer)
+    shipped_suite = suites[shipped]
+    assert shipped_suite is not None
+
+    def accuracy_of(name: str, part: str, key: str) -> float | None:
+        suite = suites[name]
+        return None if suite is None else suite[part][key]["accuracy"]  # type: ignore[no-any-return]
+
+    print(
+        "\n== Functional suite (model/suite, written for this project): accuracy; flagged = review or reject under "
+        f"the default policy of each one's thresholds, peer flagged at p >= {PEER_FLAGS_AT}"
+    )
+    print(f"{'behaviour':<24}{'expects':<8}{'cases':>6}  {'stage 1':>8}{'cascade':>8}{'peer':>8}")
+    for name, entry in shipped_suite["behaviours"].items():
+        print(
+            f"{name:<24}{entry['expected']:<8}{entry['n']:>6}  {fmt(accuracy_of('stage1', 'behaviours', name))}"
+            f"{fmt(accuracy_of('cascade', 'behaviours', name))}{fmt(accuracy_of('peer', 'behaviours', name))}"
+        )
+    print(f"{'group':<32}{'cases':>6}")
+    for group, entry in shipped_suite["groups"].items():
+        print(
+            f"{group:<32}{entry['n']:>6}  {fmt(accuracy_of('stage1', 'groups', group))}"
+            f"{fmt(accuracy_of('cascade', 'groups', group))}{fmt(accuracy_of('peer', 'groups', group))}"
+        )
+    print(
+        f"{'overall':<32}{shipped_suite['overall']['n']:>6}  {fmt(suites['stage1']['overall']['accuracy'])}"  # type: ignore[index]
+        f"{fmt(None if suites['cascade'] is None else suites['cascade']['overall']['accuracy'])}"
+        f"{fmt(suites['peer']['overall']['accuracy'])}"  # type: ignore[index]
+    )
+
+    print("\nmeasuring speed and memory", file=sys.stderr, flush=True)
     texts = [e.text for e in dataset.examples]
-    with threadpool_limits(limits=1):
+    stream = real_texts(args.data, STREAM_ROWS, STREAM_ABUSIVE_SHARE)
+    stage2_p50 = stage2_p99 = cascade_p50 = cascade_p99 = None
+    stream_p50 = stream_p99 = routed_share = None
+    with threadpool_limits(limits=1):  # and stage 2's ONNX Runtime session runs on one thread (runtime._session)
         samples = comment_of_length(texts, 400, 2000)
-        ours_p50, ours_p99 = latency_ms(scorer.score, samples)
+        ours_p50, ours_p99 = latency_ms(stage1.score, samples)
         peer_p50, peer_p99 = latency_ms(lambda t: peer([t]), samples[:500])
+        if cascade is not None and cascade.stage2 is not None:
+            stage2_p50, stage2_p99 = latency_ms(cascade.stage2.probabilities, samples[:1000])
+            cascade_p50, cascade_p99 = latency_ms(cascade.score, samples[:1000])
+            if stream:
+                # The routing share of a site-like stream, as scorer.score routes it (the model's own settings),
+                # and the cascade's latency on those real comments of every length.
+                stages: list[int | None] = []
+                stream_times = timings_ms(lambda t: stages.append(cascade.score(t).stage), stream)
+                routed_share = sum(stage == 2 for stage in stages[-len(stream) :]) / len(stream)  # not the warm-up
+                stream_p50, stream_p99 = percentiles(stream_times)
         batch = comment_of_length(texts, 400, 5000)
         # Steady state, as a long batch run sees it: both first score 2,000 other comments (from the far end of
         # the pool, so no text is shared), which fills our per-word cache with common words, not these texts.
         warm_up = comment_of_length(texts[::-1], 400, 2000)
-        scorer.score_many(warm_up)
+        stage1.score_many(warm_up)
         peer(warm_up)
-        ours_rate = throughput(scorer.score_many, batch)
+        ours_rate = throughput(stage1.score_many, batch)
         peer_rate = throughput(peer, batch)
-    model_path = str(args.model or "")
-    ours_mb, ours_total_mb = resident_mb(
-        f"from model.scorer import load_scorer\nscorer = load_scorer({model_path!r} or None)"
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        stage1_path = model_path
+        if cascade is not None:
+            # Stage 1 alone, as a file of its own: the linear model under its own thresholds, as make model writes it.
+            stage1_path = Path(folder) / "stage1.model"
+            artifact.save(stage1.model, stage1_manifest(scorer), stage1_path)
+        ours_mb, ours_total_mb = loaded_model_mb(stage1_path)
+    worker_mb, worker_total_mb = loaded_model_mb(model_path) if cascade else (ours_mb, ours_total_mb)
     peer_mb, peer_total_mb = resident_mb("from profanity_check import predict_prob\npredict_prob(['warm up'])")
-
-    suite_ours, suite_peer = suite_reports(scorer, peer)
-    print(
-        "\n== Functional suite (model/suite, written for this project): accuracy; ours flagged = review or reject "
-        f"under the default policy, peer flagged at p >= {PEER_FLAGS_AT}"
-    )
-    print(f"{'behaviour':<24}{'expects':<8}{'cases':>6}  {'ours':>7}  {'peer':>7}  target >= 0.75 (ours)")
-    behaviour_accuracy: dict[str, float | None] = {}
-    for name, entry in suite_ours["behaviours"].items():
-        theirs = suite_peer["behaviours"][name]["accuracy"]
-        behaviour_accuracy[name] = entry["accuracy"]
-        print(
-            f"{name:<24}{entry['expected']:<8}{entry['n']:>6}  {entry['accuracy']:>7.4f}  {theirs:>7.4f}  "
-            f"{verdict(entry['accuracy'], TARGETS['suite_behaviour_accuracy'])}"
-        )
-    suite_overall = suite_ours["overall"]["accuracy"]
-    print(
-        f"{'overall':<32}{suite_ours['overall']['n']:>6}  {suite_overall:>7.4f}  "
-        f"{suite_peer['overall']['accuracy']:>7.4f}"
-    )
+    file_mb = model_path.stat().st_size / 2**20
 
     print("\n== Speed and memory (one core, 400-character comments)")
-    print(f"{'':<34}{'ours':>12}{'peer':>12}")
-    print(f"{'single comment p50 (ms)':<34}{ours_p50:>12.3f}{peer_p50:>12.3f}")
-    print(f"{'single comment p99 (ms)':<34}{ours_p99:>12.3f}{peer_p99:>12.3f}")
-    throughput_line = f"{'batch throughput (comments/s)':<34}{ours_rate:>12.0f}{peer_rate:>12.0f}"
-    print(f"{throughput_line}  (5,000 comments, after 2,000 others)")
-    print(f"{'resident memory of loaded model (MB)':<34}{ours_mb:>12.1f}{peer_mb:>12.1f}")
-    print(f"{'  whole process with it (MB)':<34}{ours_total_mb:>12.1f}{peer_total_mb:>12.1f}")
+    print(f"{'':<38}{'stage 1':>10}{'cascade':>10}{'stage 2':>10}{'peer':>10}")
+    print(
+        f"{'single comment p50 (ms)':<38}{fmt(ours_p50, 3, 10)}{fmt(cascade_p50, 3, 10)}"
+        f"{fmt(stage2_p50, 3, 10)}{fmt(peer_p50, 3, 10)}"
+    )
+    print(
+        f"{'single comment p99 (ms)':<38}{fmt(ours_p99, 3, 10)}{fmt(cascade_p99, 3, 10)}"
+        f"{fmt(stage2_p99, 3, 10)}{fmt(peer_p99, 3, 10)}"
+    )
+    print(
+        f"{'batch throughput (comments/s)':<38}{ours_rate:>10.0f}{NA:>10}{NA:>10}{peer_rate:>10.0f}"
+        "  (5,000 comments, after 2,000 others)"
+    )
+    print(
+        f"{'resident memory of loaded model (MB)':<38}{ours_mb:>10.1f}{fmt(worker_mb if cascade else None, 1, 10)}"
+        f"{NA:>10}{peer_mb:>10.1f}"
+    )
+    print(
+        f"{'  whole process with it (MB)':<38}{ours_total_mb:>10.1f}"
+        f"{fmt(worker_total_mb if cascade else None, 1, 10)}{NA:>10}{peer_total_mb:>10.1f}"
+    )
+    print(
+        f"{'model file (MB)':<38}{fmt(None if cascade else file_mb, 1, 10)}{fmt(file_mb if cascade else None, 1, 10)}"
+    )
+    if cascade is not None:
+        stream_note = "no stream: the data lacks its corpora"
+        if routed_share is not None:
+            stream_note = f"{routed_share:.1%} routed to stage 2; cascade score() p50 {fmt(stream_p50, 3, 0)} ms, "
+            stream_note += f"p99 {fmt(stream_p99, 3, 0)} ms"
+        print(f"site-like stream ({len(stream)} real comments, {STREAM_ABUSIVE_SHARE:.0%} abusive): {stream_note}")
 
-    jigsaw = holdout["ours"]["by_corpus"].get("jigsaw_toxic_2018", {}).get("toxicity", {}).get("roc_auc")
+    jigsaw = report["holdout"]["ours"]["by_corpus"].get("jigsaw_toxic_2018", {}).get("toxicity", {}).get("roc_auc")
     spam = min(spam_aucs) if spam_aucs else None
     beats = []
-    for corpus, categories in holdout["ours"]["by_corpus"].items():
+    for corpus, categories in report["holdout"]["ours"]["by_corpus"].items():
         entry = categories.get("toxicity")
-        theirs = holdout["peer"].get(corpus, {}).get("toxicity", {}).get("roc_auc")
+        theirs = report["holdout"]["peer"].get(corpus, {}).get("toxicity", {}).get("roc_auc")
         if entry and entry["roc_auc"] is not None and theirs is not None:
             beats.append((corpus, entry["roc_auc"], theirs))
     outcomes: list[str] = []
@@ -238,50 +563,108 @@ def main() -> int:
         outcomes.append(outcome)
         return outcome
 
-    print("\n== Targets")
+    def line(label: str, measured: float | None, target: float, higher_is_better: bool = True, digits: int = 4) -> None:
+        shown = NA if measured is None else f"{measured:.{digits}f}"
+        print(f"{label:<54}{shown:>10}  {judge(measured, target, higher_is_better)}")
+
+    def split_auc(corpus: str) -> float | None:
+        entry = splits.get(corpus)
+        return None if entry is None else entry[shipped]  # type: ignore[no-any-return]
+
+    print(f"\n== Targets (quality, suite and fairness judged on the {'cascade' if cascade else 'stage-1 model'})")
     for corpus, ours_auc, theirs in beats:
-        print(f"toxicity AUC >= peer on {corpus:<26} {ours_auc:.4f} vs {theirs:.4f}  {judge(ours_auc, theirs)}")
-    print(f"toxicity AUC >= 0.97 on Jigsaw hold-out rows      {jigsaw}  {judge(jigsaw, TARGETS['jigsaw_auc'])}")
-    print(
-        f"toxicity AUC >= 0.85 on Impermium test rows       {impermium_auc}  "
-        f"{judge(impermium_auc, TARGETS['impermium_test_auc'])}"
+        print(f"{f'toxicity AUC >= peer on {corpus}':<54}{ours_auc:>10.4f}  vs {theirs:.4f}  {judge(ours_auc, theirs)}")
+    line(f"toxicity AUC >= {TARGETS['jigsaw_auc']} on Jigsaw hold-out rows", jigsaw, TARGETS["jigsaw_auc"])
+    line(
+        f"toxicity AUC >= {TARGETS['impermium_test_auc']} on Impermium test rows",
+        split_auc(IMPERMIUM_CORPUS),
+        TARGETS["impermium_test_auc"],
     )
-    print(
-        f"spam AUC >= 0.97 cross-video (worst video)        {spam}  "
-        f"{judge(spam, TARGETS['youtube_cross_video_spam_auc'])}"
+    line(f"toxicity AUC >= {TARGETS['cad_test_auc']} on CAD test rows", split_auc(CAD_CORPUS), TARGETS["cad_test_auc"])
+    line(
+        f"spam AUC >= {TARGETS['youtube_cross_video_spam_auc']} cross-video (worst video)",
+        spam,
+        TARGETS["youtube_cross_video_spam_auc"],
     )
-    print(
-        f"p50 <= 1 ms                                       {ours_p50:.3f}  "
-        f"{judge(ours_p50, TARGETS['p50_ms'], higher_is_better=False)}"
+    line(
+        f"functional suite accuracy >= {TARGETS['suite_overall_accuracy']} overall",
+        shipped_suite["overall"]["accuracy"],
+        TARGETS["suite_overall_accuracy"],
     )
-    print(
-        f">= 3000 comments/s per core                       {ours_rate:.0f}  "
-        f"{judge(ours_rate, TARGETS['throughput_per_core'])}"
-    )
-    print(
-        f"<= 150 MB loaded model                            {ours_mb:.1f}  "
-        f"{judge(ours_mb, TARGETS['memory_mb'], higher_is_better=False)}"
-    )
-    print(
-        f"functional suite accuracy >= 0.90 overall         {suite_overall}  "
-        f"{judge(suite_overall, TARGETS['suite_overall_accuracy'])}"
-    )
-    for name, accuracy in behaviour_accuracy.items():
-        print(
-            f"functional suite >= 0.75 on {name:<22}{accuracy}  {judge(accuracy, TARGETS['suite_behaviour_accuracy'])}"
+    for name, entry in shipped_suite["behaviours"].items():
+        line(
+            f"functional suite >= {TARGETS['suite_behaviour_accuracy']} on {name}",
+            entry["accuracy"],
+            TARGETS["suite_behaviour_accuracy"],
         )
+    for group, ratio in fairness_ratios.items():
+        line(
+            f"non-toxic FPR of {group} <= {TARGETS['fairness_fpr_ratio']} x overall (ratio)",
+            ratio,
+            TARGETS["fairness_fpr_ratio"],
+            higher_is_better=False,
+            digits=3,
+        )
+    line(
+        "non-toxic templates reaching review = 0",
+        template_counts[shipped],
+        0,
+        higher_is_better=False,
+        digits=0,
+    )
+    line(f"stage 1 p50 <= {TARGETS['p50_ms']} ms", ours_p50, TARGETS["p50_ms"], higher_is_better=False, digits=3)
+    line(
+        f"stage 1 >= {TARGETS['throughput_per_core']:.0f} comments/s per core",
+        ours_rate,
+        TARGETS["throughput_per_core"],
+        digits=0,
+    )
+    line(f"stage 1 loaded model <= {TARGETS['memory_mb']:.0f} MB", ours_mb, TARGETS["memory_mb"], False, 1)
+    line(f"stage 2 alone p50 <= {TARGETS['stage2_p50_ms']:.0f} ms", stage2_p50, TARGETS["stage2_p50_ms"], False, 3)
+    line(f"stage 2 alone p99 <= {TARGETS['stage2_p99_ms']:.0f} ms", stage2_p99, TARGETS["stage2_p99_ms"], False, 3)
+    line(
+        f"share of a site-like stream routed to stage 2 <= {TARGETS['routed_share']:.0%}",
+        routed_share,
+        TARGETS["routed_share"],
+        higher_is_better=False,
+    )
+    line(
+        f"worker with the model loaded <= {TARGETS['worker_memory_mb']:.0f} MB (whole process)",
+        worker_total_mb,
+        TARGETS["worker_memory_mb"],
+        higher_is_better=False,
+        digits=1,
+    )
+    line(f"model file <= {TARGETS['model_file_mb']:.0f} MB", file_mb, TARGETS["model_file_mb"], False, 1)
     if args.json_out:
         args.json_out.write_text(
             json.dumps(
                 {
                     "report": report,
+                    "test_splits": splits,
+                    "fairness_policy": fairness_rates,
+                    "fairness_ratios": fairness_ratios,
+                    "templates": {"stage1": stage1_templates, "shipped": shipped_templates},
                     "p50_ms": ours_p50,
                     "p99_ms": ours_p99,
                     "throughput": ours_rate,
                     "memory_mb": ours_mb,
-                    "suite": {"ours": suite_ours, "peer": suite_peer},
+                    "stage2_p50_ms": stage2_p50,
+                    "stage2_p99_ms": stage2_p99,
+                    "cascade_p50_ms": cascade_p50,
+                    "cascade_p99_ms": cascade_p99,
+                    "stream": {
+                        "rows": len(stream),
+                        "routed_share": routed_share,
+                        "p50_ms": stream_p50,
+                        "p99_ms": stream_p99,
+                    },
+                    "worker_memory_mb": worker_total_mb,
+                    "model_file_mb": file_mb,
+                    "suite": suites,
                 },
                 indent=2,
+                default=float,
             )
         )
     # Like `make bench`'s service half: a missed target fails the run (n/a, a target that could not be measured

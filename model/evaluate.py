@@ -11,7 +11,7 @@ import numpy as np
 
 from model.categories import CATEGORIES
 from model.corpora import Example
-from model.fairness import NON_TOXIC_TEMPLATES, bias_report
+from model.fairness import IDENTITY_GROUPS, NON_TOXIC_TEMPLATES, bias_report, groups_mentioned
 from model.identity_balance import NAME as BALANCE
 from model.linear import LinearModel
 from model.metrics import category_metrics, ranking_metrics
@@ -231,3 +231,28 @@ def template_check(probabilities: FinalScores, thresholds: Thresholds) -> dict[s
                 flagged.append({"text": text, "category": category, "score": round(float(row[column]), 4)})
     highest = float(probs[:, CATEGORIES.index("toxicity")].max())
     return {"templates": len(NON_TOXIC_TEMPLATES), "flagged": flagged, "max_toxicity": round(highest, 4)}
+
+
+def flag_rates_by_group(normalized_texts: Sequence[str], labels: np.ndarray, flagged: Sequence[bool]) -> dict[str, Any]:
+    """False-positive rates of any flagging decision (e.g. a policy's review or reject), as in the fairness table.
+
+    Over all non-toxic rows (label 0) and, for each identity group of model/fairness.py that some row mentions
+    (normalized text), over its non-toxic mentions: rows, rows flagged and their share (None without rows).
+    """
+    labels = np.asarray(labels).astype(int)
+    marked = np.asarray(flagged, dtype=bool)
+    if not len(labels) == len(marked) == len(normalized_texts):
+        raise ValueError("flag_rates_by_group needs one label and one flag per text")
+    negative = labels == 0
+
+    def rate(rows: np.ndarray) -> dict[str, Any]:
+        count, hits = int(rows.sum()), int(marked[rows].sum())
+        return {"rows": count, "flagged": hits, "false_positive_rate": hits / count if count else None}
+
+    mentions = [set(groups_mentioned(text)) for text in normalized_texts]
+    groups: dict[str, Any] = {}
+    for group in IDENTITY_GROUPS:
+        in_group = np.array([group in found for found in mentions], dtype=bool)
+        if in_group.any():
+            groups[group] = {"mentions": int(in_group.sum()), **rate(in_group & negative)}
+    return {"overall": rate(negative), "groups": groups}
