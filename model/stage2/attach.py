@@ -77,12 +77,12 @@ def final_probabilities(
         dtype=bool,
     )  # fmt: skip
     final = rounded.copy()
-    indices = np.nonzero(routed)[0]
-    if len(indices):
+    indices = [int(i) for i in np.nonzero(routed)[0]]
+    if indices:
         read = [rows[i].normalized if stage2.config.reads_normalized else rows[i].example.text for i in indices]
         probabilities = stage2.probabilities_many(read)
-        columns = [CATEGORIES.index(c) for c in settings.stage2_categories]
-        final[np.ix_(indices, columns)] = np.round(probabilities[:, columns], 4)
+        columns = np.array([CATEGORIES.index(c) for c in settings.stage2_categories])
+        final[np.ix_(np.array(indices), columns)] = np.round(probabilities[:, columns], 4)
     return final, routed
 
 
