@@ -36,14 +36,14 @@ def test_synthetic_sentences_are_deterministic_and_cover_every_kind_and_frame() 
         texts = {s.text.lower() for s in first if s.kind == kind}
         # Every frame is used at least once.
         for frame in frames:
-            assert any(frame.format(g=w, r=w, s=w).lower() in texts for w in fillers), frame
+            assert any(frame.format(g=w, r=w, s=w, p=w).lower() in texts for w in fillers), frame
 
 
 def test_synthetic_labels_say_what_each_kind_means_and_never_spam() -> None:
     for sentence in synthetic.generate():
         assert "spam" not in sentence.labels
         assert set(sentence.labels) <= set(CATEGORIES)
-        if sentence.kind in ("counter_speech", "negated", "positive", "neutral", "object"):
+        if sentence.kind in ("counter_speech", "negated", "positive", "neutral", "self", "object"):
             assert set(sentence.labels.values()) == {0}
         elif sentence.kind == "hate":
             assert sentence.labels == {"toxicity": 1, "identity_attack": 1, "threat": 0}

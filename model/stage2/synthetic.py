@@ -1,9 +1,10 @@
 """Comment-section sentences written for this project, for behaviours the shippable corpora teach poorly.
 
-Eight kinds, each a set of frames in our own words crossed with identity groups, public roles or subjects:
+Nine kinds, each a set of frames in our own words crossed with identity groups, public roles or subjects:
 counter-speech that quotes or refers to a hateful claim in order to reject it, negated hateful claims,
-positive and neutral statements about groups, statements of hatred for a group (plain, asked as a question or
-as praise denied), threats against public figures, swearing aimed at no one, and harsh words about things.
+positive and neutral statements about groups, first-person statements of who the writer is, statements of
+hatred for a group (plain, asked as a question or as praise denied), threats against public figures, swearing
+aimed at no one, and harsh words about things.
 The frames were written for this module; they are not taken from any published test suite, and the project's
 own evaluation suite is neither read nor imported here. Pure Python, no torch: the normal
 test suite checks that generation is deterministic and labelled.
@@ -31,6 +32,15 @@ GROUPS = (
     # The site's own readership and subjects.
     "armenians", "azerbaijanis", "turks", "russians", "iranians", "georgians", "kurds", "ukrainians",
     "chechens", "persians",
+)  # fmt: skip
+
+# One person, for first-person statements of who the writer is.
+PEOPLE = (
+    "a jew", "a muslim", "a christian", "an armenian", "an azerbaijani", "a turk", "a russian", "an iranian",
+    "a georgian", "a kurd", "a black woman", "a black man", "a gay man", "a lesbian", "a trans woman",
+    "a trans man", "an immigrant", "a refugee", "a disabled veteran", "a wheelchair user", "a catholic",
+    "a hindu", "a sikh", "an atheist", "an arab", "a persian", "a woman", "a jewish mother", "a muslim student",
+    "an armenian american", "a kurdish journalist", "a russian speaker", "a deaf reader", "a mexican immigrant",
 )  # fmt: skip
 
 # Things a comment can be harsh about without abusing anyone.
@@ -141,6 +151,20 @@ THREAT_FRAMES = (
     "i swear i will stab {r} if i ever get close enough",
 )  # fmt: skip
 
+# The writer says who they are, then says something ordinary: not abuse of anyone.
+SELF_FRAMES = (
+    "speaking as {p}, i thought the piece was fair to both sides",
+    "i'm {p} and i read this outlet every morning",
+    "as {p} myself, i would add one thing to the third paragraph",
+    "i am {p}, and i still think the treaty is a good start",
+    "being {p}, i found the interviews in this article moving",
+    "as {p} living abroad, thank you for covering this so carefully",
+    "i'm {p} who disagrees with the author, but respectfully",
+    "as {p}, i have been waiting for a report like this",
+    "i write this as {p}: the timeline in the article is accurate",
+    "as {p} i can confirm the prices in the market have doubled",
+)  # fmt: skip
+
 # Swearing about events and things, aimed at no person: obscene, but not toxic, not an insult.
 PROFANITY_FRAMES = (
     "{s} is a fucking shambles and it was obvious from day one",
@@ -169,7 +193,7 @@ OBJECT_FRAMES = (
     "{s} deserves to die in committee",
 )  # fmt: skip
 
-KINDS = ("counter_speech", "negated", "positive", "neutral", "hate", "threat", "profanity", "object")
+KINDS = ("counter_speech", "negated", "positive", "neutral", "self", "hate", "threat", "profanity", "object")
 
 _NON_TOXIC = dict.fromkeys(LABELLED, 0)
 LABELS: dict[str, dict[str, int]] = {
@@ -177,6 +201,7 @@ LABELS: dict[str, dict[str, int]] = {
     "negated": dict(_NON_TOXIC),
     "positive": dict(_NON_TOXIC),
     "neutral": dict(_NON_TOXIC),
+    "self": dict(_NON_TOXIC),
     # Plain hatred of a group: toxic and an identity attack, with no violence in these frames; whether it is
     # an insult or severe is left unknown.
     "hate": {"toxicity": 1, "identity_attack": 1, "threat": 0},
@@ -191,16 +216,17 @@ _FRAMES: dict[str, tuple[str, ...]] = {
     "negated": NEGATED_FRAMES,
     "positive": POSITIVE_FRAMES,
     "neutral": NEUTRAL_FRAMES,
+    "self": SELF_FRAMES,
     "hate": HATE_FRAMES,
     "threat": THREAT_FRAMES,
     "profanity": PROFANITY_FRAMES,
     "object": OBJECT_FRAMES,
 }
-_FILLERS = {"threat": ROLES, "profanity": SUBJECTS, "object": SUBJECTS}
+_FILLERS = {"threat": ROLES, "profanity": SUBJECTS, "object": SUBJECTS, "self": PEOPLE}
 
 # How many (frame, filler) pairs of each kind to keep; every frame keeps at least one.
 PER_KIND = {
-    "counter_speech": 360, "negated": 260, "positive": 200, "neutral": 180, "hate": 360, "threat": 200,
+    "counter_speech": 360, "negated": 260, "positive": 200, "neutral": 180, "self": 300, "hate": 360, "threat": 200,
     "profanity": 160, "object": 160,
 }  # fmt: skip
 
@@ -216,7 +242,7 @@ class Sentence:
 
 def _fill(frame: str, filler: str) -> str:
     """A frame with its group or role slot filled, first letter capitalised for some frames."""
-    return frame.format(g=filler, r=filler, s=filler)
+    return frame.format(g=filler, r=filler, s=filler, p=filler)
 
 
 def generate(seed: int = SEED) -> list[Sentence]:
@@ -249,7 +275,8 @@ INFO = CorpusInfo(
     categories=LABELLED,
     mapping="Comment-section frames crossed with identity groups or public roles: counter-speech quoting or "
     "describing hate to reject it, negated hateful claims, positive and neutral statements about groups (all "
-    "six abuse categories 0); plain hatred of a group (toxicity 1, identity_attack 1, threat 0; insult and "
+    "six abuse categories 0); the writer naming their own identity in an ordinary comment (all six 0); plain "
+    "hatred of a group (toxicity 1, identity_attack 1, threat 0; insult and "
     "severity unknown); threats of violence against public figures (toxicity 1, threat 1, identity_attack 0); "
     "swearing about an event or a thing (obscene 1, the other five 0); harsh words about a thing (all six 0). "
     "Spam is unknown throughout.",
