@@ -48,10 +48,12 @@ from model.evaluate import (  # noqa: E402
     template_check,
 )
 from model.metrics import ranking_metrics  # noqa: E402
+from model.normalize import normalize_text  # noqa: E402
 from model.scorer import Scorer, default_model_path, load_scorer  # noqa: E402
+from model.span_eval import load_test_posts, mean_span_f1  # noqa: E402
 from model.suite.cases import functional_suite  # noqa: E402
 from model.suite.evaluate import FLAGGING_ACTIONS, evaluate_suite, scores_function  # noqa: E402
-from model.train import TrainParams, prepare  # noqa: E402
+from model.train import TrainParams, prepare, split_bucket  # noqa: E402
 from model.types import Thresholds  # noqa: E402
 from moderation.cli_suite import default_policy_decision  # noqa: E402
 
@@ -571,6 +573,20 @@ def main() -> int:
         entry = splits.get(corpus)
         return None if entry is None else entry[shipped]  # type: ignore[no-any-return]
 
+    # Spans against the Civil Comments toxic-span annotations, on the task's test posts both stages held out.
+    span_params = TrainParams.from_dict(manifest["params"])
+    held_posts = [
+        post
+        for post in load_test_posts(args.data)
+        if split_bucket(normalize_text(post.text), span_params.seed) < span_params.test_share
+    ]
+    stage1_span_f1 = mean_span_f1(held_posts, lambda text: stage1.score(text).spans)
+    cascade_span_f1 = mean_span_f1(held_posts, lambda text: cascade.score(text).spans) if cascade else None
+    print(
+        f"\n== Span F1 (SemEval-2021 toxic spans, {len(held_posts)} held-out test posts): stage 1 alone "
+        f"{fmt(stage1_span_f1)}, cascade {fmt(cascade_span_f1)}"
+    )
+
     print(f"\n== Targets (quality, suite and fairness judged on the {'cascade' if cascade else 'stage-1 model'})")
     for corpus, ours_auc, theirs in beats:
         print(f"{f'toxicity AUC >= peer on {corpus}':<54}{ours_auc:>10.4f}  vs {theirs:.4f}  {judge(ours_auc, theirs)}")
@@ -612,6 +628,7 @@ def main() -> int:
         higher_is_better=False,
         digits=0,
     )
+    line("span F1 of the cascade >= stage 1 alone's", cascade_span_f1, stage1_span_f1 or 0.0)
     line(f"stage 1 p50 <= {TARGETS['p50_ms']} ms", ours_p50, TARGETS["p50_ms"], higher_is_better=False, digits=3)
     line(
         f"stage 1 >= {TARGETS['throughput_per_core']:.0f} comments/s per core",
