@@ -44,12 +44,19 @@ HASHED_COLUMNS: tuple[str, ...] = (
     "supersedes",
     "prev_hash",
 )
-CHAIN_COLUMNS: frozenset[str] = frozenset({*HASHED_COLUMNS, "row_hash"})
+# Columns added after rows were sealed (migration 8: which cascade stage scored a submission, and why): hashed
+# after the others, and only when one of them is set, so a row sealed before they existed keeps its hash.
+LATER_COLUMNS: tuple[str, ...] = ("stage", "route_reason")
+CHAIN_COLUMNS: frozenset[str] = frozenset({*HASHED_COLUMNS, *LATER_COLUMNS, "row_hash"})
 
 
 def row_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 hex of the row's hashed columns as a canonical JSON array (fixed order, ASCII, no spaces)."""
-    canonical = json.dumps([row.get(column) for column in HASHED_COLUMNS], separators=(",", ":"))
+    values = [row.get(column) for column in HASHED_COLUMNS]
+    later = [row.get(column) for column in LATER_COLUMNS]
+    if any(value is not None for value in later):
+        values += later
+    canonical = json.dumps(values, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 

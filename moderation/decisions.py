@@ -62,6 +62,11 @@ def answer_from_row(row: st.Row) -> dict[str, Any]:
         "model_version": decision["model_version"],
         "decided_by": decision["actor_type"],
         "would_action": decision["would_action"],
+        **(
+            {}
+            if decision.get("stage") is None
+            else {"stage": decision["stage"], "route_reason": decision["route_reason"]}
+        ),
         "decision_id": decision["id"],
     }
 

@@ -272,6 +272,13 @@ JOB_PROCESS_START_SCHEMA = """
 ALTER TABLE jobs ADD COLUMN pid_started INTEGER;
 """
 
+DECISION_STAGE_SCHEMA = """
+-- With a cascade model: which stage's scores decided a submission (1 or 2) and why stage 2 read it or not, so a
+-- replayed answer says what the first one did. NULL for every other decision and for linear-only models.
+ALTER TABLE decisions ADD COLUMN stage INTEGER;
+ALTER TABLE decisions ADD COLUMN route_reason TEXT;
+"""
+
 _DECISIONS_APPEND_ONLY_UPDATE = """
 CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
 BEGIN
@@ -311,6 +318,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "web sessions ended by signing out", ENDED_WEB_SESSIONS_SCHEMA),
     Migration(6, "webhook outbox: the last answer's status and Location", OUTBOX_LAST_ANSWER_SCHEMA),
     Migration(7, "jobs: when the job's process started", JOB_PROCESS_START_SCHEMA),
+    Migration(8, "decisions: the cascade stage that scored a submission", DECISION_STAGE_SCHEMA),
 )
 
 _CREATE_MIGRATIONS_TABLE = """

@@ -283,6 +283,8 @@ def submit_comment(
         "thresholds": json.dumps(verdict.thresholds),
         "reasons": json.dumps(answer["reasons"]),
         "spans": json.dumps(answer["spans"]),
+        "stage": result.stage,
+        "route_reason": result.route_reason,
     }
     with store.write() as db:
         # Checked again under the write lock: a concurrent post of the same id may have landed meanwhile.

@@ -389,10 +389,11 @@ def insert_decision(db: Database, row: Mapping[str, Any]) -> int:
     """Append one decision row, chained to the previous one (read under this transaction's write lock); its id."""
     if not db.conn.in_transaction:
         raise RuntimeError("decisions are appended inside store.write(), so the chain's last link cannot move")
-    if set(row) - set(chain.HASHED_COLUMNS) or "id" in row or "prev_hash" in row:
-        raise ValueError(f"the chain sets id and prev_hash and covers only {chain.HASHED_COLUMNS}: {sorted(row)}")
+    covered = (*chain.HASHED_COLUMNS, *chain.LATER_COLUMNS)
+    if set(row) - set(covered) or "id" in row or "prev_hash" in row:
+        raise ValueError(f"the chain sets id and prev_hash and covers only {covered}: {sorted(row)}")
     last = db.execute("SELECT id, row_hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
-    sealed = {column: row.get(column, _DECISION_DEFAULTS.get(column)) for column in chain.HASHED_COLUMNS}
+    sealed = {column: row.get(column, _DECISION_DEFAULTS.get(column)) for column in covered}
     sealed["id"] = 1 if last is None else int(last[0]) + 1
     sealed["prev_hash"] = chain.GENESIS if last is None else last[1]
     sealed["row_hash"] = chain.row_hash(sealed)

@@ -665,3 +665,17 @@ def test_a_retrain_of_a_cascade_adapts_stage1_and_carries_stage2_over(
     assert manifest["thresholds"]["spam"] == adapted["spam"]  # stage 1 keeps spam: the adapted stage 1's
     assert loaded.score("they should kill him").stage == 2  # a violence word: the carried-over routing
     assert not list(registry.models_dir(rsettings).glob(".candidate-*"))
+
+
+def test_a_replayed_submission_names_the_stage_as_the_first_answer_did(
+    store: Store, settings: Settings, cascade_scorer: Scorer
+) -> None:
+    from moderation import chain
+
+    payload = {"id": "c-replay", "text": "you are an idiot", "article_id": "a1", "author_id": "u1"}
+    first = service.submit_comment(store, cascade_scorer, settings, payload, "sitekey00001")
+    again = service.submit_comment(store, cascade_scorer, settings, payload, "sitekey00001")
+    assert first["stage"] == 2 and first["route_reason"]
+    assert (again["stage"], again["route_reason"]) == (first["stage"], first["route_reason"])
+    assert again["replayed"] is True
+    assert chain.verify(store).ok  # the new columns are sealed in the row's hash
