@@ -103,6 +103,9 @@ def measure(
     stage1 = linear.calibrate(linear.batch_margins(linear.featurizer.matrix(r.normalized for r in rows)))
     abusive = [is_abusive(r) for r in rows]
     pool = [i for i, r in enumerate(rows) if abusive[i] or r.example.corpus in STREAM_CLEAN_CORPORA]
+    clean_from = "ordinary discussion: " + ", ".join(STREAM_CLEAN_CORPORA)
+    if all(abusive[i] for i in pool):  # none of those corpora given (e.g. one labelled file): every clean row
+        pool, clean_from = list(range(len(rows))), "every corpus given"
     stream = [pool[i] for i in cascade.site_stream([abusive[i] for i in pool], STREAM_ROWS)]
     review = {c: t["review"] for c, t in stage1_thresholds_of(base.manifest).items()}
     settings = cascade.budget_settings(
@@ -117,6 +120,10 @@ def measure(
     final, routed = final_probabilities(stage1, rows, stage2, settings)
     targets = TrainParams.from_dict(base.manifest["params"]).targets
     thresholds = choose_thresholds(final, labels_matrix(rows), linear.trained, targets)
-    report = {"calibration_rows": len(rows), "calibration_routed_share": round(float(routed.mean()), 4)}
+    report = {
+        "calibration_rows": len(rows),
+        "calibration_routed_share": round(float(routed.mean()), 4),
+        "stream_clean_from": clean_from,
+    }
     settings = replace(settings, routing={**(settings.routing or {}), **report})
     return CascadeMeasurement(settings, thresholds, report)
