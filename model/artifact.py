@@ -250,16 +250,36 @@ def stage1_thresholds_of(manifest: dict[str, Any]) -> Thresholds:
     return kept if isinstance(kept, dict) else manifest["thresholds"]  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True)
+class ExportedStage2:
+    """An exported stage-2 folder read once: its files' bytes and the model they load into."""
+
+    files: dict[str, bytes]
+    model: Stage2Model
+
+
+def read_stage2_folder(folder: Path) -> ExportedStage2:
+    """The exported stage-2 folder (model.onnx, tokenizer.json, config.json), loaded; ModelLoadError if unusable."""
+    from model.stage2 import runtime
+
+    folder = Path(folder)
+    try:
+        files = {name: (folder / name).read_bytes() for name in STAGE2_FILES}
+    except OSError as error:
+        raise ModelLoadError(f"stage-2 folder {folder} is incomplete: {error}") from error
+    return ExportedStage2(files, runtime.load_stage2(files))
+
+
 def attach_stage2(
     path: Path,
-    folder: Path,
+    exported: Path | ExportedStage2,
     out: Path,
     settings: cascade.CascadeSettings | None = None,
     *,
     thresholds: Thresholds | None = None,
     check_texts: tuple[str, ...] = STAGE2_CHECK_TEXTS,
 ) -> dict[str, Any]:
-    """Write `out`: the stage-1 model file `path` with the exported stage-2 folder `folder` added as members.
+    """Write `out`: the stage-1 model file `path` with an exported stage-2 folder (or one already read) added.
 
     `settings` are the cascade's routing (cascade.budget_settings measures them; default: the fallback bounds,
     spam from stage 1). `thresholds`, chosen on the cascade's final scores, become the file's thresholds; stage
@@ -267,12 +287,9 @@ def attach_stage2(
     probabilities for the self-check every load repeats. A stage 2 already in the file is replaced. Returns the
     new manifest.
     """
-    folder = Path(folder)
-    try:
-        files = {name: (folder / name).read_bytes() for name in STAGE2_FILES}
-    except OSError as error:
-        raise ModelLoadError(f"stage-2 folder {folder} is incomplete: {error}") from error
-    return _attach(Path(path), files, Path(out), settings, thresholds, check_texts)
+    if not isinstance(exported, ExportedStage2):
+        exported = read_stage2_folder(exported)
+    return _attach(Path(path), exported, Path(out), settings, thresholds, check_texts)
 
 
 def carry_stage2(path: Path, cascade_file: Path, out: Path) -> dict[str, Any]:
@@ -290,6 +307,8 @@ def carry_stage2(path: Path, cascade_file: Path, out: Path) -> dict[str, Any]:
             files = {name: archive.read(STAGE2_PREFIX + name) for name in STAGE2_FILES}
     except (zipfile.BadZipFile, KeyError, OSError) as error:
         raise ModelLoadError(f"model file {cascade_file} is damaged: {error}") from error
+    from model.stage2 import runtime
+
     old = cascade.CascadeSettings.from_dict(section)
     new_stage1 = read_manifest(path)["thresholds"]
     fraction = (old.routing or {}).get("review_fraction")
@@ -303,22 +322,29 @@ def carry_stage2(path: Path, cascade_file: Path, out: Path) -> dict[str, Any]:
     thresholds = {
         c: (donor["thresholds"][c] if c in old.stage2_categories else limits) for c, limits in new_stage1.items()
     }
-    return _attach(Path(path), files, Path(out), settings, thresholds, STAGE2_CHECK_TEXTS)
+    return _attach(
+        Path(path),
+        ExportedStage2(files, runtime.load_stage2(files)),
+        Path(out),
+        settings,
+        thresholds,
+        STAGE2_CHECK_TEXTS,
+    )
 
 
 def _attach(
     path: Path,
-    files: dict[str, bytes],
+    exported: ExportedStage2,
     out: Path,
     settings: cascade.CascadeSettings | None,
     thresholds: Thresholds | None,
     check_texts: tuple[str, ...],
 ) -> dict[str, Any]:
-    """attach_stage2 on the stage-2 files' bytes."""
+    """attach_stage2 on a stage 2 already read."""
     from model.stage2 import runtime
 
     base = load(path)
-    stage2 = runtime.load_stage2(files)
+    files, stage2 = exported.files, exported.model
     stage1_thresholds = stage1_thresholds_of(base.manifest)
     settings = settings or cascade.default_settings({c: t["review"] for c, t in stage1_thresholds.items()})
     with zipfile.ZipFile(path) as source:

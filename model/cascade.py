@@ -86,6 +86,9 @@ class CascadeSettings:
     bounds_from: str  # how the bounds were chosen, for the manifest's readers
     route_words: tuple[str, ...] = tuple(ROUTE_WORD_LISTS)  # names in ROUTE_WORD_LISTS
     routing: dict[str, Any] | None = None  # what was measured when the bounds were chosen
+    # Per category stage 2 decides: (stage 1 weight, stage 2 weight, intercept) on the two stages' log-odds, fitted
+    # on held-out rows stage 2 read (fit_blend). Without one, a category's final score is stage 2's probability.
+    blend: dict[str, tuple[float, float, float]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -94,6 +97,7 @@ class CascadeSettings:
             "bounds_from": self.bounds_from,
             "route_words": list(self.route_words),
             "routing": self.routing,
+            **({"blend": {c: list(w) for c, w in self.blend.items()}} if self.blend else {}),
         }
 
     @classmethod
@@ -120,7 +124,25 @@ class CascadeSettings:
             str(document.get("bounds_from", "")),
             tuple(w for w in ROUTE_WORD_LISTS if w in words),
             routing if isinstance(routing, dict) else None,
+            _blend_from(document.get("blend"), ordered),
         )
+
+
+def _blend_from(document: object, decided: Sequence[str]) -> dict[str, tuple[float, float, float]] | None:
+    """A manifest's blend weights, checked: three finite numbers per category stage 2 decides."""
+    if document is None:
+        return None
+    if not isinstance(document, dict) or not set(document) <= set(decided):
+        raise ValueError(f"blend must map categories stage 2 decides to weights, not {document!r}")
+    blend: dict[str, tuple[float, float, float]] = {}
+    for category, weights in document.items():
+        numbers = weights if isinstance(weights, list) and len(weights) == 3 else []
+        if not numbers or not all(
+            isinstance(w, int | float) and not isinstance(w, bool) and np.isfinite(w) for w in numbers
+        ):
+            raise ValueError(f"the blend of {category} must be three finite numbers, not {weights!r}")
+        blend[category] = (float(numbers[0]), float(numbers[1]), float(numbers[2]))
+    return blend
 
 
 def first_word(words: Iterable[str], lexicon: frozenset[str]) -> str | None:
@@ -142,24 +164,84 @@ def route(
         score = stage1_scores.get(category, 0.0)
         if score > bound:
             return RouteDecision(True, f"{category} {score:.4f} above its clear bound {bound:.4f}")
+    found = route_word(text, route_words)
+    if found is not None:
+        kind, word = found
+        return RouteDecision(True, f"{kind}: {word!r}")
+    return RouteDecision(False, "cleared by stage 1")
+
+
+def route_word(text: str, route_words: Iterable[str]) -> tuple[str, str] | None:
+    """The kind and the first word of the first named routing list that `text` (normalized) uses, if any."""
     words = _WORD.findall(text.casefold())
     for name in route_words:
         lexicon, kind = ROUTE_WORD_LISTS[name]
         word = first_word(words, lexicon)
         if word is not None:
-            return RouteDecision(True, f"{kind}: {word!r}")
-    return RouteDecision(False, "cleared by stage 1")
+            return kind, word
+    return None
+
+
+def log_odds(probabilities: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)), with p kept off 0 and 1 (stage 1's scores are rounded to 4 places)."""
+    p = np.clip(np.asarray(probabilities, dtype=float), 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))  # type: ignore[no-any-return]
+
+
+def final_rows(stage1: np.ndarray, stage2: np.ndarray, settings: CascadeSettings) -> np.ndarray:
+    """Final scores ([rows, 7], CATEGORIES order, 4 places) of rows stage 2 read, from both stages' probabilities.
+
+    Categories stage 2 decides take the blend of both stages' log-odds where the settings have one, else stage
+    2's probability; the others keep stage 1's.
+    """
+    final = np.array(stage1, dtype=float, copy=True)
+    second = np.asarray(stage2, dtype=float)
+    for category in settings.stage2_categories:
+        j = CATEGORIES.index(category)
+        weights = (settings.blend or {}).get(category)
+        if weights is None:
+            final[:, j] = second[:, j]
+        else:
+            z = weights[0] * log_odds(final[:, j]) + weights[1] * log_odds(second[:, j]) + weights[2]
+            final[:, j] = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+    return np.round(final, 4)  # type: ignore[no-any-return]
 
 
 def merge(
     stage1_scores: Mapping[str, float],
     stage2_probabilities: Sequence[float] | np.ndarray,
-    stage2_categories: Iterable[str],
+    settings: CascadeSettings,
 ) -> dict[str, float]:
-    """Final scores: stage 2's for the categories it decides, stage 1's for the rest (rounded as stage 1's)."""
-    decided = set(stage2_categories)
-    by_category = dict(zip(CATEGORIES, stage2_probabilities, strict=True))
-    return {c: round(float(by_category[c]), 4) if c in decided else s for c, s in stage1_scores.items()}
+    """Final scores of one comment stage 2 read (final_rows on one row), as a dict in stage 1's order."""
+    row = final_rows(
+        np.array([[stage1_scores[c] for c in CATEGORIES]]), np.asarray(stage2_probabilities)[None, :], settings
+    )[0]
+    by_category = dict(zip(CATEGORIES, row, strict=True))
+    return {c: float(by_category[c]) for c in stage1_scores}
+
+
+def fit_blend(
+    stage1: np.ndarray, stage2: np.ndarray, labels: np.ndarray, categories: Sequence[str]
+) -> dict[str, tuple[float, float, float]]:
+    """Per category, a logistic regression of the label on both stages' log-odds ([rows, 7] each; -1 unknown).
+
+    Fitted on held-out rows stage 2 read; a category without both classes among them is left out (stage 2's
+    probability stays its final score).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    blend: dict[str, tuple[float, float, float]] = {}
+    for category in categories:
+        j = CATEGORIES.index(category)
+        known = labels[:, j] >= 0
+        y = labels[known, j]
+        if len(np.unique(y)) < 2:
+            continue
+        features = np.column_stack([log_odds(stage1[known, j]), log_odds(stage2[known, j])])
+        fitted = LogisticRegression(C=1.0).fit(features, y)
+        w1, w2 = (round(float(w), 4) for w in fitted.coef_[0])
+        blend[category] = (w1, w2, round(float(fitted.intercept_[0]), 4))
+    return blend
 
 
 def fallback_bounds(review: Mapping[str, float | None], stage2_categories: Sequence[str]) -> dict[str, float]:
@@ -175,12 +257,6 @@ def default_settings(review: Mapping[str, float | None]) -> CascadeSettings:
     decided = tuple(c for c in CATEGORIES if c not in DEFAULT_STAGE1_CATEGORIES)
     how = f"fallback: {FALLBACK_CLEAR_BOUND} or review"
     return CascadeSettings(fallback_bounds(review, decided), decided, how, DEFAULT_ROUTE_WORDS)
-
-
-def uses_route_words(text: str, route_words: Iterable[str]) -> bool:
-    """Whether `text` (normalized) has a word of any of the named routing word lists."""
-    words = _WORD.findall(text.casefold())
-    return any(first_word(words, ROUTE_WORD_LISTS[name][0]) is not None for name in route_words)
 
 
 def budget_settings(
@@ -206,7 +282,7 @@ def budget_settings(
     decided = tuple(c for c in CATEGORIES if c not in stage1_categories)
     ceilings = np.array([1.0 if review.get(c) is None else float(review[c]) for c in decided])  # type: ignore[arg-type]
     columns = [CATEGORIES.index(c) for c in decided]
-    by_words = np.array([uses_route_words(t, route_words) for t in texts], dtype=bool)
+    by_words = np.array([route_word(t, route_words) is not None for t in texts], dtype=bool)
     flagged = np.asarray(abusive, dtype=bool)
     chosen, routed = REVIEW_FRACTIONS[-1], np.ones(len(texts), dtype=bool)
     for fraction in REVIEW_FRACTIONS:

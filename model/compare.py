@@ -33,8 +33,7 @@ def probabilities(model: LinearModel, rows: Sequence[PreparedExample]) -> np.nda
     """Calibrated probabilities of a model for prepared rows, in category order."""
     if not rows:
         return np.zeros((0, len(model.categories)))
-    matrix = model.featurizer.matrix(item.normalized for item in rows)
-    return model.calibrate(model.batch_margins(matrix))  # type: ignore[no-any-return]
+    return model.probabilities_many(item.normalized for item in rows)
 
 
 def compare_models(

@@ -10,6 +10,7 @@ from typing import Any, cast
 import numpy as np
 
 from model.categories import CATEGORIES
+from model.compare import probabilities
 from model.corpora import Example
 from model.fairness import IDENTITY_GROUPS, NON_TOXIC_TEMPLATES, bias_report, groups_mentioned
 from model.identity_balance import NAME as BALANCE
@@ -59,8 +60,7 @@ class ScoredRows:
 
 def score_rows(model: LinearModel, rows: Sequence[PreparedExample], peer: PeerScorer | None) -> ScoredRows:
     """Score rows with our model and the peer."""
-    matrix = model.featurizer.matrix(item.normalized for item in rows)
-    ours = model.calibrate(model.batch_margins(matrix))
+    ours = probabilities(model, rows)
     peer_scores = np.asarray(peer([item.example.text for item in rows])) if peer and rows else None
     return ScoredRows(list(rows), labels_matrix(rows), ours, peer_scores)
 
@@ -136,7 +136,7 @@ def linear_probabilities(model: LinearModel) -> FinalScores:
     from model.normalize import normalize_text
 
     def probabilities(texts: Sequence[str]) -> np.ndarray:
-        return model.calibrate(model.batch_margins(model.featurizer.matrix(normalize_text(t) for t in texts)))
+        return model.probabilities_many(normalize_text(t) for t in texts)
 
     return probabilities
 

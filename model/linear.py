@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,3 +41,7 @@ class LinearModel:
     def batch_margins(self, matrix: sparse.csr_matrix) -> np.ndarray:
         """Raw margins for a CSR matrix of TF-IDF rows."""
         return np.asarray(matrix @ self.weights) + self.intercepts
+
+    def probabilities_many(self, normalized_texts: Iterable[str]) -> np.ndarray:
+        """Calibrated probabilities ([rows, categories]) of already normalized texts."""
+        return self.calibrate(self.batch_margins(self.featurizer.matrix(normalized_texts)))

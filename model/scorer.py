@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from model import artifact
-from model.cascade import merge, route
+from model.cascade import CascadeSettings, final_rows, merge, route
 from model.categories import CATEGORIES
 from model.explain import spans_for, token_contributions
 from model.features import token_spans, tokens
@@ -23,6 +24,23 @@ DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.mod
 def default_model_path() -> Path:
     """The shipped default model inside the repository."""
     return DEFAULT_MODEL
+
+
+@dataclass(frozen=True)
+class StageReadings:
+    """What each stage read of some texts: stage 1's scores of all, the routed mask, stage 2's of the routed."""
+
+    stage1: np.ndarray  # [n, 7], CATEGORIES order, rounded to 4 places as served
+    routed: np.ndarray  # [n] bool
+    stage2: np.ndarray  # [routed.sum(), 7], stage 2's calibrated probabilities
+
+    def final(self, settings: CascadeSettings | None) -> np.ndarray:
+        """[n, 7] final scores: stage 1's, and the cascade's (final_rows) where stage 2 read."""
+        if settings is None or not self.routed.any():
+            return self.stage1
+        final = self.stage1.copy()
+        final[self.routed] = final_rows(self.stage1[self.routed], self.stage2, settings)
+        return final
 
 
 class Scorer:
@@ -65,7 +83,8 @@ class Scorer:
         normalized = normalize(text, self._lexicon) if explain and not text.isascii() else None
         normalized_text = normalized.text if normalized else normalize_text(text, self._lexicon)
         probs = self._probabilities(normalized_text)
-        scores = {c: round(float(p), 4) for c, p in zip(self.categories, probs, strict=True)}
+        # Rounded as read_both_stages rounds, so that one comment and a batch get the very same scores.
+        scores = {c: float(p) for c, p in zip(self.categories, np.round(probs, 4), strict=True)}
         stage: int | None = None
         why: str | None = None
         if self.stage2 is not None and self.cascade is not None:
@@ -74,7 +93,7 @@ class Scorer:
             if decision.run_stage2:
                 # Stage 2 reads the text as it was trained to: as submitted, or as stage 1 normalized it.
                 read = normalized_text if self.stage2.config.reads_normalized else text
-                scores = merge(scores, self.stage2.probabilities(read), self.cascade.stage2_categories)
+                scores = merge(scores, self.stage2.probabilities(read), self.cascade)
                 probs = np.array([scores[c] for c in self.categories])
         spans: list[Span] = []
         flagged = np.nonzero(probs >= self._review)[0]
@@ -108,28 +127,26 @@ class Scorer:
 
     def score_many(self, texts: list[str]) -> list[dict[str, float]]:
         """Scores for many comments at once (no spans), for batch work; the same final scores as `score`."""
-        featurizer = self.model.featurizer
-        normalized = [normalize_text(t, self._lexicon) for t in texts]
-        probs = self.model.calibrate(self.model.batch_margins(featurizer.matrix(normalized)))
-        scores = [{c: round(float(p), 4) for c, p in zip(self.categories, row, strict=True)} for row in probs]
-        if self.stage2 is None or self.cascade is None:
-            return scores
-        routed = [
-            i
-            for i, s in enumerate(scores)
-            if route(normalized[i], s, self.cascade.clear_bounds, self.cascade.route_words).run_stage2
-        ]
-        if routed:
-            read = normalized if self.stage2.config.reads_normalized else texts
-            stage2 = self.stage2.probabilities_many([read[i] for i in routed])
-            for i, row in zip(routed, stage2, strict=True):
-                scores[i] = merge(scores[i], row, self.cascade.stage2_categories)
-        return scores
+        return [dict(zip(CATEGORIES, map(float, row), strict=True)) for row in self.final_probabilities(texts)]
 
     def final_probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """[n, 7] final scores in CATEGORIES order, as score_many gives them (stage 2's where it ran)."""
-        scores = self.score_many(list(texts))
-        return np.array([[row[c] for c in CATEGORIES] for row in scores], dtype=float).reshape(-1, len(CATEGORIES))
+        """[n, 7] final scores in CATEGORIES order, as `score` gives them (both stages' where stage 2 ran)."""
+        return self.read_both_stages(texts).final(self.cascade)
+
+    def read_both_stages(self, texts: Sequence[str]) -> StageReadings:
+        """Stage 1's scores of every text (4 places), which texts stage 2 must read, and its probabilities of them."""
+        normalized = [normalize_text(t, self._lexicon) for t in texts]
+        stage1 = np.round(self.model.probabilities_many(normalized), 4).reshape(-1, len(CATEGORIES))
+        routed = np.zeros(len(normalized), dtype=bool)
+        if self.stage2 is None or self.cascade is None:
+            return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))))
+        for i, row in enumerate(stage1):
+            scores = dict(zip(CATEGORIES, map(float, row), strict=True))
+            routed[i] = route(normalized[i], scores, self.cascade.clear_bounds, self.cascade.route_words).run_stage2
+        source = normalized if self.stage2.config.reads_normalized else list(texts)
+        indices = np.nonzero(routed)[0]
+        stage2 = self.stage2.probabilities_many([source[i] for i in indices]) if len(indices) else None
+        return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))) if stage2 is None else stage2)
 
     def action(self, scores: dict[str, float]) -> str:
         """The model's default action for scores under its own thresholds."""

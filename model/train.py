@@ -271,7 +271,7 @@ def train_model(
     thresholds = choose_thresholds(model.calibrate(calibration_margins), calibration_y, model.trained, params.targets)
     progress("evaluate", 0.95)
     test_y = labels_matrix(split.test)
-    test_probs = model.calibrate(model.batch_margins(featurizer.matrix(i.normalized for i in split.test)))
+    test_probs = model.probabilities_many(i.normalized for i in split.test)
     corpora = [item.example.corpus for item in split.test]
     metrics: dict[str, object] = {"holdout": category_metrics(test_probs, test_y, thresholds, corpora)}
     progress("done", 1.0)

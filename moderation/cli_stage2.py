@@ -60,20 +60,19 @@ def attach_stage2_command(
     """Write OUT: MODEL_FILE with the exported stage-2 FOLDER (model.onnx, tokenizer.json, config.json) sealed in."""
     from model import artifact
     from model.artifact import ModelLoadError
-    from model.stage2 import runtime
 
     keeps = stage1_keeps or DEFAULT_STAGE1_CATEGORIES
     thresholds = None
     try:
         base = artifact.load(model_file)
+        exported = artifact.read_stage2_folder(folder)
         review = {c: t["review"] for c, t in artifact.stage1_thresholds_of(base.manifest).items()}
         if data:
             from model.stage2.attach import measure
 
-            stage2 = runtime.load_stage2({name: (folder / name).read_bytes() for name in artifact.STAGE2_FILES})
             measured = measure(
                 base,
-                stage2,
+                exported.model,
                 data,
                 budget=route_budget,
                 route_words=route_words or DEFAULT_ROUTE_WORDS,
@@ -82,7 +81,7 @@ def attach_stage2_command(
             settings, thresholds = measured.settings, measured.thresholds
         else:
             settings = _fallback(review, keeps, route_words or DEFAULT_ROUTE_WORDS)
-        manifest = artifact.attach_stage2(model_file, folder, out, settings, thresholds=thresholds)
+        manifest = artifact.attach_stage2(model_file, exported, out, settings, thresholds=thresholds)
     except (ModelLoadError, ValueError, OSError) as error:
         raise click.ClickException(str(error)) from error
     section = manifest["stage2"]

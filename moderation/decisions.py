@@ -50,6 +50,11 @@ def decision_from_row(row: st.Row) -> dict[str, Any]:
     return decision
 
 
+def cascade_fields(stage: int | None, route_reason: str | None) -> dict[str, Any]:
+    """An answer's cascade fields: which stage's scores decided and why (none for a linear-only model)."""
+    return {} if stage is None else {"stage": stage, "route_reason": route_reason}
+
+
 def answer_from_row(row: st.Row) -> dict[str, Any]:
     """The answer a submission gave, rebuilt from its decision row (for idempotent replays)."""
     decision = decision_from_row(row)
@@ -62,11 +67,7 @@ def answer_from_row(row: st.Row) -> dict[str, Any]:
         "model_version": decision["model_version"],
         "decided_by": decision["actor_type"],
         "would_action": decision["would_action"],
-        **(
-            {}
-            if decision.get("stage") is None
-            else {"stage": decision["stage"], "route_reason": decision["route_reason"]}
-        ),
+        **cascade_fields(decision.get("stage"), decision.get("route_reason")),
         "decision_id": decision["id"],
     }
 

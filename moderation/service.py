@@ -184,13 +184,8 @@ def _answer(comment_id: str, result: ScoreResult, verdict: Verdict, model_versio
         "decided_by": verdict.decided_by,
         "would_action": verdict.would_action,
         **_truncation(result.scored_chars),
-        **_cascade(result),
+        **decisions.cascade_fields(result.stage, result.route_reason),
     }
-
-
-def _cascade(result: ScoreResult) -> dict[str, Any]:
-    """With a cascade model: which stage's scores decided and why it routed so (nothing for a linear-only model)."""
-    return {} if result.stage is None else {"stage": result.stage, "route_reason": result.route_reason}
 
 
 def _truncation(scored_chars: int | None) -> dict[str, Any]:

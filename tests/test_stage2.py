@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import subprocess
 import sys
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -336,8 +338,46 @@ def test_a_score_above_its_clear_bound_routes_and_one_at_it_does_not() -> None:
 
 def test_merge_takes_stage2_where_it_decides_and_keeps_stage1_spam() -> None:
     stage1 = {c: 0.5 for c in CATEGORIES}
-    merged = merge(stage1, [0.123456] * len(CATEGORIES), DECIDED)
+    merged = merge(stage1, [0.123456] * len(CATEGORIES), LOOSE)
     assert merged == {**{c: 0.1235 for c in DECIDED}, "spam": 0.5}
+
+
+def test_a_blend_weighs_both_stages_log_odds_where_it_has_weights() -> None:
+    # Equal weights average the log-odds: 0.5 and 0.9 give sigmoid(log(9) / 2) = 0.75.
+    blended = replace(LOOSE, blend={"toxicity": (0.5, 0.5, 0.0), "threat": (0.0, 1.0, math.log(3))})
+    stage1 = {**{c: 0.5 for c in CATEGORIES}, "threat": 0.01}
+    merged = merge(stage1, [0.9] * len(CATEGORIES), blended)
+    assert merged["toxicity"] == 0.75
+    assert merged["threat"] == round(27 / 28, 4)  # stage 2's odds 9, times e^log(3): stage 1 weighs nothing
+    assert merged["insult"] == 0.9 and merged["spam"] == 0.5  # no weights: stage 2's; spam: stage 1's
+
+
+def test_fit_blend_learns_from_the_stage_that_separates_the_labels() -> None:
+    rng = np.random.default_rng(3)
+    labels = np.full((400, len(CATEGORIES)), -1.0)
+    j = CATEGORIES.index("toxicity")
+    labels[:, j] = rng.integers(0, 2, 400)
+    stage1 = np.full(labels.shape, 0.3)
+    stage1[:, j] = rng.uniform(0.05, 0.95, 400)  # noise
+    stage2 = np.full(labels.shape, 0.3)
+    stage2[:, j] = np.where(labels[:, j] == 1, 0.8, 0.2) + rng.uniform(-0.15, 0.15, 400)
+    blend = cascade.fit_blend(stage1, stage2, labels, DECIDED)
+    assert set(blend) == {"toxicity"}  # the others have no labels here
+    w1, w2, _ = blend["toxicity"]
+    assert w2 > 1.0 and abs(w1) < 0.5 * w2
+
+
+def test_blend_weights_survive_the_manifest_and_bad_ones_are_refused() -> None:
+    blended = replace(LOOSE, blend={"toxicity": (0.3, 0.7, -0.1)})
+    assert CascadeSettings.from_dict(blended.as_dict()) == blended
+    for bad in (
+        {"spam": [1, 1, 0]},
+        {"toxicity": [1, 1]},
+        {"toxicity": [1, "x", 0]},
+        {"toxicity": [1, float("nan"), 0]},
+    ):
+        with pytest.raises(ValueError, match="blend"):
+            CascadeSettings.from_dict({**LOOSE.as_dict(), "blend": bad})
 
 
 def test_the_default_word_lists_route_groups_and_violence_but_not_you() -> None:

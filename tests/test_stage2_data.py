@@ -200,3 +200,55 @@ def test_stage2_holds_out_the_rows_stage1_holds_out() -> None:
     assert [r.normalized for r in stage2.test] == [r.normalized for r in stage1.test]
     assert [r.normalized for r in stage2.calibration] == [r.normalized for r in stage1.calibration]
     assert stage2.test and stage2.calibration
+
+
+# --- counterfactual group swaps ----------------------------------------------------------------------------
+
+
+def test_a_group_swap_renames_every_group_consistently_and_keeps_forms() -> None:
+    import random
+
+    swapped = data.swap_groups("all jews are liars, a jew said so, ask the armenians", random.Random(4))
+    assert swapped is not None
+    words = swapped.replace(",", "").split()
+    assert "jews" not in words and "jew" not in words and "armenians" not in words
+    plural_of = {single: plural for single, plural in data.SWAP_GROUPS}
+    # "jews" and "a jew" became one group's plural and adjective; the armenians another group's plural.
+    first, second, third = words[1], words[5], words[-1]
+    assert plural_of[second] == first and third in plural_of.values() and third != first
+    assert swapped.startswith("all ") and " said so, ask the " in swapped
+    assert data.swap_groups("nothing about anyone here", random.Random(4)) is None
+
+
+def test_a_swap_fixes_the_article_before_a_vowel() -> None:
+    import random
+
+    for seed in range(20):
+        swapped = data.swap_groups("i met a georgian yesterday", random.Random(seed))
+        assert swapped is not None
+        article, group = swapped.split()[2:4]
+        assert article == ("an" if group[0] in "aeiou" else "a")
+
+
+def test_counterfactual_copies_keep_labels_only_for_rows_naming_a_group_up_to_the_limit() -> None:
+    rows = [
+        row("The Kurds deserve nothing", {"toxicity": 1, "identity_attack": 1}),
+        row("Muslim families met for dinner", {"toxicity": 0, "identity_attack": 0}),
+        row("the weather is fine", {"toxicity": 0}),
+    ]
+    copies = data.counterfactual_rows(rows, limit=10, seed=1)
+    assert len(copies) == 2
+    by_labels = {tuple(sorted(c.example.labels.items())): c for c in copies}
+    hateful = by_labels[(("identity_attack", 1), ("toxicity", 1))]
+    assert "kurds" not in hateful.normalized and hateful.normalized.endswith(" deserve nothing")
+    assert hateful.example.text == hateful.normalized and hateful.example.spans == ()
+    assert all(c.example.group.startswith("swap:") for c in copies)
+    assert len(data.counterfactual_rows(rows, limit=1, seed=1)) == 1
+    assert data.counterfactual_rows(rows, limit=10, seed=1) == copies  # deterministic
+
+
+def test_augmented_training_rows_repeat_only_our_own_sentences() -> None:
+    own = row("as a reader i liked it", {"toxicity": 0}, corpus=synthetic.NAME)
+    other = row("plain comment", {"toxicity": 0})
+    rows = data.augmented_training_rows([own, other], counterfactuals=0, own_repeats=3, seed=1)
+    assert rows.count(own) == 3 and rows.count(other) == 1

@@ -15,16 +15,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model import cascade
-from model.artifact import stage1_thresholds_of
+from model.artifact import Artifact, stage1_thresholds_of
 from model.build import load_dataset
 from model.categories import CATEGORIES
+from model.compare import probabilities
 from model.identity_balance import NAME as BALANCE
+from model.scorer import Scorer
 from model.thresholds import choose_thresholds
 from model.train import PreparedExample, TrainParams, labels_matrix, prepare, split_examples
 from model.types import Thresholds
 
 if TYPE_CHECKING:
-    from model.artifact import Artifact
     from model.stage2.runtime import Stage2Model
 
 ABUSE_CATEGORIES = tuple(c for c in CATEGORIES if c != "spam")
@@ -58,34 +59,6 @@ def is_abusive(row: PreparedExample) -> bool:
     return any(row.example.labels.get(c) == 1 for c in ABUSE_CATEGORIES)
 
 
-def final_probabilities(
-    stage1: np.ndarray,
-    rows: Sequence[PreparedExample],
-    stage2: Stage2Model,
-    settings: cascade.CascadeSettings,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The cascade's final probabilities ([rows, 7]) as the scorer computes them, and which rows stage 2 read."""
-    rounded = np.round(stage1, 4)
-    routed = np.array(
-        [
-            cascade.route(
-                row.normalized, dict(zip(CATEGORIES, rounded[i], strict=True)), settings.clear_bounds,
-                settings.route_words,
-            ).run_stage2
-            for i, row in enumerate(rows)
-        ],
-        dtype=bool,
-    )  # fmt: skip
-    final = rounded.copy()
-    indices = [int(i) for i in np.nonzero(routed)[0]]
-    if indices:
-        read = [rows[i].normalized if stage2.config.reads_normalized else rows[i].example.text for i in indices]
-        probabilities = stage2.probabilities_many(read)
-        columns = np.array([CATEGORIES.index(c) for c in settings.stage2_categories])
-        final[np.ix_(np.array(indices), columns)] = np.round(probabilities[:, columns], 4)
-    return final, routed
-
-
 def measure(
     base: Artifact,
     stage2: Stage2Model,
@@ -100,7 +73,7 @@ def measure(
     if not rows:
         raise ValueError(f"no calibration rows of the model's corpora under {', '.join(map(str, data))}")
     linear = base.model
-    stage1 = linear.calibrate(linear.batch_margins(linear.featurizer.matrix(r.normalized for r in rows)))
+    stage1 = probabilities(linear, rows)
     abusive = [is_abusive(r) for r in rows]
     pool = [i for i, r in enumerate(rows) if abusive[i] or r.example.corpus in STREAM_CLEAN_CORPORA]
     clean_from = "ordinary discussion: " + ", ".join(STREAM_CLEAN_CORPORA)
@@ -117,9 +90,15 @@ def measure(
         route_words=route_words,
         stage1_categories=stage1_categories,
     )
-    final, routed = final_probabilities(stage1, rows, stage2, settings)
+    # Read the rows as the served model will, then fit the blend of both stages on the rows stage 2 read.
+    scorer = Scorer(Artifact(base.model, base.manifest, stage2, settings))
+    read = scorer.read_both_stages([r.example.text for r in rows])
+    labels = labels_matrix(rows)
+    blend = cascade.fit_blend(read.stage1[read.routed], read.stage2, labels[read.routed], settings.stage2_categories)
+    settings = replace(settings, blend=blend)
+    final, routed = read.final(settings), read.routed
     targets = TrainParams.from_dict(base.manifest["params"]).targets
-    thresholds = choose_thresholds(final, labels_matrix(rows), linear.trained, targets)
+    thresholds = choose_thresholds(final, labels, linear.trained, targets)
     report = {
         "calibration_rows": len(rows),
         "calibration_routed_share": round(float(routed.mean()), 4),

@@ -7,17 +7,21 @@ normalized text, as stage 1 does, so it does not depend on row order and the sam
 from __future__ import annotations
 
 import hashlib
+import random
+import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from model.categories import CATEGORIES
 from model.corpora import LoadedCorpus, corpus_summary, deduplicate, load_corpora
+from model.identity_balance import NAME as IDENTITY_BALANCE
 from model.identity_balance import identity_balance_corpus
 from model.normalize import normalize_text
+from model.stage2.synthetic import NAME as SYNTHETIC
 from model.stage2.synthetic import synthetic_corpus
 from model.train import PreparedExample, Split, prepare, split_bucket, split_by_bucket
 
@@ -168,3 +172,77 @@ def describe(data: Stage2Data, train: Sequence[Row]) -> list[dict[str, object]]:
         }
         for item in corpus_summary(data.corpora)
     ]
+
+
+# Counterfactual group swaps (as in gender-swap augmentation for abuse classifiers): a training row naming one of
+# these groups gets a copy naming another, labels unchanged, so that no group's name alone carries its corpora's
+# share of abuse. Each group gives its (adjective or singular noun, plural noun) forms.
+SWAP_GROUPS: tuple[tuple[str, str], ...] = (
+    ("armenian", "armenians"), ("azerbaijani", "azerbaijanis"), ("turkish", "turks"), ("russian", "russians"),
+    ("iranian", "iranians"), ("georgian", "georgians"), ("kurdish", "kurds"), ("jewish", "jews"),
+    ("muslim", "muslims"), ("christian", "christians"), ("black", "blacks"), ("gay", "gays"),
+    ("immigrant", "immigrants"), ("arab", "arabs"), ("mexican", "mexicans"), ("chinese", "chinese"),
+    ("catholic", "catholics"), ("hindu", "hindus"), ("ukrainian", "ukrainians"),
+)  # fmt: skip
+# Singular nouns that differ from the adjective: "a jew", "a turk", "a kurd".
+_SINGULAR_NOUNS = {"jew": "jewish", "turk": "turkish", "kurd": "kurdish"}
+_SWAP_FORM: dict[str, tuple[int, int]] = {
+    word: (index, slot) for index, forms in enumerate(SWAP_GROUPS) for slot, word in enumerate(forms)
+}
+_SWAP_WORD = re.compile(r"[^\W\d_]+")
+_ARTICLE = re.compile(r"\b(an?) ([a-z])")
+
+
+def swap_groups(text: str, rng: random.Random) -> str | None:
+    """`text` (normalized, lower case) with every group it names replaced by another group, or None if it names none.
+
+    Each group named is mapped to one other group for the whole text, keeping adjective and plural forms.
+    """
+    named = {_SWAP_FORM[w][0] for w in _SWAP_WORD.findall(text) if w in _SWAP_FORM}
+    named |= {_SWAP_FORM[_SINGULAR_NOUNS[w]][0] for w in _SWAP_WORD.findall(text) if w in _SINGULAR_NOUNS}
+    if not named:
+        return None
+    others = [i for i in range(len(SWAP_GROUPS)) if i not in named]
+    targets = dict(zip(sorted(named), rng.sample(others, len(named)), strict=True))
+
+    def swap(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word in _SINGULAR_NOUNS:
+            word = _SINGULAR_NOUNS[word]
+        if word not in _SWAP_FORM:
+            return match.group(0)
+        index, slot = _SWAP_FORM[word]
+        return SWAP_GROUPS[targets[index]][slot]
+
+    swapped = _SWAP_WORD.sub(swap, text)
+    return _ARTICLE.sub(lambda m: ("an " if m.group(2) in "aeiou" else "a ") + m.group(2), swapped)
+
+
+def counterfactual_rows(rows: Sequence[Row], limit: int, seed: int) -> list[Row]:
+    """Up to `limit` group-swapped copies of the rows that name a group (chosen by a salted hash), labels kept."""
+    rng = random.Random(seed)
+    naming = sorted(
+        (
+            row
+            for row in rows
+            if any(w in _SWAP_FORM or w in _SINGULAR_NOUNS for w in _SWAP_WORD.findall(row.normalized))
+        ),
+        key=lambda r: bucket(r.normalized, seed, "swap"),
+    )
+    copies: list[Row] = []
+    for row in naming[:limit]:
+        swapped = swap_groups(row.normalized, rng)
+        if swapped is not None and swapped != row.normalized:
+            example = replace(row.example, text=swapped, group=f"swap:{row.example.group}", spans=())
+            copies.append(PreparedExample(example, swapped))
+    return copies
+
+
+# Our own sentences, few beside the corpora's rows, which training may repeat.
+OWN_CORPORA = (SYNTHETIC, IDENTITY_BALANCE)
+
+
+def augmented_training_rows(rows: Sequence[Row], counterfactuals: int, own_repeats: int, seed: int) -> list[Row]:
+    """The rows, up to `counterfactuals` group-swapped copies, and our own sentences again to `own_repeats` in all."""
+    own = [row for row in rows if row.example.corpus in OWN_CORPORA]
+    return [*rows, *counterfactual_rows(rows, counterfactuals, seed), *own * max(0, own_repeats - 1)]

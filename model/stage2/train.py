@@ -79,6 +79,9 @@ class Params:
     threads: int = 2
     time_budget_minutes: float | None = 90.0
     input: str = "normalized"
+    # Group-swapped copies of training rows naming a group, and how often our own sentences are read per epoch.
+    counterfactual_rows: int = 20_000
+    own_repeats: int = 3
 
 
 class Stage2Model(torch.nn.Module):
@@ -193,12 +196,15 @@ def train(
     progress.write("loading data")
     loaded = stage2_data.load_training_data(paths)
     split = stage2_data.split_rows(loaded.rows, params.seed, params.test_share, params.calibration_share)
-    train_rows = stage2_data.sample_rows(split.train, params.max_rows, params.seed)
+    sampled = stage2_data.sample_rows(split.train, params.max_rows, params.seed)
+    train_rows = stage2_data.augmented_training_rows(
+        sampled, params.counterfactual_rows, params.own_repeats, params.seed
+    )
     texts = [stage2_data.model_text(r, params.input) for r in train_rows]
     labels = torch.from_numpy(stage2_data.label_matrix(train_rows))
     steps_per_epoch = math.ceil(len(train_rows) / params.batch_size)
     total_steps = max(1, math.ceil(steps_per_epoch * params.epochs))
-    progress.write(f"{len(train_rows)} training rows, {total_steps} steps planned")
+    progress.write(f"{len(train_rows)} training rows ({len(sampled)} sampled), {total_steps} steps planned")
 
     tokenizer = load_tokenizer(params.max_length)
     lengths = [len(e.ids) for e in tokenizer.encode_batch(texts)]
@@ -340,6 +346,8 @@ def train(
             "duplicates_removed": loaded.duplicates_removed,
             "rows": {
                 "train": len(train_rows),
+                "train_sampled": len(sampled),
+                "train_group_swapped": sum(r.example.group.startswith("swap:") for r in train_rows),
                 "train_available": len(split.train),
                 "calibration": len(split.calibration),
                 "test": len(split.test),
@@ -389,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--time-budget-minutes", type=float, default=defaults.time_budget_minutes, help="stop training then; 0: none"
     )
+    parser.add_argument("--counterfactual-rows", type=int, default=defaults.counterfactual_rows)
+    parser.add_argument("--own-repeats", type=int, default=defaults.own_repeats)
     parser.add_argument("--checkpoint-minutes", type=float, default=4.0)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--stop-after-steps", type=int, default=None, help="checkpoint at this step and exit")
@@ -406,6 +416,8 @@ def main(argv: list[str] | None = None) -> int:
         input=args.input,
         calibration_share=args.calibration_share,
         time_budget_minutes=args.time_budget_minutes or None,
+        counterfactual_rows=args.counterfactual_rows,
+        own_repeats=args.own_repeats,
     )
     config = train(params, args.data, args.out, args.resume, args.checkpoint_minutes, args.stop_after_steps)
     json.dump(config.get("metrics", config), sys.stdout, indent=1)
