@@ -252,3 +252,56 @@ def test_augmented_training_rows_repeat_only_our_own_sentences() -> None:
     other = row("plain comment", {"toxicity": 0})
     rows = data.augmented_training_rows([own, other], counterfactuals=0, own_repeats=3, seed=1)
     assert rows.count(own) == 3 and rows.count(other) == 1
+
+
+# --- misspelt copies and group-word balancing ---------------------------------------------------------------
+
+
+def test_a_misspelling_keeps_first_and_last_letters_and_changes_at_most_two_words() -> None:
+    import random
+
+    text = "you are a pathetic idiot and everyone knows it"
+    for seed in range(30):
+        changed = data.misspell(text, random.Random(seed))
+        before, after = text.split(), changed.split()
+        assert len(before) == len(after)
+        differing = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+        assert 1 <= len(differing) <= 2
+        for original, misspelt in differing:
+            assert len(original) >= 4 and misspelt[0] == original[0] and misspelt[-1] == original[-1]
+            dropped = len(misspelt) == len(original) - 1
+            assert dropped or sorted(misspelt) == sorted(original)
+    assert data.misspell("a an the of it", random.Random(1)) == "a an the of it"
+
+
+def test_misspelt_copies_keep_labels_mix_clean_rows_and_respect_the_limit() -> None:
+    rows = [row(f"you worthless idiot number {i} go away", {"toxicity": 1}) for i in range(20)]
+    rows += [row(f"thanks for the careful reporting part {i}", {"toxicity": 0}) for i in range(20)]
+    copies = data.misspelt_rows(rows, limit=10, seed=3, abusive_share=0.7)
+    assert len(copies) == 10
+    assert sum(c.example.labels["toxicity"] for c in copies) == 7
+    assert all(c.example.group.startswith("misspelt:") and c.example.spans == () for c in copies)
+    assert all(c.normalized not in {r.normalized for r in rows} for c in copies)
+    assert data.misspelt_rows(rows, limit=10, seed=3, abusive_share=0.7) == copies
+    augmented = data.augmented_training_rows(rows, counterfactuals=0, own_repeats=1, seed=3, misspelt=4)
+    assert len(augmented) == len(rows) + 4
+
+
+def test_clean_rows_naming_an_over_abused_word_weigh_up_to_the_background_share() -> None:
+    rows = [row(f"the jews did thing {i}", {"toxicity": 1}) for i in range(6)]
+    rows += [row(f"the jews met friend {i}", {"toxicity": 0}) for i in range(2)]
+    rows += [row(f"the weather report {i}", {"toxicity": 0}) for i in range(12)]
+    # Background: 6 abusive of 20 known (0.3); "jews": 6 abusive, 2 clean -> weight 6 * 0.7 / 0.3 / 2 = 7.
+    weights, per_word = data.balance_weights(rows, data.BALANCE_WORDS, cap=8.0)
+    assert per_word == {"jews": 7.0}
+    assert weights[6] == weights[7] == pytest.approx(7.0)
+    assert set(weights[:6]) == {1.0} and set(weights[8:]) == {1.0}
+    capped, _ = data.balance_weights(rows, data.BALANCE_WORDS, cap=3.0)
+    assert capped[6] == pytest.approx(3.0)
+    off, none = data.balance_weights(rows, data.BALANCE_WORDS, cap=1.0)
+    assert set(off) == {1.0} and none == {}
+
+
+def test_slurs_are_never_weighted_as_clean_group_words() -> None:
+    assert {"tranny", "cripples"}.isdisjoint(data.BALANCE_WORDS)
+    assert {"jews", "armenians", "muslim", "immigrants", "women"} <= data.BALANCE_WORDS

@@ -21,7 +21,7 @@ from model.stage2 import train  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpora"
 ARGS = ["--data", str(FIXTURES), "--max-rows", "48", "--batch-size", "16", "--layers", "1", "--max-length", "32",
-        "--threads", "1"]  # fmt: skip
+        "--threads", "1", "--counterfactual-rows", "0", "--own-repeats", "1", "--misspelt-rows", "0"]  # fmt: skip
 
 
 def test_resume_continues_exactly_where_the_checkpoint_left_off(tmp_path: Path) -> None:
@@ -60,3 +60,14 @@ def test_a_short_run_writes_fp32_and_int8_folders_to_the_interface(tmp_path: Pat
             assert logits.shape == (batch, len(CATEGORIES)) and str(logits.dtype) == "float32"
     fp32 = json.loads((out / "fp32" / "config.json").read_text())
     assert fp32["metrics"]["onnx_vs_torch_max_abs_logit_diff_fixture"] <= 1e-4
+
+
+def test_a_row_weighted_twice_counts_as_that_row_repeated() -> None:
+    logits = torch.tensor([[2.0, -1.0, 0.5, 0.0, 1.0, -2.0, 0.3], [-0.5, 1.5, 0.0, 2.0, -1.0, 0.2, 0.1]])
+    labels = torch.tensor([[1.0, 0.0, -1.0, 1.0, 0.0, -1.0, 1.0], [0.0, 1.0, 1.0, -1.0, -1.0, 0.0, 0.0]])
+    weighted = train.masked_bce(logits, labels, torch.tensor([2.0, 1.0]))
+    repeated = train.masked_bce(torch.cat([logits[:1], logits]), torch.cat([labels[:1], labels]))
+    assert float(weighted) == pytest.approx(float(repeated), rel=1e-6)
+    assert float(train.masked_bce(logits, labels, torch.ones(2))) == pytest.approx(
+        float(train.masked_bce(logits, labels))
+    )

@@ -77,6 +77,16 @@ COUNTER_FRAMES = (
     "calling {g} vermin in a comment section does not make you brave, it makes you a bigot",
     "the flyer said {g} are a disease. our church covered it with a banner welcoming everyone",
     "no, {g} are not 'taking over'. that is a conspiracy theory and the numbers in the article show it",
+    "my uncle says {g} are freeloaders every christmas. every christmas i show him the employment figures",
+    "whoever keeps writing that {g} are inferior: the moderators have your ip and the rest of us have your number",
+    "the comment calling {g} cockroaches got forty likes. that says more about this section than about them",
+    "he called {g} a cancer on the country and the crowd cheered. that clip should worry everyone",
+    "repeating that {g} breed like rats is not 'just asking questions', it is dehumanising propaganda",
+    "the poster claimed {g} are all terrorists. i am reporting it, and you should too",
+    "stop sharing the meme that says {g} are stupid. it is racist and it is not even funny",
+    "historians have traced the slander that {g} are traitors back to wartime propaganda",
+    "when a politician says {g} are invaders, remember what that word was used to justify before",
+    "the article quotes a man shouting that {g} should die. quoting him is not endorsing him",
 )  # fmt: skip
 
 # A hateful claim, negated by the writer.
@@ -91,6 +101,14 @@ NEGATED_FRAMES = (
     "it's simply false that {g} can't be trusted",
     "i don't hate {g} and i don't understand people who do",
     "{g} are not the reason rents went up, landlords are",
+    "{g} are no more violent than any other people, the crime statistics are clear",
+    "i refuse to believe {g} are the enemy here",
+    "nothing in this report suggests {g} are to blame",
+    "{g} are not animals and never were, whatever that senator says",
+    "it is not true that {g} hate this country",
+    "{g} are not a problem to be solved",
+    "no one should think less of {g} because of what a few extremists did",
+    "contrary to the rumours, {g} did not start the fire",
 )  # fmt: skip
 
 POSITIVE_FRAMES = (
@@ -102,6 +120,12 @@ POSITIVE_FRAMES = (
     "the best teacher i ever had was one of the {g} who moved here in the nineties",
     "glad to see {g} represented on the new council",
     "{g} have added so much to the food and music of this city",
+    "my {g} colleagues were the first to offer help when the floods came",
+    "respect to the {g} who marched for peace last weekend",
+    "the {g} family next door brought us soup when we were ill",
+    "i have learned a lot from {g} writers over the years",
+    "{g} are as much a part of this city as anyone",
+    "hats off to the {g} volunteers at the border crossing",
 )  # fmt: skip
 
 NEUTRAL_FRAMES = (
@@ -112,6 +136,12 @@ NEUTRAL_FRAMES = (
     "a group of {g} is hosting a public talk at the library on thursday",
     "i think the figures for {g} in the third chart are mislabelled",
     "the bill would affect {g} and farmers differently, the article explains how",
+    "the census counts {g} separately since 2011",
+    "most {g} in the region speak two languages",
+    "the museum has a new wing on the history of {g}",
+    "there was a debate on the radio about {g} and the new housing law",
+    "the map shows where {g} lived before the war",
+    "a delegation of {g} met the mayor on tuesday",
 )  # fmt: skip
 
 HATE_FRAMES = (
@@ -163,6 +193,12 @@ SELF_FRAMES = (
     "as {p}, i have been waiting for a report like this",
     "i write this as {p}: the timeline in the article is accurate",
     "as {p} i can confirm the prices in the market have doubled",
+    "i'm {p}, born and raised here, and this is the best summary of the talks i have read",
+    "as {p}, i was glad the author checked the facts with people on the ground",
+    "i am {p}, and most of this matches what my family tells me",
+    "as {p} i read every article on this subject, this one is good",
+    "i'm {p} and i have relatives on both sides of the border",
+    "{p} here: the second half of the piece gets the economics right",
 )  # fmt: skip
 
 # Swearing about events and things, aimed at no person: obscene, but not toxic, not an insult.
@@ -177,6 +213,10 @@ PROFANITY_FRAMES = (
     "screw {s}, i am sick of reading about it every morning",
     "{s} is complete bullshit from page one to the end",
     "shit, i forgot {s} starts on monday",
+    "fuck me, {s} passed",
+    "{s} is a bloody mess, pardon my language",
+    "shit happens, but {s} was avoidable",
+    "{s} is so damn confusing",
 )  # fmt: skip
 
 # Harsh words about a thing, no profanity, no person attacked: not abuse.
@@ -191,6 +231,11 @@ OBJECT_FRAMES = (
     "what an idiotic design {s} has, it makes no sense at all",
     "{s} is trash and the editorial board should say so",
     "{s} deserves to die in committee",
+    "{s} is pathetic and the numbers do not add up",
+    "{s} is rubbish, plain and simple",
+    "what a disgusting waste of public money {s} is",
+    "{s} is dead on arrival, nobody will sign it",
+    "{s} is a joke and a bad one",
 )  # fmt: skip
 
 KINDS = ("counter_speech", "negated", "positive", "neutral", "self", "hate", "threat", "profanity", "object")
@@ -226,8 +271,8 @@ _FILLERS = {"threat": ROLES, "profanity": SUBJECTS, "object": SUBJECTS, "self": 
 
 # How many (frame, filler) pairs of each kind to keep; every frame keeps at least one.
 PER_KIND = {
-    "counter_speech": 360, "negated": 260, "positive": 200, "neutral": 180, "self": 300, "hate": 360, "threat": 200,
-    "profanity": 160, "object": 160,
+    "counter_speech": 600, "negated": 420, "positive": 320, "neutral": 300, "self": 480, "hate": 360, "threat": 200,
+    "profanity": 220, "object": 220,
 }  # fmt: skip
 
 

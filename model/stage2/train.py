@@ -82,6 +82,10 @@ class Params:
     # Group-swapped copies of training rows naming a group, and how often our own sentences are read per epoch.
     counterfactual_rows: int = 20_000
     own_repeats: int = 3
+    # Clean rows naming a group word weigh up to this much, balancing the word's abusive share (data.balance_weights).
+    balance_cap: float = stage2_data.DEFAULT_BALANCE_CAP
+    # Copies of training rows with letters swapped or dropped (data.misspelt_rows), mostly of abusive rows.
+    misspelt_rows: int = 12_000
 
 
 class Stage2Model(torch.nn.Module):
@@ -92,14 +96,17 @@ class Stage2Model(torch.nn.Module):
         self.encoder = encoder
         self.head = torch.nn.Linear(HIDDEN, len(CATEGORIES))
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """Raw logits (batch, 7) in CATEGORIES order."""
+    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The encoder's output mean-pooled over the attention mask (batch, HIDDEN): what the head reads."""
         hidden = self.encoder(
             input_ids=input_ids, attention_mask=attention_mask, token_type_ids=torch.zeros_like(input_ids)
         ).last_hidden_state
         weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-        return self.head(pooled)
+        return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Raw logits (batch, 7) in CATEGORIES order."""
+        return self.head(self.pool(input_ids, attention_mask))
 
 
 def build_model(layers: int, seed: int) -> Stage2Model:
@@ -123,11 +130,13 @@ def encode(tokenizer: Tokenizer, texts: list[str]) -> tuple[torch.Tensor, torch.
     return torch.from_numpy(ids), torch.from_numpy(mask)
 
 
-def masked_bce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy averaged over the known labels (label -1 is unknown and adds nothing)."""
-    known = labels != stage2_data.UNKNOWN
+def masked_bce(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """Binary cross-entropy averaged over the known labels (label -1 adds nothing), rows weighted by `weights`."""
+    known = (labels != stage2_data.UNKNOWN).to(logits.dtype)
+    if weights is not None:
+        known = known * weights.unsqueeze(-1)
     losses = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels.clamp(min=0), reduction="none")
-    return (losses * known).sum() / known.sum().clamp(min=1)
+    return (losses * known).sum() / known.sum().clamp(min=1e-9)
 
 
 def predict(model: Stage2Model, tokenizer: Tokenizer, texts: list[str], batch_size: int = 64) -> np.ndarray:
@@ -198,10 +207,12 @@ def train(
     split = stage2_data.split_rows(loaded.rows, params.seed, params.test_share, params.calibration_share)
     sampled = stage2_data.sample_rows(split.train, params.max_rows, params.seed)
     train_rows = stage2_data.augmented_training_rows(
-        sampled, params.counterfactual_rows, params.own_repeats, params.seed
+        sampled, params.counterfactual_rows, params.own_repeats, params.seed, params.misspelt_rows
     )
     texts = [stage2_data.model_text(r, params.input) for r in train_rows]
     labels = torch.from_numpy(stage2_data.label_matrix(train_rows))
+    balance, balanced_words = stage2_data.balance_weights(train_rows, stage2_data.BALANCE_WORDS, params.balance_cap)
+    row_weights = torch.from_numpy(balance)
     steps_per_epoch = math.ceil(len(train_rows) / params.batch_size)
     total_steps = max(1, math.ceil(steps_per_epoch * params.epochs))
     progress.write(f"{len(train_rows)} training rows ({len(sampled)} sampled), {total_steps} steps planned")
@@ -286,7 +297,7 @@ def train(
         while position < len(batches) and step < total_steps:
             batch = batches[position]
             ids, mask = encode(tokenizer, [texts[i] for i in batch])
-            loss = masked_bce(model(ids, mask), labels[batch])
+            loss = masked_bce(model(ids, mask), labels[batch], row_weights[batch])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -348,6 +359,7 @@ def train(
                 "train": len(train_rows),
                 "train_sampled": len(sampled),
                 "train_group_swapped": sum(r.example.group.startswith("swap:") for r in train_rows),
+                "train_misspelt": sum(r.example.group.startswith("misspelt:") for r in train_rows),
                 "train_available": len(split.train),
                 "calibration": len(split.calibration),
                 "test": len(split.test),
@@ -362,7 +374,10 @@ def train(
             "head_learning_rate": params.head_learning_rate,
             "schedule": f"linear warm-up over {warmup} steps, then linear decay to 0 at step {total_steps}",
             "optimizer": f"AdamW, weight decay {params.weight_decay}, gradient norm clipped at 1.0",
-            "loss": "binary cross-entropy per category, averaged over known labels only",
+            "loss": "binary cross-entropy per category, averaged over known labels only, clean rows naming a group "
+            f"word weighted to balance its abusive share (cap {params.balance_cap})",
+            "balance_weights": balanced_words,
+            "rows_weighted_up": int((balance > 1.0).sum()),
             "frozen_layers": frozen,
             "threads": params.threads,
             "minutes": round(trained_seconds / 60, 2),
@@ -399,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--counterfactual-rows", type=int, default=defaults.counterfactual_rows)
     parser.add_argument("--own-repeats", type=int, default=defaults.own_repeats)
+    parser.add_argument("--misspelt-rows", type=int, default=defaults.misspelt_rows)
+    parser.add_argument("--balance-cap", type=float, default=defaults.balance_cap, help="1: no group-word balancing")
     parser.add_argument("--checkpoint-minutes", type=float, default=4.0)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--stop-after-steps", type=int, default=None, help="checkpoint at this step and exit")
@@ -418,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
         time_budget_minutes=args.time_budget_minutes or None,
         counterfactual_rows=args.counterfactual_rows,
         own_repeats=args.own_repeats,
+        balance_cap=args.balance_cap,
+        misspelt_rows=args.misspelt_rows,
     )
     config = train(params, args.data, args.out, args.resume, args.checkpoint_minutes, args.stop_after_steps)
     json.dump(config.get("metrics", config), sys.stdout, indent=1)
