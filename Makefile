@@ -74,7 +74,8 @@ bench-model: $(VENV)/.dev
 bench-cli: $(VENV)/.dev
 	$(PY) benchmarks/bench_score_cli.py --lines 1000000
 
-# The service under gunicorn (POST /v1/comments against /healthz), then the model; fails if either misses.
+# The service under gunicorn (POST /v1/comments against /healthz; then a cascade beside its stage 1 alone, when
+# build/cascade.model exists), then the model; fails if either misses.
 bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_service.py; status=$$?; $(MAKE) bench-model && exit $$status
 

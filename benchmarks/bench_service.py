@@ -10,6 +10,10 @@ alone, three times: its median wall time must stay within 100 ms. Last, POST /v1
 without and then during a retrain (`POST /v1/models/train`, a full one from the base corpora when --data is at
 hand, plus an imported labelled file), in a few rounds that meet the job at different stages: the p99 of the
 requests sent while a job ran may be at most half as high again as that of the quiet rounds.
+Then, given a cascade (--cascade; by default build/cascade.model, or the shipped model when it carries stage 2),
+the same load goes, in alternating rounds, to a server using the cascade and to one using its stage 1 alone,
+with comments from the site-like stream attach-stage2 measures its routing on: requests/s of each, the share
+answered by stage 2, each worker's resident memory, and the cascade's p99 during a retrain.
 """
 
 from __future__ import annotations
@@ -34,10 +38,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -45,10 +50,20 @@ sys.path.insert(0, str(REPO))
 from benchmarks.hostile_texts import BENIGN, DISGUISED, JUNK  # noqa: E402  (the repository is on the path now)
 from moderation.job_process import cpu_ticks  # noqa: E402
 
+if TYPE_CHECKING:
+    from model.artifact import Artifact
+
 TARGET_RATIO = 0.60  # scoring-and-recording req/s as a share of /healthz req/s
 TARGET_P99_MS = 25.0
 TARGET_RETRAIN_P99_RISE = 0.5  # scoring p99 while a model retrains: at most this much above without
 TARGET_HOSTILE_MS = 100.0  # one hostile comment, alone, over HTTP
+TARGET_CASCADE_RATE_SHARE = 0.5  # the cascade's POST /v1/comments req/s as a share of its stage 1 alone's
+TARGET_STAGE2_SHARE = 0.25  # share of a site-like stream's comments answered by stage 2
+TARGET_WORKER_RSS_MB = 350.0  # a cascade worker's resident memory after the load
+MAX_POSTED_CHARS = 20_000  # the longest text the API accepts
+# The cascade comparison's stream: another draw than attach-stage2's (seed 5), so the routing bounds are not
+# measured on the very comments they were chosen on.
+STREAM_SEED = 17
 
 # ---------------------------------------------------------------------------
 # Comment texts
@@ -143,6 +158,7 @@ class Job:
     total: int
     threads: int
     deadline: float  # time.time() after which no new request starts
+    tally_answers: bool = False  # read each 201 answer and count which stage answered it, and why (answer_kind)
 
 
 @dataclass
@@ -154,6 +170,23 @@ class Outcome:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     cpu_seconds: float = 0.0  # the client process's own CPU time (user + system) for the phase
+    answers: dict[str, int] = field(default_factory=dict)  # answer_kind -> count, when the job tallies answers
+
+
+def answer_kind(raw: bytes) -> str:
+    """Which stage answered a comment and the kind of its route reason, e.g. 'stage 2: names a group'."""
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        return "an answer that is not JSON"
+    if answer.get("stage") is None:
+        return "no stage (a model without stage 2)"
+    reason = str(answer.get("route_reason") or "no reason given")
+    if "above its clear bound" in reason:
+        reason = f"{reason.split()[0]} above its clear bound"  # '<category> <score> above its clear bound <bound>'
+    else:
+        reason = reason.split(":")[0]  # 'names a group: 'women'' -> 'names a group'
+    return f"stage {answer['stage']}: {reason}"
 
 
 def _client_process(job: Job, offset: int, step: int, queue: Any) -> None:
@@ -175,7 +208,7 @@ def _client_process(job: Job, offset: int, step: int, queue: Any) -> None:
             try:
                 connection.request(job.method, job.path, body=body, headers=job.headers)
                 response = connection.getresponse()
-                response.read()
+                raw = response.read()
                 status = response.status
                 if response.getheader("Connection", "").lower() == "close":
                     connection.close()
@@ -189,6 +222,9 @@ def _client_process(job: Job, offset: int, step: int, queue: Any) -> None:
                 outcome.latencies.append(elapsed)
                 outcome.started.append(sent_at)
                 outcome.statuses[status] = outcome.statuses.get(status, 0) + 1
+                if job.tally_answers and status == 201:
+                    kind = answer_kind(raw)
+                    outcome.answers[kind] = outcome.answers.get(kind, 0) + 1
         connection.close()
 
     cpu_before = time.process_time()
@@ -213,6 +249,11 @@ def run_load(job: Job, processes: int) -> tuple[Outcome, float]:
     wall = time.perf_counter() - started
     for child in children:
         child.join()
+    return merged_outcome(outcomes), wall
+
+
+def merged_outcome(outcomes: list[Outcome]) -> Outcome:
+    """One outcome holding all of these outcomes' requests."""
     merged = Outcome()
     for outcome in outcomes:
         merged.latencies.extend(outcome.latencies)
@@ -221,7 +262,9 @@ def run_load(job: Job, processes: int) -> tuple[Outcome, float]:
         merged.cpu_seconds += outcome.cpu_seconds
         for status, count in outcome.statuses.items():
             merged.statuses[status] = merged.statuses.get(status, 0) + count
-    return merged, wall
+        for kind, count in outcome.answers.items():
+            merged.answers[kind] = merged.answers.get(kind, 0) + count
+    return merged
 
 
 # ---------------------------------------------------------------------------
@@ -651,6 +694,317 @@ def policy_terms_timing(count: int = 10_000) -> None:
 
 
 # ---------------------------------------------------------------------------
+# The cascade beside its stage 1 alone
+
+
+def chosen_cascade(option: str | None) -> tuple[Path | None, str]:
+    """The cascade file to measure and where it came from, or None and why there is none.
+
+    A --cascade that is not a cascade is an error; without one, build/cascade.model, else the shipped model when
+    it carries stage 2 (a cascade's manifest has a stage2 section).
+    """
+    from model.artifact import ModelLoadError, read_manifest
+
+    if option == "":
+        return None, "--cascade '' asked for none"
+    if option is not None:
+        try:
+            manifest = read_manifest(Path(option))
+        except ModelLoadError as error:
+            raise SystemExit(f"--cascade: {error}") from error
+        if not isinstance(manifest.get("stage2"), dict):
+            raise SystemExit(f"--cascade: {option} has no stage2 section in its manifest, so it is not a cascade")
+        return Path(option), "--cascade"
+    reasons = []
+    for candidate, how in (
+        (REPO / "build" / "cascade.model", "written by make model-cascade"),
+        (REPO / "models" / "default.model", "the shipped model"),
+    ):
+        if not candidate.is_file():
+            reasons.append(f"{candidate.relative_to(REPO)} does not exist")
+            continue
+        try:
+            manifest = read_manifest(candidate)
+        except ModelLoadError as error:
+            reasons.append(str(error))
+            continue
+        if isinstance(manifest.get("stage2"), dict):
+            return candidate, how
+        reasons.append(f"{candidate.relative_to(REPO)} carries no stage 2")
+    return None, "; ".join(reasons) + " (make model-cascade writes build/cascade.model, or pass --cascade PATH)"
+
+
+def write_stage1_alone(loaded: Artifact, out: Path) -> str:
+    """Write a cascade's linear part as a stage-1 model file under stage 1's own thresholds; its version."""
+    from model import artifact
+
+    manifest = {
+        **loaded.manifest,  # save() leaves out the stage2 section
+        "thresholds": artifact.stage1_thresholds_of(loaded.manifest),
+        "version": loaded.manifest["stage2"].get("stage1_version") or f"{loaded.version}-stage1",
+    }
+    return str(artifact.save(loaded.model, manifest, out)["version"])
+
+
+def site_stream_texts(loaded: Artifact, data: Path, count: int) -> tuple[list[str], str, bool]:
+    """`count` comments drawn as attach-stage2 draws its routing stream, or generated texts; what they are, and
+    whether they are the site-like stream.
+
+    model.cascade.site_stream draws them (8 % abusive, with replacement; another seed than attach-stage2's) from
+    the cascade's stage-1 calibration rows of `data`, which neither stage trained on: clean ones from ordinary
+    discussion, abusive ones from every corpus. Texts the API would refuse as too long are left out of the pool.
+    """
+    from model import cascade
+    from model.corpora import CorpusWarning
+    from model.stage2.attach import STREAM_CLEAN_CORPORA, calibration_rows, is_abusive
+
+    def fallback(why: str) -> tuple[list[str], str, bool]:
+        return generated_texts(count), f"the bench's generated texts, NOT a site-like stream ({why})", False
+
+    if not data.is_dir():
+        return fallback(f"{data} is missing")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CorpusWarning)  # folders that are not corpora the loader knows
+            rows = calibration_rows(loaded, [data])
+    except ValueError as error:  # TrainingDataError: no corpora under data
+        return fallback(str(error))
+    rows = [row for row in rows if row.example.text.strip() and len(row.example.text) <= MAX_POSTED_CHARS]
+    abusive = [is_abusive(row) for row in rows]
+    pool = [i for i, row in enumerate(rows) if abusive[i] or row.example.corpus in STREAM_CLEAN_CORPORA]
+    clean_from = ", ".join(STREAM_CLEAN_CORPORA)
+    if all(abusive[i] for i in pool):  # as attach-stage2 does when none of those corpora is at hand
+        pool, clean_from = list(range(len(rows))), "every corpus"
+    try:
+        drawn = [pool[i] for i in cascade.site_stream([abusive[i] for i in pool], count, seed=STREAM_SEED)]
+    except ValueError as error:
+        return fallback(f"no site-like stream in {data}: {error}")
+    share = sum(abusive[i] for i in drawn) / len(drawn)
+    described = (
+        f"a site-like stream (model.cascade.site_stream, seed {STREAM_SEED}, {share:.1%} abusive) from {len(pool)} "
+        f"calibration rows of {data} that neither stage trained on, clean ones from {clean_from}"
+    )
+    return [rows[i].example.text for i in drawn], described, True
+
+
+def comment_body(number: int, prefix: str, text: str) -> bytes:
+    """One POST /v1/comments body, as every load phase sends them."""
+    return json.dumps(
+        {
+            "id": f"{prefix}-{number}",
+            "text": text,
+            "article_id": f"article-{number % 50}",
+            "section": ("news", "sport", "culture")[number % 3],
+            "author_id": f"author-{number % 700}",
+            "ip": f"198.51.100.{number % 250}",
+        }
+    ).encode()
+
+
+def worker_rss_mb(master: int) -> list[float]:
+    """Resident memory (VmRSS, MB) of each gunicorn worker, that is each child of the master (Linux /proc)."""
+    sizes = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != master:
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended meanwhile
+        sizes += [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmRSS:")]
+    return sorted(sizes)
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server (gunicorn stops gracefully), SIGKILL after 30 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@dataclass
+class ComparedServer:
+    """One of the two servers of the cascade comparison, and what its load rounds measured."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    admin_key: str
+    site_key: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    wall: float = 0.0
+    server_cpu: float = 0.0
+
+    def job(self, bodies: list[bytes], threads: int, time_cap: float) -> Job:
+        """POST these bodies to /v1/comments, counting which stage answered each."""
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.site_key}"}
+        return Job(
+            "127.0.0.1",
+            self.port,
+            "POST",
+            "/v1/comments",
+            headers,
+            bodies,
+            len(bodies),
+            threads,
+            time.time() + time_cap,
+            tally_answers=True,
+        )
+
+
+def cascade_comparison(
+    work: Path, cascade_file: Path, args: argparse.Namespace, processes: int, threads: int, base_corpora: str
+) -> dict[str, Any]:
+    """POST /v1/comments under the cascade and under its stage 1 alone, then the cascade's p99 during a retrain.
+
+    Both servers run side by side (the idle one costs nothing) and take turns: in each round the same slice of
+    the stream goes to one and then the other, the first of them alternating, so drifts in the machine's other
+    load fall on both alike. Each worker's resident memory is read after the last round.
+    """
+    from model import artifact
+
+    loaded = artifact.load(cascade_file)
+    stage1_version = write_stage1_alone(loaded, work / "stage1-alone.model")
+    rounds = max(1, args.cascade_rounds)
+    per_round = max(1, args.requests // rounds)
+    warm = min(400, args.requests)
+    texts, source, site_like = site_stream_texts(loaded, args.data, warm + per_round * rounds)
+    print(
+        f"cascade beside its stage 1 alone: {cascade_file} (version {loaded.version}) and its stage 1 as a file of "
+        f"its own ({stage1_version}, stage 1's own thresholds); {source}; mean text "
+        f"{statistics.fmean(map(len, texts)):.0f} chars; {rounds} rounds of {per_round} requests to each, "
+        f"{threads * processes} clients over {processes} processes"
+    )
+    servers: list[ComparedServer] = []
+    try:
+        for name, model_file in (("cascade", cascade_file), ("stage 1 alone", work / "stage1-alone.model")):
+            folder = work / name.replace(" ", "-")
+            folder.mkdir()
+            process, admin_key, port = start_server(folder, model_file, args.workers, args.synchronous, base_corpora)
+            servers.append(ComparedServer(name, process, port, admin_key, create_key(port, admin_key, "site")))
+        cascade_server, stage1_server = servers
+        warm_bodies = [comment_body(i, "warm", text) for i, text in enumerate(texts[:warm])]
+        for server in servers:
+            run_load(server.job(warm_bodies, threads, args.time_cap), processes)
+        for round_number in range(rounds):
+            start = warm + round_number * per_round
+            chunk = texts[start : start + per_round]
+            bodies = [comment_body(start + i, "compare", text) for i, text in enumerate(chunk)]
+            for server in servers if round_number % 2 == 0 else servers[::-1]:
+                cpu_before = tree_cpu_seconds(server.process.pid)
+                outcome, wall = run_load(server.job(bodies, threads, args.time_cap), processes)
+                server.server_cpu += tree_cpu_seconds(server.process.pid) - cpu_before
+                server.outcomes.append(outcome)
+                server.wall += wall
+        memory = {server.name: worker_rss_mb(server.process.pid) for server in servers}
+        print("measured (all rounds together):")
+        outcomes = {server.name: merged_outcome(server.outcomes) for server in servers}
+        figures = {
+            server.name: summary(server.name, outcomes[server.name], server.wall, server.server_cpu)
+            for server in servers
+        }
+        answers = outcomes["cascade"].answers
+        answered = sum(answers.values())
+        by_stage2 = sum(count for kind, count in answers.items() if kind.startswith("stage 2"))
+        print(f"  which stage answered the cascade's {answered} accepted comments, and why:")
+        for kind, count in sorted(answers.items(), key=lambda item: (item[0][:7], -item[1])):
+            print(f"    {count / max(answered, 1):6.1%}  {kind}")
+        for server in servers:
+            sizes = ", ".join(f"{size:.0f}" for size in memory[server.name])
+            print(f"  {server.name}: each worker's resident memory after the load: {sizes} MB")
+        stop_server(stage1_server.process)
+
+        retrain = None
+        if args.retrain_rows > 0:
+            rows, described = retrain_rows(args.data, args.retrain_rows)
+            kind = f"a full retrain from {base_corpora}" if base_corpora else "a retrain adapting the active model"
+            print(
+                f"the cascade's scoring while a model retrains ({kind}, {described} imported; {args.retrain_rounds} "
+                f"rounds of {args.retrain_requests} requests without, then during a retrain):"
+            )
+            retrain = retrain_phase(
+                cascade_server.port,
+                cascade_server.admin_key,
+                work / "cascade" / "bench.db",
+                lambda prefix, count: run_load(
+                    cascade_server.job(
+                        [comment_body(i, prefix, texts[i % len(texts)]) for i in range(count)], threads, args.time_cap
+                    ),
+                    processes,
+                ),
+                rows,
+                args.retrain_requests,
+                args.retrain_rounds,
+            )
+            sizes = ", ".join(f"{size:.0f}" for size in worker_rss_mb(cascade_server.process.pid))
+            print(f"  cascade: each worker's resident memory after the retrain phase: {sizes} MB")
+    finally:
+        for server in servers:
+            if server.process.poll() is None:
+                stop_server(server.process)
+    cascade_outcome, stage1_outcome = outcomes["cascade"], outcomes["stage 1 alone"]
+    sent = 2 * per_round * rounds
+    return {
+        "cascade": figures["cascade"],
+        "stage1": figures["stage 1 alone"],
+        "stage2_share": by_stage2 / answered if answered else float("nan"),
+        "cascade_rss": memory["cascade"],
+        "stage1_rss": memory["stage 1 alone"],
+        "answered": len(cascade_outcome.latencies) + len(stage1_outcome.latencies),
+        "sent": sent,
+        "errors": sum(
+            len(outcome.errors) + sum(count for status, count in outcome.statuses.items() if status != 201)
+            for outcome in (cascade_outcome, stage1_outcome)
+        ),
+        "retrain": retrain,
+        "retrain_wanted": args.retrain_rows > 0,
+        "site_like": site_like,
+    }
+
+
+def cascade_checks(comparison: dict[str, Any], retrain_rounds: int) -> tuple[list[tuple[bool, str]], list[str]]:
+    """The issue's targets for a cascade, from what cascade_comparison measured in this run; and what it could not
+    check (the stage-2 share means nothing on generated texts)."""
+    cascade_rate, stage1_rate = comparison["cascade"]["rate"], comparison["stage1"]["rate"]
+    ratio = cascade_rate / stage1_rate if stage1_rate else 0.0
+    largest = max(comparison["cascade_rss"], default=float("inf"))
+    checks = [
+        (
+            comparison["errors"] == 0 and comparison["answered"] == comparison["sent"],
+            f"cascade comparison: errors {comparison['errors']} (target 0), {comparison['answered']} of "
+            f"{comparison['sent']} requests answered within the time cap",
+        ),
+        (
+            ratio >= TARGET_CASCADE_RATE_SHARE,
+            f"cascade POST /v1/comments at {ratio:.0%} of stage 1 alone's req/s ({cascade_rate:.0f} vs "
+            f"{stage1_rate:.0f}; p99 {comparison['cascade']['p99']:.1f} vs {comparison['stage1']['p99']:.1f} ms; "
+            f"target >= {TARGET_CASCADE_RATE_SHARE:.0%}, gap {ratio - TARGET_CASCADE_RATE_SHARE:+.0%})",
+        ),
+        (
+            largest <= TARGET_WORKER_RSS_MB,
+            f"cascade: largest worker resident memory {largest:.0f} MB after the load "
+            f"(target <= {TARGET_WORKER_RSS_MB:.0f} MB; stage 1 alone's: "
+            f"{max(comparison['stage1_rss'], default=float('nan')):.0f} MB)",
+        ),
+    ]
+    share = f"{comparison['stage2_share']:.1%} answered by stage 2 (target <= {TARGET_STAGE2_SHARE:.0%})"
+    skipped = []
+    if comparison["site_like"]:
+        ok = comparison["stage2_share"] <= TARGET_STAGE2_SHARE
+        checks.insert(2, (ok, f"cascade: of the site-like stream, {share}"))
+    else:
+        skipped.append(f"cascade: the site-like stream's share answered by stage 2 (generated texts: {share})")
+    if comparison["retrain"] is not None:
+        checks += retrain_checks(comparison["retrain"], retrain_rounds, "cascade: ")
+    elif comparison["retrain_wanted"]:
+        skipped.append("cascade: POST /v1/comments p99 during a retrain (the retrain phase did not start; see above)")
+    return checks, skipped
+
+
+# ---------------------------------------------------------------------------
 # Reporting
 
 
@@ -728,7 +1082,20 @@ def main() -> int:
         help="MODERATION_BASE_CORPORA for the server, so a retrain is a full one (default: --data when present; "
         "'' for none, so a retrain adapts the active model).",
     )
+    parser.add_argument(
+        "--cascade",
+        default=None,
+        help="A cascade model file to measure beside its stage 1 alone (default: build/cascade.model if present, "
+        "else models/default.model when it carries stage 2; '' for none).",
+    )
+    parser.add_argument(
+        "--cascade-rounds",
+        type=int,
+        default=2,
+        help="Rounds of the cascade comparison; each sends --requests / rounds comments to each server.",
+    )
     args = parser.parse_args()
+    cascade_file, cascade_why = chosen_cascade(args.cascade)
     processes = max(1, min(args.processes, args.clients))
     threads = max(1, args.clients // processes)
     clients = threads * processes
@@ -752,19 +1119,7 @@ def main() -> int:
             json_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {site_key}"}
 
             def comment_bodies(prefix: str, count: int) -> list[bytes]:
-                return [
-                    json.dumps(
-                        {
-                            "id": f"{prefix}-{i}",
-                            "text": texts[i % len(texts)],
-                            "article_id": f"article-{i % 50}",
-                            "section": ("news", "sport", "culture")[i % 3],
-                            "author_id": f"author-{i % 700}",
-                            "ip": f"198.51.100.{i % 250}",
-                        }
-                    ).encode()
-                    for i in range(count)
-                ]
+                return [comment_body(i, prefix, texts[i % len(texts)]) for i in range(count)]
 
             def job(method: str, path: str, headers: dict[str, str], bodies: list[bytes] | None, total: int) -> Job:
                 return Job(
@@ -808,11 +1163,7 @@ def main() -> int:
                     args.retrain_rounds,
                 )
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_server(process)
 
         with sqlite3.connect(work / "bench.db") as db:
             comments = db.execute("SELECT count(*) FROM comments WHERE id LIKE 'bench-%'").fetchone()[0]
@@ -824,10 +1175,19 @@ def main() -> int:
                     "SELECT status, count(*) FROM decisions WHERE comment_id LIKE 'bench-%' GROUP BY status"
                 ).fetchall()
             )
+        acknowledged = post_outcome.statuses.get(201, 0)
+        print(
+            f"  database: {comments} comments and {decisions} submission decisions for {acknowledged} acknowledged "
+            f"posts; statuses {by_status}"
+        )
         in_process_breakdown(work, model, texts)
         policy_terms_timing()
+        comparison = None
+        if cascade_file is not None:
+            comparison = cascade_comparison(work, cascade_file, args, processes, threads, base_corpora)
+        else:
+            print("cascade beside stage 1 alone: skipped, no cascade model file (see the results)")
 
-    acknowledged = post_outcome.statuses.get(201, 0)
     errors = (
         len(base_outcome.errors)
         + len(post_outcome.errors)
@@ -835,10 +1195,6 @@ def main() -> int:
         + sum(count for status, count in post_outcome.statuses.items() if status != 201)
     )
     ratio = post["rate"] / base["rate"] if base["rate"] else 0.0
-    print(
-        f"  database: {comments} comments and {decisions} submission decisions for {acknowledged} acknowledged "
-        f"posts; statuses {by_status}"
-    )
     print("results:")
     checks = [
         (errors == 0, f"errors: {errors} (target 0)"),
@@ -867,26 +1223,35 @@ def main() -> int:
         ),
     ]
     if retrain is not None:
-        idle_p99, busy_p99 = retrain["quiet_p99"], retrain["busy_p99"]
-        rise = busy_p99 / idle_p99 - 1 if idle_p99 else float("inf")
-        checks += [
-            (retrain["errors"] == 0, f"errors in the retrain phases: {retrain['errors']} (target 0)"),
-            (
-                retrain["overlap"] >= 0.5,
-                f"at least {retrain['overlap']:.0%} of each retraining phase's requests were sent while the job ran "
-                "(target >= 50%; "
-                "raise --retrain-rows if lower)",
-            ),
-            (
-                rise <= TARGET_RETRAIN_P99_RISE,
-                f"POST /v1/comments p99 during a retrain {busy_p99:.2f} ms vs {idle_p99:.2f} ms without "
-                f"(over {args.retrain_rounds} rounds): "
-                f"{rise:+.0%} (target at most {TARGET_RETRAIN_P99_RISE:+.0%})",
-            ),
-        ]
+        checks += retrain_checks(retrain, args.retrain_rounds)
+    skipped = [f"the cascade beside stage 1 alone (no cascade model file: {cascade_why})"]
+    if comparison is not None:
+        cascade_results, skipped = cascade_checks(comparison, args.retrain_rounds)
+        checks += cascade_results
     for ok, text in checks:
         print(f"  {verdict(ok)}  {text}")
+    for text in skipped:
+        print(f"  SKIP  {text}")
     return 0 if all(ok for ok, _ in checks) else 1
+
+
+def retrain_checks(retrain: dict[str, Any], rounds: int, label: str = "") -> list[tuple[bool, str]]:
+    """The retrain phase's checks: no errors, enough overlap with the job, p99 risen at most by half."""
+    idle_p99, busy_p99 = retrain["quiet_p99"], retrain["busy_p99"]
+    rise = busy_p99 / idle_p99 - 1 if idle_p99 else float("inf")
+    return [
+        (retrain["errors"] == 0, f"{label}errors in the retrain phases: {retrain['errors']} (target 0)"),
+        (
+            retrain["overlap"] >= 0.5,
+            f"{label}at least {retrain['overlap']:.0%} of each retraining phase's requests were sent while the job "
+            "ran (target >= 50%; raise --retrain-rows if lower)",
+        ),
+        (
+            rise <= TARGET_RETRAIN_P99_RISE,
+            f"{label}POST /v1/comments p99 during a retrain {busy_p99:.2f} ms vs {idle_p99:.2f} ms without "
+            f"(over {rounds} rounds): {rise:+.0%} (target at most {TARGET_RETRAIN_P99_RISE:+.0%})",
+        ),
+    ]
 
 
 if __name__ == "__main__":
