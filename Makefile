@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 SHARED_DATA ?= ../shared/data
 PORT ?= 8080
 
-.PHONY: run serve-prod test lint model model-cascade model-stage2 bench bench-model bench-cli soak clean
+.PHONY: run serve-prod test lint model model-cascade model-stage2 bench bench-model bench-cli bench-fresh soak clean
 
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ model-stage2: $(TRAIN_VENV)/.train
 
 bench-model: $(VENV)/.dev
 	$(PY) benchmarks/bench_model.py --data $(SHARED_DATA)
+
+# `make run` on a fresh clone of HEAD: ready (GET /healthz answers) within 3 minutes, with no torch installed.
+bench-fresh: $(VENV)/.dev
+	$(PY) benchmarks/bench_fresh_clone.py
 
 # `moderation score` on 1,000,000 streamed lines: memory must stay flat.
 bench-cli: $(VENV)/.dev
