@@ -220,6 +220,7 @@ def render_model_card(manifest: dict[str, Any]) -> str:
                 f"templates reach a review threshold (highest toxicity {_fmt(templates['max_toxicity'])}).",
             ]
     out += _stage2_section(manifest)
+    out += _suite_section(manifest)
     out += _retraining_section(manifest)
     out += ["", "## Known limits", "", PEER_NOTE, KNOWN_LIMITS]
     if "stage2" in manifest:
@@ -316,6 +317,34 @@ def _stage2_section(manifest: dict[str, Any]) -> list[str]:
                 f"| {category} | {_fmt(a.get('roc_auc'))} | {_fmt(b.get('roc_auc'))} | "
                 f"{_fmt(a.get('average_precision'))} | {_fmt(b.get('average_precision'))} |"
             )
+    return out
+
+
+def _suite_section(manifest: dict[str, Any]) -> list[str]:
+    """The project's functional suite under the default policy, per behaviour and per group, when it was run."""
+    suite = (manifest.get("evaluation") or {}).get("suite")
+    if not isinstance(suite, dict):
+        return []
+    overall = suite["overall"]
+
+    def percent(entry: dict[str, Any]) -> str:
+        return "–" if entry.get("accuracy") is None else f"{entry['accuracy'] * 100:.1f} %"
+
+    out = [
+        "",
+        "## Functional suite (our own cases, `model/suite/`)",
+        "",
+        f"Flagged means review or reject under the default policy (the thresholds above). Right on "
+        f"{overall['correct']} of {overall['n']} cases ({percent(overall)}). No case trains anything.",
+        "",
+        "| behaviour | expects | cases | right |",
+        "|---|---|---|---|",
+    ]
+    for name, entry in suite["behaviours"].items():
+        out.append(f"| {name} | {entry['expected']} | {entry['n']} | {percent(entry)} |")
+    out += ["", "| group | cases | right |", "|---|---|---|"]
+    for name, entry in suite["groups"].items():
+        out.append(f"| {name} | {entry['n']} | {percent(entry)} |")
     return out
 
 

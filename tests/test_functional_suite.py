@@ -220,3 +220,19 @@ def test_moderation_evaluate_with_suite_prints_and_reports_the_suite(tiny_model_
     assert report["suite"]["overall"]["n"] == len(functional_suite())
     without = CliRunner().invoke(evaluate_command, args[:-3])
     assert without.exit_code == 0 and "functional suite" not in without.stdout
+
+
+def test_the_model_card_shows_the_suite_per_behaviour_and_group_when_it_was_run(suite: list[Case]) -> None:
+    from model.card import _suite_section
+
+    thresholds = {category: {"reject": 0.9, "review": 0.5} for category in CATEGORIES}
+    report = evaluate_suite(
+        suite, lambda texts: [{"toxicity": 0.6} for _ in texts], default_policy_decision(thresholds)
+    )
+    lines = _suite_section({"evaluation": {"suite": report}})
+    flags = sum(case.expected == FLAG for case in suite)
+    assert f"Right on {flags} of {len(suite)} cases ({flags / len(suite) * 100:.1f} %)" in "\n".join(lines)
+    assert "| negated_hate | clear | " + str(report["behaviours"]["negated_hate"]["n"]) + " | 0.0 % |" in lines
+    assert "| threat_direct | flag | " + str(report["behaviours"]["threat_direct"]["n"]) + " | 100.0 % |" in lines
+    assert sum(line.startswith("| armenians |") for line in lines) == 1
+    assert _suite_section({"evaluation": {}}) == [] and _suite_section({}) == []
