@@ -629,7 +629,19 @@ SCHEMAS: dict[str, Any] = {
                         "start": {"type": "integer"},
                         "end": {"type": "integer"},
                         "text": {"type": "string"},
-                        "weight": {"type": "number"},
+                        "weight": {
+                            "type": "number",
+                            "description": "The span's share of its category's evidence, 0..1: of the linear "
+                            "model's positive terms (stage 1), or of the drops in the category's log-odds that "
+                            "deleting each word caused (stage 2).",
+                        },
+                        "stage": {
+                            "type": "integer",
+                            "enum": [1, 2],
+                            "description": "Present when the model is a cascade: whose evidence the span is, the "
+                            "linear model's (1) or the encoder's, found by deleting words and reading again (2). A "
+                            "flagged category shows the evidence of the stage that put it over its review threshold.",
+                        },
                     },
                 },
             },

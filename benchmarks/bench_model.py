@@ -54,7 +54,7 @@ from model.span_eval import load_test_posts, mean_span_f1  # noqa: E402
 from model.suite.cases import functional_suite  # noqa: E402
 from model.suite.evaluate import FLAGGING_ACTIONS, evaluate_suite, scores_function  # noqa: E402
 from model.train import TrainParams, prepare, split_bucket  # noqa: E402
-from model.types import Thresholds  # noqa: E402
+from model.types import Span, Thresholds  # noqa: E402
 from moderation.cli_suite import default_policy_decision  # noqa: E402
 
 TARGETS = {
@@ -81,6 +81,7 @@ CAD_CORPUS = "cad"
 IMPERMIUM_CORPUS = "impermium_insults"
 TEST_GROUP = "test"
 STREAM_ROWS = 3000
+OCCLUSION_CANDIDATES = 600  # abusive 400-character comments tried; those stage 2 explains are timed
 NA = "n/a"
 
 
@@ -197,6 +198,14 @@ class FinalScores:
             if len(missing) > self._chunk:
                 print(f"  scored {start + len(chunk)} of {len(missing)}", file=sys.stderr, flush=True)
         return np.array([self._rows[t] for t in texts], dtype=float).reshape(-1, len(CATEGORIES))
+
+
+def linear_spans(scorer: Scorer, text: str) -> list[Span]:
+    """Stage 1's spans for each category the final scores flag: a cascade's spans before stage 2 had its own."""
+    review = {category: limits["review"] for category, limits in scorer.thresholds.items()}
+    scores = scorer.score(text, explain=False).scores
+    flagged = [c for c, p in scores.items() if (bound := review.get(c)) is not None and p >= bound]
+    return scorer.explain(text, flagged) if flagged else []
 
 
 def category_scores(row: np.ndarray) -> dict[str, float]:
@@ -485,6 +494,8 @@ def main() -> int:
     stream = real_texts(args.data, STREAM_ROWS, STREAM_ABUSIVE_SHARE)
     stage2_p50 = stage2_p99 = cascade_p50 = cascade_p99 = None
     stream_p50 = stream_p99 = routed_share = None
+    occluded: list[str] = []
+    explained_p50 = explained_p99 = unexplained_p50 = unexplained_p99 = None
     with threadpool_limits(limits=1):  # and stage 2's ONNX Runtime session runs on one thread (runtime._session)
         samples = comment_of_length(texts, 400, 2000)
         ours_p50, ours_p99 = latency_ms(stage1.score, samples)
@@ -499,6 +510,14 @@ def main() -> int:
                 stream_times = timings_ms(lambda t: stages.append(cascade.score(t).stage), stream)
                 routed_share = sum(stage == 2 for stage in stages[-len(stream) :]) / len(stream)  # not the warm-up
                 stream_p50, stream_p99 = percentiles(stream_times)
+            # Spans for stage-2 decisions (model/occlusion.py): 400-character abusive comments whose answer shows
+            # stage-2 spans, timed with their spans and without; the difference is mostly the occlusion.
+            abusive = [e.text for e in dataset.examples if any(e.labels.values())]
+            candidates = comment_of_length(abusive, 400, OCCLUSION_CANDIDATES)
+            occluded = [t for t in candidates if any(s.stage == 2 for s in cascade.score(t).spans)]
+            if occluded:
+                explained_p50, explained_p99 = latency_ms(cascade.score, occluded)
+                unexplained_p50, unexplained_p99 = latency_ms(lambda t: cascade.score(t, explain=False), occluded)
         batch = comment_of_length(texts, 400, 5000)
         # Steady state, as a long batch run sees it: both first score 2,000 other comments (from the far end of
         # the pool, so no text is shared), which fills our per-word cache with common words, not these texts.
@@ -549,6 +568,17 @@ def main() -> int:
             stream_note = f"{routed_share:.1%} routed to stage 2; cascade score() p50 {fmt(stream_p50, 3, 0)} ms, "
             stream_note += f"p99 {fmt(stream_p99, 3, 0)} ms"
         print(f"site-like stream ({len(stream)} real comments, {STREAM_ABUSIVE_SHARE:.0%} abusive): {stream_note}")
+        occlusion_note = "none of them"
+        if occluded:
+            occlusion_note = (
+                f"{len(occluded)}: score() with spans p50 {fmt(explained_p50, 3, 0)} ms, "
+                f"p99 {fmt(explained_p99, 3, 0)} ms; without spans p50 {fmt(unexplained_p50, 3, 0)} ms, "
+                f"p99 {fmt(unexplained_p99, 3, 0)} ms"
+            )
+        print(
+            f"stage-2 spans (occlusion) on 400-character abusive comments ({OCCLUSION_CANDIDATES} tried), those "
+            f"explained by stage 2: {occlusion_note}"
+        )
 
     jigsaw = report["holdout"]["ours"]["by_corpus"].get("jigsaw_toxic_2018", {}).get("toxicity", {}).get("roc_auc")
     spam = min(spam_aucs) if spam_aucs else None
@@ -581,10 +611,13 @@ def main() -> int:
         if split_bucket(normalize_text(post.text), span_params.seed) < span_params.test_share
     ]
     stage1_span_f1 = mean_span_f1(held_posts, lambda text: stage1.score(text).spans)
+    # The cascade's spans as it answers them (stage 2's where it decided, model/occlusion.py), and as they were
+    # before stage 2 had spans of its own: stage 1's linear evidence for every category flagged by the final scores.
     cascade_span_f1 = mean_span_f1(held_posts, lambda text: cascade.score(text).spans) if cascade else None
+    linear_span_f1 = mean_span_f1(held_posts, lambda text: linear_spans(cascade, text)) if cascade else None
     print(
         f"\n== Span F1 (SemEval-2021 toxic spans, {len(held_posts)} held-out test posts): stage 1 alone "
-        f"{fmt(stage1_span_f1)}, cascade {fmt(cascade_span_f1)}"
+        f"{fmt(stage1_span_f1)}, cascade {fmt(cascade_span_f1)} (with stage 1's spans only {fmt(linear_span_f1)})"
     )
 
     print(f"\n== Targets (quality, suite and fairness judged on the {'cascade' if cascade else 'stage-1 model'})")
@@ -629,6 +662,7 @@ def main() -> int:
         digits=0,
     )
     line("span F1 of the cascade >= stage 1 alone's", cascade_span_f1, stage1_span_f1 or 0.0)
+    line("span F1 of the cascade >= with stage 1's spans only", cascade_span_f1, linear_span_f1 or 0.0)
     line(f"stage 1 p50 <= {TARGETS['p50_ms']} ms", ours_p50, TARGETS["p50_ms"], higher_is_better=False, digits=3)
     line(
         f"stage 1 >= {TARGETS['throughput_per_core']:.0f} comments/s per core",
@@ -670,6 +704,14 @@ def main() -> int:
                     "stage2_p99_ms": stage2_p99,
                     "cascade_p50_ms": cascade_p50,
                     "cascade_p99_ms": cascade_p99,
+                    "span_f1": {"stage1": stage1_span_f1, "cascade": cascade_span_f1, "cascade_linear": linear_span_f1},
+                    "stage2_spans": {
+                        "comments": len(occluded),
+                        "with_spans_p50_ms": explained_p50,
+                        "with_spans_p99_ms": explained_p99,
+                        "without_spans_p50_ms": unexplained_p50,
+                        "without_spans_p99_ms": unexplained_p99,
+                    },
                     "stream": {
                         "rows": len(stream),
                         "routed_share": routed_share,

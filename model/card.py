@@ -234,8 +234,10 @@ STAGE2_LIMITS = """\
   spelling evasions remain its weakest behaviours (the functional suite in `make bench-model` measures them).
 - **Routing is a trade.** Comments stage 1 clears are never read by stage 2: a threat or slur phrased without
   any word stage 1 knows, any routing word or a score near review is decided by stage 1 alone.
-- **Spans** are still stage 1's linear evidence, shown for the categories the final scores flag; when stage 2
-  flags a comment stage 1 scored low, the words shown may not be what stage 2 read.
+- **Spans** of a category stage 2 lifted over review are found by deleting words and reading again
+  (occlusion, `model/occlusion.py`): evidence spread over the whole comment, which no single word or short
+  window carries, shows no stage-2 span, and past 16 words only each category's best window of 12 words is
+  searched word by word.
 - **Threats and severe toxicity** have few positives in the calibration split; where no reject threshold reaches
   the precision target they are never rejected alone, and their holds go to the top of the review queue.
 """

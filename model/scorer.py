@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from model.categories import CATEGORIES
 from model.explain import spans_for, token_contributions
 from model.features import token_spans, tokens
 from model.normalize import Normalized, normalize, normalize_text, normalized_prefix_length
+from model.occlusion import occlusion_spans
 from model.thresholds import action_for
 from model.types import ScoreResult, Span, Thresholds
 
@@ -75,8 +76,8 @@ class Scorer:
     def score(self, text: str, explain: bool = True) -> ScoreResult:
         """Scores for one comment and, for each category at or above its review threshold, the spans behind it.
 
-        With a cascade, stage 2 rescores the comments stage 1 cannot clear; the spans stay stage 1's linear
-        evidence, for the categories at or above review under the final scores.
+        With a cascade, stage 2 rescores the comments stage 1 cannot clear, and the spans are those of the stage
+        that put each flagged category over its review threshold (`_spans_of_the_deciding_stage`).
         """
         # Text beyond ASCII is normalized once, with offsets, in case it needs explaining: its stages cost far
         # more than keeping offsets does. ASCII text takes the cheap way, and offsets only when it is flagged.
@@ -85,20 +86,29 @@ class Scorer:
         probs = self._probabilities(normalized_text)
         # Rounded as read_both_stages rounds, so that one comment and a batch get the very same scores.
         scores = {c: float(p) for c, p in zip(self.categories, np.round(probs, 4), strict=True)}
+        stage1_scores = scores
         stage: int | None = None
         why: str | None = None
+        read: str | None = None
+        read_probabilities: np.ndarray | None = None
         if self.stage2 is not None and self.cascade is not None:
             decision = route(normalized_text, scores, self.cascade.clear_bounds, self.cascade.route_words)
             stage, why = (2 if decision.run_stage2 else 1), decision.why
             if decision.run_stage2:
                 # Stage 2 reads the text as it was trained to: as submitted, or as stage 1 normalized it.
                 read = normalized_text if self.stage2.config.reads_normalized else text
-                scores = merge(scores, self.stage2.probabilities(read), self.cascade)
+                read_probabilities = self.stage2.probabilities(read)
+                scores = merge(scores, read_probabilities, self.cascade)
                 probs = np.array([scores[c] for c in self.categories])
         spans: list[Span] = []
-        flagged = np.nonzero(probs >= self._review)[0]
-        if explain and len(flagged):
-            spans = self.explain(text, [self.categories[i] for i in flagged], normalized)
+        flagged = [self.categories[i] for i in np.nonzero(probs >= self._review)[0]]
+        if explain and flagged:
+            normalized = normalized or normalize(text, self._lexicon)
+            spans = self.explain(text, flagged, normalized)
+            if stage is not None:
+                spans = self._spans_of_the_deciding_stage(
+                    text, normalized, flagged, spans, stage1_scores, read, read_probabilities
+                )
         # A text whose normalized form would pass MAX_NORMALIZED_CHARS is scored by its prefix, and says so.
         scored = normalized.source_length if normalized else normalized_prefix_length(text)
         truncated_to = scored if scored < len(text) else None
@@ -110,6 +120,51 @@ class Scorer:
             stage=stage,
             route_reason=why,
         )
+
+    def _spans_of_the_deciding_stage(
+        self,
+        text: str,
+        normalized: Normalized,
+        flagged: Sequence[str],
+        stage1_spans: list[Span],
+        stage1_scores: Mapping[str, float],
+        read: str | None,
+        read_probabilities: np.ndarray | None,
+    ) -> list[Span]:
+        """A cascade's spans, each marked with its stage: per flagged category, the deciding stage's evidence.
+
+        Stage 1's linear evidence stands where stage 1's own score reaches the review threshold (both stages
+        agree, and those words alone flag it). Where stage 2 read the comment and lifted a category it decides
+        over review from below, or stage 1 has no span for it, stage 2's occlusion spans (model/occlusion.py)
+        replace stage 1's for that category; stage 1's stay only if occlusion finds no word. So a comment
+        cleared or decided by stage 1's words costs no extra stage-2 reading; one stage 2 flagged costs one or
+        two batched calls.
+        """
+        stage2_spans: list[Span] = []
+        if read is not None and read_probabilities is not None and self.stage2 is not None and self.cascade:
+            with_stage1_span = {span.category for span in stage1_spans}
+            needs_stage2 = {
+                category: CATEGORIES.index(category)
+                for category in flagged
+                if category in self.cascade.stage2_categories
+                and (
+                    stage1_scores[category] < self._review[self.categories.index(category)]
+                    or category not in with_stage1_span
+                )
+            }
+            if needs_stage2:
+                stage2_spans = occlusion_spans(
+                    self.stage2,
+                    read,
+                    read_probabilities,
+                    needs_stage2,
+                    normalized.original_span if self.stage2.config.reads_normalized else _same_range,
+                    text,
+                    self.stage2.config.max_length - 2,  # [CLS] and [SEP]; every word is at least one token
+                )
+        replaced = {span.category for span in stage2_spans}
+        kept = [replace(span, stage=1) for span in stage1_spans if span.category not in replaced]
+        return sorted(kept + stage2_spans, key=lambda span: (self.categories.index(span.category), span.start))
 
     def explain(self, text: str, categories: Iterable[str], normalized: Normalized | None = None) -> list[Span]:
         """Spans of the submitted text that drove each named category's score (`normalized`: its normalization)."""
@@ -156,6 +211,11 @@ class Scorer:
         """Version, thresholds, data and metrics, for the API and the admin pages."""
         keys = ("version", "created_at", "corpora", "params", "metrics", "thresholds", "libraries", "rows")
         return {key: self.manifest.get(key) for key in keys}
+
+
+def _same_range(start: int, end: int) -> tuple[int, int]:
+    """A range of text that is the text as submitted (stage 2 reading it raw)."""
+    return start, end
 
 
 def load_scorer(path: Path | str | None = None) -> Scorer:

@@ -13,16 +13,24 @@ class Span:
     start: int  # code-point offset into the text as submitted
     end: int  # exclusive
     text: str
-    weight: float  # share of the category's positive evidence, 0..1
+    # Share of the category's evidence, 0..1: of the linear model's positive terms (stage 1), or of the drops in
+    # log-odds that deleting each word caused (stage 2, model/occlusion.py).
+    weight: float
+    # With a cascade model only (None otherwise): whose evidence the span is, stage 1's linear model or stage 2's.
+    stage: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        """The span as the API answers it (`stage` only from a cascade model)."""
+        out: dict[str, object] = {
             "category": self.category,
             "start": self.start,
             "end": self.end,
             "text": self.text,
             "weight": round(self.weight, 4),
         }
+        if self.stage is not None:
+            out["stage"] = self.stage
+        return out
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,169 @@
+"""Which words of a comment drove stage 2's score: the text read again with words deleted (occlusion).
+
+Stage 2 is an encoder, not a linear model, so its evidence is found by deleting words from the text it read and
+reading the copies again, batched: the words whose deletion lowers a category's calibrated probability the most
+are its spans. The drop is measured in log-odds of that probability, so a score saturated near 1 by two slurs
+still shows each of them (deleting either leaves 0.99, a small drop in probability but a large one in log-odds).
+
+The cost is bounded: at most MAX_VARIANTS texts are read to explain one comment, in one or two calls, and only
+words stage 2 reads at all (its max_length tokens; a word is at least one token) are candidates.
+
+- A comment of at most CONTEXT_WORDS words: each word is deleted from the whole comment (one call).
+- A longer one: windows of WINDOW_WORDS words side by side (fewer, wider ones past MAX_WINDOWS) are first read
+  alone (one call); then the window reading highest for each category explained (one window when they agree,
+  as many as fit in FINE_VARIANTS words) has each word deleted from that window alone (one call). A window
+  wider than FINE_VARIANTS words (a comment of hundreds of words, for a stage 2 that reads that far) has runs
+  of adjacent words deleted together instead, so its spans are a few words wide. Evidence that lies in no
+  window, only in the comment as a whole, finds no span here.
+
+Reading short windows instead of the whole comment keeps the cost near three readings of a 400-character
+comment: about 6 windows of 12 words, then 12 copies of one window, each a sixth of the comment's tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from model.cascade import log_odds
+from model.explain import MAX_SPANS, MIN_SHARE
+from model.features import token_spans
+from model.types import Span
+
+CONTEXT_WORDS = 16  # up to this many words, each is deleted from the whole comment
+WINDOW_WORDS = 12  # longer comments are searched by windows of this many words, side by side
+MAX_WINDOWS = 8  # at most this many windows are read alone (wider ones past MAX_WINDOWS * WINDOW_WORDS words)
+FINE_VARIANTS = 24  # at most this many copies with words deleted
+MAX_VARIANTS = MAX_WINDOWS + FINE_VARIANTS  # texts stage 2 reads to explain one comment, at most
+MIN_DROP = 0.5  # log-odds: a deletion lowering the probability less than this (0.50 -> 0.38) is no evidence
+
+
+class ReadsTexts(Protocol):
+    """Stage 2 as occlusion uses it: calibrated probabilities [n, 7] of many texts in one call."""
+
+    def probabilities_many(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A stretch of the read text scored on its own: characters [start, end), words [first, stop)."""
+
+    start: int
+    end: int
+    first: int
+    stop: int
+
+
+@dataclass(frozen=True)
+class _Deletion:
+    """One copy of a window with some of its words deleted: which window, and the characters [start, end) deleted."""
+
+    window: int
+    start: int
+    end: int
+
+
+def occlusion_spans(
+    stage2: ReadsTexts,
+    read: str,
+    read_probabilities: np.ndarray,
+    columns: Mapping[str, int],
+    to_original: Callable[[int, int], tuple[int, int]],
+    original: str,
+    max_words: int,
+) -> list[Span]:
+    """Stage-2 spans of `original` for each category in `columns` (category -> probability column).
+
+    `read` is the text stage 2 read and `read_probabilities` its probabilities of it; `to_original` maps a range
+    of `read` to the submitted text; `max_words` bounds the words stage 2 can read (its max_length).
+    """
+    words = token_spans(read)[: max(max_words, 0)]
+    if not words or not columns:
+        return []
+    if len(words) <= CONTEXT_WORDS:
+        windows = [_Window(0, len(read), 0, len(words))]
+        bases = np.asarray(read_probabilities, dtype=float)[None, :]
+    else:
+        candidates = _windows(words)
+        alone = stage2.probabilities_many([read[w.start : w.end] for w in candidates])
+        chosen = _choose(candidates, alone, columns, read_probabilities)
+        windows, bases = [candidates[i] for i in chosen], alone[chosen]
+    deletions = _deletions(windows, words)
+    texts = [_without(read, windows[d.window], d) for d in deletions]
+    probabilities = stage2.probabilities_many(texts)
+    spans: list[Span] = []
+    for category, column in columns.items():
+        drops = log_odds(bases[[d.window for d in deletions], column]) - log_odds(probabilities[:, column])
+        spans.extend(_spans(category, drops, deletions, to_original, original))
+    return spans
+
+
+def _windows(words: Sequence[tuple[int, int]]) -> list[_Window]:
+    """Windows of WINDOW_WORDS words side by side over the words, widened so that at most MAX_WINDOWS cover all."""
+    width = max(WINDOW_WORDS, math.ceil(len(words) / MAX_WINDOWS))
+    windows = []
+    for first in range(0, len(words), width):
+        stop = min(first + width, len(words))
+        windows.append(_Window(words[first][0], words[stop - 1][1], first, stop))
+    return windows
+
+
+def _choose(
+    windows: Sequence[_Window], alone: np.ndarray, columns: Mapping[str, int], read_probabilities: np.ndarray
+) -> list[int]:
+    """Each category's window reading highest alone (highest-scoring category first), while they fit FINE_VARIANTS."""
+    chosen: list[int] = []
+    words = 0
+    for column in sorted(columns.values(), key=lambda c: -float(read_probabilities[c])):
+        index = int(np.argmax(alone[:, column]))
+        size = windows[index].stop - windows[index].first
+        if index not in chosen and (not chosen or words + size <= FINE_VARIANTS):
+            chosen.append(index)
+            words += size
+    return chosen
+
+
+def _deletions(windows: Sequence[_Window], words: Sequence[tuple[int, int]]) -> list[_Deletion]:
+    """Each word of each window deleted alone, or runs of adjacent words when the windows hold too many."""
+    total = sum(w.stop - w.first for w in windows)
+    run = max(1, math.ceil(total / FINE_VARIANTS))
+    deletions = []
+    for index, window in enumerate(windows):
+        for first in range(window.first, window.stop, run):
+            last = min(first + run, window.stop) - 1
+            deletions.append(_Deletion(index, words[first][0], words[last][1]))
+    return deletions
+
+
+def _without(read: str, window: _Window, deletion: _Deletion) -> str:
+    """The window's text with the deletion's characters taken out."""
+    return read[window.start : deletion.start] + read[deletion.end : window.end]
+
+
+def _spans(
+    category: str,
+    drops: np.ndarray,
+    deletions: Sequence[_Deletion],
+    to_original: Callable[[int, int], tuple[int, int]],
+    original: str,
+) -> list[Span]:
+    """Spans of the deletions lowering the category most (>= MIN_DROP, >= MIN_SHARE of the drops), adjacent merged."""
+    positive = np.clip(np.nan_to_num(drops), 0.0, None)
+    total = float(positive.sum())
+    if total <= 0.0:
+        return []
+    order = np.argsort(-positive, kind="stable")[:MAX_SPANS]
+    kept = [int(i) for i in order if positive[i] >= MIN_DROP and positive[i] / total >= MIN_SHARE]
+    spans: list[Span] = []
+    for index in sorted(kept, key=lambda i: deletions[i].start):
+        start, end = to_original(deletions[index].start, deletions[index].end)
+        weight = float(positive[index] / total)
+        if spans and spans[-1].end >= start - 1 and original[spans[-1].end : start].strip() == "":
+            previous = spans.pop()
+            start, weight = previous.start, previous.weight + weight
+        spans.append(Span(category, start, end, original[start:end], weight, stage=2))
+    return spans
