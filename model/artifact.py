@@ -24,6 +24,7 @@ from model.linear import LinearModel
 from model.types import Thresholds
 
 if TYPE_CHECKING:
+    from model.stage2.adapt import HeadAdapter
     from model.stage2.runtime import Stage2Model
 
 FORMAT = "comment-moderation-model"
@@ -36,6 +37,8 @@ _MANIFEST_SEAL = "manifest.sha256"
 # A stage-2 folder rides in the file as members under this prefix (model.onnx, tokenizer.json, config.json).
 STAGE2_PREFIX = "stage2/"
 STAGE2_FILES = ("model.onnx", "tokenizer.json", "config.json")
+# A head adapter fitted from verdicts (model/stage2/adapt.py) rides beside them as two .npy members.
+STAGE2_ADAPTER_FILES = {"weights": "adapter_weights.npy", "bias": "adapter_bias.npy"}
 # Texts stage 2 scores when it is attached and again on every load: the two must agree within the tolerance.
 STAGE2_CHECK_TEXTS = (
     "Thanks for the careful analysis of the border talks.",
@@ -238,9 +241,35 @@ def _stage2_from_members(
         raise ModelLoadError(f"model file {path} has unusable cascade settings: {error}") from error
     from model.stage2 import runtime  # only here: a file without stage 2 never imports onnxruntime
 
-    stage2 = runtime.load_stage2({name: members[STAGE2_PREFIX + name] for name in STAGE2_FILES})
+    adapter = _adapter_from_members(members, manifest, section, path)
+    stage2 = runtime.load_stage2({name: members[STAGE2_PREFIX + name] for name in STAGE2_FILES}, adapter)
     runtime.self_check(stage2, section.get("self_check"), where=f"model file {path}")
     return stage2, settings
+
+
+def _adapter_from_members(
+    members: dict[str, bytes], manifest: dict[str, Any], section: dict[str, Any], path: Path
+) -> HeadAdapter | None:
+    """The stage-2 head adapter the section names, read from its hashed .npy members; None when it names none."""
+    from model.stage2.adapt import HeadAdapter
+
+    names = {role: STAGE2_PREFIX + name for role, name in STAGE2_ADAPTER_FILES.items()}
+    record = section.get("adapter")
+    if record is None:
+        if any(name in members for name in names.values()):
+            raise ModelLoadError(f"model file {path} holds stage-2 adapter members its stage2 section does not name")
+        return None
+    if not isinstance(record, dict) or record.get("members") != names:
+        raise ModelLoadError(f"model file {path}: the stage-2 adapter record must name its members {names}")
+    if any(name not in members for name in names.values()):
+        raise ModelLoadError(f"model file {path} names a stage-2 adapter but lacks its members")
+    if record.get("sha256") != {role: manifest["members"][name] for role, name in names.items()}:
+        raise ModelLoadError(f"model file {path}: the stage-2 adapter is not the one its manifest names")
+    try:
+        arrays = {role: np.load(io.BytesIO(members[name]), allow_pickle=False) for role, name in names.items()}
+        return HeadAdapter.checked(arrays["weights"], arrays["bias"])
+    except ValueError as error:
+        raise ModelLoadError(f"model file {path} has an unusable stage-2 adapter: {error}") from error
 
 
 def stage1_thresholds_of(manifest: dict[str, Any]) -> Thresholds:
@@ -292,25 +321,16 @@ def attach_stage2(
     return _attach(Path(path), exported, Path(out), settings, thresholds, check_texts)
 
 
-def carry_stage2(path: Path, cascade_file: Path, out: Path) -> dict[str, Any]:
-    """Write `out`: the new stage-1 file `path` with the stage 2 of `cascade_file` carried over unchanged.
+def carried_cascade(donor: dict[str, Any], new_stage1: Thresholds) -> tuple[cascade.CascadeSettings, Thresholds]:
+    """The routing and thresholds a cascade's stage 2 gets beside a new stage 1 with thresholds `new_stage1`.
 
-    A retrain adapts stage 1 only. The routing keeps its fraction of stage 1's review thresholds (now the new
-    stage 1's); the categories stage 2 decides keep the cascade's thresholds, the others take the new stage 1's.
+    The routing keeps its fraction of stage 1's review thresholds (now the new stage 1's); the categories stage
+    2 decides keep the donor cascade's thresholds, the others take the new stage 1's.
     """
-    donor = read_manifest(cascade_file)
     section = donor.get("stage2")
     if not isinstance(section, dict):
-        raise ModelLoadError(f"model file {cascade_file} has no stage 2 to carry over")
-    try:
-        with zipfile.ZipFile(cascade_file) as archive:
-            files = {name: archive.read(STAGE2_PREFIX + name) for name in STAGE2_FILES}
-    except (zipfile.BadZipFile, KeyError, OSError) as error:
-        raise ModelLoadError(f"model file {cascade_file} is damaged: {error}") from error
-    from model.stage2 import runtime
-
+        raise ModelLoadError(f"model {donor.get('version')} has no stage 2 to carry over")
     old = cascade.CascadeSettings.from_dict(section)
-    new_stage1 = read_manifest(path)["thresholds"]
     fraction = (old.routing or {}).get("review_fraction")
     bounds = dict(old.clear_bounds)
     if isinstance(fraction, int | float):
@@ -318,10 +338,36 @@ def carry_stage2(path: Path, cascade_file: Path, out: Path) -> dict[str, Any]:
             review = new_stage1.get(category, {}).get("review")
             bounds[category] = round(fraction * (1.0 if review is None else float(review)), 4)
     how = f"{old.bounds_from}; carried over from {donor['version']} with the new stage 1's review thresholds"
-    settings = cascade.CascadeSettings(bounds, old.stage2_categories, how, old.route_words, old.routing)
+    settings = cascade.CascadeSettings(bounds, old.stage2_categories, how, old.route_words, old.routing, old.blend)
     thresholds = {
         c: (donor["thresholds"][c] if c in old.stage2_categories else limits) for c, limits in new_stage1.items()
     }
+    return settings, thresholds
+
+
+@dataclass(frozen=True)
+class FittedAdapter:
+    """A stage-2 head adapter fitted from verdicts and the fit's report, to seal into a model file."""
+
+    adapter: HeadAdapter
+    report: dict[str, Any]
+
+
+def carry_stage2(path: Path, cascade_file: Path, out: Path, adapter: FittedAdapter | None = None) -> dict[str, Any]:
+    """Write `out`: the new stage-1 file `path` with the stage-2 graph of `cascade_file` carried over unchanged.
+
+    Routing and thresholds as `carried_cascade` says. With `adapter` (fitted from verdicts) it is sealed beside
+    the graph; the donor's own adapter, if any, is never carried (each retrain fits one afresh, from zero).
+    """
+    donor = read_manifest(cascade_file)
+    try:
+        with zipfile.ZipFile(cascade_file) as archive:
+            files = {name: archive.read(STAGE2_PREFIX + name) for name in STAGE2_FILES}
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise ModelLoadError(f"model file {cascade_file} is damaged: {error}") from error
+    from model.stage2 import runtime
+
+    settings, thresholds = carried_cascade(donor, read_manifest(path)["thresholds"])
     return _attach(
         Path(path),
         ExportedStage2(files, runtime.load_stage2(files)),
@@ -329,6 +375,7 @@ def carry_stage2(path: Path, cascade_file: Path, out: Path) -> dict[str, Any]:
         settings,
         thresholds,
         STAGE2_CHECK_TEXTS,
+        adapter,
     )
 
 
@@ -339,12 +386,13 @@ def _attach(
     settings: cascade.CascadeSettings | None,
     thresholds: Thresholds | None,
     check_texts: tuple[str, ...],
+    adapter: FittedAdapter | None = None,
 ) -> dict[str, Any]:
-    """attach_stage2 on a stage 2 already read."""
+    """attach_stage2 on a stage 2 already read, with a head adapter when one is given."""
     from model.stage2 import runtime
 
     base = load(path)
-    files, stage2 = exported.files, exported.model
+    files, stage2 = exported.files, exported.model.with_adapter(adapter.adapter if adapter else None)
     stage1_thresholds = stage1_thresholds_of(base.manifest)
     settings = settings or cascade.default_settings({c: t["review"] for c, t in stage1_thresholds.items()})
     with zipfile.ZipFile(path) as source:
@@ -352,6 +400,9 @@ def _attach(
             name: source.read(name) for name in sorted(base.manifest["members"]) if not name.startswith(STAGE2_PREFIX)
         }
     members.update({STAGE2_PREFIX + name: data for name, data in files.items()})
+    if adapter is not None:
+        arrays = {"weights": adapter.adapter.weights, "bias": adapter.adapter.bias}
+        members.update({STAGE2_PREFIX + STAGE2_ADAPTER_FILES[role]: _npy_bytes(a) for role, a in arrays.items()})
     member_hashes = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
     digest = content_hash(member_hashes)
     created = datetime.now(UTC).isoformat(timespec="seconds")
@@ -367,6 +418,8 @@ def _attach(
         "training": config.document["training"],
         "metrics": config.document["metrics"],
         **settings.as_dict(),
+        **({"adapter": _adapter_record(adapter, member_hashes)} if adapter is not None else {}),
+        # With an adapter, the probabilities recorded are the adapted ones: the check covers it too.
         "self_check": runtime.record_self_check(stage2, check_texts, STAGE2_CHECK_TOLERANCE),
         "libraries": runtime.library_versions(),
         "stage1_version": base.manifest.get("stage2", {}).get("stage1_version", base.version),
@@ -385,6 +438,18 @@ def _attach(
     private_files.make_dir(out.parent)
     _write(out, members, manifest, stat.S_IMODE(path.stat().st_mode))  # the mode of the stage-1 file
     return manifest
+
+
+def _adapter_record(adapter: FittedAdapter, member_hashes: dict[str, str]) -> dict[str, Any]:
+    """The stage2 section's account of an adapter: its members, their SHA-256, its shape and the fit's report."""
+    names = {role: STAGE2_PREFIX + name for role, name in STAGE2_ADAPTER_FILES.items()}
+    return {
+        "members": names,
+        "sha256": {role: member_hashes[name] for role, name in names.items()},
+        "hidden": adapter.adapter.hidden,
+        "applies": "z = slope * logit + offset + pooled @ weights + bias, per category",
+        "fit": adapter.report,
+    }
 
 
 def _model_from_members(members: dict[str, bytes]) -> LinearModel:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from model.categories import CATEGORIES
-from model.compare import judge
+from model.compare import FINAL_SCORES, judge
 from model.corpora import CORPORA
 from model.fairness import IDENTITY_GROUPS
 from model.identity_balance import INFO
@@ -266,6 +266,16 @@ def _stage2_section(manifest: dict[str, Any]) -> list[str]:
         + ", ".join(f"`{c}`" for c in section["stage2_categories"])
         + "; the others stay stage 1's.",
     ]
+    adapter = section.get("adapter")
+    if isinstance(adapter, dict):
+        fit = adapter.get("fit") or {}
+        fitted = fit.get("categories") or {}
+        adapted = [c for c in CATEGORIES if (fitted.get(c) or {}).get("adapted")]
+        out.append(
+            f"- **Adapted from moderators' verdicts:** the graph is unchanged; a head adapter (a residual on the "
+            f"calibrated logit from the {adapter.get('hidden')} pooled features) was fitted on {fit.get('rows')} "
+            "verdict rows for " + (", ".join(f"`{c}`" for c in adapted) or "no category") + "."
+        )
     if routing:
         out.append(
             f"- **Measured routing:** {_fmt(routing.get('routed_share'))} of {routing.get('stream_rows')} site-like "
@@ -379,7 +389,12 @@ def _retraining_section(manifest: dict[str, Any]) -> list[str]:
         f"A category is *worse* when this version's ROC AUC is more than {comparison['tolerance']} below the "
         f"active version's. It is measured only with at least {comparison['min_rows']} rows, "
         f"{comparison['min_positives']} of them positive and {comparison['min_negatives']} negative; otherwise it is "
-        "not measurable. A version passes when at least one category was measured and none is worse.",
+        "not measurable. A version passes when at least one category was measured and none is worse."
+        + (
+            " Both versions are cascades: each is ranked by its final scores."
+            if comparison.get("scores") == FINAL_SCORES
+            else ""
+        ),
         "",
         f"**Outcome: {comparison['outcome']}**: {comparison['summary']}."
         + ("" if comparison["passed"] else " Activating it needs force and a reason."),

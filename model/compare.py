@@ -26,6 +26,8 @@ MIN_NEGATIVES = 5
 BETTER, NOT_WORSE, WORSE, NOT_MEASURABLE = "better", "not-worse", "worse", "not measurable"
 # A comparison's outcome: `passed`, `worse` (some measured category is worse) or `not measured` (none was).
 PASSED, NOT_MEASURED = "passed", "not measured"
+# Which scores a comparison ranked: stage 1's, or the cascade's final scores when both versions are cascades.
+STAGE1_SCORES, FINAL_SCORES = "stage 1", "final (cascade)"
 NEEDED = f"at least {MIN_ROWS} rows with {MIN_POSITIVES} positives and {MIN_NEGATIVES} negatives are needed"
 
 
@@ -42,10 +44,19 @@ def compare_models(
     rows: Sequence[PreparedExample],
     tolerance: float,
 ) -> dict[str, Any]:
-    """ROC AUC and average precision of both models per category (and per source), judged by `judge`."""
+    """ROC AUC and average precision of two stage-1 models per category (and per source), judged by `judge`."""
+    return compare_scores(probabilities(candidate, rows), probabilities(active, rows), rows, tolerance, STAGE1_SCORES)
+
+
+def compare_scores(
+    ours: np.ndarray,
+    theirs: np.ndarray,
+    rows: Sequence[PreparedExample],
+    tolerance: float,
+    scores: str,
+) -> dict[str, Any]:
+    """compare_models on scores already computed ([rows, 7] each, CATEGORIES order); `scores` says which."""
     labels = labels_matrix(rows)
-    ours = probabilities(candidate, rows)
-    theirs = probabilities(active, rows)
     sources = np.array([item.example.corpus for item in rows])
     categories: dict[str, object] = {}
     by_source: dict[str, dict[str, object]] = {}
@@ -60,6 +71,7 @@ def compare_models(
     return judge(
         {
             "rows": len(rows),
+            "scores": scores,
             "metric": "roc_auc",
             "tolerance": tolerance,
             "categories": categories,

@@ -6,6 +6,10 @@ seeded hash of the comment id) never trains anything: with the test split of the
 (by a seeded hash of the normalized text, the split the shipped model was trained with) it is the fixed hold-out
 on which the candidate and the active model are compared, row for row, before the candidate may be promoted.
 `model.compare` says when a category counts as measured; a candidate measured on none needs force to promote.
+
+When the active model is a cascade, the candidate carries its stage-2 graph unchanged (`artifact.carry_stage2`)
+and, when that graph answers `pooled`, a head adapter fitted afresh from the verdicts (`model.stage2.adapt`);
+both versions are then compared by their final (cascade) scores.
 """
 
 from __future__ import annotations
@@ -16,18 +20,24 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from model import artifact, private_files
 from model.adapt import AdaptParams, adapt_model
-from model.artifact import ModelLoadError
+from model.artifact import FittedAdapter, ModelLoadError
 from model.build import Dataset, load_dataset
-from model.compare import compare_models, probabilities
+from model.cascade import CascadeSettings
+from model.categories import CATEGORIES
+from model.compare import FINAL_SCORES, compare_models, compare_scores, probabilities
 from model.corpora import Example, LoadedCorpus, corpus_summary, deduplicate
 from model.identity_balance import NAME as BALANCE
 from model.linear import LinearModel
 from model.metrics import category_metrics
 from model.normalize import normalize_text
+from model.scorer import Scorer
+from model.stage2.adapt import HeadAdaptParams, fit_head_adapter
 from model.train import (
     PreparedExample,
     Progress,
@@ -47,6 +57,9 @@ from moderation.errors import Invalid, NotFound
 from moderation.settings import Settings
 from moderation.store import Store
 
+if TYPE_CHECKING:
+    from model.stage2.runtime import Stage2Model
+
 VERDICT_CORPUS = "moderators"
 log = logging.getLogger(__name__)
 
@@ -64,6 +77,7 @@ class RetrainParams:
     dataset_ids: tuple[int, ...] | None = None
     adapt_root: str | None = None
     adapt: AdaptParams = field(default_factory=AdaptParams)
+    stage2_adapt: HeadAdaptParams = field(default_factory=HeadAdaptParams)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -71,6 +85,7 @@ class RetrainParams:
             "verdict_holdout_share": self.verdict_holdout_share,
             "verdict_weight": self.verdict_weight,
             "adapt": self.adapt.as_dict(),
+            "stage2_adapt": self.stage2_adapt.as_dict(),
         }
 
 
@@ -94,6 +109,8 @@ def rebuild_params(store: Store, settings: Settings, version: str) -> RetrainPar
         dataset_ids=tuple(int(dataset["id"]) for dataset in training["datasets"]),
         adapt_root=training.get("base_version"),
         adapt=AdaptParams.from_dict(recorded["adapt"]),
+        # Versions retrained before stage 2 could be adapted recorded no stage2_adapt: the defaults.
+        stage2_adapt=HeadAdaptParams.from_dict(recorded.get("stage2_adapt") or HeadAdaptParams().as_dict()),
     )
 
 
@@ -128,6 +145,16 @@ class TrainingSet:
     verdicts: Verdicts
 
 
+@dataclass(frozen=True)
+class CarriedStage2:
+    """The active cascade's stage 2 as the candidate carries it: routing, final thresholds, any adapter fitted."""
+
+    settings: CascadeSettings
+    thresholds: Thresholds
+    stage2: Stage2Model  # the active one's graph, with the candidate's adapter (or none)
+    adapter: FittedAdapter | None
+
+
 @dataclass
 class Candidate:
     """A built model with its thresholds and the manifest to save it with."""
@@ -135,6 +162,7 @@ class Candidate:
     model: LinearModel
     thresholds: Thresholds
     manifest: dict[str, Any]
+    stage2: CarriedStage2 | None = None  # when the active model is a cascade
 
 
 def _holdout_bucket(comment_id: str, seed: int) -> float:
@@ -256,15 +284,29 @@ def build_candidate(
         recorded_params = base_params.as_dict()
         mode_report = {"adapt": adapted.report}
 
-    progress("evaluate", 0.8)
+    carried = None
+    if active.stage2 is not None:
+        base_corpora = {c.info.name for c in ([] if training.base is None else training.base.corpora)}
+        adapter_rows = [r for r in trained_rows if r.example.corpus not in base_corpora | {BALANCE}]
+        carried = carry_stage2(active, model, thresholds, adapter_rows, params, stage("adapt stage 2", 0.8, 0.88))
+
+    progress("evaluate", 0.88 if carried else 0.8)
     # The identity-balance sentences are a training aid, not evidence: they never count in the comparison.
     holdout = [item for item in _unseen(holdout, trained_rows) if item.example.corpus != BALANCE]
-    comparison = compare_models(model, active.model, holdout, tolerance)
-    comparison["active_version"] = active.version
     labels = labels_matrix(holdout)
-    metrics = category_metrics(
-        probabilities(model, holdout), labels, thresholds, [item.example.corpus for item in holdout]
-    )
+    if carried is None:
+        comparison = compare_models(model, active.model, holdout, tolerance)
+        ours, measured_with = probabilities(model, holdout), thresholds
+    else:
+        # Both are cascades: each is judged by what it would serve, its final scores, on the same rows.
+        candidate_cascade = artifact.Artifact(
+            model, {"version": "candidate", "thresholds": carried.thresholds}, carried.stage2, carried.settings
+        )
+        ours, theirs = final_scores(candidate_cascade, holdout), final_scores(active, holdout)
+        comparison = compare_scores(ours, theirs, holdout, tolerance, FINAL_SCORES)
+        measured_with = carried.thresholds
+    comparison["active_version"] = active.version
+    metrics = category_metrics(ours, labels, measured_with, [item.example.corpus for item in holdout])
     manifest: dict[str, Any] = {
         "corpora": corpus_summary(corpora),
         "duplicates_removed": removed,
@@ -292,7 +334,55 @@ def build_candidate(
         },
         "comparison": comparison,
     }
-    return Candidate(model, thresholds, manifest)
+    return Candidate(model, thresholds, manifest, carried)
+
+
+def final_scores(model: artifact.Artifact, rows: Sequence[PreparedExample]) -> np.ndarray:
+    """[rows, 7] scores a version would serve for the rows' texts: the cascade's final scores when it is one."""
+    if not rows:
+        return np.zeros((0, len(CATEGORIES)))
+    return Scorer(model).final_probabilities([item.example.text for item in rows])
+
+
+def carry_stage2(
+    active: artifact.Artifact,
+    model: LinearModel,
+    thresholds: Thresholds,
+    rows: Sequence[PreparedExample],
+    params: RetrainParams,
+    progress: Progress = _silent,
+) -> CarriedStage2:
+    """The active cascade's stage 2 beside the candidate stage 1, with a head adapter fitted from `rows`.
+
+    The adapter is fitted when the graph answers `pooled` (older graphs are carried as they are), from zero,
+    on every row given (the verdicts and imported rows stage 1 learns from, not the base corpora), whether or
+    not stage 2 would read it at serving: verdicts come from the review queue, so most are routed anyway, and
+    the fit then does not depend on the new stage 1's routing. Each row counts once. Only the categories stage 2
+    decides are fitted, each from the rows that label it.
+    """
+    assert active.stage2 is not None
+    settings, final_thresholds = artifact.carried_cascade(active.manifest, thresholds)
+    stage2 = active.stage2.with_adapter(None)
+    fitted = None
+    if stage2.has_pooled:
+        # Stage 2 reads the text as the served cascade hands it over: normalized by the candidate stage 1's
+        # lexicon, or as submitted.
+        lexicon = model.featurizer.word_rank
+        texts = [
+            normalize_text(r.example.text, lexicon) if stage2.config.reads_normalized else r.example.text for r in rows
+        ]
+        fit = fit_head_adapter(
+            stage2,
+            texts,
+            labels_matrix(rows),
+            settings.stage2_categories,
+            params.stage2_adapt,
+            progress=lambda fraction: progress("encode", fraction),
+        )
+        if fit.adapter is not None:
+            fitted = FittedAdapter(fit.adapter, fit.report)
+            stage2 = stage2.with_adapter(fit.adapter)
+    return CarriedStage2(settings, final_thresholds, stage2, fitted)
 
 
 def adaptation_base(
@@ -318,7 +408,8 @@ def adaptation_base(
 
 
 def _save(candidate: Candidate, folder: Path, stage2_from: Path | None) -> tuple[Path, dict[str, Any]]:
-    """Write the candidate beside the registry's files; with `stage2_from`, that cascade's stage 2 carried over."""
+    """Write the candidate beside the registry's files; with `stage2_from`, that cascade's stage-2 graph carried
+    over, with the candidate's head adapter when one was fitted."""
     private_files.make_dir(folder)
     temporary = folder / f".candidate-{os.getpid()}.model"
     saved = artifact.save(candidate.model, candidate.manifest, temporary)
@@ -326,8 +417,9 @@ def _save(candidate: Candidate, folder: Path, stage2_from: Path | None) -> tuple
         return temporary, saved
     stage1 = folder / f".candidate-{os.getpid()}.stage1.model"
     temporary.replace(stage1)
+    adapter = candidate.stage2.adapter if candidate.stage2 is not None else None
     try:
-        return temporary, artifact.carry_stage2(stage1, stage2_from, temporary)
+        return temporary, artifact.carry_stage2(stage1, stage2_from, temporary, adapter)
     finally:
         stage1.unlink(missing_ok=True)
 
@@ -355,7 +447,7 @@ def retrain(
         candidate.manifest["training"]["job_id"] = job_id
     progress("save", 0.92)
     folder = registry.models_dir(settings)
-    # Stage 2 is not retrained from verdicts (yet): the serving cascade's graph is carried over unchanged.
+    # The serving cascade's stage-2 graph is carried over unchanged (with the adapter build_candidate fitted).
     stage2_from = registry.version_path(settings, active_row) if active.stage2 is not None else None
     temporary, saved = _save(candidate, folder, stage2_from)
     try:

@@ -1,8 +1,10 @@
 """A tiny stage-2 folder built without torch: an ONNX graph from onnx.helper and a WordPiece tokenizer from a dict.
 
 The graph is the exported models' interface in miniature: embedding lookup (Gather) of `input_ids`, a mean over
-the tokens `attention_mask` keeps, and a MatMul to seven logits. Each word's embedding is its evidence per
-category, so "idiot" raises insult and toxicity, "kill" threat, and so on; unknown words carry nothing.
+the tokens `attention_mask` keeps (the `pooled` output, as the exported encoders answer it), and a MatMul to
+seven logits. Each word's embedding is its evidence per category, so "idiot" raises insult and toxicity, "kill"
+threat, and so on (unknown words carry nothing), followed by a one-hot of the word itself: the head reads only
+the evidence, but pooled features tell every known word apart, as a head adapter needs.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ PLAIN_WORDS = [
     "you", "the", "minister", "made", "a", "fair", "point", "about", "border", "talks", "i", "will", "find",
     "and", "all", "are", "immigrants", "thanks", "for", "careful", "analysis", "this", "is", "nonsense", "read",
     "article", "twice", "##s", "##ed", "##ing",
+    # The words of tests/retrain_fixtures.py's verdicts: known to the tokenizer, no evidence of their own.
+    "mayor", "council", "columnist", "senator", "editor", "our", "muppet", "numpty", "walnut", "absolute",
+    "total", "spoke", "parking", "bus", "lanes", "number",
 ]  # fmt: skip
 VOCAB: dict[str, int] = {token: index for index, token in enumerate(SPECIAL + list(EVIDENCE) + PLAIN_WORDS)}
 BIAS = -4.0  # a text of plain words only scores sigmoid(-4) ≈ 0.018 before calibration
@@ -60,28 +65,42 @@ def embeddings() -> np.ndarray:
     return table
 
 
+POOLED_WIDTH = len(CATEGORIES) + len(VOCAB)
+
+
+def pooled_embeddings() -> np.ndarray:
+    """One row per token: its evidence (embeddings()), then a one-hot of the token (zeros for [PAD], [CLS], [SEP])."""
+    identity = np.eye(len(VOCAB), dtype=np.float32) * 4.0
+    for special in ("[PAD]", "[CLS]", "[SEP]"):
+        identity[VOCAB[special]] = 0.0
+    return np.hstack([embeddings(), identity])
+
+
 def graph_bytes(
     *,
     input_names: tuple[str, str] = ("input_ids", "attention_mask"),
     output_name: str = "logits",
     n_outputs: int = len(CATEGORIES),
     scale: float = 8.0,
+    pooled: bool = True,
+    pooled_name: str = "pooled",
 ) -> bytes:
-    """The serialized ONNX model; the keyword arguments make graphs that break the interface, for the tests."""
+    """The serialized ONNX model, with a `pooled` output unless `pooled` is false (a graph exported before it);
+    the other keyword arguments make graphs that break the interface, for the tests."""
     ids_name, mask_name = input_names
-    table = embeddings()
-    projection = np.zeros((len(CATEGORIES), n_outputs), dtype=np.float32)
-    np.fill_diagonal(projection, scale)
+    table = pooled_embeddings()
+    projection = np.zeros((POOLED_WIDTH, n_outputs), dtype=np.float32)
+    np.fill_diagonal(projection, scale)  # the head reads the evidence columns only
     nodes = [
-        helper.make_node("Gather", ["table", ids_name], ["embedded"]),  # [B, S, 7]
+        helper.make_node("Gather", ["table", ids_name], ["embedded"]),  # [B, S, POOLED_WIDTH]
         helper.make_node("Cast", [mask_name], ["mask_float"], to=TensorProto.FLOAT),  # [B, S]
         helper.make_node("Unsqueeze", ["mask_float", "last_axis"], ["mask_3d"]),  # [B, S, 1]
         helper.make_node("Mul", ["embedded", "mask_3d"], ["masked"]),
-        helper.make_node("ReduceSum", ["masked", "token_axis"], ["summed"], keepdims=0),  # [B, 7]
+        helper.make_node("ReduceSum", ["masked", "token_axis"], ["summed"], keepdims=0),  # [B, POOLED_WIDTH]
         helper.make_node("ReduceSum", ["mask_float", "token_axis"], ["kept"], keepdims=1),  # [B, 1]
         helper.make_node("Max", ["kept", "one"], ["kept_at_least_one"]),
-        helper.make_node("Div", ["summed", "kept_at_least_one"], ["mean"]),
-        helper.make_node("MatMul", ["mean", "projection"], ["projected"]),
+        helper.make_node("Div", ["summed", "kept_at_least_one"], [pooled_name]),
+        helper.make_node("MatMul", [pooled_name, "projection"], ["projected"]),
         helper.make_node("Add", ["projected", "bias"], [output_name]),
     ]
     initializers = [
@@ -92,6 +111,9 @@ def graph_bytes(
         numpy_helper.from_array(np.array([1], dtype=np.int64), "token_axis"),
         numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one"),
     ]
+    outputs = [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", n_outputs])]
+    if pooled:
+        outputs.append(helper.make_tensor_value_info(pooled_name, TensorProto.FLOAT, ["batch", POOLED_WIDTH]))
     graph = helper.make_graph(
         nodes,
         "tiny-stage2",
@@ -99,7 +121,7 @@ def graph_bytes(
             helper.make_tensor_value_info(ids_name, TensorProto.INT64, ["batch", "sequence"]),
             helper.make_tensor_value_info(mask_name, TensorProto.INT64, ["batch", "sequence"]),
         ],
-        [helper.make_tensor_value_info(output_name, TensorProto.FLOAT, ["batch", n_outputs])],
+        outputs,
         initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="tests")

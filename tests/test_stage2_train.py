@@ -53,11 +53,12 @@ def test_a_short_run_writes_fp32_and_int8_folders_to_the_interface(tmp_path: Pat
         assert config["metrics"]["latency"]["run_p50_ms"] > 0
         session = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
         assert [i.name for i in session.get_inputs()] == ["input_ids", "attention_mask"]
-        assert [o.name for o in session.get_outputs()] == ["logits"]
+        assert [o.name for o in session.get_outputs()] == ["logits", "pooled"]
         for batch, seq in ((1, 5), (3, 17)):
             ids = torch.randint(1000, 2000, (batch, seq)).numpy()
-            (logits,) = session.run(None, {"input_ids": ids, "attention_mask": (ids > 0).astype("int64")})
+            logits, pooled = session.run(None, {"input_ids": ids, "attention_mask": (ids > 0).astype("int64")})
             assert logits.shape == (batch, len(CATEGORIES)) and str(logits.dtype) == "float32"
+            assert pooled.shape == (batch, train.HIDDEN) and str(pooled.dtype) == "float32"
     fp32 = json.loads((out / "fp32" / "config.json").read_text())
     assert fp32["metrics"]["onnx_vs_torch_max_abs_logit_diff_fixture"] <= 1e-4
 

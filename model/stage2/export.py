@@ -1,13 +1,22 @@
 """Export a trained stage-2 model to ONNX (fp32 and int8), check it against torch, measure it, write the folders.
 
-Each folder holds model.onnx (inputs input_ids, attention_mask int64 [batch, seq]; output logits float32
-[batch, 7] in CATEGORIES order, before sigmoid; mean pooling inside the graph), tokenizer.json and config.json.
+Each folder holds model.onnx (inputs input_ids, attention_mask int64 [batch, seq]; outputs logits float32
+[batch, 7] in CATEGORIES order, before sigmoid, and pooled float32 [batch, 384], the mean-pooled encoder output
+the head reads, which a head adapter fitted from verdicts reads too), tokenizer.json and config.json.
+
+A folder exported before `pooled` existed is re-exported from its run's saved weights, without retraining
+(run in .venv-train; the new graph must give the old one's logits, so the folder's calibration still holds):
+    python -m model.stage2.export --checkpoint build/stage2/model.pt --folder build/stage2/int8 --out DIR
 """
 
 from __future__ import annotations
 
+import argparse
 import copy
+import hashlib
 import json
+import shutil
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,25 +37,53 @@ PARITY_TOLERANCE = 1e-4
 LATENCY_CHARS = 400
 
 
+# A re-exported graph must give the old graph's logits within this (fp32; int8: the same weights quantized again).
+REEXPORT_TOLERANCE = {False: PARITY_TOLERANCE, True: 1e-3}
+REEXPORT_TEXTS = (
+    "Thanks for the careful analysis of the border talks.",
+    "You are an idiot and a moron.",
+    "I will find you and kill you.",
+    "All immigrants are vermin.",
+    "Subscribe to my channel for free followers http://promo.example/1",
+    "The minister made a fair point about the budget, though the figures for 2024 look optimistic to me.",
+    "ok",
+    "",
+)
+
+
 class ParityError(RuntimeError):
-    """ONNX Runtime's logits differ from torch's by more than the tolerance."""
+    """ONNX Runtime's logits differ from torch's (or a re-export's from the old graph's) by more than the tolerance."""
+
+
+class LogitsAndPooled(torch.nn.Module):
+    """The view of a stage-2 model that is exported: its logits and the mean-pooled features its head reads."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(logits [batch, 7], pooled [batch, hidden])."""
+        pooled = self.model.pool(input_ids, attention_mask)
+        return self.model.head(pooled), pooled
 
 
 def export_onnx(model: torch.nn.Module, path: Path) -> None:
-    """torch.onnx.export with dynamic batch and sequence axes."""
+    """torch.onnx.export of the logits and pooled outputs, with dynamic batch and sequence axes."""
     model.eval()
     ids = torch.tensor([[101, 7592, 2088, 102, 0, 0], [101, 2023, 2003, 1037, 3231, 102]], dtype=torch.int64)
     mask = (ids != 0).to(torch.int64)
     torch.onnx.export(
-        model,
+        LogitsAndPooled(model).eval(),
         (ids, mask),
         str(path),
         input_names=["input_ids", "attention_mask"],
-        output_names=["logits"],
+        output_names=["logits", "pooled"],
         dynamic_axes={
             "input_ids": {0: "batch", 1: "seq"},
             "attention_mask": {0: "batch", 1: "seq"},
             "logits": {0: "batch"},
+            "pooled": {0: "batch"},
         },  # fmt: skip
         opset_version=OPSET,
         dynamo=False,
@@ -74,14 +111,23 @@ def onnx_logits(sess: ort.InferenceSession, tokenizer: Tokenizer, texts: Sequenc
 
 
 def check_parity(model: torch.nn.Module, sess: ort.InferenceSession, tokenizer: Tokenizer, texts: list[str]) -> float:
-    """Max |ORT - torch| logit difference on one padded fixture batch; ParityError above PARITY_TOLERANCE."""
+    """Max |ORT - torch| logit difference on one padded fixture batch; ParityError above PARITY_TOLERANCE (the
+    pooled features too, relative to their largest magnitude)."""
     ids, mask = encode_batch(tokenizer, texts)
     with torch.no_grad():
-        expected = model(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
-    got = sess.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
+        expected, expected_pooled = (
+            t.numpy() for t in LogitsAndPooled(model).eval()(torch.from_numpy(ids), torch.from_numpy(mask))
+        )
+    got, got_pooled = sess.run(["logits", "pooled"], {"input_ids": ids, "attention_mask": mask})
     worst = float(np.abs(got - expected).max())
     if worst > PARITY_TOLERANCE:
         raise ParityError(f"ONNX Runtime logits differ from torch by {worst:.2e} (> {PARITY_TOLERANCE})")
+    scale = max(1.0, float(np.abs(expected_pooled).max()))
+    worst_pooled = float(np.abs(got_pooled - expected_pooled).max())
+    if worst_pooled > PARITY_TOLERANCE * scale:
+        raise ParityError(
+            f"ONNX Runtime pooled features differ from torch by {worst_pooled:.2e} (> {PARITY_TOLERANCE} x {scale:.1f})"
+        )
     return worst
 
 
@@ -187,6 +233,71 @@ def export_all(
     return fp32_config
 
 
+def reexport(model: torch.nn.Module, folder: Path, out: Path, threads: int = 1) -> dict[str, Any]:
+    """Write `out`: the exported folder `folder` again, its graph re-exported from `model` with the pooled output.
+
+    `model` must hold the weights `folder` was exported from: the new graph (quantized again when the folder's
+    was) must give the old graph's logits on REEXPORT_TEXTS within REEXPORT_TOLERANCE, else ParityError, so the
+    folder's calibration and metrics still hold. The tokenizer is copied; the config gains a `reexport` record.
+    Returns that record.
+    """
+    folder, out = Path(folder), Path(out)
+    if out.resolve() == folder.resolve():
+        raise ValueError("re-export into another folder: the old graph is compared with the new one")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    quantized = bool(config["quantized"])
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    out.mkdir(parents=True, exist_ok=True)
+    graph = out / "model.onnx"
+    exported = out / "model.fp32.onnx" if quantized else graph
+    export_onnx(model, exported)
+    parity = check_parity(model, session(exported, threads), tokenizer, list(REEXPORT_TEXTS))
+    if quantized:
+        quantize_dynamic(str(exported), str(graph), weight_type=QuantType.QInt8)
+        exported.unlink()
+    texts = list(REEXPORT_TEXTS)
+    new = onnx_logits(session(graph, threads), tokenizer, texts)
+    old = onnx_logits(session(folder / "model.onnx", threads), tokenizer, texts)
+    drift = float(np.abs(new - old).max())
+    if drift > REEXPORT_TOLERANCE[quantized]:
+        graph.unlink()
+        raise ParityError(
+            f"the re-exported graph's logits differ from {folder / 'model.onnx'}'s by {drift:.2e} "
+            f"(> {REEXPORT_TOLERANCE[quantized]}): these weights are not the ones that folder was exported from"
+        )
+    shutil.copyfile(folder / "tokenizer.json", out / "tokenizer.json")
+    record = {
+        "from": str(folder),
+        "previous_graph_sha256": hashlib.sha256((folder / "model.onnx").read_bytes()).hexdigest(),
+        "outputs": ["logits", "pooled"],
+        "onnx_vs_torch_max_abs_logit_diff_fixture": parity,
+        "vs_previous_graph_max_abs_logit_diff": drift,
+        "quantized_again": quantized,
+    }
+    config["reexport"] = record
+    (out / "config.json").write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Re-export a stage-2 folder from its run's saved weights (model.pt), with the pooled output."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--checkpoint", type=Path, required=True, help="the run's model.pt (a state dict)")
+    parser.add_argument("--folder", type=Path, required=True, help="the exported folder: fp32/ or int8/")
+    parser.add_argument("--out", type=Path, required=True, help="where to write the re-exported folder")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    from model.stage2.train import build_model  # imported here: train imports this module
+
+    config = json.loads((args.folder / "config.json").read_text(encoding="utf-8"))
+    torch.set_num_threads(args.threads)
+    model = build_model(int(config["layers"]), int(config["seed"]))
+    model.load_state_dict(torch.load(args.checkpoint, map_location="cpu", weights_only=True))
+    json.dump(reexport(model, args.folder, args.out, args.threads), sys.stdout, indent=1)
+    print()
+    return 0
+
+
 def _parity_fixture(held_out: Sequence[str], size: int = 8) -> list[str]:
     """A batch of held-out texts of different lengths (so it is padded), plus a short one."""
     texts = sorted(held_out, key=len)
@@ -194,3 +305,7 @@ def _parity_fixture(held_out: Sequence[str], size: int = 8) -> list[str]:
         return ["a short comment", "another, somewhat longer comment about the article above"]
     step = max(1, len(texts) // size)
     return [texts[i] for i in range(0, len(texts), step)][:size] + ["ok"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,13 +1,16 @@
 """Score comments with an exported stage-2 encoder: ONNX Runtime on one thread, its WordPiece tokenizer, calibration.
 
 Everything is built from the folder's three files as bytes (the artifact's members), so scoring reads no file.
+A graph answers `logits` and, when exported with it, `pooled` (the features its head reads); a stage 2 whose
+graph has `pooled` may carry a head adapter fitted from moderators' verdicts (model/stage2/adapt.py).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +21,14 @@ from tokenizers import Tokenizer
 
 from model.artifact import ModelLoadError
 from model.categories import CATEGORIES
+from model.stage2.adapt import HeadAdapter
 
 CONFIG_FORMAT = "stage2/1"
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAME = "logits"
+POOLED_NAME = "pooled"  # the mean-pooled encoder output the head reads, float32 [batch, hidden]
+# The outputs a graph may have: exported before `pooled` existed (it scores, but cannot be adapted), or with it.
+OUTPUT_LAYOUTS = ((OUTPUT_NAME,), (OUTPUT_NAME, POOLED_NAME))
 FOLDER_FILES = ("model.onnx", "tokenizer.json", "config.json")
 LONGEST_MAX_LENGTH = 4096
 DEFAULT_BATCH_SIZE = 32
@@ -176,8 +183,8 @@ def _session(graph: bytes) -> ort.InferenceSession:
     return session
 
 
-def _check_interface(session: ort.InferenceSession) -> None:
-    """Refuse a graph whose inputs and output are not the stage-2 interface."""
+def _check_interface(session: ort.InferenceSession) -> bool:
+    """Refuse a graph whose inputs and outputs are not the stage-2 interface; whether it answers `pooled`."""
     inputs = {node.name: node for node in session.get_inputs()}
     if set(inputs) != set(INPUT_NAMES):
         raise ModelLoadError(f"stage-2 model.onnx takes inputs {sorted(inputs)}, not {list(INPUT_NAMES)}")
@@ -188,20 +195,33 @@ def _check_interface(session: ort.InferenceSession) -> None:
                 f"stage-2 model.onnx: input {name} is {node.type} {node.shape}, not int64 [batch, seq]"
             )
     outputs = session.get_outputs()
-    if [node.name for node in outputs] != [OUTPUT_NAME]:
-        raise ModelLoadError(f"stage-2 model.onnx has outputs {[n.name for n in outputs]}, not [{OUTPUT_NAME!r}]")
+    names = tuple(node.name for node in outputs)
+    if names not in OUTPUT_LAYOUTS:
+        raise ModelLoadError(
+            f"stage-2 model.onnx has outputs {list(names)}, not {' or '.join(str(list(o)) for o in OUTPUT_LAYOUTS)}"
+        )
     shape = outputs[0].shape
     width = shape[1] if len(shape) == 2 else None
     if outputs[0].type != "tensor(float)" or len(shape) != 2 or (isinstance(width, int) and width != len(CATEGORIES)):
         raise ModelLoadError(
             f"stage-2 model.onnx: output {OUTPUT_NAME} is {outputs[0].type} {shape}, not float32 [batch, 7]"
         )
+    if len(outputs) == 2 and (outputs[1].type != "tensor(float)" or len(outputs[1].shape) != 2):
+        raise ModelLoadError(
+            f"stage-2 model.onnx: output {POOLED_NAME} is {outputs[1].type} {outputs[1].shape}, "
+            "not float32 [batch, hidden]"
+        )
+    return len(outputs) == 2
+
+
+class NoPooledOutput(ValueError):
+    """The graph was exported without `pooled`: it scores, but cannot be adapted (re-export it: model.stage2.export)."""
 
 
 class Stage2Model:
     """An exported encoder ready to score: seven calibrated probabilities per text, in CATEGORIES order."""
 
-    def __init__(self, graph: bytes, tokenizer: bytes, config: bytes) -> None:
+    def __init__(self, graph: bytes, tokenizer: bytes, config: bytes, adapter: HeadAdapter | None = None) -> None:
         self.config = parse_config(config)
         self._tokenizer = Tokenizer.from_str(_checked_tokenizer_json(tokenizer))
         self._tokenizer.no_padding()
@@ -209,32 +229,101 @@ class Stage2Model:
         pad = self._tokenizer.token_to_id("[PAD]")
         self._pad_id = 0 if pad is None else pad
         self._session = _session(graph)
-        _check_interface(self._session)
+        self.has_pooled = _check_interface(self._session)
+        self.adapter: HeadAdapter | None = None
+        if adapter is not None:
+            self.adapter = self._adaptable(adapter)
 
     @property
     def categories(self) -> tuple[str, ...]:
         return self.config.categories
 
+    def _adaptable(self, adapter: HeadAdapter) -> HeadAdapter:
+        """The adapter, refused (ModelLoadError) when the graph has no pooled output or one of another width."""
+        if not self.has_pooled:
+            raise ModelLoadError("stage 2 carries a head adapter but its graph has no pooled output")
+        width = self._session.get_outputs()[1].shape[1]
+        if isinstance(width, int) and width != adapter.hidden:
+            raise ModelLoadError(
+                f"stage 2's head adapter reads {adapter.hidden} pooled features; the graph answers {width}"
+            )
+        return adapter
+
+    def with_adapter(self, adapter: HeadAdapter | None) -> Stage2Model:
+        """The same graph, tokenizer and config with `adapter` (None: none); the session is shared, not rebuilt."""
+        adapted = copy.copy(self)
+        adapted.adapter = None if adapter is None else self._adaptable(adapter)
+        return adapted
+
     def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and attention mask, int64 [batch, longest], truncated to max_length and padded."""
         return encode_batch(self._tokenizer, texts, self._pad_id)
 
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
-        """The graph's raw logits, float [batch, 7]."""
+    def _run(self, texts: Sequence[str], with_pooled: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The graph's raw logits [batch, 7] and, when asked, its pooled features [batch, hidden]."""
+        if with_pooled and not self.has_pooled:
+            raise NoPooledOutput("this stage 2's graph was exported without a pooled output")
         ids, mask = self.encode(texts)
-        (logits,) = self._session.run([OUTPUT_NAME], {"input_ids": ids, "attention_mask": mask})
+        names = [OUTPUT_NAME, POOLED_NAME] if with_pooled else [OUTPUT_NAME]
+        answers = self._session.run(names, {"input_ids": ids, "attention_mask": mask})
+        logits = answers[0]
         if logits.shape != (len(texts), len(CATEGORIES)):
             raise ModelLoadError(f"stage-2 model.onnx answered logits of shape {logits.shape} for {len(texts)} texts")
-        return np.asarray(logits, dtype=np.float64)
+        if not with_pooled:
+            return np.asarray(logits, dtype=np.float64), None
+        pooled = answers[1]
+        if pooled.ndim != 2 or pooled.shape[0] != len(texts):
+            raise ModelLoadError(f"stage-2 model.onnx answered pooled of shape {pooled.shape} for {len(texts)} texts")
+        return np.asarray(logits, dtype=np.float64), np.asarray(pooled, dtype=np.float64)
 
-    def calibrate(self, logits: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities from logits: sigmoid(a * logit + b) per category."""
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        """The graph's raw logits, float [batch, 7]."""
+        return self._run(texts, with_pooled=False)[0]
+
+    def pooled(self, texts: Sequence[str]) -> np.ndarray:
+        """The mean-pooled encoder output the head reads, float [batch, hidden]; NoPooledOutput for older graphs."""
+        pooled = self._run(texts, with_pooled=True)[1]
+        assert pooled is not None  # asked for
+        return pooled
+
+    def features_many(
+        self,
+        texts: Sequence[str],
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: Callable[[float], None] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Raw logits [n, 7] and pooled features [n, hidden] for many texts, batched by length, in input order."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        logits = np.zeros((len(texts), len(CATEGORIES)))
+        pooled: np.ndarray | None = None
+        for start in range(0, len(order), batch_size):
+            chosen = order[start : start + batch_size]
+            batch_logits, batch_pooled = self._run([texts[i] for i in chosen], with_pooled=True)
+            assert batch_pooled is not None  # asked for
+            if pooled is None:
+                pooled = np.zeros((len(texts), batch_pooled.shape[1]))
+            logits[chosen], pooled[chosen] = batch_logits, batch_pooled
+            if progress is not None:
+                progress(min(1.0, (start + len(chosen)) / len(order)))
+        return logits, pooled if pooled is not None else np.zeros((0, 0))
+
+    def calibrate(self, logits: np.ndarray, pooled: np.ndarray | None = None) -> np.ndarray:
+        """Calibrated probabilities: sigmoid(a * logit + b), plus the head adapter's shift when there is one."""
         z = logits * self.config.slope + self.config.offset
+        if self.adapter is not None:
+            if pooled is None:
+                raise ValueError("an adapted stage 2 needs the pooled features to calibrate")
+            z = z + self.adapter.shift(pooled)
         return 0.5 * (1.0 + np.tanh(0.5 * z))  # sigmoid, without overflow for large |z|
+
+    def _probabilities_of(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities [batch, 7] of one batch, the graph run once."""
+        logits, pooled = self._run(texts, with_pooled=self.adapter is not None)
+        return self.calibrate(logits, pooled)
 
     def probabilities(self, text: str) -> np.ndarray:
         """Calibrated probabilities for one text, in category order."""
-        return self.calibrate(self.logits([text]))[0]  # type: ignore[no-any-return]
+        return self._probabilities_of([text])[0]  # type: ignore[no-any-return]
 
     def probabilities_many(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Calibrated probabilities [n, 7] for many texts, in batches of similar length (less padding)."""
@@ -242,16 +331,16 @@ class Stage2Model:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         for start in range(0, len(order), batch_size):
             chosen = order[start : start + batch_size]
-            out[chosen] = self.calibrate(self.logits([texts[i] for i in chosen]))
+            out[chosen] = self._probabilities_of([texts[i] for i in chosen])
         return out
 
 
-def load_stage2(members: Mapping[str, bytes]) -> Stage2Model:
-    """A stage-2 model from the bytes of its folder's three files, keyed by file name."""
+def load_stage2(members: Mapping[str, bytes], adapter: HeadAdapter | None = None) -> Stage2Model:
+    """A stage-2 model from the bytes of its folder's three files, keyed by file name, with an optional adapter."""
     missing = [name for name in FOLDER_FILES if name not in members]
     if missing:
         raise ModelLoadError(f"stage 2 lacks {', '.join(missing)}")
-    return Stage2Model(members["model.onnx"], members["tokenizer.json"], members["config.json"])
+    return Stage2Model(members["model.onnx"], members["tokenizer.json"], members["config.json"], adapter)
 
 
 def record_self_check(model: Stage2Model, texts: Sequence[str], tolerance: float) -> dict[str, Any]:
@@ -280,7 +369,7 @@ def self_check(model: Stage2Model, record: object, *, where: str) -> None:
         raise ModelLoadError(f"{where}: stage 2's self-check record is malformed")
     try:
         actual = np.array([model.probabilities(text) for text in texts])
-    except ORT_ERRORS as error:
+    except (*ORT_ERRORS, ValueError) as error:  # ValueError: an adapter that does not fit the graph's pooled width
         raise ModelLoadError(f"{where}: stage 2 fails to score its self-check texts: {error}") from error
     worst = float(np.max(np.abs(actual - np.asarray(expected, dtype=np.float64))))
     if not worst <= tolerance:
