@@ -39,6 +39,9 @@ WINDOW_WORDS = 12  # longer comments are searched by windows of this many words,
 MAX_WINDOWS = 8  # at most this many windows are read alone (wider ones past MAX_WINDOWS * WINDOW_WORDS words)
 FINE_VARIANTS = 24  # at most this many copies with words deleted
 MAX_VARIANTS = MAX_WINDOWS + FINE_VARIANTS  # texts stage 2 reads to explain one comment, at most
+# The copies are read in one batch for speed. int8 scales a batch's activations together, which moves a score by
+# about 0.01 on average (model/stage2/runtime.py), far under MIN_DROP; the copies differ by a word, so they pad alike.
+OCCLUSION_BATCH = 32
 MIN_DROP = 0.5  # log-odds: a deletion lowering the probability less than this (0.50 -> 0.38) is no evidence
 
 
@@ -89,12 +92,12 @@ def occlusion_spans(
         bases = np.asarray(read_probabilities, dtype=float)[None, :]
     else:
         candidates = _windows(words)
-        alone = stage2.probabilities_many([read[w.start : w.end] for w in candidates])
+        alone = stage2.probabilities_many([read[w.start : w.end] for w in candidates], batch_size=OCCLUSION_BATCH)
         chosen = _choose(candidates, alone, columns, read_probabilities)
         windows, bases = [candidates[i] for i in chosen], alone[chosen]
     deletions = _deletions(windows, words)
     texts = [_without(read, windows[d.window], d) for d in deletions]
-    probabilities = stage2.probabilities_many(texts)
+    probabilities = stage2.probabilities_many(texts, batch_size=OCCLUSION_BATCH)
     spans: list[Span] = []
     for category, column in columns.items():
         drops = log_odds(bases[[d.window for d in deletions], column]) - log_odds(probabilities[:, column])

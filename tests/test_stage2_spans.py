@@ -271,7 +271,7 @@ class KeywordReader:
         self.keyword = keyword
         self.calls: list[list[str]] = []
 
-    def probabilities_many(self, texts: Sequence[str]) -> np.ndarray:
+    def probabilities_many(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         self.calls.append(list(texts))
         out = np.full((len(texts), len(CATEGORIES)), 0.01)
         out[:, CATEGORIES.index("identity_attack")] = [0.99 if self.keyword in t.split() else 0.01 for t in texts]

@@ -203,8 +203,11 @@ def export_all(
     timing_texts = latency_texts(test_texts)
     fp32_test = onnx_logits(fp32_sess, tokenizer, test_texts)
     int8_sess = session(int8_path, threads)
-    int8_calibration = metrics.fit_platt(onnx_logits(int8_sess, tokenizer, calibration_texts), calibration_labels)
-    int8_test = onnx_logits(int8_sess, tokenizer, test_texts)
+    # The int8 graph is read one text at a time, as the service reads it (runtime.DEFAULT_BATCH_SIZE says why).
+    int8_calibration = metrics.fit_platt(
+        onnx_logits(int8_sess, tokenizer, calibration_texts, batch=1), calibration_labels
+    )
+    int8_test = onnx_logits(int8_sess, tokenizer, test_texts, batch=1)
     fp32_probs = metrics.calibrated(fp32_test, config["calibration"])
     int8_probs = metrics.calibrated(int8_test, int8_calibration)
 
