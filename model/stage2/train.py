@@ -26,6 +26,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
+from tqdm import tqdm  # noqa: E402
 from transformers import BertModel  # noqa: E402
 
 from model.categories import CATEGORIES  # noqa: E402
@@ -292,6 +293,7 @@ def train(
     last_line = 0.0
     recent: list[float] = []
     stopped_early = False
+    bar = tqdm(total=total_steps, initial=step, desc="stage 2", unit="step", file=sys.stderr, mininterval=10)
     while step < total_steps:
         batches = epoch_batches(lengths, params.batch_size, params.seed, epoch)
         while position < len(batches) and step < total_steps:
@@ -305,6 +307,7 @@ def train(
             scheduler.step()
             step += 1
             position += 1
+            bar.update(1)
             value = float(loss.item())
             loss_sum += value
             loss_count += 1
@@ -313,6 +316,7 @@ def train(
             trained_seconds = now - started
             if now - last_line >= 10 or step == total_steps:
                 last_line = now
+                bar.set_postfix(loss=f"{sum(recent) / len(recent):.4f}", refresh=False)
                 rate = step * params.batch_size / max(trained_seconds, 1e-9)
                 eta = (total_steps - step) * trained_seconds / step
                 progress.write(
@@ -327,12 +331,14 @@ def train(
                 break
             if stop_after_steps is not None and step >= stop_after_steps:
                 save()
+                bar.close()
                 progress.write(f"stopped at step {step}; continue with --resume")
                 return {"stopped_at": step}
         if stopped_early:
             break
         if position >= len(batches):
             epoch, position = epoch + 1, 0
+    bar.close()
     save()
     progress.write(f"trained {step} steps in {trained_seconds / 60:.1f} min; calibrating")
 
