@@ -230,8 +230,13 @@ def render_model_card(manifest: dict[str, Any]) -> str:
 
 STAGE2_LIMITS = """\
 - **Stage 2 reads meaning, within limits.** It is a cut of a small sentence encoder fine-tuned on the
-  shippable corpora and our own sentences; counter-speech that quotes hate, negated hate and
-  spelling evasions remain its weakest behaviours (the functional suite in `make bench-model` measures them).
+  shippable corpora and our own sentences. Counter-speech that quotes hate, negated hate, praise of a group
+  ("Turks are the best people on earth." is held), harsh words about things, homonyms of slurs and swearing at
+  no one are still often held for review (the functional suite above and in `make bench-model` measures them);
+  swapped and dropped letters are caught less often than by stage 1 alone.
+- **Stage 1 reads words only.** It trains on the corpora whose labels sit on words (not the implicit-hate
+  corpora, which taught it to take group names for evidence), so a comment it clears without a routing word is
+  judged on its words.
 - **Routing is a trade.** Comments stage 1 clears are never read by stage 2: a threat or slur phrased without
   any word stage 1 knows, any routing word or a score near review is decided by stage 1 alone.
 - **Spans** of a category stage 2 lifted over review are found by deleting words and reading again
@@ -262,8 +267,16 @@ def _stage2_section(manifest: dict[str, Any]) -> list[str]:
         f"- **Routing:** stage 1 scores every comment; stage 2 reads it when a category's stage-1 score is above its "
         f"clear bound ({section['bounds_from']}) or it uses a word from the lists "
         + ", ".join(f"`{w}`" for w in section.get("route_words", []))
-        + ". Where stage 2 ran, its scores are final for "
+        + ". Where stage 2 ran, the final scores of "
         + ", ".join(f"`{c}`" for c in section["stage2_categories"])
+        + (
+            " blend both stages' log-odds (a logistic regression per category, fitted on calibration rows stage 2 "
+            "read: "
+            + ", ".join(f"`{c}` {w[0]:g} × stage 1 + {w[1]:g} × stage 2" for c, w in section["blend"].items())
+            + ")"
+            if section.get("blend")
+            else " are stage 2's"
+        )
         + "; the others stay stage 1's.",
     ]
     adapter = section.get("adapter")

@@ -48,7 +48,7 @@ MIN_DROP = 0.5  # log-odds: a deletion lowering the probability less than this (
 class ReadsTexts(Protocol):
     """Stage 2 as occlusion uses it: calibrated probabilities [n, 7] of many texts in one call."""
 
-    def probabilities_many(self, texts: Sequence[str]) -> np.ndarray: ...
+    def probabilities_many(self, texts: Sequence[str], batch_size: int = ...) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)

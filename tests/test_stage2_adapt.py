@@ -380,7 +380,7 @@ def test_attaching_a_folder_again_drops_the_adapter(adapted_model: Path, stage2_
 
 
 def shipped_cascade(tiny_model_path: Path, folder: Path, out: Path, **settings: Any) -> Path:
-    """A cascade as `make model-cascade` ships one: measured routing (half of review) and its own thresholds."""
+    """A cascade as `make model` ships one: measured routing (half of review) and its own thresholds."""
     routing = {"review_fraction": 0.5, "routed_share": 0.2}
     measured = CascadeSettings(
         {c: 0.1 for c in DECIDED}, DECIDED, "test", cascade.DEFAULT_ROUTE_WORDS, routing, **settings
