@@ -10,6 +10,7 @@ the evidence, but pooled features tell every known word apart, as a head adapter
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -156,3 +157,16 @@ def write_stage2_folder(folder: Path, *, graph: bytes | None = None, **config_ch
     (folder / "tokenizer.json").write_text(tokenizer_json(), encoding="utf-8")
     (folder / "config.json").write_text(json.dumps(config(**config_changes), indent=2), encoding="utf-8")
     return folder
+
+
+def with_flipped_byte(source: Path, target: Path, member: str, position: int) -> Path:
+    """A copy of model file `source` at `target`, one bit of `member` flipped at `position` (negative: from its end)."""
+    with zipfile.ZipFile(source) as old:
+        entries = {name: old.read(name) for name in old.namelist()}
+    data = bytearray(entries[member])
+    data[position] ^= 0x01
+    entries[member] = bytes(data)
+    with zipfile.ZipFile(target, "w") as new:
+        for name, content in entries.items():
+            new.writestr(name, content)
+    return target

@@ -290,15 +290,7 @@ def test_the_self_check_records_the_adapted_probabilities_and_so_covers_the_adap
 
 
 def test_a_corrupted_adapter_member_fails_its_hash(adapted_model: Path, tmp_path: Path) -> None:
-    with zipfile.ZipFile(adapted_model) as old:
-        entries = {name: old.read(name) for name in old.namelist()}
-    weights = bytearray(entries["stage2/adapter_weights.npy"])
-    weights[-3] ^= 0x01
-    entries["stage2/adapter_weights.npy"] = bytes(weights)
-    damaged = tmp_path / "damaged.model"
-    with zipfile.ZipFile(damaged, "w") as new:
-        for name, data in entries.items():
-            new.writestr(name, data)
+    damaged = fx.with_flipped_byte(adapted_model, tmp_path / "damaged.model", "stage2/adapter_weights.npy", -3)
     with pytest.raises(ModelLoadError, match="fails its hash: member stage2/adapter_weights.npy was altered"):
         artifact.load(damaged)
 
