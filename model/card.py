@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,9 @@ from model.compare import FINAL_SCORES, judge
 from model.corpora import CORPORA
 from model.fairness import IDENTITY_GROUPS
 from model.identity_balance import INFO
+from model.suite.cases import BEHAVIOURS
+from model.suite.cases import GROUPS as SUITE_GROUPS
+from model.suite.evaluate import NO_GROUP
 
 KNOWN_LIMITS = """\
 - **Base rates.** Every corpus over-samples abuse (often 10-40 % positive); real comment sections see roughly
@@ -365,12 +369,21 @@ def _suite_section(manifest: dict[str, Any]) -> list[str]:
         "| behaviour | expects | cases | right |",
         "|---|---|---|---|",
     ]
-    for name, entry in suite["behaviours"].items():
+    # In the suite's own order (a stored manifest has its keys sorted).
+    behaviours, groups = suite["behaviours"], suite["groups"]
+    for name in _in_order(behaviours, BEHAVIOURS):
+        entry = behaviours[name]
         out.append(f"| {name} | {entry['expected']} | {entry['n']} | {percent(entry)} |")
     out += ["", "| group | cases | right |", "|---|---|---|"]
-    for name, entry in suite["groups"].items():
-        out.append(f"| {name} | {entry['n']} | {percent(entry)} |")
+    for name in _in_order(groups, [*SUITE_GROUPS, NO_GROUP]):
+        out.append(f"| {name} | {groups[name]['n']} | {percent(groups[name])} |")
     return out
+
+
+def _in_order(names: Iterable[str], order: Iterable[str]) -> list[str]:
+    """`names` in the order of `order`, any others after them, sorted."""
+    known = [name for name in order if name in names]
+    return known + sorted(set(names) - set(known))
 
 
 def _retraining_section(manifest: dict[str, Any]) -> list[str]:
