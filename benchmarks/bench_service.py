@@ -717,7 +717,7 @@ def chosen_cascade(option: str | None) -> tuple[Path | None, str]:
         return Path(option), "--cascade"
     reasons = []
     for candidate, how in (
-        (REPO / "build" / "cascade.model", "written by make model-cascade"),
+        (REPO / "build" / "cascade.model", "written by attach-stage2"),
         (REPO / "models" / "default.model", "the shipped model"),
     ):
         if not candidate.is_file():
@@ -731,7 +731,7 @@ def chosen_cascade(option: str | None) -> tuple[Path | None, str]:
         if isinstance(manifest.get("stage2"), dict):
             return candidate, how
         reasons.append(f"{candidate.relative_to(REPO)} carries no stage 2")
-    return None, "; ".join(reasons) + " (make model-cascade writes build/cascade.model, or pass --cascade PATH)"
+    return None, "; ".join(reasons) + " (make model ships one in models/default.model, or pass --cascade PATH)"
 
 
 def write_stage1_alone(loaded: Artifact, out: Path) -> str:
