@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import minimize
 
+from model.cascade import sigmoid
 from model.linear import LinearModel
 from model.thresholds import ThresholdTargets, choose_thresholds
 from model.train import PreparedExample, Progress, _silent, labels_matrix
@@ -159,7 +160,7 @@ def _fit_residual(
         # log(1 + e^z) - y z, computed without overflow.
         loss = float(weight @ (np.logaddexp(0.0, z) - y * z))
         loss += 0.5 * params.l2 * float(r @ r) + 0.5 * params.bias_l2 * r0 * r0
-        dz = weight * (_sigmoid(z) - y)
+        dz = weight * (sigmoid(z) - y)
         gradient = np.empty_like(theta)
         gradient[:n_columns] = slope * (xs_t @ dz) + params.l2 * r
         gradient[n_columns] = slope * float(dz.sum()) + params.bias_l2 * r0
@@ -177,10 +178,6 @@ def _fit_residual(
         "bias_shift": round(float(theta[n_columns]), 6),
     }
     return columns, theta[:n_columns], float(theta[n_columns]), info
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 def _thresholds(

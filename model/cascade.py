@@ -182,6 +182,11 @@ def route_word(text: str, route_words: Iterable[str]) -> tuple[str, str] | None:
     return None
 
 
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """The logistic function elementwise, without overflow for large |z| (the inverse of log_odds)."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=np.float64))))
+
+
 def log_odds(probabilities: np.ndarray) -> np.ndarray:
     """log(p / (1 - p)), with p kept off 0 and 1 (stage 1's scores are rounded to 4 places)."""
     p = np.clip(np.asarray(probabilities, dtype=float), 1e-6, 1 - 1e-6)
@@ -203,7 +208,7 @@ def final_rows(stage1: np.ndarray, stage2: np.ndarray, settings: CascadeSettings
             final[:, j] = second[:, j]
         else:
             z = weights[0] * log_odds(final[:, j]) + weights[1] * log_odds(second[:, j]) + weights[2]
-            final[:, j] = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
+            final[:, j] = sigmoid(z)
     return np.round(final, 4)  # type: ignore[no-any-return]
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.optimize import minimize
 
+from model.cascade import sigmoid
 from model.categories import CATEGORIES
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ def _fit_category(
         # log(1 + e^z) - y z, computed without overflow.
         loss = float(weight @ (np.logaddexp(0.0, z) - y * z))
         loss += 0.5 * params.l2 * float(w @ w) + 0.5 * params.bias_l2 * b * b
-        dz = weight * (_sigmoid(z) - y)
+        dz = weight * (sigmoid(z) - y)
         gradient = np.empty_like(theta)
         gradient[:hidden] = pooled.T @ dz + params.l2 * w
         gradient[hidden] = float(dz.sum()) + params.bias_l2 * b
@@ -174,7 +175,3 @@ def _fit_category(
         "weights_norm": round(float(np.linalg.norm(theta[:hidden])), 6),
     }
     return theta[:hidden], float(theta[hidden]), info
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # type: ignore[no-any-return]

@@ -9,14 +9,10 @@ from importlib.metadata import PackageNotFoundError, version
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from model.cascade import sigmoid
 from model.categories import CATEGORIES
 from model.metrics import ranking_metrics
 from model.stage2.data import UNKNOWN, Row, label_matrix
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """Elementwise logistic function, stable for large |x|."""
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64))))
 
 
 def fit_platt(logits: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, float]]:

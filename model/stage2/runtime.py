@@ -20,6 +20,7 @@ from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 from tokenizers import Tokenizer
 
 from model.artifact import ModelLoadError
+from model.cascade import sigmoid
 from model.categories import CATEGORIES
 from model.stage2.adapt import HeadAdapter
 
@@ -318,7 +319,7 @@ class Stage2Model:
             if pooled is None:
                 raise ValueError("an adapted stage 2 needs the pooled features to calibrate")
             z = z + self.adapter.shift(pooled)
-        return 0.5 * (1.0 + np.tanh(0.5 * z))  # sigmoid, without overflow for large |z|
+        return sigmoid(z)
 
     def _probabilities_of(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities [batch, 7] of one batch, the graph run once."""
