@@ -28,6 +28,7 @@ import torch
 from onnxruntime.quantization import QuantType, quantize_dynamic
 from tokenizers import Tokenizer
 
+from model.artifact import STAGE2_CHECK_TEXTS
 from model.stage2 import metrics
 from model.stage2.data import Split, label_matrix, model_text
 from model.stage2.runtime import encode_batch
@@ -39,15 +40,11 @@ LATENCY_CHARS = 400
 
 # A re-exported graph must give the old graph's logits within this (fp32; int8: the same weights quantized again).
 REEXPORT_TOLERANCE = {False: PARITY_TOLERANCE, True: 1e-3}
+# The texts every load of a model file checks stage 2 on, and two of other lengths.
 REEXPORT_TEXTS = (
-    "Thanks for the careful analysis of the border talks.",
-    "You are an idiot and a moron.",
-    "I will find you and kill you.",
-    "All immigrants are vermin.",
-    "Subscribe to my channel for free followers http://promo.example/1",
+    *STAGE2_CHECK_TEXTS,
     "The minister made a fair point about the budget, though the figures for 2024 look optimistic to me.",
     "ok",
-    "",
 )
 
 
