@@ -124,6 +124,25 @@ def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return train_tiny_model(tmp_path_factory.mktemp("tiny-model"))
 
 
+@pytest.fixture(scope="module")
+def stage2_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny stage-2 folder of tests/stage2_fixtures.py (an ONNX graph built without torch)."""
+    from tests import stage2_fixtures as fx
+
+    return fx.write_stage2_folder(tmp_path_factory.mktemp("stage2") / "export")
+
+
+@pytest.fixture(scope="module")
+def cascade_model(tiny_model_path: Path, stage2_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny stage-1 model with the tiny stage 2 attached under loose clear bounds."""
+    from model import artifact
+    from tests import stage2_fixtures as fx
+
+    out = tmp_path_factory.mktemp("cascade") / "cascade.model"
+    artifact.attach_stage2(tiny_model_path, stage2_folder, out, fx.LOOSE)
+    return out
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     """The app's clock: it stands still unless the test moves it (`clock.advance(seconds)`)."""

@@ -33,9 +33,7 @@ from tests import stage2_fixtures as fx
 from tests.retrain_fixtures import retrain_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-DECIDED = tuple(c for c in CATEGORIES if c != "spam")
-# Bounds high enough that only the lexicons route the tiny stage-1 model's plain texts.
-LOOSE = CascadeSettings({c: 0.5 for c in DECIDED}, DECIDED, "test: 0.5 everywhere")
+DECIDED, LOOSE = fx.DECIDED, fx.LOOSE
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -51,18 +49,6 @@ def expected_logits(tokens: list[str], scale: float = 8.0) -> np.ndarray:
 
 def folder_members(folder: Path) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in runtime.FOLDER_FILES}
-
-
-@pytest.fixture(scope="module")
-def stage2_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fx.write_stage2_folder(tmp_path_factory.mktemp("stage2") / "export")
-
-
-@pytest.fixture(scope="module")
-def cascade_model(tiny_model_path: Path, stage2_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("cascade") / "cascade.model"
-    artifact.attach_stage2(tiny_model_path, stage2_folder, out, LOOSE)
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,8 @@ from moderation.store import Store
 from tests import stage2_fixtures as fx
 from tests.retrain_fixtures import add_verdicts, muppet_verdicts, retrain_settings
 
-DECIDED = tuple(c for c in CATEGORIES if c != "spam")
+DECIDED, LOOSE = fx.DECIDED, fx.LOOSE
 INSULT = CATEGORIES.index("insult")
-LOOSE = CascadeSettings({c: 0.5 for c in DECIDED}, DECIDED, "test: 0.5 everywhere")
 # Like the verdicts' insults (not one of them), and unlike any verdict (no word in common with them).
 LIKE_THE_VERDICTS = "the council is a total numpty"
 UNLIKE_THE_VERDICTS = "thanks for careful analysis minister"
@@ -58,11 +57,6 @@ def verdict_rows(count: int = 80) -> tuple[list[str], np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def stage2_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fx.write_stage2_folder(tmp_path_factory.mktemp("stage2") / "export")
-
-
-@pytest.fixture(scope="module")
 def plain_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder whose graph was exported before `pooled` existed."""
     return fx.write_stage2_folder(tmp_path_factory.mktemp("stage2") / "plain", graph=fx.graph_bytes(pooled=False))
@@ -79,13 +73,6 @@ def fitted(stage2: runtime.Stage2Model) -> FittedAdapter:
     fit = fit_head_adapter(stage2, texts, labels, DECIDED, HeadAdaptParams())
     assert fit.adapter is not None
     return FittedAdapter(fit.adapter, fit.report)
-
-
-@pytest.fixture(scope="module")
-def cascade_model(tiny_model_path: Path, stage2_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("cascade") / "cascade.model"
-    artifact.attach_stage2(tiny_model_path, stage2_folder, out, LOOSE)
-    return out
 
 
 @pytest.fixture(scope="module")

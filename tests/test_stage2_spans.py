@@ -16,7 +16,6 @@ from tokenizers.models import WordPiece
 
 from api.openapi import document
 from model import artifact, occlusion
-from model.cascade import CascadeSettings
 from model.categories import CATEGORIES
 from model.scorer import Scorer, load_scorer
 from model.span_eval import AnnotatedPost, mean_span_f1
@@ -25,8 +24,7 @@ from moderation import service
 from moderation.policy import default_policy
 from tests import stage2_fixtures as fx
 
-DECIDED = tuple(c for c in CATEGORIES if c != "spam")
-LOOSE = CascadeSettings({c: 0.5 for c in DECIDED}, DECIDED, "test: 0.5 everywhere")
+DECIDED, LOOSE = fx.DECIDED, fx.LOOSE
 # Words the tiny stage-1 model never saw (tests/model_fixtures.py) but this file's stage 2 reads as identity attacks.
 IMPLICIT = {"liars": {"identity_attack": 8.0}, "deserve": {"identity_attack": 6.0}}
 HATE = "All Armenians are liars and deserve what happened to them."
