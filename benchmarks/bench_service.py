@@ -489,6 +489,21 @@ def stop_job(db_path: Path, job_id: int) -> None:
             pass
 
 
+def retrain_if_asked(
+    args: argparse.Namespace, base_corpora: str | None, what: str, port: int, admin_key: str, db_path: Path, load: Any
+) -> dict[str, Any] | None:
+    """retrain_phase on `--retrain-rows` imported rows, announced as measuring `what`; None when that is 0."""
+    if args.retrain_rows <= 0:
+        return None
+    rows, described = retrain_rows(args.data, args.retrain_rows)
+    kind = f"a full retrain from {base_corpora}" if base_corpora else "a retrain adapting the active model"
+    print(
+        f"{what} while a model retrains ({kind}, {described} imported; {args.retrain_rounds} rounds of "
+        f"{args.retrain_requests} requests without, then during a retrain):"
+    )
+    return retrain_phase(port, admin_key, db_path, load, rows, args.retrain_requests, args.retrain_rounds)
+
+
 def retrain_phase(
     port: int,
     admin_key: str,
@@ -917,28 +932,21 @@ def cascade_comparison(
             print(f"  {server.name}: each worker's resident memory after the load: {sizes} MB")
         stop_server(stage1_server.process)
 
-        retrain = None
-        if args.retrain_rows > 0:
-            rows, described = retrain_rows(args.data, args.retrain_rows)
-            kind = f"a full retrain from {base_corpora}" if base_corpora else "a retrain adapting the active model"
-            print(
-                f"the cascade's scoring while a model retrains ({kind}, {described} imported; {args.retrain_rounds} "
-                f"rounds of {args.retrain_requests} requests without, then during a retrain):"
-            )
-            retrain = retrain_phase(
-                cascade_server.port,
-                cascade_server.admin_key,
-                work / "cascade" / "bench.db",
-                lambda prefix, count: run_load(
-                    cascade_server.job(
-                        [comment_body(i, prefix, texts[i % len(texts)]) for i in range(count)], threads, args.time_cap
-                    ),
-                    processes,
+        retrain = retrain_if_asked(
+            args,
+            base_corpora,
+            "the cascade's scoring",
+            cascade_server.port,
+            cascade_server.admin_key,
+            work / "cascade" / "bench.db",
+            lambda prefix, count: run_load(
+                cascade_server.job(
+                    [comment_body(i, prefix, texts[i % len(texts)]) for i in range(count)], threads, args.time_cap
                 ),
-                rows,
-                args.retrain_requests,
-                args.retrain_rounds,
-            )
+                processes,
+            ),
+        )
+        if args.retrain_rows > 0:
             sizes = ", ".join(f"{size:.0f}" for size in worker_rss_mb(cascade_server.process.pid))
             print(f"  cascade: each worker's resident memory after the retrain phase: {sizes} MB")
     finally:
@@ -1143,25 +1151,17 @@ def main() -> int:
 
             hostile_worst, hostile_slowest, hostile_failures = hostile_phase(port, site_key)
 
-            retrain = None
-            if args.retrain_rows > 0:
-                rows, described = retrain_rows(args.data, args.retrain_rows)
-                kind = f"a full retrain from {base_corpora}" if base_corpora else "a retrain adapting the active model"
-                print(
-                    f"scoring while a model retrains ({kind}, {described} imported; {args.retrain_rounds} rounds of "
-                    f"{args.retrain_requests} requests without, then during a retrain):"
-                )
-                retrain = retrain_phase(
-                    port,
-                    admin_key,
-                    work / "bench.db",
-                    lambda prefix, count: run_load(
-                        job("POST", "/v1/comments", json_headers, comment_bodies(prefix, count), count), processes
-                    ),
-                    rows,
-                    args.retrain_requests,
-                    args.retrain_rounds,
-                )
+            retrain = retrain_if_asked(
+                args,
+                base_corpora,
+                "scoring",
+                port,
+                admin_key,
+                work / "bench.db",
+                lambda prefix, count: run_load(
+                    job("POST", "/v1/comments", json_headers, comment_bodies(prefix, count), count), processes
+                ),
+            )
         finally:
             stop_server(process)
 
