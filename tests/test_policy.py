@@ -760,7 +760,10 @@ def section_overrides(draw: st.DrawFn, base: Thresholds) -> Thresholds:
 def valid_policies(draw: st.DrawFn) -> Policy:
     thresholds = {category: draw(ordered_limits()) for category in CATEGORIES}
     names = draw(st.lists(st.from_regex(r"[a-z][a-z0-9_-]{0,10}", fullmatch=True), unique=True, max_size=3))
-    terms = st.lists(st.from_regex(r"[a-z]{2,8}( [a-z]{2,8})?", fullmatch=True), unique=True, max_size=4)
+    # Distinct by the words a term matches once normalized ("aaa" and "aaaa" are one term), as a parsed policy is.
+    terms = st.lists(
+        st.from_regex(r"[a-z]{2,8}( [a-z]{2,8})?", fullmatch=True), unique_by=policy_module._term_words, max_size=4
+    )
     return Policy(
         thresholds=thresholds,
         sections={name: draw(section_overrides(thresholds)) for name in names},
