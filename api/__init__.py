@@ -100,14 +100,44 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         fixed_scorer=scorer,
     )
 
-    from api import auth, comments, datasets, decisions, docs, errors, health, jobs, keys, models, policy, queue, score
+    from api import (
+        auth,
+        comments,
+        coral,
+        datasets,
+        decisions,
+        docs,
+        errors,
+        health,
+        jobs,
+        keys,
+        models,
+        perspective,
+        policy,
+        queue,
+        score,
+    )
     from api.ratelimit import register as register_rate_limits
 
     errors.register(app)
     health.register_timing(app)
     auth.register(app)
     register_rate_limits(app)  # after auth: it charges the key auth found, and counts auth failures per address
-    for module in (comments, score, queue, decisions, policy, keys, models, jobs, datasets, health, docs):
+    for module in (
+        comments,
+        score,
+        perspective,
+        coral,
+        queue,
+        decisions,
+        policy,
+        keys,
+        models,
+        jobs,
+        datasets,
+        health,
+        docs,
+    ):
         app.register_blueprint(module.bp)
 
     from api import web  # the moderators' web app: pages under /web (signed session cookie, CSRF)

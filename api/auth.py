@@ -18,6 +18,8 @@ from moderation.keys import ROLES, Key, authenticate
 View = TypeVar("View", bound=Callable[..., Any])
 
 PUBLIC: frozenset[str] = frozenset({"public"})
+SIGNED: frozenset[str] = frozenset({"signed"})
+QUERY_KEY = "key"
 
 
 def roles(*allowed: str) -> Callable[[View], View]:
@@ -39,6 +41,18 @@ def public(view: View) -> View:
     return view
 
 
+def accepts_query_key(view: View) -> View:
+    """Declare a view that also takes its key as `?key=` (Perspective's clients send it so); logs redact it."""
+    view.query_key = True  # type: ignore[attr-defined]
+    return view
+
+
+def signed(view: View) -> View:
+    """Declare a view that checks a signature over its body itself instead of a key (Coral's moderation phase)."""
+    view.roles = SIGNED  # type: ignore[attr-defined]
+    return view
+
+
 def by_session(view: Callable[..., Any]) -> bool:
     """Whether a view is a web page, checked against the signed-in session (`api/web/`) instead of a key."""
     return bool(getattr(view, "by_session", False))
@@ -49,15 +63,19 @@ def declared_roles(view: Callable[..., Any]) -> frozenset[str] | None:
     return getattr(view, "roles", None)
 
 
-def presented_key() -> str | None:
-    """The key from `Authorization: Bearer <key>` or `X-API-Key`, if any."""
+def presented_key(view: Callable[..., Any] | None = None) -> str | None:
+    """The key from `Authorization: Bearer <key>` or `X-API-Key`, or `?key=` where the view accepts it, if any."""
     header = request.headers.get("Authorization")
     if header:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthorized("Use `Authorization: Bearer <key>` or `X-API-Key: <key>`.")
         return value.strip()
-    return request.headers.get("X-API-Key") or None
+    if request.headers.get("X-API-Key"):
+        return request.headers["X-API-Key"]
+    if getattr(view, "query_key", False):
+        return request.args.get(QUERY_KEY) or None
+    return None
 
 
 def current_key() -> Key:
@@ -74,9 +92,9 @@ def _authorize() -> None:
     allowed = declared_roles(view)
     if allowed is None:
         raise Forbidden("This route declares no role, so nobody may call it.")
-    if allowed is PUBLIC:
+    if allowed is PUBLIC or allowed is SIGNED:
         return
-    key = authenticate(services().store, presented_key())
+    key = authenticate(services().store, presented_key(view))
     g.key = key
     request.environ["moderation.key_id"] = key.id  # for the access log
     if key.role not in allowed:

@@ -15,7 +15,8 @@ from moderation.errors import Invalid
 bp = Blueprint("comments", __name__, url_prefix="/v1/comments")
 
 
-def _count(answer: dict[str, Any]) -> None:
+def count_submission(answer: dict[str, Any]) -> None:
+    """Count a submission's decision in the metrics, unless it replayed an earlier one."""
     if not answer.get("replayed") and "status" in answer:
         services().metrics.count_decision(answer["status"], answer["decided_by"])
 
@@ -29,7 +30,7 @@ def submit() -> tuple[Response, int]:
     document = json_body()
     ratelimit.charge_comments([document])
     answer = service.submit_comment(found.store, found.scorer, found.settings, document, current_key().id)
-    _count(answer)
+    count_submission(answer)
     return jsonify(answer), 200 if answer.get("replayed") else 201
 
 
@@ -45,7 +46,7 @@ def submit_batch() -> Response:
         ratelimit.charge_comments(items[: service.MAX_BATCH])
     answers = service.submit_batch(found.store, found.scorer, found.settings, items, current_key().id)
     for answer in answers:
-        _count(answer)
+        count_submission(answer)
     return jsonify(results=answers)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from moderation.errors import (
@@ -44,8 +44,51 @@ CODE_FOR_STATUS = {
 }
 
 
+# Blueprints that answer errors in Google's shape, as the API they stand in for does (api/perspective.py).
+GOOGLE_SHAPED: set[str] = set()
+# google.rpc.Code names by HTTP status; Google's APIs answer a bad field with 400, not 422, and a text over the
+# limit with 400 too.
+GOOGLE_STATUS = {
+    400: (400, "INVALID_ARGUMENT"),
+    401: (401, "UNAUTHENTICATED"),
+    403: (403, "PERMISSION_DENIED"),
+    404: (404, "NOT_FOUND"),
+    405: (405, "UNIMPLEMENTED"),
+    409: (409, "ABORTED"),
+    413: (400, "INVALID_ARGUMENT"),
+    415: (400, "INVALID_ARGUMENT"),
+    422: (400, "INVALID_ARGUMENT"),
+    429: (429, "RESOURCE_EXHAUSTED"),
+    500: (500, "INTERNAL"),
+    503: (503, "UNAVAILABLE"),
+}
+
+
+def google_error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+    """An error in Google's shape, `{"error": {code, message, status, details}}`; bad fields as a BadRequest."""
+    http_status, name = GOOGLE_STATUS.get(status, (status, "UNKNOWN"))
+    details: list[dict[str, object]] = []
+    if code == "language_not_supported_by_attribute":
+        details.append(
+            {"@type": "type.googleapis.com/google.commentanalyzer.v1alpha1.Error", "errorType": code.upper()}
+        )
+    if fields:
+        violations = [{"field": field, "description": problem} for field, problem in fields.items()]
+        details.append({"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": violations})
+    error: dict[str, object] = {"code": http_status, "message": message, "status": name}
+    if details:
+        error["details"] = details
+    response = jsonify(error=error)
+    response.status_code = http_status
+    if http_status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
-    """The one JSON shape of every error answer."""
+    """The one JSON shape of every error answer (Google's, on the routes that stand in for a Google API)."""
+    if has_request_context() and request.blueprint in GOOGLE_SHAPED:
+        return google_error_response(status, code, message, fields)
     body: dict[str, object] = {"error": code, "message": message}
     if fields or status == 422:
         body["fields"] = dict(fields or {})

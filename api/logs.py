@@ -4,11 +4,32 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
 from gunicorn.glogging import Logger
+
+# Query parameters whose values never reach a log: Perspective's clients send their API key as `?key=`.
+SECRET_PARAMETERS = frozenset({"key"})
+_PARAMETER = re.compile(r"(^|&)([^&=]*)=([^&]*)")
+
+
+def redacted_query(query: str | None) -> str | None:
+    """A query string with the value of every secret parameter replaced by `[redacted]` (None when empty)."""
+    if not query:
+        return None
+
+    def redact(match: re.Match[str]) -> str:
+        name = unquote_plus(match.group(2))
+        if name.lower() not in SECRET_PARAMETERS:
+            return match.group(0)
+        return f"{match.group(1)}{match.group(2)}=[redacted]"
+
+    return _PARAMETER.sub(redact, query)
+
 
 # Attributes every LogRecord has; anything else was passed in `extra` and is logged as a field.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -61,7 +82,7 @@ class GunicornLogger(Logger):
                 "remote_addr": environ.get("REMOTE_ADDR"),
                 "method": environ.get("REQUEST_METHOD"),
                 "path": environ.get("PATH_INFO"),
-                "query": environ.get("QUERY_STRING") or None,
+                "query": redacted_query(environ.get("QUERY_STRING")),
                 "status": int(status) if str(status).isdigit() else status,
                 "bytes": getattr(resp, "sent", None),
                 "duration_ms": round(request_time.total_seconds() * 1000, 3),

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, url_for
 from api import services
 from api.auth import current_key, roles
 from api.body import int_arg, optional_json_object
-from moderation import jobs, registry
+from moderation import jobs, perspective, registry
 from moderation.errors import Invalid
 
 bp = Blueprint("models", __name__, url_prefix="/v1/models")
@@ -68,6 +68,8 @@ def list_models() -> Response:
         items=[registry.with_evaluation(found.settings, entry) for entry in versions],
         active_version=next((entry["version"] for entry in versions if entry["active"]), None),
         worker=_serving(),
+        # Scores suggested through Perspective's comments:suggestscore, per community: the next retrain learns them.
+        suggested_scores=perspective.feedback_counts(found.store),
     )
 
 

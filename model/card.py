@@ -406,6 +406,15 @@ def _retraining_section(manifest: dict[str, Any]) -> list[str]:
         f"- **Moderators' verdicts:** {verdicts['labels']} labels up to label id {verdicts['max_label_id']} "
         f"(ids SHA-256 `{verdicts['label_ids_sha256'][:16]}…`): {verdicts['train_comments']} comments trained it, "
         f"{verdicts['holdout_comments']} ({verdicts['holdout_share']:.0%} by comment id) were held out.",
+        *(
+            [
+                f"- **Suggested scores** (Perspective's `comments:suggestscore`, e.g. Coral's moderators): "
+                f"{suggested['rows']} up to id {suggested['max_id']}: {suggested['train']} trained it, "
+                f"{suggested['holdout']} were held out."
+            ]
+            if (suggested := verdicts.get("suggested_scores"))
+            else []
+        ),
         "- **Imported files:** "
         + (", ".join(f"{d['name']} ({d['rows']} rows, `{d['sha256'][:12]}…`)" for d in training["datasets"]) or "none"),
         "",

@@ -279,6 +279,31 @@ ALTER TABLE decisions ADD COLUMN stage INTEGER;
 ALTER TABLE decisions ADD COLUMN route_reason TEXT;
 """
 
+PERSPECTIVE_FEEDBACK_SCHEMA = """
+-- Scores suggested through Perspective's comments:suggestscore (Coral sends each moderator decision there), kept
+-- as labelled examples for retraining. Append-only: a later suggestion with the same client token in the same
+-- community replaces an earlier one by being newer (the latest row per token counts), so a rebuild that reads
+-- rows up to an id sees exactly what the first build saw.
+CREATE TABLE perspective_feedback (
+    id INTEGER PRIMARY KEY,
+    community_id TEXT NOT NULL,
+    client_token TEXT,
+    text TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    flagged INTEGER NOT NULL CHECK (flagged IN (0, 1)),
+    context TEXT,
+    languages TEXT,
+    source TEXT NOT NULL,
+    key_id TEXT,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX perspective_feedback_token ON perspective_feedback (community_id, client_token, id);
+CREATE TRIGGER perspective_feedback_append_only_update BEFORE UPDATE ON perspective_feedback
+BEGIN
+    SELECT RAISE(ABORT, 'suggested scores are append-only: a newer one with the same token replaces an older');
+END;
+"""
+
 _DECISIONS_APPEND_ONLY_UPDATE = """
 CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
 BEGIN
@@ -319,6 +344,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "webhook outbox: the last answer's status and Location", OUTBOX_LAST_ANSWER_SCHEMA),
     Migration(7, "jobs: when the job's process started", JOB_PROCESS_START_SCHEMA),
     Migration(8, "decisions: the cascade stage that scored a submission", DECISION_STAGE_SCHEMA),
+    Migration(9, "scores suggested through Perspective's comments:suggestscore", PERSPECTIVE_FEEDBACK_SCHEMA),
 )
 
 _CREATE_MIGRATIONS_TABLE = """

@@ -15,6 +15,7 @@ both versions are then compared by their final (cascade) scores.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
     from model.stage2.runtime import Stage2Model
 
 VERDICT_CORPUS = "moderators"
+# Scores suggested through Perspective's comments:suggestscore (Coral's moderators' decisions): learnt as verdicts.
+FEEDBACK_CORPUS = "perspective_feedback"
 log = logging.getLogger(__name__)
 
 
@@ -74,6 +77,7 @@ class RetrainParams:
     verdict_weight: float = 4.0
     # For a rebuild: only verdicts up to this label id, only these datasets, adapting this version.
     up_to_label_id: int | None = None
+    up_to_feedback_id: int | None = None
     dataset_ids: tuple[int, ...] | None = None
     adapt_root: str | None = None
     adapt: AdaptParams = field(default_factory=AdaptParams)
@@ -106,6 +110,8 @@ def rebuild_params(store: Store, settings: Settings, version: str) -> RetrainPar
         verdict_holdout_share=float(recorded["verdict_holdout_share"]),
         verdict_weight=float(recorded["verdict_weight"]),
         up_to_label_id=int(training["verdicts"]["max_label_id"]),
+        # Versions built before suggested scores were kept learnt from none.
+        up_to_feedback_id=int((training["verdicts"].get("suggested_scores") or {}).get("max_id", 0)),
         dataset_ids=tuple(int(dataset["id"]) for dataset in training["datasets"]),
         adapt_root=training.get("base_version"),
         adapt=AdaptParams.from_dict(recorded["adapt"]),
@@ -116,22 +122,33 @@ def rebuild_params(store: Store, settings: Settings, version: str) -> RetrainPar
 
 @dataclass
 class Verdicts:
-    """Moderators' labels as one example per comment, split into training and hold-out comments."""
+    """Moderators' labels as one example per comment, and suggested scores as one example per token (or row),
+    split into training and hold-out examples."""
 
     train: list[Example]
     holdout: list[Example]
     label_ids: list[int]
     max_label_id: int
+    feedback_ids: list[int] = field(default_factory=list)
+    max_feedback_id: int = 0
 
     def summary(self, share: float) -> dict[str, object]:
         ids = "\n".join(str(i) for i in sorted(self.label_ids))
+        suggested = "\n".join(str(i) for i in sorted(self.feedback_ids))
         return {
             "labels": len(self.label_ids),
             "max_label_id": self.max_label_id,
             "label_ids_sha256": hashlib.sha256(ids.encode()).hexdigest(),
-            "train_comments": len(self.train),
-            "holdout_comments": len(self.holdout),
+            "train_comments": sum(e.corpus == VERDICT_CORPUS for e in self.train),
+            "holdout_comments": sum(e.corpus == VERDICT_CORPUS for e in self.holdout),
             "holdout_share": share,
+            "suggested_scores": {
+                "rows": len(self.feedback_ids),
+                "max_id": self.max_feedback_id,
+                "ids_sha256": hashlib.sha256(suggested.encode()).hexdigest(),
+                "train": sum(e.corpus == FEEDBACK_CORPUS for e in self.train),
+                "holdout": sum(e.corpus == FEEDBACK_CORPUS for e in self.holdout),
+            },
         }
 
 
@@ -171,10 +188,13 @@ def _holdout_bucket(comment_id: str, seed: int) -> float:
 
 
 def load_verdicts(store: Store, params: RetrainParams) -> Verdicts:
-    """Each comment's latest label per category (up to a label id), as examples of the `moderators` corpus."""
+    """Each comment's latest label per category (up to a label id), as examples of the `moderators` corpus, and
+    the suggested scores that count (up to a feedback id), as examples of the `perspective_feedback` corpus."""
     with store.read() as db:
         max_id = params.up_to_label_id if params.up_to_label_id is not None else st.max_label_id(db)
         rows = st.verdict_labels(db, max_id)
+        max_feedback = params.up_to_feedback_id if params.up_to_feedback_id is not None else st.max_feedback_id(db)
+        suggestions = st.latest_feedback(db, max_feedback)
     by_comment: dict[str, tuple[str, dict[str, int]]] = {}
     for row in rows:
         text, labels = by_comment.setdefault(row["comment_id"], (row["text"], {}))
@@ -185,7 +205,14 @@ def load_verdicts(store: Store, params: RetrainParams) -> Verdicts:
         text, labels = by_comment[comment_id]
         example = Example(text, dict(sorted(labels.items())), VERDICT_CORPUS, group=comment_id)
         (holdout if _holdout_bucket(comment_id, params.seed) < params.verdict_holdout_share else train).append(example)
-    return Verdicts(train, holdout, [int(row["id"]) for row in rows], max_id)
+    for row in suggestions:
+        # A token's suggestions are one example (the latest); its hold-out share is drawn like a comment's.
+        group = f"feedback\x00{row['community_id']}\x00{row['client_token'] or row['id']}"
+        labels = {category: int(value) for category, value in json.loads(row["labels"]).items()}
+        example = Example(row["text"], dict(sorted(labels.items())), FEEDBACK_CORPUS, group=group)
+        (holdout if _holdout_bucket(group, params.seed) < params.verdict_holdout_share else train).append(example)
+    feedback_ids = [int(row["id"]) for row in suggestions]
+    return Verdicts(train, holdout, [int(row["id"]) for row in rows], max_id, feedback_ids, max_feedback)
 
 
 def check_inputs(store: Store, settings: Settings) -> None:
@@ -195,9 +222,11 @@ def check_inputs(store: Store, settings: Settings) -> None:
     with store.read() as db:
         labels = st.max_label_id(db)
         imported = st.dataset_rows(db)
-    if not labels and not imported:
+        suggested = st.max_feedback_id(db)
+    if not labels and not imported and not suggested:
         raise Invalid(
-            "Nothing to retrain on yet: no moderator verdicts, no imported labelled files and no base corpora.",
+            "Nothing to retrain on yet: no moderator verdicts, no suggested scores, no imported labelled files and "
+            "no base corpora.",
             fields={"training_set": "empty"},
         )
 
@@ -252,7 +281,11 @@ def build_candidate(
     if training.mode == "full":
         train_params = TrainParams(
             seed=params.seed,
-            corpus_weights={**TrainParams().corpus_weights, VERDICT_CORPUS: params.verdict_weight},
+            corpus_weights={
+                **TrainParams().corpus_weights,
+                VERDICT_CORPUS: params.verdict_weight,
+                FEEDBACK_CORPUS: params.verdict_weight,
+            },
         )
         trained = train_model(pool + verdicts.train, train_params, stage("train", 0.25, 0.8))
         model, thresholds = trained.model, trained.thresholds

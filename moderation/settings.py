@@ -105,6 +105,13 @@ def _webhook_url(raw: str) -> str | None:
     return raw
 
 
+def _secrets(raw: str) -> tuple[str, ...]:
+    found = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if any(len(secret) < 16 for secret in found):
+        raise ValueError("must be secrets of at least 16 characters, separated by commas")
+    return found
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "db_path",
@@ -143,6 +150,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Secret for the `X-Moderation-Signature: sha256=<hex>` HMAC over each webhook body; required when "
         "`MODERATION_WEBHOOK_URL` is set, since every webhook is signed.",
         _optional_text,
+    ),
+    Setting(
+        "coral_signing_secrets",
+        "MODERATION_CORAL_SIGNING_SECRETS",
+        "",
+        "Signing secrets of Coral's external moderation phase (Coral: Configure → Moderation → Phases), separated "
+        "by commas: while Coral rotates its secret, list both. `POST /v1/coral/moderation` answers 401 to any "
+        "request no secret signed, and to every request while this is empty.",
+        _secrets,
     ),
     Setting(
         "webhook_timeout",
@@ -335,6 +351,7 @@ class Settings:
     secret_key: str | None
     webhook_url: str | None
     webhook_secret: str | None
+    coral_signing_secrets: tuple[str, ...]
     webhook_timeout: float
     webhook_max_backoff: int
     synchronous: str

@@ -785,6 +785,52 @@ def verdict_labels(db: Database, max_id: int) -> list[Row]:
     )
 
 
+# Suggested scores (Perspective's comments:suggestscore), append-only; the latest row per token counts.
+_LATEST_FEEDBACK = (
+    "client_token IS NULL OR id = (SELECT max(g.id) FROM perspective_feedback g"
+    " WHERE g.community_id = f.community_id AND g.client_token = f.client_token AND g.id <= ?)"
+)
+
+
+def insert_feedback(db: Database, row: Mapping[str, Any]) -> int:
+    """Keep one suggested score; its id."""
+    return _insert(db, "perspective_feedback", row)
+
+
+def has_feedback(db: Database, community_id: str, client_token: str) -> bool:
+    """Whether a suggestion with this token was already kept in this community."""
+    found = db.execute(
+        "SELECT 1 FROM perspective_feedback WHERE community_id = ? AND client_token = ? LIMIT 1",
+        (community_id, client_token),
+    ).fetchone()
+    return found is not None
+
+
+def max_feedback_id(db: Database) -> int:
+    """The newest suggested score's id (0 when there is none)."""
+    return int(db.execute("SELECT coalesce(max(id), 0) FROM perspective_feedback").fetchone()[0])
+
+
+def latest_feedback(db: Database, max_id: int) -> list[Row]:
+    """The suggestions that count among ids <= max_id (per token, the latest), by id."""
+    return _all(
+        db,
+        f"SELECT * FROM perspective_feedback f WHERE f.id <= ? AND ({_LATEST_FEEDBACK}) ORDER BY f.id",
+        (max_id, max_id),
+    )
+
+
+def feedback_counts(db: Database) -> list[Row]:
+    """Per community: suggestions that count, how many flag the comment, the newest's time."""
+    return _all(
+        db,
+        "SELECT community_id, count(*) AS examples, coalesce(sum(flagged), 0) AS flagged,"
+        f" max(received_at) AS latest_at FROM perspective_feedback f WHERE {_LATEST_FEEDBACK}"
+        " GROUP BY community_id ORDER BY community_id",
+        (2**63 - 1,),
+    )
+
+
 def insert_model_version(db: Database, row: Mapping[str, Any]) -> None:
     """Register one model version."""
     _insert(db, "model_versions", row)

@@ -47,7 +47,7 @@ from api.web.session import (
     wants_fragment,
 )
 from model.categories import CATEGORIES
-from moderation import decisions, insights, jobs, keys, policy_changes, queue, registry, users
+from moderation import decisions, insights, jobs, keys, perspective, policy_changes, queue, registry, users
 from moderation.errors import Conflict, Forbidden, Invalid, ModerationError, NotFound, Unauthorized
 from moderation.identifiers import has_control_characters, without_control_characters
 
@@ -718,6 +718,7 @@ def models_page() -> Page:
         versions=insights.model_versions(found.store, found.settings) if found.models is not None else [],
         activations=registry.activations(found.store, 10),
         jobs=jobs.list_jobs(found.store, RECENT_JOBS),
+        suggested_scores=perspective.feedback_counts(found.store),
         holder=found.models.status() if found.models is not None else None,
         serving=found.scorer.version,
         names=actor_names(),
