@@ -6,8 +6,10 @@ from typing import Any
 
 from model.categories import CATEGORIES
 from model.normalize import MAX_NORMALIZED_CHARS, WIDEST_EXPANSION
+from moderation import coral, perspective
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
+from moderation.records import Record, schema_of
 from moderation.service import MAX_ID_CHARS, MAX_TEXT_CHARS, NAME_LIKE_FIELDS, OPTIONAL_TEXT_LIMITS
 
 API_VERSION = "1"
@@ -816,6 +818,99 @@ SCHEMAS: dict[str, Any] = {
 # A dry run needs only the text: ids, article and author are optional there.
 SCHEMAS["ScoreIn"] = {**SCHEMAS["CommentIn"], "required": ["text"]}
 
+# Records declared once as pydantic models (moderation/records.py): their schemas come from the models.
+RECORDS: tuple[tuple[type[Record], str], ...] = (
+    (perspective.AnalyzeCommentRequest, "validation"),
+    (perspective.AnalyzeCommentResponse, "serialization"),
+    (perspective.SuggestCommentScoreRequest, "validation"),
+    (perspective.SuggestCommentScoreResponse, "serialization"),
+    (coral.ExternalModerationRequest, "validation"),
+    (coral.ExternalModerationResponse, "serialization"),
+)
+
+
+def _add_record_schemas() -> None:
+    for record, mode in RECORDS:
+        schema = schema_of(record, mode)
+        for name, nested in {**schema.pop("$defs", {}), record.__name__: schema}.items():
+            if SCHEMAS.get(name, nested) != nested:
+                raise ValueError(f"two schemas are named {name}")
+            SCHEMAS[name] = nested
+    # Which names an attribute map may use, for clients and the fuzzer; the server names any other in its 400.
+    names = {"type": "string", "enum": [*perspective.ATTRIBUTES, *perspective.EXPERIMENTAL_ATTRIBUTES]}
+    SCHEMAS["AnalyzeCommentRequest"]["properties"]["requestedAttributes"]["propertyNames"] = names
+    SCHEMAS["SuggestCommentScoreRequest"]["properties"]["attributeScores"]["propertyNames"] = names
+
+
+_add_record_schemas()
+SCHEMAS["GoogleError"] = {
+    "type": "object",
+    "required": ["error"],
+    "description": "Errors of the Perspective-compatible routes, in Google's shape.",
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "status"],
+            "properties": {
+                "code": {"type": "integer"},
+                "message": {"type": "string"},
+                "status": {"type": "string", "description": "google.rpc.Code, e.g. INVALID_ARGUMENT."},
+                "details": {"type": "array", "items": {"type": "object"}},
+            },
+        }
+    },
+}
+_GOOGLE_ERROR = {"$ref": "#/components/responses/GoogleError"}
+
+
+def _perspective_op(summary: str, body: str, answer: str) -> dict[str, Any]:
+    """A Perspective-compatible operation: key by header or `?key=`, errors in Google's shape."""
+    errors = {status: _GOOGLE_ERROR for status in ("400", "401", "403", "429", "503")}
+    return {
+        "summary": summary,
+        "tags": ["perspective"],
+        "x-roles": list(READERS),
+        "security": [{"bearer": []}, {"apiKey": []}, {"queryKey": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(body)}}},
+        "responses": {"200": _json(_ref(answer)), **errors},
+    }
+
+
+PATHS["/v1alpha1/comments:analyze"] = {
+    "post": _perspective_op(
+        "Perspective API's analyze: scores of the requested attributes (per sentence with spanAnnotations); "
+        "nothing is recorded.",
+        "AnalyzeCommentRequest",
+        "AnalyzeCommentResponse",
+    )
+}
+PATHS["/v1alpha1/comments:suggestscore"] = {
+    "post": _perspective_op(
+        "Perspective API's suggestscore: keep a suggested score as a labelled example for the next retrain; a "
+        "later one with the same clientToken and communityId replaces it.",
+        "SuggestCommentScoreRequest",
+        "SuggestCommentScoreResponse",
+    )
+}
+PATHS["/v1/coral/moderation"] = {
+    "post": {
+        "summary": "Coral Talk's external moderation phase, signed by Coral (X-Coral-Signature, no key): 204 to "
+        "publish, 200 to reject or withhold for Coral's moderators; decided and recorded as a submission.",
+        "tags": ["coral"],
+        "x-roles": ["signed"],
+        "security": [{"coralSignature": []}],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _ref("ExternalModerationRequest")}},
+        },
+        "responses": {
+            "200": _json(_ref("ExternalModerationResponse")),
+            "204": {"description": "Publish the comment: our policy approves it."},
+            **{status: _ERROR for status in ("400", "401", "409", "413", "415", "422", "503")},
+        },
+    }
+}
+
 
 def document(model_version: str | None = None) -> dict[str, Any]:
     """The whole OpenAPI 3 document."""
@@ -834,8 +929,13 @@ def document(model_version: str | None = None) -> dict[str, Any]:
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+                "queryKey": {"type": "apiKey", "in": "query", "name": "key"},
+                "coralSignature": {"type": "apiKey", "in": "header", "name": coral.SIGNATURE_HEADER},
             },
-            "responses": {"Error": _json(_ref("Error"), "An error")},
+            "responses": {
+                "Error": _json(_ref("Error"), "An error"),
+                "GoogleError": _json(_ref("GoogleError"), "An error, in Google's shape"),
+            },
             "schemas": SCHEMAS,
         },
         "security": [{"bearer": []}, {"apiKey": []}],

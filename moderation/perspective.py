@@ -36,6 +36,7 @@ ATTRIBUTES: dict[str, str] = {
 }
 # Perspective also served these names for its newer models; they are answered by the same categories.
 EXPERIMENTAL_SUFFIX = "_EXPERIMENTAL"
+EXPERIMENTAL_ATTRIBUTES = tuple(name + EXPERIMENTAL_SUFFIX for name in ATTRIBUTES if name != "SPAM")
 SCORE_TYPE: Literal["PROBABILITY"] = "PROBABILITY"
 FEEDBACK_SOURCE = "perspective:suggestscore"
 MAX_SPANS = 50  # sentences scored for spanScores; the rest of a longer text is the last span
@@ -171,7 +172,9 @@ class SuggestCommentScoreResponse(Record):
 
 def category_of(attribute: str) -> str | None:
     """The category that answers a Perspective attribute name, or None for one we do not score."""
-    return ATTRIBUTES.get(attribute.removesuffix(EXPERIMENTAL_SUFFIX))
+    if attribute in EXPERIMENTAL_ATTRIBUTES:
+        attribute = attribute.removesuffix(EXPERIMENTAL_SUFFIX)
+    return ATTRIBUTES.get(attribute)
 
 
 def _categories(names: Sequence[str], where: str) -> dict[str, str]:
