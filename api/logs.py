@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote_plus
 
 from gunicorn.glogging import Logger
 
-# Query parameters whose values never reach a log: Perspective's clients send their API key as `?key=`.
-SECRET_PARAMETERS = frozenset({"key"})
-_PARAMETER = re.compile(r"(^|&)([^&=]*)=([^&]*)")
-
-
-def redacted_query(query: str | None) -> str | None:
-    """A query string with the value of every secret parameter replaced by `[redacted]` (None when empty)."""
-    if not query:
-        return None
-
-    def redact(match: re.Match[str]) -> str:
-        name = unquote_plus(match.group(2))
-        if name.lower() not in SECRET_PARAMETERS:
-            return match.group(0)
-        return f"{match.group(1)}{match.group(2)}=[redacted]"
-
-    return _PARAMETER.sub(redact, query)
-
+from moderation.redaction import redacted_query
 
 # Attributes every LogRecord has; anything else was passed in `extra` and is logged as a field.
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}

@@ -21,12 +21,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
+from moderation.redaction import redacted_line
 from moderation.rundirs import make_run_directory, remove_stale_run_directories
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
@@ -198,6 +201,15 @@ def serve_behind_nginx(host: str, port: int, gunicorn_argv: list[str], environ: 
         shutil.rmtree(layout.directory, ignore_errors=True)
 
 
+def _relay_redacted(stream: IO[bytes] | None) -> None:
+    """Copy a child's stderr to ours line by line, secrets redacted, until it closes."""
+    if stream is None:
+        return
+    for raw in iter(stream.readline, b""):
+        sys.stderr.write(redacted_line(raw.decode("utf-8", "replace")))
+        sys.stderr.flush()
+
+
 def _supervise(layout: RunLayout, gunicorn_argv: list[str], gunicorn_env: Mapping[str, str], nginx: str) -> int:
     """Start gunicorn, then nginx once gunicorn's socket answers; stop both on a signal or when one exits."""
     requested: list[int] = []
@@ -223,7 +235,11 @@ def _supervise(layout: RunLayout, gunicorn_argv: list[str], gunicorn_env: Mappin
         if gunicorn.returncode is not None:
             _log(f"gunicorn exited with status {gunicorn.returncode} before listening")
             return gunicorn.returncode or 1
-        nginx_process = subprocess.Popen(nginx_argv(nginx, layout), preexec_fn=_die_with_parent(os.getpid()))
+        nginx_process = subprocess.Popen(
+            nginx_argv(nginx, layout), preexec_fn=_die_with_parent(os.getpid()), stderr=subprocess.PIPE
+        )
+        # nginx's error log quotes request lines, which may carry a `?key=`: it reaches stderr redacted.
+        threading.Thread(target=_relay_redacted, args=(nginx_process.stderr,), daemon=True).start()
         own = {gunicorn.pid, nginx_process.pid}
         while not requested and gunicorn.poll() is None and nginx_process.poll() is None:
             _reap_orphans(own)

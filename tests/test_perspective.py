@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from api.logs import redacted_query
 from moderation import perspective
 from moderation import retrain as rt
+from moderation.redaction import redacted_line, redacted_query
 from moderation.settings import Settings
 from moderation.store import Store
 from moderation.text_of_html import text_of_html, utf16_offsets
@@ -193,6 +193,9 @@ def test_the_key_is_redacted_from_logged_query_strings() -> None:
     assert redacted_query("alt=json&key=s3cret&x=1") == "alt=json&key=[redacted]&x=1"
     assert redacted_query("k%65y=s3cret") == "k%65y=[redacted]"  # however it is spelled
     assert redacted_query("keys=1&monkey=2") == "keys=1&monkey=2" and redacted_query("") is None
+    # nginx's error log quotes the request line.
+    line = 'upstream timed out, request: "POST /v1alpha1/comments:analyze?alt=json&key=mod_s3cret HTTP/1.1"'
+    assert redacted_line(line) == line.replace("mod_s3cret", "[redacted]")
 
 
 # ---------------------------------------------------------------------------
