@@ -60,6 +60,8 @@ TARGET_HOSTILE_MS = 100.0  # one hostile comment, alone, over HTTP
 TARGET_CASCADE_RATE_SHARE = 0.5  # the cascade's POST /v1/comments req/s as a share of its stage 1 alone's
 TARGET_STAGE2_SHARE = 0.25  # share of a site-like stream's comments answered by stage 2
 TARGET_WORKER_RSS_MB = 350.0  # a cascade worker's resident memory after the load
+TARGET_ANALYZE_P99_RATIO = 1.2  # Perspective's analyze p99 as a multiple of /v1/score's, measured side by side
+PERSPECTIVE_ROUNDS = 2
 MAX_POSTED_CHARS = 20_000  # the longest text the API accepts
 # The cascade comparison's stream: another draw than attach-stage2's (seed 5), so the routing bounds are not
 # measured on the very comments they were chosen on.
@@ -1016,6 +1018,34 @@ def cascade_checks(comparison: dict[str, Any], retrain_rounds: int) -> tuple[lis
 # Reporting
 
 
+def analyze_body(text: str) -> bytes:
+    """A comments:analyze body as Coral sends it (one attribute, English, not to be stored)."""
+    return json.dumps(
+        {"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}}, "languages": ["en"], "doNotStore": True}
+    ).encode()
+
+
+def perspective_phase(run: Any, texts: list[str], total: int) -> tuple[dict[str, float], dict[str, float], int]:
+    """POST /v1/score and Perspective's comments:analyze (key in the URL, as Coral sends it) on the same texts, in
+    alternating rounds; each one's summary over all rounds, and the answers that were not 200."""
+    per_round = max(1, total // PERSPECTIVE_ROUNDS)
+    outcomes: dict[str, list[Outcome]] = {"score": [], "analyze": []}
+    walls = {"score": 0.0, "analyze": 0.0}
+    for round_number in range(PERSPECTIVE_ROUNDS):
+        chosen = [texts[(round_number * per_round + i) % len(texts)] for i in range(per_round)]
+        for name in ("score", "analyze") if round_number % 2 == 0 else ("analyze", "score"):
+            bodies = [json.dumps({"text": t}).encode() if name == "score" else analyze_body(t) for t in chosen]
+            outcome, wall = run(name, bodies)
+            outcomes[name].append(outcome)
+            walls[name] += wall
+    score = summary("POST /v1/score", merged_outcome(outcomes["score"]), walls["score"])
+    analyze = summary("POST comments:analyze", merged_outcome(outcomes["analyze"]), walls["analyze"])
+    failed = sum(
+        count for found in outcomes.values() for o in found for status, count in o.statuses.items() if status != 200
+    ) + sum(len(o.errors) for found in outcomes.values() for o in found)
+    return score, analyze, failed
+
+
 def percentile(values: list[float], share: float) -> float:
     """The `share` quantile (nearest rank) of the values."""
     ordered = sorted(values)
@@ -1151,6 +1181,15 @@ def main() -> int:
 
             hostile_worst, hostile_slowest, hostile_failures = hostile_phase(port, site_key)
 
+            def perspective_load(name: str, bodies: list[bytes]) -> tuple[Outcome, float]:
+                if name == "score":
+                    return run_load(job("POST", "/v1/score", json_headers, bodies, len(bodies)), processes)
+                path = f"/v1alpha1/comments:analyze?key={site_key}"
+                plain = {"Content-Type": "application/json"}
+                return run_load(job("POST", path, plain, bodies, len(bodies)), processes)
+
+            score_side, analyze_side, perspective_failures = perspective_phase(perspective_load, texts, args.requests)
+
             retrain = retrain_if_asked(
                 args,
                 base_corpora,
@@ -1222,6 +1261,16 @@ def main() -> int:
             f"all requests sent within the time cap ({base['done']} + {post['done']} of {2 * args.requests})",
         ),
     ]
+    analyze_ratio = analyze_side["p99"] / score_side["p99"] if score_side["p99"] else float("inf")
+    checks.append(
+        (
+            perspective_failures == 0 and analyze_ratio <= TARGET_ANALYZE_P99_RATIO,
+            f"Perspective's comments:analyze p99 {analyze_side['p99']:.2f} ms vs POST /v1/score "
+            f"{score_side['p99']:.2f} ms on the same texts, side by side: {analyze_ratio:.2f}x "
+            f"(target <= {TARGET_ANALYZE_P99_RATIO:.1f}x); "
+            f"{analyze_side['rate']:.0f} vs {score_side['rate']:.0f} req/s; {perspective_failures} not 200 (target 0)",
+        )
+    )
     if retrain is not None:
         checks += retrain_checks(retrain, args.retrain_rounds)
     skipped = [f"the cascade beside stage 1 alone (no cascade model file: {cascade_why})"]

@@ -303,3 +303,12 @@ def test_sentences_split_on_ends_and_lines_and_cap_their_number() -> None:
     many = " ".join(f"S{i}." for i in range(60))
     capped = perspective.sentences(many, limit=50)
     assert len(capped) == 50 and capped[-1][1] == len(many)
+
+
+def test_analyze_is_counted_in_the_metrics(client: FlaskClient, auth: Auth) -> None:
+    client.post(ANALYZE, json=analyze_body("hi"), headers=auth("site"))
+    client.post(ANALYZE, json=analyze_body("hi", "NOPE"), headers=auth("site"))
+    metrics = client.get("/metrics").get_data(as_text=True)
+    route = 'route="/v1alpha1/comments:analyze",method="POST"'
+    assert f'moderation_http_requests_total{{{route},status="200"}} 1' in metrics
+    assert f'moderation_http_requests_total{{{route},status="400"}} 1' in metrics
