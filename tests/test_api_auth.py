@@ -8,8 +8,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api.auth import PUBLIC, by_session, declared_roles, roles
+from api.auth import PUBLIC, SIGNED, by_session, declared_roles, roles
 
+SIGNED_ENDPOINTS = {"coral.moderation"}  # Coral's signature instead of a key: tests/test_coral.py
 PUBLIC_ENDPOINTS = {"health.healthz", "health.readyz", "health.metrics", "docs.openapi_json", "docs.docs"}
 # The web app's pages that need no session (tests/test_web_*.py check the pages' own sign-in rules).
 PUBLIC_PAGES = {"web_root", "web.index", "web.static", "web.sign_in", "web.sign_in_post", "web.sign_out_post"}
@@ -22,6 +23,8 @@ MATRIX: list[tuple[str, str, set[str]]] = [
     ("POST", "/v1/comments/c1/appeal", {"site", "admin"}),
     ("POST", "/v1/comments/c1/reversal", {"moderator", "admin"}),
     ("POST", "/v1/score", {"site", "moderator", "admin"}),
+    ("POST", "/v1alpha1/comments:analyze", {"site", "moderator", "admin"}),
+    ("POST", "/v1alpha1/comments:suggestscore", {"site", "moderator", "admin"}),
     ("GET", "/v1/queue", {"moderator", "admin"}),
     ("POST", "/v1/queue/next", {"moderator", "admin"}),
     ("GET", "/v1/queue/1", {"moderator", "admin"}),
@@ -59,6 +62,8 @@ def test_every_route_declares_its_roles(app: Flask) -> None:
             undeclared.append(f"{rule.endpoint} {rule.rule}")
         elif allowed is PUBLIC:
             assert rule.endpoint in PUBLIC_ENDPOINTS | PUBLIC_PAGES, f"{rule.endpoint} is public but not meant to be"
+        elif allowed is SIGNED:
+            assert rule.endpoint in SIGNED_ENDPOINTS, f"{rule.endpoint} checks a signature but is not meant to"
         else:
             assert "admin" in allowed, f"admin may do everything, but not {rule.endpoint}"
     assert undeclared == [], "routes without a declared role (they are denied to everyone): " + ", ".join(undeclared)
@@ -68,7 +73,7 @@ def test_matrix_covers_every_route(app: Flask) -> None:
     adapter = app.url_map.bind("localhost")
     covered = {adapter.match(path, method=method)[0] for method, path, _ in MATRIX}
     pages = {rule.endpoint for rule in app.url_map.iter_rules() if by_session(app.view_functions[rule.endpoint])}
-    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - PUBLIC_ENDPOINTS - pages
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - PUBLIC_ENDPOINTS - SIGNED_ENDPOINTS - pages
     assert covered == endpoints
     for method, path, allowed in MATRIX:
         endpoint = adapter.match(path, method=method)[0]

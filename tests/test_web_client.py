@@ -728,6 +728,32 @@ def test_models_page_lists_versions_and_refuses_bad_activation(tmp_path: Path, t
     store.close()
 
 
+def test_models_page_counts_suggested_scores_per_community(tmp_path: Path, tiny_model_path: Path) -> None:
+    from moderation import keys
+
+    app = app_with_model_registry(tmp_path, tiny_model_path)
+    store = app.extensions["moderation"].store
+    _, admin = keys.create_key(store, "admin", "ada")
+    _, site = keys.create_key(store, "site", "coral")
+    client = app.test_client()
+    sign_in(client, admin)
+    assert 'id="suggested-scores"' not in client.get("/web/admin/models").get_data(as_text=True)  # none yet
+    for token, value in (("comment:1", 0), ("comment:1", 1), ("comment:2", 0)):
+        body = {
+            "comment": {"text": f"text of {token}"},
+            "attributeScores": {"TOXICITY": {"summaryScore": {"value": value}}},
+            "communityId": "Coral:https://news.example",
+            "clientToken": token,
+        }
+        assert client.post(f"/v1alpha1/comments:suggestscore?key={site}", json=body).status_code == 200
+    html = client.get("/web/admin/models").get_data(as_text=True)
+    row = re.search(r'<table class="log" id="suggested-scores">.*?</table>', html, re.S)
+    assert row is not None
+    cells = re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", row.group(0))
+    assert cells[4:7] == ["Coral:https://news.example", "2", "1"]  # two examples, one says abusive
+    store.close()
+
+
 def test_models_page_shows_retrain_jobs_with_elapsed_time_and_refreshes_them(
     tmp_path: Path, tiny_model_path: Path
 ) -> None:
