@@ -111,6 +111,19 @@ def _check_filters(status: str | None, limit: int, offset: int, category: str | 
 # Reading
 
 
+def _queue_filters(
+    state: str | None, category: str | None, section: str | None, article_id: str | None, appealed: bool | None
+) -> st.QueueFilters:
+    """The store's filters for a queue query (an article id may come as a number)."""
+    return st.QueueFilters(
+        state=state,
+        category=category,
+        section=section,
+        article_id=None if article_id is None else str(article_id),
+        appealed=appealed,
+    )
+
+
 def list_queue(
     store: Store,
     *,
@@ -127,13 +140,7 @@ def list_queue(
     """One page of queue items, highest score first then oldest; `next_cursor` continues after it."""
     _check_filters(status, limit, offset, category)
     after = decode_cursor(cursor) if cursor else None
-    filters = st.QueueFilters(
-        state=status,
-        category=category,
-        section=section,
-        article_id=None if article_id is None else str(article_id),
-        appealed=appealed,
-    )
+    filters = _queue_filters(status, category, section, article_id, appealed)
     with store.read() as db:
         rows = st.select_queue(db, filters, after=after, offset=offset, limit=limit + 1)
         total = st.count_queue(db, filters)
@@ -226,13 +233,7 @@ def claim_next(
     moment = now or st.utcnow()
     at, until = st.iso(moment), _lease_end(moment, lease_seconds)
     with store.write() as db:
-        filters = st.QueueFilters(
-            state="pending",
-            category=category,
-            section=section,
-            article_id=None if article_id is None else str(article_id),
-            appealed=appealed,
-        )
+        filters = _queue_filters("pending", category, section, article_id, appealed)
         item_id = st.next_claimable_item_id(db, moderator_key_id, at, filters)
         if item_id is None:
             return None
@@ -241,6 +242,43 @@ def claim_next(
         claimed = st.queue_item_with_comment(db, item_id)
     assert claimed is not None
     return _item_dict(claimed, at)
+
+
+def first_offered(
+    store: Store,
+    moderator_key_id: str,
+    now: datetime | None = None,
+    *,
+    category: str | None = None,
+    section: str | None = None,
+    article_id: str | None = None,
+    appealed: bool | None = None,
+) -> dict[str, Any] | None:
+    """The top item a moderator may work, claiming nothing: one they hold, or nobody does, and they did not skip."""
+    _check_filters(None, 1, 0, category)
+    at = st.iso(now or st.utcnow())
+    filters = _queue_filters("pending", category, section, article_id, appealed)
+    with store.read() as db:
+        item_id = st.next_claimable_item_id(db, moderator_key_id, at, filters, own_claims=True)
+        row = None if item_id is None else st.queue_item_with_comment(db, item_id)
+    return None if row is None else _item_dict(row, at)
+
+
+def count_pending(
+    store: Store,
+    *,
+    category: str | None = None,
+    section: str | None = None,
+    article_id: str | None = None,
+    appealed: bool | None = None,
+) -> dict[str, int]:
+    """For the queue's heading: pending items matching the filters (`waiting`) and pending appeals (`appeals`)."""
+    filters = _queue_filters("pending", category, section, article_id, appealed)
+    with store.read() as db:
+        return {
+            "waiting": st.count_queue(db, filters),
+            "appeals": st.count_queue(db, st.QueueFilters(state="pending", appealed=True)),
+        }
 
 
 def _unclaim(db: Any, item_id: int, moderator_key_id: str, at: str) -> None:

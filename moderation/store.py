@@ -578,11 +578,14 @@ def count_queue(db: Database, filters: QueueFilters) -> int:
     return int(db.execute(sql, params).fetchone()[0])
 
 
-def next_claimable_item_id(db: Database, moderator: str, now: str, filters: QueueFilters) -> int | None:
-    """The highest-priority pending item nobody holds a live lease on and this moderator has not skipped."""
+def next_claimable_item_id(
+    db: Database, moderator: str, now: str, filters: QueueFilters, *, own_claims: bool = False
+) -> int | None:
+    """The highest-priority pending item nobody holds a live lease on (or, with `own_claims`, this moderator
+    does) and this moderator has not skipped."""
     where, params = filters.where()
-    where.append("(q.claimed_by IS NULL OR q.claim_expires_at <= ?)")
-    params.append(now)
+    where.append("(q.claimed_by IS NULL OR q.claim_expires_at <= ? OR q.claimed_by = ?)")
+    params += [now, moderator if own_claims else None]
     where.append("NOT EXISTS (SELECT 1 FROM queue_skips s WHERE s.item_id = q.id AND s.moderator = ?)")
     params.append(moderator)
     sql = "SELECT q.id FROM queue_items q WHERE " + " AND ".join(where) + _QUEUE_ORDER + " LIMIT 1"

@@ -302,7 +302,77 @@ def test_sign_in_ignores_a_next_page_off_the_site(client: FlaskClient, api_keys:
         "/web/sign-in",
         data={"method": "key", "key": api_keys["admin"], "csrf_token": token(client), "next": "https://evil.example/"},
     )
-    assert response.headers["Location"].endswith("/web/queue")
+    assert response.headers["Location"].endswith("/web/dashboard")  # an admin's landing page
+
+
+def test_admins_land_on_the_dashboard_and_moderators_on_the_queue(
+    client: FlaskClient, api_keys: dict[str, str]
+) -> None:
+    for role, landing in (("admin", "/web/dashboard"), ("moderator", "/web/queue")):
+        browser = client.application.test_client()
+        response = browser.post(
+            "/web/sign-in", data={"method": "key", "key": api_keys[role], "csrf_token": token(browser)}
+        )
+        assert response.status_code == 303 and response.headers["Location"].endswith(landing), role
+        assert browser.get("/web/").headers["Location"].endswith(landing), role
+        assert browser.get("/web/sign-in").headers["Location"].endswith(landing), role
+    # Where the user was going wins.
+    browser = client.application.test_client()
+    data = {"method": "key", "key": api_keys["admin"], "csrf_token": token(browser), "next": "/web/queue"}
+    assert browser.post("/web/sign-in", data=data).headers["Location"].endswith("/web/queue")
+
+
+def test_an_admins_queue_page_claims_nothing_until_an_item_is_opened(
+    client: FlaskClient, auth: Auth, api_keys: dict[str, str], settings: Settings
+) -> None:
+    seed(client, auth)
+    sign_in(client, api_keys["admin"])
+    page = client.get("/web/queue").get_data(as_text=True)
+    assert 'data-claim-on-load="no"' in page and 'id="item-detail"' in page
+    assert db_rows(settings, "SELECT count(*) FROM queue_items WHERE claimed_by IS NOT NULL") == [(0,)]
+    moderator = client.application.test_client()
+    sign_in(moderator, api_keys["moderator"])
+    assert 'data-claim-on-load="yes"' in moderator.get("/web/queue").get_data(as_text=True)
+
+
+def test_a_skipped_item_is_not_opened_again_for_that_moderator(
+    client: FlaskClient, auth: Auth, api_keys: dict[str, str]
+) -> None:
+    seed(client, auth)
+    sign_in(client, api_keys["moderator"])
+
+    def opened() -> str:
+        found = re.search(r'id="item-detail"[^>]*data-item-id="(\d+)"', client.get("/web/queue").get_data(as_text=True))
+        return found.group(1) if found else ""
+
+    first = opened()
+    assert first
+    assert post(client, f"/web/queue/{first}/open").status_code == 200
+    assert post(client, f"/web/queue/{first}/skip", fetch=True).status_code == 200
+    second = opened()
+    assert second and second != first  # reloading the queue does not hand the skipped item back
+    # Another moderator still gets it.
+    other = client.application.test_client()
+    sign_in(other, api_keys["moderator2"])
+    found = re.search(r'id="item-detail"[^>]*data-item-id="(\d+)"', other.get("/web/queue").get_data(as_text=True))
+    assert found and found.group(1) == first
+
+
+def test_the_queue_count_follows_each_decision(client: FlaskClient, auth: Auth, api_keys: dict[str, str]) -> None:
+    seed(client, auth)
+    sign_in(client, api_keys["moderator"])
+    page = client.get("/web/queue").get_data(as_text=True)
+    assert '<span class="count" id="queue-count">4 waiting</span>' in page
+    items = queue_items(client)
+    item_id, _ = items["c1"]
+    version = int(
+        post(client, f"/web/queue/{item_id}/open").get_data(as_text=True).split('data-version="')[1].split('"')[0]
+    )
+    decided = post(client, f"/web/queue/{item_id}/decide", {"action": "approve", "version": version}, fetch=True)
+    assert decided.headers["X-Queue-Count"] == "3 waiting"
+    skipped_id = decided.get_data(as_text=True).split('data-item-id="')[1].split('"')[0]
+    skipped = post(client, f"/web/queue/{skipped_id}/skip", fetch=True)
+    assert skipped.headers["X-Queue-Count"] == "3 waiting"  # skipping leaves it waiting
 
 
 def test_forms_without_the_csrf_token_are_refused(

@@ -172,6 +172,11 @@
             });
           }
           var message = response.headers.get("X-Done-Message") || "Done.";
+          var count = response.headers.get("X-Queue-Count");
+          var counter = document.getElementById("queue-count");
+          if (count && counter) {
+            counter.textContent = count;
+          }
           return response.text().then(function (html) {
             markDone(decided, message.replace(/ comment .*$/, "").toLowerCase());
             showItem(html);
@@ -296,9 +301,11 @@
       event.preventDefault();
     });
 
-    // Opening an item claims it: claim the one the page opened with.
+    // Opening an item claims it: a moderator's queue claims the one the page opened with; an admin's claims
+    // only what the admin opens.
     var first = pane.querySelector("#item-detail");
-    if (first && first.getAttribute("data-item-id") && first.getAttribute("data-mine") !== "yes") {
+    var claimsOnLoad = pane.getAttribute("data-claim-on-load") === "yes";
+    if (claimsOnLoad && first && first.getAttribute("data-item-id") && first.getAttribute("data-mine") !== "yes") {
       openItem(first.getAttribute("data-item-id"));
     }
   }

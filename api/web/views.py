@@ -123,7 +123,14 @@ def _template_globals() -> dict[str, Any]:
         "categories": CATEGORIES,
         "reject_reasons": forms.REJECT_REASONS,
         "actor_name": actor_name,
+        "queue_count_text": queue_count_text,
     }
+
+
+def queue_count_text(counts: dict[str, int]) -> str:
+    """The queue heading's count: `5 waiting, 1 appeal` (the page shows it, and updates it after each decision)."""
+    appeals = counts["appeals"]
+    return f"{counts['waiting']} waiting" + (f", {appeals} appeal{'s' if appeals != 1 else ''}" if appeals else "")
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -167,11 +174,17 @@ def _page_error(error: ModerationError) -> Page:
 # Signing in and out, static files
 
 
+def _landing(viewer: Viewer | None) -> str:
+    """Where a signed-in user starts: admins on the dashboard (nothing claimed for them), moderators on the queue."""
+    return url_for("web.dashboard" if viewer is not None and viewer.is_admin else "web.queue_page")
+
+
 @bp.get("/")
 @open_page
 def index() -> BaseResponse:
-    """The queue when signed in, else the sign-in page."""
-    return redirect(url_for("web.queue_page" if current_viewer() else "web.sign_in"))
+    """The landing page when signed in, else the sign-in page."""
+    found = current_viewer()
+    return redirect(_landing(found) if found else url_for("web.sign_in"))
 
 
 @bp.get("/static/<path:filename>")
@@ -185,8 +198,8 @@ def static(filename: str) -> Response:
 @open_page
 def sign_in() -> Page:
     """Sign in with a moderator or admin API key, or with a user name and password."""
-    if current_viewer() is not None:
-        return redirect(url_for("web.queue_page"))
+    if (found := current_viewer()) is not None:
+        return redirect(_landing(found))
     return render_template("web/sign_in.html", next=_safe_next(request.args.get("next")), error=None)
 
 
@@ -210,15 +223,15 @@ def sign_in_post() -> Page:
         return page, 429, {"Retry-After": str(retry_after(locked))}
     try:
         if by_password:
-            sign_in_with_password(name, request.form.get("password", ""))
+            signed_in = sign_in_with_password(name, request.form.get("password", ""))
         else:
-            sign_in_with_key(request.form.get("key", ""))
+            signed_in = sign_in_with_key(request.form.get("key", ""))
     except (Unauthorized, Forbidden) as error:
         if by_password and isinstance(error, Unauthorized):
             limiter().count_failed_sign_in(name)
         status = 403 if isinstance(error, Forbidden) else 401
         return render_template("web/sign_in.html", next=next_page, error=error.message), status
-    return redirect(next_page or url_for("web.queue_page"), 303)
+    return redirect(next_page or _landing(signed_in), 303)
 
 
 def _how_long(seconds: int) -> str:
@@ -293,8 +306,9 @@ def queue_page() -> Page:
             opened = queue.get_item(store, item_id)
         except NotFound:
             flash(f"There is no queue item {item_id}.", "error")
-    if opened is None and listing["items"]:
-        opened = listing["items"][0]
+    if opened is None:
+        # The top item this moderator may work: not one they skipped, nor one another moderator holds.
+        opened = queue.first_offered(store, viewer().actor, **filters)
     detail = _detail(opened, mine=bool(opened and opened["claimed_by"] == viewer().actor))
     return render_template(
         "web/queue.html",
@@ -303,7 +317,7 @@ def queue_page() -> Page:
         filter_args=_filter_args(filters),
         detail=detail,
         names=actor_names(),
-        depth=queue.depth(store),
+        counts=queue.count_pending(store, **filters),
     )
 
 
@@ -339,6 +353,7 @@ def _after_decision(item_id: int, message: str, filters: dict[str, Any]) -> Page
         body, status = _render_item(_detail(_next_item(filters), mine=True), filters)
         response = Response(body, status)
         response.headers["X-Done-Item"] = str(item_id)
+        response.headers["X-Queue-Count"] = queue_count_text(queue.count_pending(services().store, **filters))
         # The message names the comment, whose id may hold a line break (stored before ids were checked).
         response.headers["X-Done-Message"] = without_control_characters(message).encode("ascii", "replace").decode()
         return response
