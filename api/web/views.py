@@ -36,6 +36,7 @@ from api.web import forms
 from api.web.render import category_label, day_chart
 from api.web.session import (
     CsrfRefused,
+    Viewer,
     authorize_page,
     current_viewer,
     open_page,
@@ -174,9 +175,9 @@ def _page_error(error: ModerationError) -> Page:
 # Signing in and out, static files
 
 
-def _landing(viewer: Viewer | None) -> str:
+def _landing(signed_in: Viewer | None) -> str:
     """Where a signed-in user starts: admins on the dashboard (nothing claimed for them), moderators on the queue."""
-    return url_for("web.dashboard" if viewer is not None and viewer.is_admin else "web.queue_page")
+    return url_for("web.dashboard" if signed_in is not None and signed_in.is_admin else "web.queue_page")
 
 
 @bp.get("/")
