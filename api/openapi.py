@@ -394,7 +394,8 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/v1/policy/history": {
         "get": _op(
-            "Policy changes, newest first, with who put each and when.",
+            "Policy changes, newest first, with who put each and when, and what each changed from the one before "
+            "(`changes`: each field's dotted path, `before` and `after`, and for term lists `added` and `removed`).",
             ADMINS,
             tag="policy",
             parameters=[

@@ -69,20 +69,54 @@ def policy_history(store: Store, limit: int = 100, cursor: str | int | None = No
         if not 0 <= before_id <= st.MAX_ROWID:
             raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor from a previous page"})
     with store.read() as db:
-        rows = st.policy_change_rows(db, limit + 1, before_id)
+        # One more than the page, to know there is a next page, and one more again: the change before the
+        # page's oldest, which that one's `changes` are measured against.
+        rows = st.policy_change_rows(db, limit + 2, before_id)
     page = rows[:limit]
+    documents = [json.loads(r["document"]) for r in rows]
     return {
         "items": [
             {
                 "id": r["id"],
                 "at": r["at"],
                 "actor_key_id": r["actor_key_id"],
-                "document": json.loads(r["document"]),
+                "document": documents[i],
+                "changes": document_changes(documents[i + 1] if i + 1 < len(documents) else {}, documents[i]),
             }
-            for r in page
+            for i, r in enumerate(page)
         ],
         "next_cursor": str(page[-1]["id"]) if len(rows) > limit else None,
     }
+
+
+def _leaves(document: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A document's values by dotted path (`thresholds.insult.review`); lists and scalars are leaves."""
+    found: dict[str, Any] = {}
+    for name, value in document.items():
+        path = f"{prefix}{name}"
+        if isinstance(value, Mapping) and value:
+            found.update(_leaves(value, path + "."))
+        else:
+            found[path] = value
+    return found
+
+
+def document_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What a policy document changed from the one before it, field by field (dotted paths, in order): `before`
+    and `after` values (None where absent), and for lists of terms the `added` and `removed` ones."""
+    old, new = _leaves(before), _leaves(after)
+    changes: list[dict[str, Any]] = []
+    for field in sorted(old.keys() | new.keys()):
+        was, now = old.get(field), new.get(field)
+        if was == now:
+            continue
+        change: dict[str, Any] = {"field": field, "before": was, "after": now}
+        if isinstance(was, list | type(None)) and isinstance(now, list | type(None)):
+            earlier, later = was or [], now or []
+            change["added"] = [item for item in later if item not in earlier]
+            change["removed"] = [item for item in earlier if item not in later]
+        changes.append(change)
+    return changes
 
 
 def policy_document(store: Store, scorer: ModelThresholds) -> dict[str, object]:

@@ -62,3 +62,42 @@ def test_only_admins_touch_policy(client: FlaskClient, auth: Auth) -> None:
     for role in ("site", "moderator"):
         assert client.get("/v1/policy", headers=auth(role)).status_code == 403
         assert client.put("/v1/policy", json={}, headers=auth(role)).status_code == 403
+
+
+def test_history_says_what_each_change_changed(client: FlaskClient, auth: Auth) -> None:
+    puts = [
+        {"max_links": 2, "watched_terms": ["refund"]},
+        {"max_links": 3, "watched_terms": ["refund", "crypto"], "thresholds": {"insult": {"review": 0.4}}},
+        {"max_links": 3, "watched_terms": ["crypto"]},
+    ]
+    for document in puts:
+        assert client.put("/v1/policy", json=document, headers=auth("admin")).status_code == 200
+    newest, middle, oldest = client.get("/v1/policy/history", headers=auth("admin")).get_json()["items"]
+    assert oldest["changes"] == [
+        {"field": "max_links", "before": None, "after": 2},
+        {"field": "watched_terms", "before": None, "after": ["refund"], "added": ["refund"], "removed": []},
+    ]
+    assert middle["changes"] == [
+        {"field": "max_links", "before": 2, "after": 3},
+        {"field": "thresholds.insult.review", "before": None, "after": 0.4},
+        {
+            "field": "watched_terms",
+            "before": ["refund"],
+            "after": ["refund", "crypto"],
+            "added": ["crypto"],
+            "removed": [],
+        },
+    ]
+    assert newest["changes"] == [
+        {"field": "thresholds.insult.review", "before": 0.4, "after": None},
+        {
+            "field": "watched_terms",
+            "before": ["refund", "crypto"],
+            "after": ["crypto"],
+            "added": [],
+            "removed": ["refund"],
+        },
+    ]
+    # A page's oldest change is measured against the change before it, off the page.
+    paged = client.get("/v1/policy/history?limit=1&cursor=" + str(newest["id"]), headers=auth("admin")).get_json()
+    assert paged["items"][0]["changes"] == middle["changes"]

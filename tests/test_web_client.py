@@ -880,3 +880,16 @@ def test_what_sites_send_is_escaped_and_only_web_links_are_linked(
         assert "<script>alert" not in html and "<b>bold" not in html and "<img src=x>" not in html, path
         assert "javascript:" not in html, path
     assert "&lt;script&gt;alert" in client.get("/web/comments/x%3C1%3E").get_data(as_text=True)
+
+
+def test_policy_history_shows_what_each_change_changed(
+    client: FlaskClient, auth: Auth, api_keys: dict[str, str]
+) -> None:
+    client.put("/v1/policy", json={"watched_terms": ["refund"]}, headers=auth("admin"))
+    client.put("/v1/policy", json={"watched_terms": ["crypto"], "max_links": 4}, headers=auth("admin"))
+    sign_in(client, api_keys["admin"])
+    page = client.get("/web/admin/policy").get_data(as_text=True)
+    history = page[page.index('<ul class="history">') :]
+    newest = history[: history.index("</ul>", history.index('<ul class="diff">')) + 5]
+    assert "<code>max_links</code>:" in newest and "set to <ins>4</ins>" in newest
+    assert "added <ins>crypto</ins>; removed <del>refund</del>" in " ".join(newest.split())
