@@ -211,6 +211,7 @@ def version_metrics(settings: Settings, entry: Mapping[str, Any]) -> dict[str, A
         return None
     categories = ((manifest.get("metrics") or {}).get("holdout") or {}).get("categories") or {}
     return {
+        "not_measured_because": None if categories else _why_not_measured(manifest),
         "created_at": manifest.get("created_at"),
         "rows": manifest.get("rows"),
         "corpora": [corpus.get("name") for corpus in manifest.get("corpora") or [] if isinstance(corpus, dict)],
@@ -228,6 +229,26 @@ def version_metrics(settings: Settings, entry: Mapping[str, Any]) -> dict[str, A
             if isinstance(values, dict)
         },
     }
+
+
+def _why_not_measured(manifest: Mapping[str, Any]) -> str:
+    """Why a version's file records no hold-out metrics, in words for the models page."""
+    holdout_rows = (manifest.get("rows") or {}).get("holdout") if isinstance(manifest.get("rows"), dict) else None
+    if holdout_rows == 0:
+        return (
+            "its hold-out had no rows: every labelled comment trained it (a quarter of the verdicts is held out, "
+            "so more verdicts give it rows to be measured on)"
+        )
+    reasons = sorted(
+        {
+            f"{category}: {entry['reason']}"
+            for category, entry in ((manifest.get("comparison") or {}).get("categories") or {}).items()
+            if isinstance(entry, dict) and entry.get("reason")
+        }
+    )
+    if reasons:
+        return "no category had enough labelled hold-out rows (" + "; ".join(reasons) + ")"
+    return "its file records no hold-out metrics"
 
 
 def model_versions(store: Store, settings: Settings) -> list[dict[str, Any]]:

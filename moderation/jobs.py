@@ -53,10 +53,9 @@ def job_log_path(settings: Settings, job_id: int) -> Path:
 
 def _job_dict(row: Row) -> dict[str, Any]:
     started = row["started_at"]
-    elapsed = None
-    if started:
-        end = st.from_iso(row["finished_at"]) if row["finished_at"] else st.utcnow()
-        elapsed = round(max((end - st.from_iso(started)).total_seconds(), 0.0), 1)
+    # From the moment the admin asked for the job: the time it waited in the queue is time they waited too.
+    end = st.from_iso(row["finished_at"]) if row["finished_at"] else st.utcnow()
+    elapsed = round(max((end - st.from_iso(row["created_at"])).total_seconds(), 0.0), 1)
     return {
         "id": row["id"],
         "kind": row["kind"],

@@ -8,6 +8,7 @@ these tests fail in CI (CI=true) and are skipped elsewhere with the reason.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -499,9 +500,34 @@ def test_models_page_follows_a_retrain_job_without_a_reload(browser: Any, server
     expect(row).to_have_attribute("data-job-state", "running", timeout=10_000)
     expect(row).to_contain_text("featurize")
     expect(row).to_contain_text("40 %")
+    expect(page.locator("#retrain-button")).to_be_disabled()  # one retrain at a time
     jobs._fail(store, job["id"], "stopped by the browser test")
     expect(row).to_have_attribute("data-job-state", "failed", timeout=10_000)
     expect(row).to_contain_text("stopped by the browser test")
+    expect(page.locator("#retrain-button")).to_be_enabled(timeout=10_000)
+    assert page.evaluate("window.__sameDocument") is True
+
+    # A job that succeeds: its new version appears, with its comparison, without a reload.
+    from moderation import registry
+    from moderation.settings import Settings
+    from tests.test_registry import comparison, make_candidate
+
+    second = jobs.create_job(store, jobs.RETRAIN, "browser test")
+    page.goto(server.base_url + "/web/admin/models")
+    page.evaluate("window.__sameDocument = true")
+    expect(page.locator("#retrain-button")).to_be_disabled()
+    settings = Settings.from_env(server.env)
+    worse = comparison(str(registry.active_version(store)), worse=["insult"])
+    candidate = make_candidate(settings, store, 0.75, worse)
+    with store.write() as db:
+        now = st.iso(st.utcnow())
+        done = {"state": "succeeded", "started_at": now, "finished_at": now, "percent": 100.0, "stage": "done"}
+        done["result"] = json.dumps({"version": candidate, "outcome": "passed"})
+        st.update_job(db, second["id"], done, ("queued",))
+    version = page.locator("section.version").filter(has=page.locator(f'h2 code:text-is("{candidate}")'))
+    expect(version).to_be_visible(timeout=10_000)
+    expect(version.locator('table.comparison-table tr[data-verdict="worse"]')).to_contain_text("-0.200")
+    expect(page.locator("#retrain-button")).to_be_enabled()
     assert page.evaluate("window.__sameDocument") is True
     store.close()
 

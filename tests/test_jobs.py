@@ -192,3 +192,15 @@ def test_the_child_reads_the_same_settings(rsettings: Settings, tmp_path: Path) 
     assert again.db_path == configured.db_path.absolute() and again.models_dir == tmp_path / "m"
     assert again.secret_key == configured.secret_key and again.promotion_tolerance == configured.promotion_tolerance
     assert json.loads(json.dumps(env)) == env
+
+
+def test_elapsed_counts_from_when_the_job_was_asked_for_queue_time_included(store: Store) -> None:
+    job = jobs.create_job(store, jobs.RETRAIN, "admin1")
+    asked = st.from_iso(job["created_at"])
+    assert job["elapsed_seconds"] is not None  # counting while it waits in the queue
+    with store.write() as db:
+        started = {"state": "running", "started_at": st.iso(asked + timedelta(seconds=23))}
+        st.update_job(db, job["id"], started, ("queued",))
+        finished = {"state": "failed", "finished_at": st.iso(asked + timedelta(seconds=26)), "error": "test"}
+        st.update_job(db, job["id"], finished, ("running",))
+    assert jobs.get_job(store, job["id"])["elapsed_seconds"] == 26.0  # 23 s queued, then 3 s running

@@ -893,3 +893,51 @@ def test_policy_history_shows_what_each_change_changed(
     newest = history[: history.index("</ul>", history.index('<ul class="diff">')) + 5]
     assert "<code>max_links</code>:" in newest and "set to <ins>4</ins>" in newest
     assert "added <ins>crypto</ins>; removed <del>refund</del>" in " ".join(newest.split())
+
+
+def test_models_page_compares_side_by_side_says_why_unmeasured_and_holds_retrain_while_a_job_runs(
+    tmp_path: Path, tiny_model_path: Path
+) -> None:
+    from model import artifact
+    from moderation import jobs, keys, registry
+    from tests.test_registry import comparison
+
+    app = app_with_model_registry(tmp_path, tiny_model_path)
+    found = app.extensions["moderation"]
+    store, settings = found.store, found.settings
+    _, secret = keys.create_key(store, "admin", "ada")
+    client = app.test_client()
+    sign_in(client, secret)
+    shipped = found.scorer.version
+    # A retrain whose verdicts all trained it: nothing held out, no metrics (a weight nudged: another model).
+    base = artifact.load(settings.model_path)
+    base.model.weights = base.model.weights.copy()
+    base.model.weights[0, 0] += 0.25
+    manifest = {
+        **base.manifest,
+        "version": None,
+        "rows": {"train": 5, "holdout": 0},
+        "metrics": {"holdout": {"categories": {}}},
+        "comparison": comparison(shipped, worse=["insult"]),
+    }
+    temporary = registry.models_dir(settings) / "unmeasured.tmp"
+    saved = artifact.save(base.model, manifest, temporary)
+    final = registry.models_dir(settings) / f"{saved['version']}.model"
+    temporary.replace(final)
+    version = registry.register_file(store, settings, final, source="retrain", actor="test")["version"]
+
+    html = client.get("/web/admin/models").get_data(as_text=True)
+    card = html[html.index(f"<code>{version}</code>") :]
+    card = card[: card.index("</section>")]
+    assert "Hold-out metrics: not measured, because its hold-out had no rows" in card
+    assert '<table class="log">' not in card  # no empty metrics table
+    print(card[card.find("comparison") :][:3000])
+    row = re.search(r'<tr data-verdict="worse">(.*?)</tr>', card, re.S)
+    assert row is not None
+    cells = [" ".join(c.split()) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row.group(1), re.S)]
+    assert cells[:4] == ["insult", "0.700", "0.900", "-0.200"] and cells[4].startswith("worse")
+    assert 'id="retrain-button">' in html  # enabled: no job
+    job = jobs.create_job(store, jobs.RETRAIN, "ada")
+    busy = client.get("/web/admin/models").get_data(as_text=True)
+    assert 'id="retrain-button" disabled' in busy and f"Job {job['id']} is queued" in busy
+    store.close()

@@ -338,12 +338,30 @@
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The models page's retrain jobs: refreshed every few seconds while one is queued or running
+  // The models page's retrain jobs: refreshed every few seconds while one is queued or running; when none is
+  // any more, the versions (a new one, its metrics and comparison) and the retrain button are refreshed too.
 
   var jobs = document.getElementById("jobs");
   if (jobs) {
     var active = function () {
       return jobs.querySelector('tr[data-job-state="queued"], tr[data-job-state="running"]') !== null;
+    };
+    var refreshPage = function () {
+      return fetch(window.location.pathname, { credentials: "same-origin" })
+        .then(function (response) { return response.ok ? response.text() : null; })
+        .then(function (html) {
+          if (html === null) {
+            return;
+          }
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          ["versions", "retrain-form"].forEach(function (id) {
+            var now = document.getElementById(id);
+            var next = fresh.getElementById(id);
+            if (now && next) {
+              now.replaceWith(document.importNode(next, true));
+            }
+          });
+        });
     };
     var poll = function () {
       if (!active()) {
@@ -354,6 +372,9 @@
         .then(function (html) {
           if (html !== null) {
             jobs.innerHTML = html;
+            if (!active()) {
+              return refreshPage();
+            }
           }
         })
         .catch(function () { /* try again on the next tick */ })
