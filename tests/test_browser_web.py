@@ -601,3 +601,59 @@ def test_a_version_measured_on_nothing_is_shown_so_and_activates_only_with_force
     assert registry.active_version(store) == shipped
     page.context.close()
     store.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (390, 844)], ids=["laptop", "phone"])
+def test_an_item_opened_low_in_the_queue_is_not_hidden_under_the_decision_bar(
+    browser: Any, server: LiveServer, width: int, height: int
+) -> None:
+    from playwright.sync_api import expect
+
+    page = new_page(browser, server, width=width, height=height)
+    sign_in(page, server.keys["admin"])  # an admin's queue claims nothing until an item is opened
+    page.goto("/web/queue")
+    last = page.locator("#items .item").last
+    item_id = str(last.get_attribute("data-item-id"))
+    last.locator(".item-link").click()
+    expect(page.locator("#item-detail")).to_have_attribute("data-item-id", item_id)
+    seen = page.evaluate(
+        "() => { const box = s => document.querySelector('#item-detail ' + s).getBoundingClientRect();"
+        " return {bar: box('.decide').bottom, claim: box('.claim').top, heading: box('#detail-title').top,"
+        " top: box('.comment-text').top, bottom: box('.comment-text').bottom, height: window.innerHeight}; }"
+    )
+    assert seen["bar"] <= seen["claim"] <= seen["heading"] <= seen["top"], seen  # nothing under the bar
+    assert seen["bottom"] <= seen["height"], seen  # and the whole comment on screen
+    shot(page, f"queue-last-item-{width}")
+    if page.locator("#item-detail").get_attribute("data-mine") == "yes":  # give it back for the other tests
+        assert server.json("POST", f"/v1/queue/{item_id}/release", None, key="admin")[0] == 200
+    page.context.close()
+
+
+def test_no_page_logs_a_console_error_or_fails_a_request(browser: Any, server: LiveServer) -> None:
+    page = new_page(browser, server)
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}"))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and problems.append(f"{response.status}: {response.url}"),
+    )
+    page.goto("/web/sign-in")
+    page.goto("/docs")
+    sign_in(page, server.keys["admin"])
+    for path in (
+        "/web/dashboard",
+        "/web/queue",
+        "/web/decisions",
+        "/web/comments/b-1",
+        "/web/admin/policy",
+        "/web/admin/keys",
+        "/web/admin/models",
+    ):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+    icon = page.evaluate("document.querySelector('link[rel=icon]').href")
+    assert page.request.get(icon).status == 200
+    page.context.close()
+    assert not problems, problems

@@ -107,6 +107,22 @@
       window.history.replaceState(null, "", url.toString());
       if (article) {
         article.focus({ preventScroll: true });
+        revealComment(article);
+      }
+    }
+
+    // The decision bar sticks to the top of the opened item: when the page was scrolled down the list (or, at
+    // phone width, past the item), bring the item's top into view so the bar does not cover the comment.
+    function revealComment(article) {
+      pane.scrollTop = 0;
+      var bar = article.querySelector(".decide");
+      var text = article.querySelector(".comment-text");
+      if (!bar || !text) {
+        return;
+      }
+      var shown = text.getBoundingClientRect();
+      if (shown.top < bar.getBoundingClientRect().bottom || shown.bottom > window.innerHeight) {
+        article.scrollIntoView({ block: "start" });
       }
     }
 
