@@ -13,8 +13,11 @@ PORT ?= 8080
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	# The venv's own setuptools may predate building editable wheels ("invalid command 'bdist_wheel'"): install
+	# one that does, then build the project with it.
+	$(PY) -m pip install -q "setuptools==84.2.1"
 	$(PY) -m pip install -q -r requirements.txt
-	$(PY) -m pip install -q --no-deps --no-build-isolation -e . || $(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
