@@ -10,11 +10,11 @@ PORT ?= 8080
 
 .PHONY: run serve-prod test lint model model-stage2 bench bench-model bench-cli bench-fresh soak clean
 
+# The venv's own setuptools may predate building editable wheels ("invalid command 'bdist_wheel'"): install one
+# that does first, then build the project with it.
 $(VENV)/.runtime: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	# The venv's own setuptools may predate building editable wheels ("invalid command 'bdist_wheel'"): install
-	# one that does, then build the project with it.
 	$(PY) -m pip install -q "setuptools==84.2.1"
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
