@@ -955,6 +955,13 @@ def set_user_password(db: Database, name: str, password_hash: str) -> int:
     return db.execute("UPDATE users SET password_hash = ? WHERE name = ?", (password_hash, name)).rowcount
 
 
+def replace_user_password_hash(db: Database, name: str, old_hash: str, new_hash: str) -> int:
+    """Store a new hash of the same password, unless the password changed meanwhile; rows changed."""
+    return db.execute(
+        "UPDATE users SET password_hash = ? WHERE name = ? AND password_hash = ?", (new_hash, name, old_hash)
+    ).rowcount
+
+
 def insert_ended_session(db: Database, session_id: str, at: str) -> None:
     """Record that a web session was signed out (again is a no-op)."""
     db.execute("INSERT OR IGNORE INTO ended_web_sessions (session_id, ended_at) VALUES (?, ?)", (session_id, at))

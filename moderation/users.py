@@ -1,8 +1,10 @@
 """People who sign in to the web app with a user name and password an admin made for them.
 
-Passwords are stored only as scrypt hashes (stdlib `hashlib.scrypt`, a memory-hard KDF) with a random
-salt per user. A user has the role moderator or admin (never site: sites use API keys). Decisions a user
-makes name the actor `user:<name>`, beside the key ids of decisions made with API keys.
+Passwords are stored only as scrypt hashes (werkzeug.security's, a memory-hard KDF) with a random salt per
+user. Hashes stored before werkzeug made them (`scrypt$n$r$p$salt$hash`) still verify, and are replaced by
+werkzeug's on the user's next successful sign-in (which, like any new hash, ends their other sessions once).
+A user has the role moderator or admin (never site: sites use API keys). Decisions a user makes name the actor
+`user:<name>`, beside the key ids of decisions made with API keys.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import base64
 import hashlib
 import hmac
 import re
-import secrets
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from moderation import store as st
 from moderation.errors import Conflict, Invalid, NotFound, Unauthorized
@@ -30,8 +33,9 @@ _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
 SCRYPT_N = 2**15
 SCRYPT_R = 8
 SCRYPT_P = 1
-_SALT_BYTES = 16
-_HASH_BYTES = 32
+PASSWORD_METHOD = f"scrypt:{SCRYPT_N}:{SCRYPT_R}:{SCRYPT_P}"
+_SALT_CHARS = 16
+_LEGACY_PREFIX = "scrypt$"  # hashes made before werkzeug's
 
 
 @dataclass(frozen=True)
@@ -72,41 +76,51 @@ def _user_from_row(row: st.Row) -> User:
     )
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=256 * n * r + 1024 * 1024, dklen=_HASH_BYTES
-    )
-
-
 def hash_password(password: str) -> str:
-    """`scrypt$n$r$p$salt$hash`: the stored form of a password, with a fresh random salt."""
-    salt = secrets.token_bytes(_SALT_BYTES)
-    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(digest)}"
+    """The stored form of a password: werkzeug's `scrypt:n:r:p$salt$hash`, with a fresh random salt."""
+    return generate_password_hash(password, method=PASSWORD_METHOD, salt_length=_SALT_CHARS)
 
 
-def verify_password(password: str, stored: str) -> bool:
-    """Whether a password matches a stored hash (constant-time comparison)."""
+def _verify_legacy(password: str, stored: str) -> bool:
+    """A hash from before werkzeug made them: `scrypt$n$r$p$salt$hash`, base64 without padding."""
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
+        _, n, r, p, salt, digest = stored.split("$")
         expected = _unb64(digest)
-        return hmac.compare_digest(_scrypt(password, _unb64(salt), int(n), int(r), int(p)), expected)
+        derived = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=_unb64(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=256 * int(n) * int(r) + 1024 * 1024,
+            dklen=len(expected),
+        )
+        return hmac.compare_digest(derived, expected)
     except (ValueError, TypeError):
         return False
 
 
-# Checked against when the user name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(b'0' * _SALT_BYTES)}${_b64(b'0' * _HASH_BYTES)}"
+def verify_password(password: str, stored: str) -> bool:
+    """Whether a password matches a stored hash, werkzeug's or one made before it (constant-time comparison)."""
+    if stored.startswith(_LEGACY_PREFIX):
+        return _verify_legacy(password, stored)
+    try:
+        return check_password_hash(stored, password)
+    except ValueError:
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a stored hash is not in the current form (made before werkzeug, or with other costs)."""
+    return not stored.startswith(PASSWORD_METHOD + "$")
+
+
+# Checked when the name is unknown, so an unknown name takes as long as a wrong password.
+_DUMMY_HASH = f"{PASSWORD_METHOD}${'0' * _SALT_CHARS}${'0' * 128}"
 
 
 def _check_password(password: object, errors: dict[str, str]) -> None:
@@ -181,6 +195,11 @@ def authenticate_password(store: Store, name: str, password: str) -> User:
     matches = verify_password(password or "", stored)
     if row is None or not matches or row["disabled_at"] is not None:
         raise Unauthorized("Unknown user name or wrong password.")
+    if needs_rehash(stored):
+        with store.write() as db:
+            st.replace_user_password_hash(db, row["name"], stored, hash_password(password))
+            row = st.user_row(db, row["name"])
+        assert row is not None
     return _user_from_row(row)
 
 

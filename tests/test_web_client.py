@@ -458,7 +458,7 @@ def test_admin_makes_a_user_who_signs_in_with_a_password(
     )
     assert made.status_code == 303
     [(stored,)] = db_rows(settings, "SELECT password_hash FROM users WHERE name = 'mia'")
-    assert stored.startswith("scrypt$") and password not in stored
+    assert stored.startswith("scrypt:32768:8:1$") and password not in stored
 
     seed(client, auth)
     user = app.test_client()
