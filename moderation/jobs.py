@@ -186,8 +186,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
             text = ""
         elif isinstance(value, Path):
             text = os.path.abspath(value)
-        elif isinstance(value, tuple):
+        elif isinstance(value, tuple) and all(isinstance(part, Path) for part in value):
             text = os.pathsep.join(os.path.abspath(part) for part in value)
+        elif isinstance(value, tuple):
+            text = ",".join(value)  # a list setting of plain strings (the Coral signing secrets)
         else:
             text = str(value)
         env[setting.env] = text

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -183,14 +184,18 @@ def test_nothing_to_learn_from_is_refused_before_a_job_exists(store: Store, rset
 
 
 def test_the_child_reads_the_same_settings(rsettings: Settings, tmp_path: Path) -> None:
-    configured = retrain_settings(
-        rsettings, rsettings.model_path, base_corpora=(tmp_path / "a", Path("relative/b")), models_dir=tmp_path / "m"
+    configured = replace(
+        retrain_settings(
+            rsettings, rsettings.model_path, base_corpora=(tmp_path / "a", Path("relative/b")), models_dir=tmp_path / "m"
+        ),
+        coral_signing_secrets=("first-secret-0123456789", "second-secret-0123456789"),
     )
     env = jobs.settings_env(configured)
     again = Settings.from_env(env)
     assert again.base_corpora == (tmp_path / "a", Path("relative/b").absolute())
     assert again.db_path == configured.db_path.absolute() and again.models_dir == tmp_path / "m"
     assert again.secret_key == configured.secret_key and again.promotion_tolerance == configured.promotion_tolerance
+    assert again.coral_signing_secrets == configured.coral_signing_secrets  # a list of strings, not of paths
     assert json.loads(json.dumps(env)) == env
 
 
