@@ -186,7 +186,10 @@ def test_nothing_to_learn_from_is_refused_before_a_job_exists(store: Store, rset
 def test_the_child_reads_the_same_settings(rsettings: Settings, tmp_path: Path) -> None:
     configured = replace(
         retrain_settings(
-            rsettings, rsettings.model_path, base_corpora=(tmp_path / "a", Path("relative/b")), models_dir=tmp_path / "m"
+            rsettings,
+            rsettings.model_path,
+            base_corpora=(tmp_path / "a", Path("relative/b")),
+            models_dir=tmp_path / "m",
         ),
         coral_signing_secrets=("first-secret-0123456789", "second-secret-0123456789"),
     )
