@@ -55,7 +55,7 @@ from model.suite.cases import functional_suite  # noqa: E402
 from model.suite.evaluate import FLAGGING_ACTIONS, evaluate_suite, scores_function  # noqa: E402
 from model.train import TrainParams, prepare, split_bucket  # noqa: E402
 from model.types import Span, Thresholds  # noqa: E402
-from moderation.cli_suite import default_policy_decision  # noqa: E402
+from moderation.cli.suite import default_policy_decision  # noqa: E402
 
 TARGETS = {
     "jigsaw_auc": 0.975,

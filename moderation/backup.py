@@ -51,7 +51,7 @@ def check_database(store: Store, anchors: Mapping[int, str] | None = None) -> Da
     """`PRAGMA integrity_check`, `PRAGMA foreign_key_check` and the decision chain (against any anchors)."""
     with store.read() as db:
         problems = st.integrity_problems(db)
-    return DatabaseCheck(problems, chain.verify(store, anchors))
+    return DatabaseCheck(problems, st.verify_chain(store, anchors))
 
 
 def open_existing(path: Path) -> Store:

@@ -1,11 +1,11 @@
 """Tamper evidence for the decision log: every decision row hashes its own fields and the previous row's hash.
 
 `store.insert_decision` seals each new row inside the write transaction that inserts it, so the previous
-hash is read under the write lock and the chain stays linear however many workers write. `verify` walks
-the chain and names the first row whose hash or link does not hold: a row edited, deleted, inserted or
-reordered behind the service's back. Someone able to rewrite the file could recompute every later hash
-too; recording the head (`moderation verify` prints it) somewhere else and checking it later with
-`--anchor` catches that.
+hash is read under the write lock and the chain stays linear however many workers write. `verify_rows` (over
+a database, `store.verify_chain`) walks the chain and names the first row whose hash or link does not hold: a
+row edited, deleted, inserted or reordered behind the service's back. Someone able to rewrite the file could
+recompute every later hash too; recording the head (`moderation verify` prints it) somewhere else and checking
+it later with `--anchor` catches that. This module is pure: it never reads the database itself.
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from moderation.store import Store
+from typing import Any
 
 GENESIS = "0" * 64
 
@@ -128,24 +125,3 @@ def verify_rows(rows: Iterable[Mapping[str, Any]], anchors: Mapping[int, str] | 
         missing = min(pending)
         return ChainReport(count, previous_id, expected_prev, missing, "recorded earlier, no longer in the log")
     return ChainReport(count, previous_id, expected_prev)
-
-
-def verify(store: Store, anchors: Mapping[int, str] | None = None) -> ChainReport:
-    """Walk this database's decision chain (a read snapshot, so it runs beside the service's writes)."""
-    # Imported here because the store imports this module to seal each new decision.
-    from moderation import store as st
-
-    with store.read() as db:
-        columns = st.decision_columns(db)
-        if set(columns) != CHAIN_COLUMNS:
-            missing = sorted(CHAIN_COLUMNS - set(columns))
-            extra = sorted(set(columns) - CHAIN_COLUMNS)
-            return ChainReport(
-                0,
-                None,
-                GENESIS,
-                None,
-                f"the decisions table does not have the chained columns (missing {missing}, not hashed {extra})",
-            )
-        # Rows appended while this walks only extend the chain; it reads in id order, a batch at a time.
-        return verify_rows(st.iter_decisions_for_chain(db), anchors)

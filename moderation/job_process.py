@@ -25,7 +25,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from types import FrameType
+from typing import IO, Any
 
 JOB_NICE = 19  # the lowest: with autogroup, the job's session is weighed against the workers' by this
 AUTOGROUP = Path("/proc/self/autogroup")
@@ -226,10 +227,34 @@ def run(argv: list[str]) -> None:
         die_with_minder()
     if os.environ.get(WRITE_LOCK_ENV):
         guard_writes_with(Path(os.environ[WRITE_LOCK_ENV]))
-    from moderation.cli import main as cli
+    if len(argv) != 1 or not argv[0].isdigit():
+        sys.exit(f"usage: python -m moderation.job_process [--run] JOB_ID, not {argv!r}")
+    sys.exit(0 if run_job_here(int(argv[0]))["state"] == "succeeded" else 1)
 
-    sys.argv = ["moderation", "run-job", *argv]
-    cli()
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def run_job_here(job_id: int) -> dict[str, Any]:
+    """Run a queued job in this process, with the settings of the environment; its final record (printed too)."""
+    import logging
+
+    from moderation import jobs
+    from moderation.settings import Settings
+    from moderation.store import Store
+
+    # SIGTERM becomes SystemExit, so the job records that it was stopped.
+    signal.signal(signal.SIGTERM, _terminate)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    store = Store.from_settings(settings)
+    try:
+        job = jobs.run_job(store, settings, job_id)
+    finally:
+        store.close()
+    print("\n".join(jobs.job_summary(job)), flush=True)
+    return job
 
 
 def main(argv: list[str]) -> None:

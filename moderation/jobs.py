@@ -160,6 +160,29 @@ def get_job(store: Store, job_id: int) -> dict[str, Any]:
     return _job_dict(row)
 
 
+def job_summary(job: dict[str, Any]) -> list[str]:
+    """A job's state and outcome as a few lines of text, for the CLI and the job's log."""
+    elapsed = "" if job["elapsed_seconds"] is None else f", {job['elapsed_seconds']} s"
+    lines = [f"job {job['id']} ({job['kind']}): {job['state']}, {job['stage']} {job['percent']:.0f}%{elapsed}"]
+    if job["error"]:
+        lines.append(f"  error: {job['error']}")
+    result = job["result"]
+    if result:
+        made = "new version" if result["created"] else "identical to existing version"
+        lines.append(f"  {made} {result['version']} ({result['mode']}), compared with {result['compared_with']}")
+        if "rebuild_of" in result:
+            same = "the same model (content hash matches)" if result["identical"] else "a DIFFERENT model"
+            lines.append(f"  rebuild of {result['rebuild_of']}: {same}")
+        if "outcome" not in result:  # recorded before comparisons had an outcome; `models show` judges it anew
+            then = "passed" if result["passed"] else "worse on " + ", ".join(result["worse"])
+            lines.append(f"  evaluation as recorded then: {then} (`moderation models show` judges it anew)")
+        elif result["passed"]:
+            lines.append(f"  evaluation: {result['summary']}")
+        else:
+            lines.append(f"  evaluation: {result['summary']} (activating needs --force and a reason)")
+    return lines
+
+
 def list_jobs(store: Store, limit: int = 50) -> list[dict[str, Any]]:
     """Recent jobs, newest first."""
     with store.read() as db:

@@ -416,6 +416,24 @@ def iter_decisions_for_chain(db: Database, batch: int = 2000) -> Iterator[Row]:
         after = int(rows[-1]["id"])
 
 
+def verify_chain(store: Store, anchors: Mapping[int, str] | None = None) -> chain.ChainReport:
+    """Walk this database's decision chain (a read snapshot, so it runs beside the service's writes)."""
+    with store.read() as db:
+        columns = decision_columns(db)
+        if set(columns) != chain.CHAIN_COLUMNS:
+            missing = sorted(chain.CHAIN_COLUMNS - set(columns))
+            extra = sorted(set(columns) - chain.CHAIN_COLUMNS)
+            return chain.ChainReport(
+                0,
+                None,
+                chain.GENESIS,
+                None,
+                f"the decisions table does not have the chained columns (missing {missing}, not hashed {extra})",
+            )
+        # Rows appended while this walks only extend the chain; it reads in id order, a batch at a time.
+        return chain.verify_rows(iter_decisions_for_chain(db), anchors)
+
+
 def decision_row(db: Database, decision_id: int) -> Row | None:
     """One decision row by id, or None."""
     return _one(db, "SELECT * FROM decisions WHERE id = ?", (decision_id,))

@@ -18,7 +18,7 @@ from api.auth import PUBLIC, by_session, declared_roles
 from api.logs import JsonFormatter
 from api.metrics import Metrics, merge, render
 from moderation import store as store_module
-from moderation.cli_serve import settings_markdown
+from moderation.cli.serve import settings_markdown
 from moderation.errors import Unavailable
 from moderation.settings import Settings
 

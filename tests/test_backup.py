@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from moderation import backup, chain
+from moderation import backup
+from moderation import store as st
 from moderation.errors import Conflict, Unavailable
 from moderation.settings import Settings
 from moderation.store import Store
@@ -164,4 +165,4 @@ def test_backup_of_a_live_service_restores_and_serves(
     assert status == 200 and body["decisions"]
     comment = {"id": "after-restore", "text": "still here", "article_id": "a", "author_id": "u"}
     assert again.json("POST", "/v1/comments", comment, key="site")[0] == 201
-    assert chain.verify(Store(restored_db)).ok
+    assert st.verify_chain(Store(restored_db)).ok

@@ -43,7 +43,7 @@ def test_every_decision_links_to_the_one_before(store: Store, settings: Settings
     assert rows[0]["prev_hash"] == chain.GENESIS
     for before, row in zip(rows, rows[1:], strict=False):
         assert row["prev_hash"] == before["row_hash"] and row["row_hash"] == chain.row_hash(row)
-    report = chain.verify(store)
+    report = st.verify_chain(store)
     assert report.ok and report.rows == 13 and report.head_id == 13 and report.head_hash == rows[-1]["row_hash"]
 
 
@@ -55,7 +55,7 @@ def test_the_chain_covers_every_column_of_the_decisions_table(store: Store) -> N
 def test_an_edited_row_is_named(store: Store, settings: Settings, db_path: Path) -> None:
     submit(store, settings, 10)
     tamper(db_path, "UPDATE decisions SET status = 'approved', action = 'approve' WHERE id = 4")
-    report = chain.verify(store)
+    report = st.verify_chain(store)
     assert not report.ok and report.broken_id == 4 and "row_hash" in (report.problem or "")
     assert report.head_id == 3  # the last row that still holds
 
@@ -63,13 +63,13 @@ def test_an_edited_row_is_named(store: Store, settings: Settings, db_path: Path)
 def test_a_removed_row_is_named_by_the_row_after_it(store: Store, settings: Settings, db_path: Path) -> None:
     submit(store, settings, 10)
     tamper(db_path, "DELETE FROM decisions WHERE id = 6")
-    report = chain.verify(store)
+    report = st.verify_chain(store)
     assert report.broken_id == 7 and "row 5" in (report.problem or "")
 
 
 def test_a_rewritten_tail_is_caught_by_an_anchor(store: Store, settings: Settings, db_path: Path) -> None:
     submit(store, settings, 8)
-    head = chain.verify(store)
+    head = st.verify_chain(store)
     # Someone who knows the algorithm edits row 3 and recomputes every hash after it.
     tamper(db_path, "UPDATE decisions SET status = 'rejected', action = 'reject' WHERE id = 3")
     with sqlite3.connect(db_path) as db:
@@ -82,8 +82,8 @@ def test_a_rewritten_tail_is_caught_by_an_anchor(store: Store, settings: Setting
                 "UPDATE decisions SET prev_hash = ?, row_hash = ? WHERE id = ?",
                 (fields["prev_hash"], previous, row["id"]),
             )
-    assert chain.verify(store).ok  # the chain alone cannot tell...
-    anchored = chain.verify(store, {head.head_id or 0: head.head_hash})
+    assert st.verify_chain(store).ok  # the chain alone cannot tell...
+    anchored = st.verify_chain(store, {head.head_id or 0: head.head_hash})
     assert not anchored.ok and anchored.broken_id == head.head_id  # ...a head recorded elsewhere can
 
 
@@ -112,7 +112,7 @@ def test_the_migration_chains_decisions_recorded_before_it(db_path: Path, monkey
     old.close()
     monkeypatch.undo()
     store = Store(db_path)  # migrates on open
-    report = chain.verify(store)
+    report = st.verify_chain(store)
     assert report.ok and report.rows == 5
     with store.write() as db, pytest.raises(sqlite3.IntegrityError, match="append-only"):
         db.execute("UPDATE decisions SET note = 'x' WHERE id = 1")
@@ -135,7 +135,7 @@ def test_writers_in_several_processes_keep_one_linear_chain(store: Store, settin
     for child in children:
         child.join(60)
         assert child.exitcode == 0
-    report = chain.verify(store)
+    report = st.verify_chain(store)
     assert report.ok and report.rows == 160
 
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from moderation import keys
 from moderation import store as st
-from moderation.cli_admin import COMMANDS
+from moderation.cli.operations import COMMANDS
 from moderation.store import Store
 
 REPO = Path(__file__).resolve().parent.parent

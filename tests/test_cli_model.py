@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from model import artifact
-from moderation.cli_model import evaluate_command, train_command
+from moderation.cli.classifier import evaluate_command, train_command
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpora"
 

@@ -18,8 +18,8 @@ from model.suite import cases as suite_cases
 from model.suite.cases import BEHAVIOURS, CLEAR, FLAG, GROUPS, OUTCOMES, Case, functional_suite
 from model.suite.evaluate import NO_GROUP, evaluate_suite, overlapping_texts, scores_function
 from moderation.cli import _register_commands, cli
-from moderation.cli_model import evaluate_command
-from moderation.cli_suite import default_policy_decision
+from moderation.cli.classifier import evaluate_command
+from moderation.cli.suite import default_policy_decision
 from tests.conftest import REPO, WordListScorer
 
 MIN_CASES = 1500

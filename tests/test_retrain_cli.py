@@ -109,7 +109,7 @@ def test_a_job_process_runs_below_the_web_workers() -> None:
         "from pathlib import Path\n"
         "from moderation.job_process import lower_priority\n"
         "lower_priority()\n"
-        "lower_priority()  # twice, as the job does (job_process, then run-job): still nice 19\n"
+        "lower_priority()  # twice (as a direct `moderation run-job` does after its minder): still nice 19\n"
         "group = Path('/proc/self/autogroup')\n"
         "group_nice = group.read_text().split()[-1] if group.exists() else 19\n"
         "print(os.sched_getscheduler(0) == os.SCHED_IDLE, os.nice(0), group_nice, len(os.sched_getaffinity(0)))\n"

@@ -594,7 +594,7 @@ def test_attach_stage2_measures_routing_and_thresholds_on_the_calibration_rows(
 ) -> None:
     from click.testing import CliRunner
 
-    from moderation.cli_stage2 import attach_stage2_command
+    from moderation.cli.cascade import attach_stage2_command
     from tests.model_fixtures import labelled_rows, write_jsonl
 
     data = write_jsonl(labelled_rows(), tmp_path / "fixture_comments.jsonl")  # the rows the tiny model saw
@@ -638,7 +638,7 @@ def test_evaluate_measures_a_cascade_by_its_final_scores_beside_stage1_alone(
     from click.testing import CliRunner
 
     from model.fairness import NON_TOXIC_TEMPLATES
-    from moderation.cli_model import evaluate_command
+    from moderation.cli.classifier import evaluate_command
     from tests.model_fixtures import labelled_rows, write_jsonl
 
     model = tmp_path / "cascade.model"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import click
@@ -44,24 +42,10 @@ def _actor() -> str:
 
 
 def _show_job(job: dict[str, Any]) -> None:
-    elapsed = "" if job["elapsed_seconds"] is None else f", {job['elapsed_seconds']} s"
-    click.echo(f"job {job['id']} ({job['kind']}): {job['state']}, {job['stage']} {job['percent']:.0f}%{elapsed}")
-    if job["error"]:
-        click.echo(f"  error: {job['error']}")
-    result = job["result"]
-    if result:
-        made = "new version" if result["created"] else "identical to existing version"
-        click.echo(f"  {made} {result['version']} ({result['mode']}), compared with {result['compared_with']}")
-        if "rebuild_of" in result:
-            same = "the same model (content hash matches)" if result["identical"] else "a DIFFERENT model"
-            click.echo(f"  rebuild of {result['rebuild_of']}: {same}")
-        if "outcome" not in result:  # recorded before comparisons had an outcome; `models show` judges it anew
-            then = "passed" if result["passed"] else "worse on " + ", ".join(result["worse"])
-            click.echo(f"  evaluation as recorded then: {then} (`moderation models show` judges it anew)")
-        elif result["passed"]:
-            click.echo(f"  evaluation: {result['summary']}")
-        else:
-            click.echo(f"  evaluation: {result['summary']} (activating needs --force and a reason)")
+    from moderation.jobs import job_summary
+
+    for line in job_summary(job):
+        click.echo(line)
 
 
 @click.command("retrain")
@@ -267,28 +251,16 @@ def datasets_list() -> None:
             )
 
 
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
-
-
 @click.command("run-job", hidden=True)
 @click.argument("job_id", type=int)
 def run_job_command(job_id: int) -> None:
     """Run a queued job in this process (started by `retrain`; not for direct use)."""
-    import logging
-
-    from moderation import jobs
-    from moderation.job_process import lower_priority, yielding
+    from moderation.job_process import lower_priority, run_job_here, yielding
 
     if yielding():
         lower_priority()  # already done when started by jobs.launch; kept for a direct `moderation run-job`
-    # SIGTERM becomes SystemExit, so the job records that it was stopped.
-    signal.signal(signal.SIGTERM, _terminate)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings, store = _context()
     with _domain_errors():
-        job = jobs.run_job(store, settings, job_id)
-    _show_job(job)
+        job = run_job_here(job_id)
     if job["state"] != "succeeded":
         sys.exit(1)
 

@@ -157,7 +157,7 @@ def evaluate_command(
             stage1_thresholds=artifact.stage1_thresholds_of(manifest) if cascade else None,
         )
     if with_suite:
-        from moderation.cli_suite import run_functional_suite
+        from moderation.cli.suite import run_functional_suite
 
         report["suite"] = run_functional_suite(scorer)
     print_report(report, manifest["version"])
@@ -204,7 +204,7 @@ def print_report(report: dict[str, Any], version: str) -> None:
     for item in templates["flagged"]:
         click.echo(f"    FLAGGED {item['category']} {item['score']}: {item['text']}")
     if "suite" in report:
-        from moderation.cli_suite import print_suite_report
+        from moderation.cli.suite import print_suite_report
 
         print_suite_report(report["suite"])
 

@@ -76,7 +76,7 @@ def print_suite_report(report: dict[str, Any], failures: int = 15) -> None:
 def suite_command(file: Path | None, json_out: Path | None, failures: int) -> None:
     """Run the functional suite on model FILE (default: the shipped model): accuracy per behaviour and group."""
     from model.scorer import load_scorer
-    from moderation.cli_model import _data_errors
+    from moderation.cli.classifier import _data_errors
 
     with _data_errors():
         scorer = load_scorer(file)
