@@ -111,6 +111,16 @@ URGENT_CATEGORIES = ("threat", "severe_toxicity")
 URGENT_PRIORITY = 1.0  # an urgent hold's queue priority is this plus its score (scores are at most 1)
 
 
+def queue_priority(scores: Mapping[str, float], top_category: str | None, urgent: bool = False) -> float:
+    """A queue item's order: the deciding category's score (else the top score), plus URGENT_PRIORITY (ahead of
+    every other item) for an urgent hold, ordered by its urgent categories' score."""
+    if urgent:
+        return URGENT_PRIORITY + max(float(scores.get(c, 0.0)) for c in URGENT_CATEGORIES)
+    if top_category is not None and top_category in scores:
+        return float(scores[top_category])
+    return max((float(s) for s in scores.values()), default=0.0)
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of applying a policy to one comment."""

@@ -20,7 +20,7 @@ from moderation import outbox
 from moderation import store as st
 from moderation.decisions import decision_from_row
 from moderation.errors import Conflict, Invalid, NotFound
-from moderation.policy import URGENT_PRIORITY
+from moderation.policy import URGENT_PRIORITY, queue_priority
 from moderation.store import Store
 
 MODERATOR_ACTIONS: tuple[str, ...] = ("approve", "reject")
@@ -575,7 +575,7 @@ def appeal(
         evidence = st.latest_decision_row(db, key, ("model", "rule"))
         scores: dict[str, float] = {} if evidence is None or not evidence["scores"] else json.loads(evidence["scores"])
         category = None if evidence is None else evidence["top_category"]
-        priority = scores.get(category, 0.0) if category else max(scores.values(), default=0.0)
+        priority = queue_priority(scores, category)  # an appeal is never an urgent hold
         item_id = st.insert_queue_item(
             db,
             {

@@ -16,7 +16,7 @@ from moderation import decisions
 from moderation import store as st
 from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooLarge, Unavailable
 from moderation.identifiers import identifier_problem
-from moderation.policy import URGENT_CATEGORIES, URGENT_PRIORITY, AuthorHistory, CommentFacts, Policy, Verdict, decide
+from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide, queue_priority
 from moderation.policy_changes import get_policy
 from moderation.privacy import hash_email, hash_ip, normalize_ip, pii_key
 from moderation.settings import Settings
@@ -154,16 +154,6 @@ def validate_comment(payload: object, *, require_ids: bool = True) -> CommentIn:
 # Scoring and deciding (pure)
 
 
-def _priority(scores: Mapping[str, float], verdict: Verdict) -> float:
-    """The queue's order: the deciding category's score, plus 1 (ahead of every other) for an urgent hold."""
-    if verdict.urgent:
-        return URGENT_PRIORITY + max(float(scores.get(c, 0.0)) for c in URGENT_CATEGORIES)
-    top_category = verdict.top_category
-    if top_category is not None and top_category in scores:
-        return float(scores[top_category])
-    return max((float(s) for s in scores.values()), default=0.0)
-
-
 def _evaluate(
     scorer: Scorer, policy: Policy, comment: CommentIn, history: AuthorHistory
 ) -> tuple[ScoreResult, Verdict]:
@@ -293,7 +283,7 @@ def submit_comment(
                 db,
                 {
                     "comment_id": comment.id,
-                    "priority": _priority(result.scores, verdict),
+                    "priority": queue_priority(result.scores, verdict.top_category, verdict.urgent),
                     "category": verdict.top_category,
                     "section": comment.section,
                     "article_id": comment.article_id,

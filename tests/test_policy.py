@@ -867,3 +867,14 @@ def test_a_stretched_term_matches_even_when_it_doubles_a_letter(text: str, term:
     assert matched_terms(text, ("idiot", term)) == (term,)
     blocked = verdict(text, under=policy(blocked_terms=(term,)))
     assert "blocked_term" in kinds(blocked.reasons)
+
+
+def test_queue_priority_puts_urgent_holds_first_and_otherwise_follows_the_deciding_score() -> None:
+    from moderation.policy import URGENT_PRIORITY, queue_priority
+
+    scores = {"toxicity": 0.4, "insult": 0.7, "threat": 0.3, "severe_toxicity": 0.2}
+    assert queue_priority(scores, "toxicity") == 0.4  # the category that held it, not the top score
+    assert queue_priority(scores, None) == 0.7
+    assert queue_priority({}, None) == 0.0
+    assert queue_priority(scores, "insult", urgent=True) == URGENT_PRIORITY + 0.3  # by its urgent categories
+    assert queue_priority(scores, "threat", urgent=True) > queue_priority({"insult": 0.99}, "insult")
