@@ -91,10 +91,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     store = Store.from_settings(settings)  # opens its connection lazily, in the process that uses it
     scorer = app.config["SCORER"]
     metrics_dir = app.config["METRICS_DIR"]
+    metrics = Metrics(Path(metrics_dir) if metrics_dir else None)
+    # Every decision this process records is counted here, once, when its transaction commits.
+    store.decision_listeners.append(metrics.count_decision)
     app.extensions["moderation"] = Services(
         settings=settings,
         store=store,
-        metrics=Metrics(Path(metrics_dir) if metrics_dir else None),
+        metrics=metrics,
         # The active registered version (on a new database: MODERATION_MODEL, registered on first start).
         models=ModelHolder(store, settings) if scorer is None else None,
         fixed_scorer=scorer,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, Response, jsonify
 
 from api import MAX_BATCH_BODY_BYTES, ratelimit, services
@@ -15,12 +13,6 @@ from moderation.errors import Invalid
 bp = Blueprint("comments", __name__, url_prefix="/v1/comments")
 
 
-def count_submission(answer: dict[str, Any]) -> None:
-    """Count a submission's decision in the metrics, unless it replayed an earlier one."""
-    if not answer.get("replayed") and "status" in answer:
-        services().metrics.count_decision(answer["status"], answer["decided_by"])
-
-
 @bp.post("")
 @roles("site", "admin")
 @ratelimit.charged_by_size
@@ -30,7 +22,6 @@ def submit() -> tuple[Response, int]:
     document = json_body()
     ratelimit.charge_comments([document])
     answer = service.submit_comment(found.store, found.scorer, found.settings, document, current_key().id)
-    count_submission(answer)
     return jsonify(answer), 200 if answer.get("replayed") else 201
 
 
@@ -45,8 +36,6 @@ def submit_batch() -> Response:
     if isinstance(items, list):  # each comment's text counts against the key's limit
         ratelimit.charge_comments(items[: service.MAX_BATCH])
     answers = service.submit_batch(found.store, found.scorer, found.settings, items, current_key().id)
-    for answer in answers:
-        count_submission(answer)
     return jsonify(results=answers)
 
 
@@ -83,5 +72,4 @@ def reverse(comment_id: str) -> tuple[Response, int]:
         labels=document.get("labels"),
         expected_decision_id=expected,
     )
-    services().metrics.count_decision(result["decision"]["status"], "moderator")
     return jsonify(result), 201

@@ -7,7 +7,6 @@ from flask import Blueprint, Response, jsonify, request
 from api import MAX_BODY_BYTES, services
 from api.auth import signed
 from api.body import json_body
-from api.comments import count_submission
 from moderation import coral
 from moderation.errors import Unauthorized
 from moderation.records import parse
@@ -35,7 +34,6 @@ def moderation() -> Response | tuple[str, int]:
     moderation_request = parse(coral.ExternalModerationRequest, document)
     scorer = found.scorer
     answer, coral_answer = coral.moderate(found.store, scorer, found.settings, moderation_request)
-    count_submission(answer)
     if coral_answer is None:
         return "", 204
     return jsonify(coral_answer.model_dump(exclude_none=True))

@@ -102,5 +102,4 @@ def decide(item_id: int) -> Response:
         reason=document.get("reason"),
         labels=document.get("labels"),
     )
-    services().metrics.count_decision(result["decision"]["status"], "moderator")
     return jsonify(result)

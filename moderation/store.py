@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +60,12 @@ def from_iso(text: str) -> datetime:
 _write_guard: Callable[[], AbstractContextManager[object]] = nullcontext
 
 
+# The (status, actor type) of each decision inserted in the write transaction under way in this context, so that
+# `Store.write` can tell its listeners (the service's metrics) once the transaction has committed, and never for
+# one rolled back.
+_INSERTED_DECISIONS: ContextVar[list[tuple[str, str]] | None] = ContextVar("inserted_decisions", default=None)
+
+
 def guard_writes(guard: Callable[[], AbstractContextManager[object]]) -> None:
     """Run each write transaction of this process inside `guard()` (a retrain job's pause lock: job_process)."""
     global _write_guard
@@ -84,6 +91,8 @@ class Store:
         self.auto_migrate = migrate
         # Per-process memo of values derived from rows (e.g. the parsed policy); each user re-validates it.
         self.memo: dict[str, Any] = {}
+        # Told (status, actor type) of every decision a committed write recorded: where decisions are counted.
+        self.decision_listeners: list[Callable[[str, str], None]] = []
         self._db: Database | None = None
         self._pid = os.getpid()
         self._lock = threading.RLock()
@@ -188,6 +197,8 @@ class Store:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as error:
                 _raise_typed(error)
+            inserted: list[tuple[str, str]] = []
+            token = _INSERTED_DECISIONS.set(inserted)
             try:
                 yield db
                 conn.execute("COMMIT")
@@ -199,6 +210,11 @@ class Store:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            finally:
+                _INSERTED_DECISIONS.reset(token)
+        for status, actor_type in inserted:
+            for listener in self.decision_listeners:
+                listener(status, actor_type)
 
     @contextmanager
     def read(self) -> Iterator[Database]:
@@ -397,7 +413,11 @@ def insert_decision(db: Database, row: Mapping[str, Any]) -> int:
     sealed["id"] = 1 if last is None else int(last[0]) + 1
     sealed["prev_hash"] = chain.GENESIS if last is None else last[1]
     sealed["row_hash"] = chain.row_hash(sealed)
-    return _insert(db, "decisions", sealed)
+    decision_id = _insert(db, "decisions", sealed)
+    inserted = _INSERTED_DECISIONS.get()
+    if inserted is not None:
+        inserted.append((str(sealed["status"]), str(sealed["actor_type"])))
+    return decision_id
 
 
 def decision_columns(db: Database) -> list[str]:

@@ -202,3 +202,36 @@ def test_without_a_given_scorer_the_app_serves_the_registrys_active_version(
         assert body["refused_model_versions"] == {}
     finally:
         app.extensions["moderation"].store.close()
+
+
+def test_every_recorded_decision_is_counted_once_whichever_route_made_it(
+    client: FlaskClient, auth: Auth, app: Flask
+) -> None:
+    for comment_id in ("q1", "q2"):
+        body = {"id": comment_id, "text": "what a clown", "article_id": "a", "author_id": "u"}
+        assert client.post("/v1/comments", json=body, headers=auth("site")).status_code == 201
+    items = client.get("/v1/queue", headers=auth("moderator")).get_json()["items"]
+    first = items[0]["id"]
+    claimed = client.post(f"/v1/queue/{first}/claim", headers=auth("moderator")).get_json()
+    decided = client.post(
+        f"/v1/queue/{first}/decision",
+        json={"action": "reject", "reason": "insult", "version": claimed["version"]},
+        headers=auth("moderator"),
+    )
+    assert decided.status_code == 200
+    stale = client.post(
+        f"/v1/queue/{items[1]['id']}/decision", json={"action": "approve", "version": 999}, headers=auth("moderator")
+    )
+    assert stale.status_code == 409  # refused: nothing recorded, nothing counted
+    reversed_ = client.post(
+        f"/v1/comments/{decided.get_json()['comment']['id']}/reversal",
+        json={"action": "approve", "reason": "on second reading"},
+        headers=auth("moderator"),
+    )
+    assert reversed_.status_code == 201
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'moderation_decisions_total{status="queued",actor_type="model"} 2' in text
+    assert 'moderation_decisions_total{status="rejected",actor_type="moderator"} 1' in text
+    assert 'moderation_decisions_total{status="approved",actor_type="moderator"} 1' in text
+    with app.extensions["moderation"].store.read() as db:
+        assert db.execute("SELECT count(*) FROM decisions").fetchone()[0] == 4

@@ -236,3 +236,26 @@ def test_several_processes_opening_a_new_database_at_once(tmp_path: Path) -> Non
         with Store(path).read() as db:
             assert db["policy_changes"].count == 6
             assert migrations.applied_versions(db) == [m.version for m in migrations.MIGRATIONS]
+
+
+def test_decision_listeners_hear_of_committed_decisions_only(store: Store) -> None:
+    heard: list[tuple[str, str]] = []
+    store.decision_listeners.append(lambda status, actor_type: heard.append((status, actor_type)))
+    comment = {
+        "id": "c1",
+        "text": "t",
+        "article_id": "a",
+        "author_id": "u",
+        "received_at": "2026-01-01T00:00:00Z",
+        "status": "approved",
+    }
+    decision = {"comment_id": "c1", "at": "2026-01-01T00:00:00Z", "actor_type": "model", "kind": "submission"}
+    with store.write() as db:
+        st.insert_comment(db, comment)
+        st.insert_decision(db, {**decision, "action": "approve", "status": "approved"})
+        assert heard == []  # not before the commit
+    assert heard == [("approved", "model")]
+    with pytest.raises(RuntimeError), store.write() as db:
+        st.insert_decision(db, {**decision, "action": "reject", "status": "rejected", "actor_type": "moderator"})
+        raise RuntimeError("rolled back")
+    assert heard == [("approved", "model")]  # a rolled-back decision is never counted

@@ -373,7 +373,6 @@ def decide_item(item_id: int) -> Page:
     if version is None:
         raise Invalid("The form lost the item's version; reload the page.", fields={"version": "is required"})
     result = queue.decide_item(found.store, item_id, viewer().actor, action, version=version, reason=reason)
-    found.metrics.count_decision(result["decision"]["status"], "moderator")
     done = "Approved" if action == "approve" else "Rejected"
     return _after_decision(item_id, f"{done} comment {result['comment']['id']}.", _queue_filters(request.form))
 
@@ -406,11 +405,10 @@ def bulk_decide() -> BaseResponse:
     done, missed = 0, 0
     for item_id, version in selected:
         try:
-            result = queue.decide_item(found.store, item_id, viewer().actor, action, version=version, reason=reason)
+            queue.decide_item(found.store, item_id, viewer().actor, action, version=version, reason=reason)
         except (Conflict, NotFound):
             missed += 1  # decided, claimed or changed by someone else since the list was loaded
             continue
-        found.metrics.count_decision(result["decision"]["status"], "moderator")
         done += 1
     verb = "Approved" if action == "approve" else "Rejected"
     flash(f"{verb} {done} comment{'s' if done != 1 else ''}.", "ok")
@@ -518,7 +516,6 @@ def reverse(comment_id: str) -> BaseResponse:
     except (Invalid, Conflict) as error:
         _flash_error(error)
     else:
-        found.metrics.count_decision(result["decision"]["status"], "moderator")
         flash(f"Comment {comment_id} is now {result['comment']['status']} (decision {result['decision']['id']}).", "ok")
     return redirect(url_for("web.comment_page", comment_id=comment_id), 303)
 
