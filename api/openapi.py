@@ -6,11 +6,10 @@ from typing import Any
 
 from model.categories import CATEGORIES
 from model.normalize import MAX_NORMALIZED_CHARS, WIDEST_EXPANSION
-from moderation import coral, perspective
+from moderation import comment_record, coral, perspective
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
-from moderation.service import MAX_ID_CHARS, MAX_TEXT_CHARS, NAME_LIKE_FIELDS, OPTIONAL_TEXT_LIMITS
 
 API_VERSION = "1"
 
@@ -81,11 +80,6 @@ _COMMENT_ID = _path("comment_id", "The site's id of the comment.")
 _COMMENT_ID["schema"]["pattern"] = COMMENT_ID_PATTERN
 # Ids and names hold no control or format characters (moderation/identifiers.py); a comment id no `/` either.
 _NAME = {"type": "string", "pattern": IDENTIFIER_PATTERN}
-_OPTIONAL_NOTES: dict[str, dict[str, str]] = {
-    "ip": {"description": "Stored only as a keyed hash."},
-    "email": {"description": "Stored only as a keyed hash."},
-    "created_at": {"description": "When the comment was written (ISO 8601), as the site knows it."},
-}
 _ITEM_ID = _path("item_id", "The queue item's id.", integer=True)
 _QUEUE_FILTERS = [
     _query("category", "Only items held for this category.", {"type": "string", "enum": list(CATEGORIES)}),
@@ -591,31 +585,6 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
-    "CommentIn": {
-        "type": "object",
-        "required": ["id", "text", "article_id", "author_id"],
-        "properties": {
-            "id": {"type": ["string", "integer"], "maxLength": MAX_ID_CHARS, "pattern": COMMENT_ID_PATTERN},
-            "text": {"type": "string", "maxLength": MAX_TEXT_CHARS},
-            "article_id": {"type": ["string", "integer"], "maxLength": MAX_ID_CHARS, "pattern": IDENTIFIER_PATTERN},
-            "author_id": {"type": ["string", "integer"], "maxLength": MAX_ID_CHARS, "pattern": IDENTIFIER_PATTERN},
-            "parent_id": {
-                "type": ["string", "integer", "null"],
-                "maxLength": MAX_ID_CHARS,
-                "pattern": IDENTIFIER_PATTERN,
-            },
-            # Optional text fields: the server's own limits; null or "" means not given.
-            **{
-                field: {
-                    "type": ["string", "null"],
-                    "maxLength": longest,
-                    **({"pattern": IDENTIFIER_PATTERN} if field in NAME_LIKE_FIELDS else {}),
-                    **_OPTIONAL_NOTES.get(field, {}),
-                }
-                for field, longest in OPTIONAL_TEXT_LIMITS.items()
-            },
-        },
-    },
     "Decision": {
         "type": "object",
         "properties": {
@@ -816,11 +785,11 @@ SCHEMAS: dict[str, Any] = {
         },
     },
 }
-# A dry run needs only the text: ids, article and author are optional there.
-SCHEMAS["ScoreIn"] = {**SCHEMAS["CommentIn"], "required": ["text"]}
 
 # Records declared once as pydantic models (moderation/records.py): their schemas come from the models.
 RECORDS: tuple[tuple[type[Record], str], ...] = (
+    (comment_record.CommentIn, "validation"),
+    (comment_record.ScoreIn, "validation"),  # a dry run needs only the text
     (perspective.AnalyzeCommentRequest, "validation"),
     (perspective.AnalyzeCommentResponse, "serialization"),
     (perspective.SuggestCommentScoreRequest, "validation"),
@@ -833,6 +802,9 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
 def _add_record_schemas() -> None:
     for record, mode in RECORDS:
         schema = schema_of(record, mode)
+        for field, note in comment_record.FIELD_NOTES.items():
+            if field in schema.get("properties", {}):
+                schema["properties"][field]["description"] = note
         for name, nested in {**schema.pop("$defs", {}), record.__name__: schema}.items():
             if SCHEMAS.get(name, nested) != nested:
                 raise ValueError(f"two schemas are named {name}")

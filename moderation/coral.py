@@ -23,8 +23,9 @@ from typing import Any, Literal
 from pydantic import Field
 
 from moderation import service
+from moderation.comment_record import MAX_ID_CHARS, MAX_TEXT_CHARS
 from moderation.records import Record
-from moderation.service import MAX_ID_CHARS, MAX_TEXT_CHARS, Scorer
+from moderation.service import Scorer
 from moderation.settings import Settings
 from moderation.store import Store
 from moderation.text_of_html import text_of_html

@@ -17,16 +17,29 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
 
-def parse(record: type[R], document: object) -> R:
-    """A record from a JSON document; Invalid naming every bad field by its dotted path."""
+def _message(problem: Any) -> str:
+    """A field's problem in the API's words: `is required`, `must be a string`, or pydantic's message."""
+    kind = problem["type"]
+    if kind == "missing":
+        return "is required"
+    if kind == "string_type":
+        return "must be a string"
+    if kind == "string_too_long":
+        return f"must be at most {problem['ctx']['max_length']} characters"
+    return str(problem["msg"])
+
+
+def parse(record: type[R], document: object, message: str | None = None) -> R:
+    """A record from a JSON document; Invalid naming every bad field by its dotted path (with `message`, or
+    one that lists them)."""
     try:
         return record.model_validate(document)
     except ValidationError as error:
-        fields = {
-            ".".join(str(part) for part in problem["loc"]) or "body": problem["msg"] for problem in error.errors()
-        }
+        fields: dict[str, str] = {}
+        for problem in error.errors():
+            fields.setdefault(".".join(str(part) for part in problem["loc"]) or "body", _message(problem))
         listed = "; ".join(f"{name}: {problem}" for name, problem in fields.items())
-        raise Invalid(f"Invalid request: {listed}", fields=fields) from None
+        raise Invalid(message or f"Invalid request: {listed}", fields=fields) from None
 
 
 def schema_of(record: type[Record], mode: str = "validation") -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -14,32 +13,15 @@ from model.normalize import normalized_prefix_length
 from model.types import ScoreResult, Thresholds
 from moderation import decisions
 from moderation import store as st
+from moderation.comment_record import CommentIn, validate_comment
 from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooLarge, Unavailable
-from moderation.identifiers import identifier_problem
 from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide, queue_priority
 from moderation.policy_changes import get_policy
-from moderation.privacy import hash_email, hash_ip, normalize_ip, pii_key
+from moderation.privacy import hash_email, hash_ip, pii_key
 from moderation.settings import Settings
 from moderation.store import Store
 
-MAX_TEXT_CHARS = 20_000
 MAX_BATCH = 100
-MAX_ID_CHARS = 200
-
-# Optional free-text fields and their longest accepted length.
-OPTIONAL_TEXT_LIMITS: dict[str, int] = {
-    "article_title": 1000,
-    "article_url": 2000,
-    "section": 200,
-    "author_name": 200,
-    "user_agent": 1000,
-    "email": 320,
-    "lang": 35,
-    "ip": 64,
-    "created_at": 64,
-}
-# Of those, the ones that are names rather than prose: no control or format characters (moderation.identifiers).
-NAME_LIKE_FIELDS = frozenset({"article_url", "section", "lang"})
 
 
 class Scorer(Protocol):
@@ -49,105 +31,6 @@ class Scorer(Protocol):
     thresholds: Thresholds
 
     def score(self, text: str) -> ScoreResult: ...
-
-
-@dataclass(frozen=True)
-class CommentIn:
-    """A validated, normalised comment as the site posted it (ids as strings)."""
-
-    id: str
-    text: str
-    article_id: str
-    author_id: str
-    article_title: str | None = None
-    article_url: str | None = None
-    section: str | None = None
-    author_name: str | None = None
-    parent_id: str | None = None
-    ip: str | None = None
-    user_agent: str | None = None
-    email: str | None = None
-    created_at: str | None = None
-    lang: str | None = None
-
-
-# ---------------------------------------------------------------------------
-# Validation
-
-
-def _identifier(payload: Mapping[str, Any], field: str, errors: dict[str, str], required: bool) -> str | None:
-    value = payload.get(field)
-    if value is None:
-        if required:
-            errors[field] = "is required"
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int):
-        errors[field] = "must be a string or an integer"
-        return None
-    text = str(value)
-    if not text.strip():
-        errors[field] = "must not be empty"
-    elif len(text) > MAX_ID_CHARS:
-        errors[field] = f"must be at most {MAX_ID_CHARS} characters"
-    # Only the comment's own id is a URL segment; a parent id may still name a comment stored before that rule.
-    elif problem := identifier_problem(text, comment_id=field == "id"):
-        errors[field] = problem
-    return text
-
-
-def validate_comment(payload: object, *, require_ids: bool = True) -> CommentIn:
-    """Check a posted comment, raising TooLarge for an over-long text and Invalid naming every bad field."""
-    if not isinstance(payload, Mapping):
-        raise Invalid("The comment must be a JSON object.", fields={"comment": "must be an object"})
-    text = payload.get("text")
-    if isinstance(text, str) and len(text) > MAX_TEXT_CHARS:
-        raise TooLarge(
-            f"The text is {len(text)} characters; at most {MAX_TEXT_CHARS} are accepted.",
-            fields={"text": f"must be at most {MAX_TEXT_CHARS} characters"},
-        )
-    errors: dict[str, str] = {}
-    if text is None:
-        errors["text"] = "is required"
-    elif not isinstance(text, str):
-        errors["text"] = "must be a string"
-    elif not text.strip():
-        errors["text"] = "must not be empty"
-    ids = {field: _identifier(payload, field, errors, require_ids) for field in ("id", "article_id", "author_id")}
-    parent_id = _identifier(payload, "parent_id", errors, False)
-    optional: dict[str, str | None] = {}
-    for field, longest in OPTIONAL_TEXT_LIMITS.items():
-        value = payload.get(field)
-        if value is None or value == "":
-            optional[field] = None
-        elif not isinstance(value, str):
-            errors[field] = "must be a string"
-        elif len(value) > longest:
-            errors[field] = f"must be at most {longest} characters"
-        elif field in NAME_LIKE_FIELDS and (problem := identifier_problem(value)):
-            errors[field] = problem
-        else:
-            optional[field] = value
-    if optional.get("ip"):
-        try:
-            normalize_ip(str(optional["ip"]))
-        except ValueError:
-            errors["ip"] = "must be an IPv4 or IPv6 address"
-    if optional.get("created_at"):
-        try:
-            optional["created_at"] = st.iso(datetime.fromisoformat(str(optional["created_at"])))
-        except (ValueError, OverflowError):  # OverflowError: outside years 1-9999 once converted to UTC
-            errors["created_at"] = "must be an ISO 8601 date and time, like 2024-05-01T12:00:00Z"
-    if errors:
-        raise Invalid("The comment has invalid fields.", fields=errors)
-    assert isinstance(text, str)
-    return CommentIn(
-        id=ids["id"] or "",
-        text=text,
-        article_id=ids["article_id"] or "",
-        author_id=ids["author_id"] or "",
-        parent_id=parent_id,
-        **optional,
-    )
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from api import openapi
-from moderation import identifiers, service
+from moderation import comment_record, identifiers
 from moderation.settings import Settings
 from tests.test_web_client import db_rows, post, sign_in, token
 
@@ -166,7 +166,7 @@ def legacy_comment(
 
     def store(comment_id: str, text: str) -> tuple[str, int | None]:
         with monkeypatch.context() as before_the_rule:
-            before_the_rule.setattr(service, "identifier_problem", lambda value, comment_id=False: None)
+            before_the_rule.setattr(comment_record, "identifier_problem", lambda value, comment_id=False: None)
             response = client.post("/v1/comments", json=comment(id=comment_id, text=text), headers=auth("site"))
         assert response.status_code == 201, response.get_json()
         items = db_rows(
