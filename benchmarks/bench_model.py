@@ -76,7 +76,7 @@ TARGETS = {
 }
 # alt-profanity-check has one score and no policy: it flags a comment where its own predict() does, at p >= 0.5.
 PEER_FLAGS_AT = 0.5
-# The corpus of the Contextual Abuse Dataset (model/corpora.py) and its test split (Example.group).
+# The corpus of the Contextual Abuse Dataset (model/corpora/implicit.py) and its test split (Example.group).
 CAD_CORPUS = "cad"
 IMPERMIUM_CORPUS = "impermium_insults"
 TEST_GROUP = "test"
