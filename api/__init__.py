@@ -15,10 +15,10 @@ from api.metrics import Metrics
 from moderation.clock import SystemClock
 from moderation.service import Scorer
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
 
 if TYPE_CHECKING:  # the registry loads numpy and the model code: only workers need it, at app creation
-    from moderation.registry import ModelHolder
+    from moderation.training.registry import ModelHolder
 
 # Bodies are read whole, so every route has a byte limit; the batch route raises it for its 100 comments.
 MAX_BODY_BYTES = 64 * 1024
@@ -80,7 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.url_map.converters["rowid"] = RowIdConverter
 
-    from moderation.registry import ModelHolder
+    from moderation.training.registry import ModelHolder
 
     settings: Settings = app.config["SETTINGS"] or Settings.from_env()
     if settings.behind_proxy:

@@ -9,9 +9,9 @@ from flask import Blueprint, Response, jsonify, url_for
 from api import services
 from api.auth import current_key, roles
 from api.body import raw_body, text_arg
-from moderation import datasets
 from moderation.errors import Invalid
 from moderation.identifiers import identifier_problem
+from moderation.training import datasets
 
 bp = Blueprint("datasets", __name__, url_prefix="/v1/datasets")
 

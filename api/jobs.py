@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify
 from api import services
 from api.auth import roles
 from api.body import int_arg
-from moderation import jobs
+from moderation.training import jobs
 
 bp = Blueprint("jobs", __name__, url_prefix="/v1/jobs")
 

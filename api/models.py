@@ -9,8 +9,9 @@ from flask import Blueprint, Response, jsonify, url_for
 from api import services
 from api.auth import current_key, roles
 from api.body import int_arg, optional_json_object
-from moderation import jobs, perspective, registry
+from moderation import perspective
 from moderation.errors import Invalid
+from moderation.training import jobs, registry
 
 bp = Blueprint("models", __name__, url_prefix="/v1/models")
 

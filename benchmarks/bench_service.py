@@ -48,7 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.hostile_texts import BENIGN, DISGUISED, JUNK  # noqa: E402  (the repository is on the path now)
-from moderation.job_process import cpu_ticks  # noqa: E402
+from moderation.training.job_process import cpu_ticks  # noqa: E402
 
 if TYPE_CHECKING:
     from model.artifact import Artifact

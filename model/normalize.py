@@ -356,6 +356,7 @@ def _spaced_letter_edits(s: str, lookalike_units: bool) -> list[_Edit]:
 
 # --- Casefold ----------------------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=_CHAR_CACHE_SIZE)
 def _fold(char: str) -> str:
     """Casefold of one character that expands (ß, İ, ΐ), recomposed and without decorative marks."""

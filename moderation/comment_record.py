@@ -15,11 +15,11 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, ConfigDict, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from moderation import store as st
 from moderation.errors import Invalid, TooLarge
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN, identifier_problem
 from moderation.privacy import normalize_ip
 from moderation.records import Record, parse
+from moderation.storage import store as st
 
 MAX_TEXT_CHARS = 20_000
 MAX_ID_CHARS = 200

@@ -27,7 +27,7 @@ from moderation.comment_record import MAX_ID_CHARS, MAX_TEXT_CHARS
 from moderation.records import Record
 from moderation.service import Scorer
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
 from moderation.text_of_html import text_of_html
 
 SIGNATURE_HEADER = "X-Coral-Signature"

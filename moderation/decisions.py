@@ -9,9 +9,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from moderation import store as st
 from moderation.errors import Invalid
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 ACTOR_TYPES: tuple[str, ...] = ("model", "rule", "moderator")
 STATUSES: tuple[str, ...] = ("approved", "queued", "rejected")

@@ -44,6 +44,10 @@ class Conflict(ModerationError):
     code = "conflict"
 
 
+class Duplicate(Conflict):
+    """A row with the same unique key is already stored (the store's translation of the driver's error)."""
+
+
 class Unauthorized(ModerationError):
     """No key, or a key that is unknown or revoked (HTTP 401)."""
 

@@ -15,15 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from model import artifact
-from moderation import registry
-from moderation import store as st
 from moderation.decisions import decision_from_row
 from moderation.errors import NotFound
 from moderation.policy import RecordedOutcome, policy_from_document, preview
 from moderation.policy_changes import ModelThresholds, get_policy
 from moderation.service import get_comment
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
+from moderation.training import registry
 
 PREVIEW_ROWS = 20_000
 DASHBOARD_DAYS = 14

@@ -5,16 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlite_utils import Database
-
-from moderation import store as st
-from moderation.errors import Invalid, NotFound, Unauthorized
+from moderation.errors import Duplicate, Invalid, NotFound, Unauthorized
 from moderation.identifiers import identifier_problem
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store, Transaction
 
 ROLES: tuple[str, ...] = ("site", "moderator", "admin")
 ROLE_PREFIX: dict[str, str] = {"site": "site", "moderator": "mod", "admin": "adm"}
@@ -62,7 +59,7 @@ def _new_secret(role: str, key_id: str) -> str:
     return f"mod_{ROLE_PREFIX[role]}_{key_id}_{secrets.token_urlsafe(32)}"
 
 
-def create_key_in(db: Database, role: str, name: str | None, at: str) -> tuple[Key, str]:
+def create_key_in(db: Transaction, role: str, name: str | None, at: str) -> tuple[Key, str]:
     """Create a key inside an open write transaction; (the key, its secret, shown this once)."""
     if role not in ROLES:
         raise Invalid("Unknown role.", fields={"role": "must be one of " + ", ".join(ROLES)})
@@ -82,7 +79,7 @@ def create_key_in(db: Database, role: str, name: str | None, at: str) -> tuple[K
         }
         try:
             st.insert_key(db, row)
-        except sqlite3.IntegrityError:
+        except Duplicate:
             continue  # a 48-bit id collided; draw another
         return _key_from_row({**row, "revoked_at": None}), secret
     raise RuntimeError("could not draw an unused key id")

@@ -22,12 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
-from moderation import store as st
 from moderation.errors import Unavailable
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +54,7 @@ def event_body(event_type: str, payload: Mapping[str, Any], at: str) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def enqueue_event(db: Database, event_type: str, payload: Mapping[str, Any], at: str) -> int:
+def enqueue_event(db: Transaction, event_type: str, payload: Mapping[str, Any], at: str) -> int:
     """Queue one event inside the caller's write transaction, so it exists exactly when the change does."""
     return st.insert_outbox_event(db, event_type, event_body(event_type, payload, at), at)
 

@@ -17,11 +17,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from moderation import store as st
 from moderation.comment_record import MAX_TEXT_CHARS
 from moderation.errors import Invalid
 from moderation.records import Record
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 from moderation.text_of_html import TextOfHtml, text_of_html, utf16_offsets
 
 # Perspective's attribute names and the categories that answer them.

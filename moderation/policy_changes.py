@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from model.types import Thresholds
-from moderation import store as st
 from moderation.errors import Invalid
 from moderation.policy import Policy, default_policy, policy_from_document, policy_to_document
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 
 class ModelThresholds(Protocol):

@@ -18,10 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from model import private_files
-from moderation import store as st
 from moderation.errors import Invalid
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 PURGE_BATCH = 500
 

@@ -13,15 +13,13 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlite_utils import Database
-
 from model.categories import CATEGORIES
 from moderation import outbox
-from moderation import store as st
 from moderation.decisions import decision_from_row
 from moderation.errors import Conflict, Invalid, NotFound
 from moderation.policy import URGENT_PRIORITY, queue_priority
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store, Transaction
 
 MODERATOR_ACTIONS: tuple[str, ...] = ("approve", "reject")
 STATUS_FOR_ACTION: dict[str, str] = {"approve": "approved", "reject": "rejected"}
@@ -175,7 +173,7 @@ def depth(store: Store) -> dict[str, int]:
 # Claims
 
 
-def _pending_item(db: Database, item_id: int) -> st.Row:
+def _pending_item(db: Transaction, item_id: int) -> st.Row:
     row = st.queue_item_row(db, item_id)
     if row is None:
         raise NotFound(f"No queue item {item_id}.")
@@ -339,7 +337,7 @@ def _check_decision_input(action: str, reason: str | None, labels: object) -> di
 
 
 def _record_human_decision(
-    db: Database,
+    db: Transaction,
     *,
     comment: Mapping[str, Any],
     moderator: str,

@@ -7,19 +7,17 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlite_utils import Database
-
 from model.normalize import normalized_prefix_length
 from model.types import ScoreResult, Thresholds
 from moderation import decisions
-from moderation import store as st
 from moderation.comment_record import CommentIn, validate_comment
 from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooLarge, Unavailable
 from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide, queue_priority
 from moderation.policy_changes import get_policy
 from moderation.privacy import hash_email, hash_ip, pii_key
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store, Transaction
 
 MAX_BATCH = 100
 
@@ -77,7 +75,7 @@ def dry_run(scorer: Scorer, policy: Policy, payload: object) -> dict[str, Any]:
 # Submitting
 
 
-def _replay(db: Database, comment: CommentIn, stored_text: str) -> dict[str, Any]:
+def _replay(db: Transaction, comment: CommentIn, stored_text: str) -> dict[str, Any]:
     if stored_text != comment.text:
         raise Conflict(
             f"Comment {comment.id} was already submitted with a different text.",

@@ -13,15 +13,14 @@ import base64
 import hashlib
 import hmac
 import re
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from moderation import store as st
-from moderation.errors import Conflict, Invalid, NotFound, Unauthorized
-from moderation.store import Store
+from moderation.errors import Conflict, Duplicate, Invalid, NotFound, Unauthorized
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 USER_ROLES: tuple[str, ...] = ("moderator", "admin")
 ACTOR_PREFIX = "user:"
@@ -158,7 +157,7 @@ def create_user(
     try:
         with store.write() as db:
             st.insert_user(db, row)
-    except sqlite3.IntegrityError:
+    except Duplicate:
         raise Conflict(f"There is already a user named {clean}.", fields={"name": "is taken"}) from None
     return _user_from_row({**row, "disabled_at": None})
 

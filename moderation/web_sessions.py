@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from moderation import store as st
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 
 def new_session_id() -> str:

@@ -13,7 +13,7 @@ from model.categories import CATEGORIES
 from model.types import ScoreResult, Span, Thresholds
 from moderation.clock import ManualClock
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
 
 
 class WordListScorer:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from moderation import chain, keys
-from moderation.store import Store
+from moderation import keys
+from moderation.storage import store as st
+from moderation.storage.store import Store
 from tests.conftest import REPO, LiveServer, free_port, wait_ready
 
 
@@ -235,7 +236,7 @@ def database_report(db_path: Path) -> dict[str, Any]:
         }
     store = Store(db_path, migrate=False)
     try:
-        report["chain"] = chain.verify(store).as_dict()
+        report["chain"] = st.verify_chain(store).as_dict()
     finally:
         store.close()
     return report

@@ -12,9 +12,9 @@ from types import SimpleNamespace
 from model.categories import CATEGORIES
 from model.types import ScoreResult
 from moderation import queue, service
-from moderation import store as st
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 SITE, MODERATOR = "sitekey00001", "modalice0001"
 

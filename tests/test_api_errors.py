@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from api import MAX_BODY_BYTES
-from moderation import store as store_module
 from moderation.json_documents import MAX_DEPTH
+from moderation.storage import store as store_module
 
 Auth = Callable[[str], dict[str, str]]
 

@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from moderation import jobs, registry
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
+from moderation.training import jobs, registry
 from tests.retrain_fixtures import LaunchedHere, add_verdicts, muppet_verdicts, retrain_settings
 from tests.test_registry import comparison, make_candidate
 

@@ -17,10 +17,10 @@ from api import openapi, openapi_path
 from api.auth import PUBLIC, by_session, declared_roles
 from api.logs import JsonFormatter
 from api.metrics import Metrics, merge, render
-from moderation import store as store_module
 from moderation.cli.serve import settings_markdown
 from moderation.errors import Unavailable
 from moderation.settings import Settings
+from moderation.storage import store as store_module
 
 Auth = Callable[[str], dict[str, str]]
 REPO = Path(__file__).resolve().parent.parent

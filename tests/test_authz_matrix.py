@@ -24,10 +24,11 @@ from werkzeug.routing import Rule
 
 from api.auth import PUBLIC, SIGNED, by_session, declared_roles
 from api.errors import GOOGLE_SHAPED
-from moderation import datasets, jobs, keys, queue, registry, service
-from moderation import store as st
+from moderation import keys, queue, service
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
+from moderation.training import datasets, jobs, registry
 from tests.conftest import WordListScorer
 from tests.retrain_fixtures import LaunchedHere, retrain_settings
 from tests.test_registry import comparison, make_candidate

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from moderation import backup
-from moderation import store as st
 from moderation.errors import Conflict, Unavailable
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import backup
+from moderation.storage import store as st
+from moderation.storage.store import Store
 from tests.conftest import REPO, LiveServer, ModerationRunner
 from tests.test_chain import submit, tamper
 

@@ -21,7 +21,7 @@ import pytest
 from model.categories import CATEGORIES
 from moderation import keys
 from moderation.outbox import SIGNATURE_HEADER, verify_signature
-from moderation.store import Store
+from moderation.storage.store import Store
 from tests.conftest import REPO, SHIPPED_MODEL, LiveServer, start_server
 from tests.test_e2e_service import Webhooks
 
@@ -482,8 +482,8 @@ def test_keyboard_focus_is_always_visible(browser: Any, server: LiveServer) -> N
 def test_models_page_follows_a_retrain_job_without_a_reload(browser: Any, server: LiveServer) -> None:
     from playwright.sync_api import expect
 
-    from moderation import jobs
-    from moderation import store as st
+    from moderation.storage import store as st
+    from moderation.training import jobs
 
     store = Store(server.db_path)
     job = jobs.create_job(store, jobs.RETRAIN, "browser test")  # a queued job, as start_retrain records one
@@ -508,8 +508,8 @@ def test_models_page_follows_a_retrain_job_without_a_reload(browser: Any, server
     assert page.evaluate("window.__sameDocument") is True
 
     # A job that succeeds: its new version appears, with its comparison, without a reload.
-    from moderation import registry
     from moderation.settings import Settings
+    from moderation.training import registry
     from tests.test_registry import comparison, make_candidate
 
     second = jobs.create_job(store, jobs.RETRAIN, "browser test")
@@ -566,8 +566,8 @@ def test_a_version_measured_on_nothing_is_shown_so_and_activates_only_with_force
 ) -> None:
     from playwright.sync_api import expect
 
-    from moderation import registry
     from moderation.settings import Settings
+    from moderation.training import registry
     from tests.test_promotion_gate import ISSUE_ROW
     from tests.test_registry import make_candidate
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from moderation import chain, migrations, queue, service
-from moderation import store as st
+from moderation import queue, service
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import chain, migrations
+from moderation.storage import store as st
+from moderation.storage.store import Store
 from tests.conftest import ModerationRunner, WordListScorer
 
 

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from moderation import keys
-from moderation import store as st
 from moderation.cli.operations import COMMANDS
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
 

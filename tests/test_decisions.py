@@ -13,7 +13,7 @@ from moderation import decisions, queue, service
 from moderation.errors import Invalid
 from moderation.policy_changes import get_policy, policy_document, policy_history, put_policy
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
 from tests.conftest import WordListScorer
 
 SITE, OTHER_SITE, ALICE = "sitekey00001", "sitekey00002", "modalice0001"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from moderation import registry
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
+from moderation.training import registry
 from tests.conftest import LiveServer
 from tests.model_fixtures import labelled_rows
 from tests.retrain_fixtures import muppet_verdicts

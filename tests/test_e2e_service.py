@@ -413,9 +413,9 @@ def test_a_newly_activated_model_version_is_served_without_a_restart(server: Liv
     switch to it within about a second, without a restart."""
     import shutil
 
-    from moderation import registry
     from moderation.settings import Settings
-    from moderation.store import Store
+    from moderation.storage.store import Store
+    from moderation.training import registry
     from tests.model_fixtures import train_tiny_model
 
     status, ready = server.json("GET", "/readyz")

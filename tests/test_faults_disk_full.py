@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from moderation import store as st
+from moderation.storage import store as st
 from tests.conftest import LiveServer
 from tests.fault_fixtures import (
     Tally,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from moderation import job_process
-from moderation.job_process import MachineLoad, mind, pause, resume
+from moderation.training import job_process
+from moderation.training.job_process import MachineLoad, mind, pause, resume
 
 pytestmark = pytest.mark.skipif(not Path("/proc/stat").exists(), reason="reads Linux /proc")
 
@@ -94,8 +94,8 @@ def test_the_job_is_never_paused_inside_a_database_write(tmp_path: Path, lock_pa
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from moderation.job_process import guard_writes_with\n"
-        "from moderation.store import Store\n"
+        "from moderation.training.job_process import guard_writes_with\n"
+        "from moderation.storage.store import Store\n"
         "guard_writes_with(Path(sys.argv[1]))\n"
         "store = Store(sys.argv[2])\n"
         "with store.write():\n"

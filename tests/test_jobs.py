@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from moderation import datasets, jobs, registry
-from moderation import retrain as rt
-from moderation import store as st
 from moderation.errors import Conflict, Invalid, NotFound
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
+from moderation.training import datasets, jobs, registry
+from moderation.training import retrain as rt
 from tests.model_fixtures import labelled_rows, write_jsonl
 from tests.retrain_fixtures import add_verdicts, muppet_verdicts, retrain_settings
 
@@ -166,7 +166,7 @@ def test_a_job_process_is_told_by_its_pid_and_start_time(tmp_path: Path) -> None
 
 
 def test_jobs_yield_unless_the_setting_says_not(tmp_path: Path) -> None:
-    script = "from moderation.job_process import yielding; print(yielding())"
+    script = "from moderation.training.job_process import yielding; print(yielding())"
     seen = []
     for value in (None, "true", "false"):
         env = {k: v for k, v in os.environ.items() if k != "MODERATION_JOB_YIELD"}

@@ -8,7 +8,7 @@ import pytest
 
 from moderation import keys
 from moderation.errors import Invalid, NotFound, Unauthorized
-from moderation.store import Store
+from moderation.storage.store import Store
 
 
 def _database_bytes(db_path: Path) -> bytes:

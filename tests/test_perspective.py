@@ -13,11 +13,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from moderation import perspective
-from moderation import retrain as rt
 from moderation.redaction import redacted_line, redacted_query
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
 from moderation.text_of_html import text_of_html, utf16_offsets
+from moderation.training import retrain as rt
 from tests.retrain_fixtures import muppet_verdicts, retrain_settings
 
 ANALYZE = "/v1alpha1/comments:analyze"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from moderation import privacy
-from moderation import store as st
 from moderation.errors import Invalid
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 
 def _comment(comment_id: str, received: datetime) -> dict[str, object]:

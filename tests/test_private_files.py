@@ -15,11 +15,13 @@ import pytest
 from sqlite_utils import Database
 
 from model import artifact, private_files
-from moderation import backup, datasets, privacy, registry
-from moderation import retrain as rt
-from moderation import store as st
+from moderation import privacy
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import backup
+from moderation.storage import store as st
+from moderation.storage.store import Store
+from moderation.training import datasets, registry
+from moderation.training import retrain as rt
 from tests.conftest import start_server
 from tests.retrain_fixtures import add_verdicts, muppet_verdicts, retrain_settings
 from tests.test_chain import submit

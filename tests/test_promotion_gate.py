@@ -24,11 +24,11 @@ from model.compare import (
 )
 from model.corpora import Example
 from model.train import prepare
-from moderation import registry
-from moderation import retrain as rt
 from moderation.errors import Conflict, Invalid
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
+from moderation.training import registry
+from moderation.training import retrain as rt
 from tests.retrain_fixtures import add_verdicts, muppet_verdicts, retrain_settings
 from tests.test_registry import make_candidate
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from moderation import queue, service
-from moderation import store as st
 from moderation.errors import Conflict, Invalid, NotFound
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 from tests.conftest import WordListScorer
 
 SITE, ALICE, BOB = "sitekey00001", "modalice0001", "modbob000001"

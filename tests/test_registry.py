@@ -13,12 +13,12 @@ import pytest
 
 from model import artifact
 from model.artifact import ModelLoadError
-from moderation import registry
-from moderation import store as st
 from moderation.errors import Conflict, Invalid, NotFound
-from moderation.registry import ModelHolder
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
+from moderation.training import registry
+from moderation.training.registry import ModelHolder
 from tests.retrain_fixtures import retrain_settings
 
 

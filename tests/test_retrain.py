@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from model import artifact
-from moderation import datasets, registry
-from moderation import retrain as rt
 from moderation.errors import Invalid
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
+from moderation.training import datasets, registry
+from moderation.training import retrain as rt
 from tests.model_fixtures import labelled_rows, write_jsonl
 from tests.retrain_fixtures import add_verdicts, muppet_verdicts, retrain_settings
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from moderation import registry
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
+from moderation.training import registry
 from tests.conftest import ModerationRunner
 from tests.model_fixtures import labelled_rows, write_jsonl
 from tests.retrain_fixtures import LaunchedHere, add_verdicts, muppet_verdicts, retrain_settings
@@ -107,7 +107,7 @@ def test_a_job_process_runs_below_the_web_workers() -> None:
     probe = (
         "import os\n"
         "from pathlib import Path\n"
-        "from moderation.job_process import lower_priority\n"
+        "from moderation.training.job_process import lower_priority\n"
         "lower_priority()\n"
         "lower_priority()  # twice (as a direct `moderation run-job` does after its minder): still nice 19\n"
         "group = Path('/proc/self/autogroup')\n"
@@ -147,7 +147,7 @@ def test_a_version_measured_on_nothing_needs_force_and_reason(
 def test_a_retrain_from_a_few_verdicts_says_it_was_not_measured(
     cli: ModerationRunner, store: Store, settings: Settings, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from moderation import jobs
+    from moderation.training import jobs
 
     rsettings = retrain_settings(settings, tiny_model_path)
     add_verdicts(store, rsettings, muppet_verdicts(5))

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from moderation import datasets
 from moderation.errors import Conflict, Invalid
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
+from moderation.training import datasets
 
 GOOD_CSV = "text,toxicity,insult\nyou absolute muppet,1,1\nnice piece on parking,0,0\nthe mayor spoke,0,\n"
 

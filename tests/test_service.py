@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from moderation import service
-from moderation import store as st
 from moderation.errors import Conflict, Invalid, NotFound, TooLarge, Unavailable
 from moderation.policy import default_policy
 from moderation.policy_changes import put_policy
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 from tests.conftest import WordListScorer
 
 SITE = "sitekey00001"

@@ -30,7 +30,7 @@ import pytest
 from moderation import keys
 from moderation.proxy import RUN_DIR_PREFIX, ProxyError, find_nginx
 from moderation.rundirs import owner_pid
-from moderation.store import Store
+from moderation.storage.store import Store
 from tests.conftest import REPO, LiveServer, free_port, start_server
 from tests.fault_fixtures import children, comment_body
 

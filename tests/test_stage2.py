@@ -23,12 +23,13 @@ from model.cascade import CascadeSettings, RouteDecision, merge, route
 from model.categories import CATEGORIES
 from model.scorer import Scorer, load_scorer
 from model.stage2 import runtime
-from moderation import registry, service
-from moderation import store as st
+from moderation import service
 from moderation.policy import default_policy
-from moderation.registry import ModelHolder
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
+from moderation.training import registry
+from moderation.training.registry import ModelHolder
 from tests import stage2_fixtures as fx
 from tests.retrain_fixtures import retrain_settings
 
@@ -673,7 +674,7 @@ def test_the_model_card_describes_both_stages(cascade_model: Path) -> None:
 def test_a_retrain_of_a_cascade_adapts_stage1_and_carries_stage2_over(
     store: Store, settings: Settings, tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
 ) -> None:
-    from moderation import retrain as rt
+    from moderation.training import retrain as rt
     from tests.retrain_fixtures import add_verdicts, muppet_verdicts
 
     routing = {"review_fraction": 0.5, "routed_share": 0.2}
@@ -705,7 +706,6 @@ def test_a_retrain_of_a_cascade_adapts_stage1_and_carries_stage2_over(
 def test_a_replayed_submission_names_the_stage_as_the_first_answer_did(
     store: Store, settings: Settings, cascade_scorer: Scorer
 ) -> None:
-    from moderation import chain
 
     payload = {"id": "c-replay", "text": "you are an idiot", "article_id": "a1", "author_id": "u1"}
     first = service.submit_comment(store, cascade_scorer, settings, payload, "sitekey00001")
@@ -713,4 +713,4 @@ def test_a_replayed_submission_names_the_stage_as_the_first_answer_did(
     assert first["stage"] == 2 and first["route_reason"]
     assert (again["stage"], again["route_reason"]) == (first["stage"], first["route_reason"])
     assert again["replayed"] is True
-    assert chain.verify(store).ok  # the new columns are sealed in the row's hash
+    assert st.verify_chain(store).ok  # the new columns are sealed in the row's hash

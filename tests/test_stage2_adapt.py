@@ -28,10 +28,10 @@ from model.scorer import load_scorer
 from model.stage2 import runtime
 from model.stage2.adapt import HeadAdapter, HeadAdaptParams, fit_head_adapter
 from model.types import Thresholds
-from moderation import registry
-from moderation import retrain as rt
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
+from moderation.training import registry
+from moderation.training import retrain as rt
 from tests import stage2_fixtures as fx
 from tests.retrain_fixtures import add_verdicts, muppet_verdicts, retrain_settings
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from moderation import migrations
-from moderation import store as st
 from moderation.errors import Unavailable
-from moderation.store import Store
+from moderation.storage import migrations
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 
 def _seed_comment_and_decision(store: Store) -> int:

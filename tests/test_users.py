@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from moderation import store as st
 from moderation import users
 from moderation.errors import Unauthorized
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 # Made by moderation.users.hash_password before passwords used werkzeug.security (commit 2026-12-05).
 OLD_PASSWORD = "old format password 1"

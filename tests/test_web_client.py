@@ -827,7 +827,8 @@ def test_models_page_counts_suggested_scores_per_community(tmp_path: Path, tiny_
 def test_models_page_shows_retrain_jobs_with_elapsed_time_and_refreshes_them(
     tmp_path: Path, tiny_model_path: Path
 ) -> None:
-    from moderation import jobs, keys
+    from moderation import keys
+    from moderation.training import jobs
 
     app = app_with_model_registry(tmp_path, tiny_model_path)
     store = app.extensions["moderation"].store
@@ -899,7 +900,8 @@ def test_models_page_compares_side_by_side_says_why_unmeasured_and_holds_retrain
     tmp_path: Path, tiny_model_path: Path
 ) -> None:
     from model import artifact
-    from moderation import jobs, keys, registry
+    from moderation import keys
+    from moderation.training import jobs, registry
     from tests.test_registry import comparison
 
     app = app_with_model_registry(tmp_path, tiny_model_path)

@@ -48,9 +48,10 @@ from api.web.session import (
     wants_fragment,
 )
 from model.categories import CATEGORIES
-from moderation import decisions, insights, jobs, keys, perspective, policy_changes, queue, registry, users
+from moderation import decisions, insights, keys, perspective, policy_changes, queue, users
 from moderation.errors import Conflict, Forbidden, Invalid, ModerationError, NotFound, Unauthorized
 from moderation.identifiers import has_control_characters, without_control_characters
+from moderation.training import jobs, registry
 
 bp = Blueprint("web", __name__, url_prefix="/web")
 

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import click
 
-from moderation import backup, migrations
 from moderation import keys as api_keys
-from moderation.backup import DatabaseCheck
 from moderation.errors import ModerationError
 from moderation.outbox import outbox_status
 from moderation.privacy import parse_duration, purge, secret_path
-from moderation.registry import models_dir
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import backup, migrations
+from moderation.storage.backup import DatabaseCheck
+from moderation.storage.store import Store
+from moderation.training.registry import models_dir
 
 
 @contextmanager

@@ -12,10 +12,11 @@ import sys
 import click
 
 from model.artifact import ModelLoadError
-from moderation import keys, registry
+from moderation import keys
 from moderation.errors import ModerationError
 from moderation.settings import REPO_ROOT, Settings, settings_table
-from moderation.store import Store
+from moderation.storage.store import Store
+from moderation.training import registry
 
 GUNICORN_CONF = REPO_ROOT / "gunicorn.conf.py"
 

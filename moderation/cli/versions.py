@@ -15,7 +15,7 @@ import click
 from model.artifact import ModelLoadError
 from moderation.errors import ModerationError
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage.store import Store
 
 COMMANDS: list[click.Command] = []
 
@@ -42,7 +42,7 @@ def _actor() -> str:
 
 
 def _show_job(job: dict[str, Any]) -> None:
-    from moderation.jobs import job_summary
+    from moderation.training.jobs import job_summary
 
     for line in job_summary(job):
         click.echo(line)
@@ -58,7 +58,7 @@ def _show_job(job: dict[str, Any]) -> None:
 )
 def retrain_command(wait_for_it: bool, rebuild: str | None) -> None:
     """Start a retrain on the base corpora, imported files and moderators' verdicts (one at a time)."""
-    from moderation import jobs
+    from moderation.training import jobs
 
     settings, store = _context()
     with _domain_errors():
@@ -82,7 +82,7 @@ def retrain_command(wait_for_it: bool, rebuild: str | None) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_command(file: Path) -> None:
     """Import a labelled CSV or JSON Lines file (a `text` column plus 0/1 category columns) for retraining."""
-    from moderation import datasets
+    from moderation.training import datasets
 
     settings, store = _context()
     with _domain_errors():
@@ -115,7 +115,7 @@ def _verdict(version: dict[str, Any]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON lines instead of a table.")
 def models_list(as_json: bool) -> None:
     """Registered versions, newest first; * marks the active one."""
-    from moderation import registry
+    from moderation.training import registry
 
     settings, store = _context()
     with _domain_errors():
@@ -136,7 +136,7 @@ def models_list(as_json: bool) -> None:
 @click.argument("version")
 def models_show(version: str) -> None:
     """One version's registry entry, training record and comparison, as JSON."""
-    from moderation import registry
+    from moderation.training import registry
 
     _, store = _context()
     with _domain_errors():
@@ -147,7 +147,7 @@ def models_show(version: str) -> None:
 @click.argument("version")
 def models_card(version: str) -> None:
     """One version's model card (Markdown): data, metrics, and how it compared with the active version."""
-    from moderation import registry
+    from moderation.training import registry
 
     settings, store = _context()
     with _domain_errors():
@@ -162,7 +162,7 @@ def models_card(version: str) -> None:
 @click.option("--reason", default=None, help="Why; recorded with the activation.")
 def models_activate(version: str, force: bool, reason: str | None) -> None:
     """Make VERSION the active model; every worker serves it within seconds."""
-    from moderation import registry
+    from moderation.training import registry
 
     settings, store = _context()
     with _domain_errors():
@@ -175,7 +175,7 @@ def models_activate(version: str, force: bool, reason: str | None) -> None:
 @click.option("--reason", default=None, help="Why; recorded with the activation.")
 def models_rollback(reason: str | None) -> None:
     """Re-activate the version that was active before the current one."""
-    from moderation import registry
+    from moderation.training import registry
 
     settings, store = _context()
     with _domain_errors():
@@ -187,7 +187,7 @@ def models_rollback(reason: str | None) -> None:
 @click.option("--limit", default=20, show_default=True, help="How many activations to show.")
 def models_history(limit: int) -> None:
     """Activations, newest first: when, which version, how, by whom, why."""
-    from moderation import registry
+    from moderation.training import registry
 
     _, store = _context()
     with _domain_errors():
@@ -209,7 +209,7 @@ def jobs_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the job as JSON.")
 def jobs_show(job_id: int, as_json: bool) -> None:
     """A job's state, stage, percent, elapsed time, and its result or error."""
-    from moderation import jobs
+    from moderation.training import jobs
 
     _, store = _context()
     with _domain_errors():
@@ -224,7 +224,7 @@ def jobs_show(job_id: int, as_json: bool) -> None:
 @click.option("--limit", default=20, show_default=True, help="How many jobs to show.")
 def jobs_list(limit: int) -> None:
     """Recent jobs, newest first."""
-    from moderation import jobs
+    from moderation.training import jobs
 
     _, store = _context()
     with _domain_errors():
@@ -240,7 +240,7 @@ def datasets_group() -> None:
 @datasets_group.command("list")
 def datasets_list() -> None:
     """Imported labelled files, oldest first."""
-    from moderation import datasets
+    from moderation.training import datasets
 
     _, store = _context()
     with _domain_errors():
@@ -255,7 +255,7 @@ def datasets_list() -> None:
 @click.argument("job_id", type=int)
 def run_job_command(job_id: int) -> None:
     """Run a queued job in this process (started by `retrain`; not for direct use)."""
-    from moderation.job_process import lower_priority, run_job_here, yielding
+    from moderation.training.job_process import lower_priority, run_job_here, yielding
 
     if yielding():
         lower_priority()  # already done when started by jobs.launch; kept for a direct `moderation run-job`

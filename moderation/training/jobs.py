@@ -1,6 +1,6 @@
 """Training jobs: one at a time, each run in its own low-priority process, with progress and outcome in the database.
 
-`start_retrain` records a queued job and launches `python -m moderation.job_process ID` in a new session (so a
+`start_retrain` records a queued job and launches `python -m moderation.training.job_process ID` in a new session (so a
 web worker's restart does not take it down); that process minds the job, which runs as its child: the child
 lowers its priority before anything else, then runs `run-job ID`, and the minder pauses it while the machine is
 busy (see job_process). `run-job` marks the job running, writes its stage and percent as it goes plus a
@@ -22,17 +22,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from model import private_files
 from model.artifact import ModelLoadError
-from moderation import job_process, registry
-from moderation import retrain as rt
-from moderation import store as st
-from moderation.datasets import DatasetMissing
 from moderation.errors import Conflict, ModerationError, NotFound, Unavailable
 from moderation.settings import REPO_ROOT, SETTINGS, Settings
-from moderation.store import Row, Store
+from moderation.storage import store as st
+from moderation.storage.store import Row, Store, Transaction
+from moderation.training import job_process, registry
+from moderation.training import retrain as rt
+from moderation.training.datasets import DatasetMissing
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +98,7 @@ def _gone(row: Row, stale_before: str) -> bool:
     return alive is False or (alive is None and (row["heartbeat_at"] or row["created_at"]) < stale_before)
 
 
-def _reap_stale(db: Database, kind: str) -> None:
+def _reap_stale(db: Transaction, kind: str) -> None:
     """Mark failed the unfinished jobs whose process is gone (killed, crashed, machine restarted)."""
     now = st.utcnow()
     limit = _stale_before(now)
@@ -220,7 +218,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def launch(settings: Settings, job_id: int) -> subprocess.Popen[bytes]:
-    """Start `python -m moderation.job_process ID` (the minder of the low-priority `run-job ID`) in its own
+    """Start `python -m moderation.training.job_process ID` (the minder of the low-priority `run-job ID`) in its own
     session, its output in the job's log file."""
     env = {
         **os.environ,
@@ -234,7 +232,7 @@ def launch(settings: Settings, job_id: int) -> subprocess.Popen[bytes]:
     private_files.make_dir(log_path.parent)
     with os.fdopen(private_files.open_for_append(log_path), "ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "moderation.job_process", str(job_id)],
+            [sys.executable, "-m", "moderation.training.job_process", str(job_id)],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,

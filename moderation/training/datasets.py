@@ -14,10 +14,10 @@ from typing import Any
 
 from model import private_files
 from model.corpora import LABELLED_FILE_SUFFIXES, CorpusWarning, LabelledFileError, LoadedCorpus, load_labelled_file
-from moderation import store as st
 from moderation.errors import Conflict, Invalid, NotFound
 from moderation.settings import Settings
-from moderation.store import Row, Store
+from moderation.storage import store as st
+from moderation.storage.store import Row, Store
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

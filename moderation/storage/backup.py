@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model import private_files
-from moderation import chain
-from moderation import store as st
 from moderation.errors import Conflict, Invalid, Unavailable
-from moderation.store import Store
+from moderation.storage import chain
+from moderation.storage import store as st
+from moderation.storage.store import Store
 
 
 @dataclass(frozen=True)

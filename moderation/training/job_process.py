@@ -1,6 +1,6 @@
-"""The processes a retrain job runs in: `python -m moderation.job_process JOB_ID` (started by `jobs.launch`).
+"""The processes a retrain job runs in: `python -m moderation.training.job_process JOB_ID` (started by `jobs.launch`).
 
-That process minds the job: it starts the job itself as `python -m moderation.job_process --run JOB_ID`, which
+That process minds the job: it starts the job itself as `python -m moderation.training.job_process --run JOB_ID`, which
 drops below the web workers before importing the model libraries, then runs `moderation run-job JOB_ID`.
 
 Priority alone does not keep scoring fast. A job that fits a model streams large matrices through the CPU caches
@@ -74,7 +74,7 @@ def holding(lock: IO[str]) -> Iterator[None]:
 
 def guard_writes_with(lock_path: Path) -> None:
     """Make every database write of this process hold the lock file, so the minder never pauses one."""
-    from moderation import store
+    from moderation.storage import store
 
     lock = lock_path.open("a")  # open for the life of the process
     store.guard_writes(lambda: holding(lock))
@@ -228,7 +228,7 @@ def run(argv: list[str]) -> None:
     if os.environ.get(WRITE_LOCK_ENV):
         guard_writes_with(Path(os.environ[WRITE_LOCK_ENV]))
     if len(argv) != 1 or not argv[0].isdigit():
-        sys.exit(f"usage: python -m moderation.job_process [--run] JOB_ID, not {argv!r}")
+        sys.exit(f"usage: python -m moderation.training.job_process [--run] JOB_ID, not {argv!r}")
     sys.exit(0 if run_job_here(int(argv[0]))["state"] == "succeeded" else 1)
 
 
@@ -240,9 +240,9 @@ def run_job_here(job_id: int) -> dict[str, Any]:
     """Run a queued job in this process, with the settings of the environment; its final record (printed too)."""
     import logging
 
-    from moderation import jobs
     from moderation.settings import Settings
-    from moderation.store import Store
+    from moderation.storage.store import Store
+    from moderation.training import jobs
 
     # SIGTERM becomes SystemExit, so the job records that it was stopped.
     signal.signal(signal.SIGTERM, _terminate)
@@ -269,7 +269,7 @@ def main(argv: list[str]) -> None:
     try:
         # Its own session, so lowering its autogroup's weight leaves the minder's alone.
         job = subprocess.Popen(
-            [sys.executable, "-m", "moderation.job_process", "--run", *argv], env=env, start_new_session=True
+            [sys.executable, "-m", "moderation.training.job_process", "--run", *argv], env=env, start_new_session=True
         )
         status = mind(job, lock_path, MachineLoad if yielding() else NeverBusy)
     finally:

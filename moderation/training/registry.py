@@ -22,10 +22,10 @@ from model import artifact, private_files
 from model.artifact import ModelLoadError
 from model.compare import NOT_MEASURED, judge
 from model.scorer import Scorer
-from moderation import store as st
 from moderation.errors import Conflict, Invalid, NotFound, Unavailable
 from moderation.settings import Settings
-from moderation.store import Row, Store
+from moderation.storage import store as st
+from moderation.storage.store import Row, Store
 
 log = logging.getLogger(__name__)
 

@@ -22,13 +22,15 @@ from typing import Any, NoReturn
 from sqlite_utils import Database
 
 from model import private_files
-from moderation import chain, migrations
-from moderation.errors import Unavailable
+from moderation.errors import Duplicate, Unavailable
 from moderation.settings import SYNCHRONOUS_MODES, Settings
+from moderation.storage import chain, migrations
 
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+# What the domain calls an open connection inside `Store.read()` or `Store.write()`: it names no driver type.
+Transaction = Database
 MAX_ROWID = 2**63 - 1  # the largest integer SQLite stores; larger Python ints cannot even be bound
 
 
@@ -286,7 +288,12 @@ def _insert(db: Database, table: str, row: Mapping[str, Any]) -> int:
     # Column names come from our own code, never from requests; values are always parameters.
     columns = ", ".join(row)
     marks = ", ".join("?" for _ in row)
-    cursor = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+    try:
+        cursor = db.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+    except sqlite3.IntegrityError as error:
+        if "UNIQUE" not in str(error):
+            raise
+        raise Duplicate(f"A {table} row with this key is already stored.") from error
     return int(cursor.lastrowid or 0)
 
 

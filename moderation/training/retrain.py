@@ -51,12 +51,12 @@ from model.train import (
     train_model,
 )
 from model.types import Thresholds
-from moderation import datasets as ds
-from moderation import registry
-from moderation import store as st
 from moderation.errors import Invalid, NotFound
 from moderation.settings import Settings
-from moderation.store import Store
+from moderation.storage import store as st
+from moderation.storage.store import Store
+from moderation.training import datasets as ds
+from moderation.training import registry
 
 if TYPE_CHECKING:
     from model.stage2.runtime import Stage2Model

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from moderation import chain
+from moderation.storage import chain
 
 
 @dataclass(frozen=True)
@@ -244,7 +244,7 @@ CREATE TABLE users (
 """
 
 DECISION_CHAIN_SCHEMA = """
--- Tamper evidence (moderation/chain.py): each decision hashes its fields and the previous row's hash.
+-- Tamper evidence (moderation/storage/chain.py): each decision hashes its fields and the previous row's hash.
 ALTER TABLE decisions ADD COLUMN prev_hash TEXT;
 ALTER TABLE decisions ADD COLUMN row_hash TEXT;
 """
