@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.categories import CATEGORIES
-from model.normalize import MAX_NORMALIZED_CHARS, WIDEST_EXPANSION
-from moderation import comment_record, coral, perspective
+from moderation import answer_record, comment_record, coral, perspective
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
@@ -167,8 +166,8 @@ PATHS: dict[str, dict[str, Any]] = {
             tag="comments",
             body=_ref("CommentIn"),
             responses={
-                "201": _json(_ref("Decision"), "Recorded"),
-                "200": _json(_ref("Decision"), "Already recorded: the stored answer (replayed: true)"),
+                "201": _json(_ref("SubmissionAnswer"), "Recorded"),
+                "200": _json(_ref("SubmissionAnswer"), "Already recorded: the stored answer (replayed: true)"),
                 "409": _ERROR,
             },
         ),
@@ -239,7 +238,7 @@ PATHS: dict[str, dict[str, Any]] = {
             READERS,
             tag="comments",
             body=_ref("ScoreIn"),
-            responses={"200": _json(_ref("Decision"))},
+            responses={"200": _json(_ref("SubmissionAnswer"))},
         ),
     },
     "/v1/queue": {
@@ -585,69 +584,6 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
-    "Decision": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "status": {"type": "string", "enum": ["approved", "queued", "rejected"]},
-            "scores": _SCORES,
-            "reasons": {"type": "array", "items": {"type": "object"}},
-            "spans": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "category": {"type": "string"},
-                        "start": {"type": "integer"},
-                        "end": {"type": "integer"},
-                        "text": {"type": "string"},
-                        "weight": {
-                            "type": "number",
-                            "description": "The span's share of its category's evidence, 0..1: of the linear "
-                            "model's positive terms (stage 1), or of the drops in the category's log-odds that "
-                            "deleting each word caused (stage 2).",
-                        },
-                        "stage": {
-                            "type": "integer",
-                            "enum": [1, 2],
-                            "description": "Present when the model is a cascade: whose evidence the span is, the "
-                            "linear model's (1) or the encoder's, found by deleting words and reading again (2). A "
-                            "flagged category shows the evidence of the stage that put it over its review threshold.",
-                        },
-                    },
-                },
-            },
-            "model_version": {"type": "string"},
-            "decided_by": {"type": "string", "enum": ["model", "rule"]},
-            "would_action": {"type": "string", "enum": ["approve", "review", "reject"]},
-            "decision_id": {"type": "integer"},
-            "replayed": {"type": "boolean"},
-            "truncated": {
-                "type": "boolean",
-                "const": True,
-                "description": "Present when the text was too long to score whole once normalized (NFKC makes up to "
-                f"{WIDEST_EXPANSION} characters of one, e.g. U+FDFA): only its first `scored_chars` characters "
-                f"were scored and matched against the policy's terms, at most {MAX_NORMALIZED_CHARS:,} characters "
-                "once normalized.",
-            },
-            "scored_chars": {
-                "type": "integer",
-                "minimum": 0,
-                "description": "With `truncated`: how many leading characters of the text were scored.",
-            },
-            "stage": {
-                "type": "integer",
-                "enum": [1, 2],
-                "description": "Present when the model is a cascade: 1 when the linear model cleared the comment, "
-                "2 when the encoder rescored it (its scores then decide every category but those stage 1 keeps, "
-                "spam by default). Not repeated in a replayed answer.",
-            },
-            "route_reason": {
-                "type": "string",
-                "description": "With `stage`: why the comment was routed so, e.g. \"addresses a person: 'you'\".",
-            },
-        },
-    },
     "QueueItem": {
         "type": "object",
         "properties": {
@@ -790,6 +726,7 @@ SCHEMAS: dict[str, Any] = {
 RECORDS: tuple[tuple[type[Record], str], ...] = (
     (comment_record.CommentIn, "validation"),
     (comment_record.ScoreIn, "validation"),  # a dry run needs only the text
+    (answer_record.SubmissionAnswer, "serialization"),
     (perspective.AnalyzeCommentRequest, "validation"),
     (perspective.AnalyzeCommentResponse, "serialization"),
     (perspective.SuggestCommentScoreRequest, "validation"),

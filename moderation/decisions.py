@@ -50,28 +50,6 @@ def decision_from_row(row: st.Row) -> dict[str, Any]:
     return decision
 
 
-def cascade_fields(stage: int | None, route_reason: str | None) -> dict[str, Any]:
-    """An answer's cascade fields: which stage's scores decided and why (none for a linear-only model)."""
-    return {} if stage is None else {"stage": stage, "route_reason": route_reason}
-
-
-def answer_from_row(row: st.Row) -> dict[str, Any]:
-    """The answer a submission gave, rebuilt from its decision row (for idempotent replays)."""
-    decision = decision_from_row(row)
-    return {
-        "id": decision["comment_id"],
-        "status": decision["status"],
-        "scores": decision["scores"] or {},
-        "reasons": decision["reasons"] or [],
-        "spans": decision["spans"] or [],
-        "model_version": decision["model_version"],
-        "decided_by": decision["actor_type"],
-        "would_action": decision["would_action"],
-        **cascade_fields(decision.get("stage"), decision.get("route_reason")),
-        "decision_id": decision["id"],
-    }
-
-
 def _moment(value: datetime | str | None, field: str, errors: dict[str, str]) -> str | None:
     if value is None or value == "":
         return None

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from model.normalize import normalized_prefix_length
 from model.types import ScoreResult, Thresholds
 from moderation import decisions
+from moderation.answer_record import answer_for, answer_from_row
 from moderation.comment_record import CommentIn, validate_comment
 from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooLarge, Unavailable
 from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide, queue_priority
@@ -44,31 +45,11 @@ def _evaluate(
     return result, verdict
 
 
-def _answer(comment_id: str, result: ScoreResult, verdict: Verdict, model_version: str) -> dict[str, Any]:
-    return {
-        "id": comment_id,
-        "status": verdict.status,
-        "scores": dict(result.scores),
-        "reasons": [reason.as_dict() for reason in verdict.reasons],
-        "spans": [span.as_dict() for span in result.spans],
-        "model_version": model_version,
-        "decided_by": verdict.decided_by,
-        "would_action": verdict.would_action,
-        **_truncation(result.scored_chars),
-        **decisions.cascade_fields(result.stage, result.route_reason),
-    }
-
-
-def _truncation(scored_chars: int | None) -> dict[str, Any]:
-    """The answer's note that only the first `scored_chars` characters of the text were scored (none if all were)."""
-    return {} if scored_chars is None else {"truncated": True, "scored_chars": scored_chars}
-
-
 def dry_run(scorer: Scorer, policy: Policy, payload: object) -> dict[str, Any]:
     """What submitting this comment would answer (as a first comment by its author), recording nothing."""
     comment = validate_comment(payload, require_ids=False)
     result, verdict = _evaluate(scorer, policy, comment, AuthorHistory())
-    return _answer(comment.id or "", result, verdict, result.model_version or scorer.version)
+    return answer_for(comment.id or "", result, verdict, result.model_version or scorer.version).as_dict()
 
 
 # ---------------------------------------------------------------------------
@@ -86,8 +67,7 @@ def _replay(db: Transaction, comment: CommentIn, stored_text: str) -> dict[str, 
         raise NotFound(f"Comment {comment.id} has no decision.")
     # Where normalization cut the text depends on the text alone, so the replay says what the first answer said.
     scored = normalized_prefix_length(comment.text)
-    truncation = _truncation(scored if scored < len(comment.text) else None)
-    return {**decisions.answer_from_row(first), **truncation, "replayed": True}
+    return answer_from_row(first, scored if scored < len(comment.text) else None).as_dict()
 
 
 def submit_comment(
@@ -133,7 +113,7 @@ def submit_comment(
         "status": verdict.status,
         "submitted_by": actor_key_id,
     }
-    answer = _answer(comment.id, result, verdict, model_version)
+    answer = answer_for(comment.id, result, verdict, model_version).as_dict()
     decision_row = {
         "comment_id": comment.id,
         "at": at,
