@@ -9,6 +9,7 @@ from moderation import answer_record, comment_record, coral, perspective
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
+from moderation.training import jobs
 
 API_VERSION = "1"
 
@@ -640,27 +641,6 @@ SCHEMAS: dict[str, Any] = {
             "revoked_at": {"type": ["string", "null"]},
         },
     },
-    "Job": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "kind": {"type": "string", "enum": ["retrain"]},
-            "state": {"type": "string", "enum": ["queued", "running", "succeeded", "failed"]},
-            "actor": {"type": ["string", "null"], "description": "Key id (or cli:user) that started it."},
-            "created_at": {"type": "string"},
-            "started_at": {"type": ["string", "null"]},
-            "finished_at": {"type": ["string", "null"]},
-            "stage": {"type": ["string", "null"]},
-            "percent": {"type": "number"},
-            "elapsed_seconds": {"type": ["number", "null"]},
-            "error": {"type": ["string", "null"]},
-            "result": {
-                "type": ["object", "null"],
-                "description": "version, created, mode, compared_with, outcome (passed, worse, not measured), passed, "
-                "measured, worse, summary, verdicts.",
-            },
-        },
-    },
     "ModelVersion": {
         "type": "object",
         "properties": {
@@ -727,6 +707,7 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (comment_record.CommentIn, "validation"),
     (comment_record.ScoreIn, "validation"),  # a dry run needs only the text
     (answer_record.SubmissionAnswer, "serialization"),
+    (jobs.Job, "serialization"),
     (perspective.AnalyzeCommentRequest, "validation"),
     (perspective.AnalyzeCommentResponse, "serialization"),
     (perspective.SuggestCommentScoreRequest, "validation"),

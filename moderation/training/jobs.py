@@ -20,11 +20,14 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, Json, computed_field
 
 from model import private_files
 from model.artifact import ModelLoadError
 from moderation.errors import Conflict, ModerationError, NotFound, Unavailable
+from moderation.records import Record
 from moderation.settings import REPO_ROOT, SETTINGS, Settings
 from moderation.storage import store as st
 from moderation.storage.store import Row, Store, Transaction
@@ -49,25 +52,36 @@ def job_log_path(settings: Settings, job_id: int) -> Path:
     return settings.db_path.parent / "jobs" / f"job-{job_id}.log"
 
 
+class Job(Record):
+    """A training job as the API shows it, read from its stored row (the row's other columns stay inside)."""
+
+    model_config = ConfigDict(strict=False)  # `result` is stored as JSON text
+
+    id: int
+    kind: Literal["retrain"]
+    state: Literal["queued", "running", "succeeded", "failed"]
+    actor: str | None = Field(description="Key id (or cli:user) that started it.")
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    stage: str | None
+    percent: float
+    error: str | None
+    result: Json[dict[str, Any]] | None = Field(
+        description="version, created, mode, compared_with, outcome (passed, worse, not measured), passed, "
+        "measured, worse, summary, verdicts."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def elapsed_seconds(self) -> float:
+        """Seconds since the admin asked for the job (its time in the queue included), to its end if it ended."""
+        end = st.from_iso(self.finished_at) if self.finished_at else st.utcnow()
+        return round(max((end - st.from_iso(self.created_at)).total_seconds(), 0.0), 1)
+
+
 def _job_dict(row: Row) -> dict[str, Any]:
-    started = row["started_at"]
-    # From the moment the admin asked for the job: the time it waited in the queue is time they waited too.
-    end = st.from_iso(row["finished_at"]) if row["finished_at"] else st.utcnow()
-    elapsed = round(max((end - st.from_iso(row["created_at"])).total_seconds(), 0.0), 1)
-    return {
-        "id": row["id"],
-        "kind": row["kind"],
-        "state": row["state"],
-        "actor": row["actor"],
-        "created_at": row["created_at"],
-        "started_at": started,
-        "finished_at": row["finished_at"],
-        "stage": row["stage"],
-        "percent": row["percent"],
-        "elapsed_seconds": elapsed,
-        "error": row["error"],
-        "result": json.loads(row["result"]) if row["result"] else None,
-    }
+    return Job.model_validate(row).model_dump()
 
 
 # ---------------------------------------------------------------------------
