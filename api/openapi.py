@@ -9,7 +9,7 @@ from moderation import answer_record, comment_record, coral, perspective
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
-from moderation.training import jobs
+from moderation.training import datasets, jobs
 
 API_VERSION = "1"
 
@@ -687,19 +687,6 @@ SCHEMAS: dict[str, Any] = {
             "model_version": {"type": "string", "description": "What the answering worker serves now."},
         },
     },
-    "Dataset": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "name": {"type": "string"},
-            "sha256": {"type": "string"},
-            "rows": {"type": "integer"},
-            "categories": {"type": "array", "items": {"type": "string"}},
-            "imported_by": {"type": ["string", "null"]},
-            "imported_at": {"type": "string"},
-            "warnings": {"type": "array", "items": {"type": "string"}, "description": "Only in the import answer."},
-        },
-    },
 }
 
 # Records declared once as pydantic models (moderation/records.py): their schemas come from the models.
@@ -708,6 +695,7 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (comment_record.ScoreIn, "validation"),  # a dry run needs only the text
     (answer_record.SubmissionAnswer, "serialization"),
     (jobs.Job, "serialization"),
+    (datasets.Dataset, "serialization"),
     (perspective.AnalyzeCommentRequest, "validation"),
     (perspective.AnalyzeCommentResponse, "serialization"),
     (perspective.SuggestCommentScoreRequest, "validation"),

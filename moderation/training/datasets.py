@@ -12,9 +12,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from pydantic import ConfigDict, Field, Json
+
 from model import private_files
 from model.corpora import LABELLED_FILE_SUFFIXES, CorpusWarning, LabelledFileError, LoadedCorpus, load_labelled_file
 from moderation.errors import Conflict, Invalid, NotFound
+from moderation.records import Record
 from moderation.settings import Settings
 from moderation.storage import store as st
 from moderation.storage.store import Row, Store
@@ -40,16 +43,28 @@ def _safe_name(name: str) -> str:
     return stem + suffix.lower()
 
 
-def _dataset_dict(row: Row) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "sha256": row["sha256"],
-        "rows": row["rows"],
-        "categories": json.loads(row["categories"]),
-        "imported_by": row["imported_by"],
-        "imported_at": row["imported_at"],
-    }
+class Dataset(Record):
+    """An imported labelled file as the API shows it, read from its row."""
+
+    model_config = ConfigDict(strict=False)  # `categories` is stored as JSON text
+
+    id: int
+    name: str
+    sha256: str
+    rows: int
+    categories: Json[list[str]]
+    imported_by: str | None
+    imported_at: str
+    warnings: list[str] | None = Field(default=None, description="Only in the import answer.")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON answer (`warnings` only where there are some to tell)."""
+        return self.model_dump(exclude_unset=True)
+
+
+def _dataset_dict(row: Row, warnings: list[str] | None = None) -> dict[str, Any]:
+    extra = {} if warnings is None else {"warnings": warnings}
+    return Dataset.model_validate({**row, **extra}).as_dict()
 
 
 def validate(path: Path) -> tuple[LoadedCorpus, list[str]]:
@@ -111,7 +126,7 @@ def import_dataset(
         if st.dataset_by_sha256(db, sha256) is not None:
             raise Conflict("This file was imported meanwhile.")
         row["id"] = st.insert_dataset(db, row)
-    return {**_dataset_dict(row), "warnings": notes}
+    return _dataset_dict(row, notes)
 
 
 def import_dataset_bytes(
