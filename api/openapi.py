@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.categories import CATEGORIES
-from moderation import answer_record, comment_record, coral, perspective
+from moderation import answer_record, comment_record, coral, keys, perspective
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
@@ -631,16 +631,6 @@ SCHEMAS: dict[str, Any] = {
         },
         "additionalProperties": False,
     },
-    "Key": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "string"},
-            "name": {"type": "string"},
-            "role": {"type": "string", "enum": ["site", "moderator", "admin"]},
-            "created_at": {"type": "string"},
-            "revoked_at": {"type": ["string", "null"]},
-        },
-    },
     "ModelVersion": {
         "type": "object",
         "properties": {
@@ -696,6 +686,7 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (answer_record.SubmissionAnswer, "serialization"),
     (jobs.Job, "serialization"),
     (datasets.Dataset, "serialization"),
+    (keys.Key, "serialization"),
     (perspective.AnalyzeCommentRequest, "validation"),
     (perspective.AnalyzeCommentResponse, "serialization"),
     (perspective.SuggestCommentScoreRequest, "validation"),

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
+
+from pydantic import ConfigDict
 
 from moderation.errors import Duplicate, Invalid, NotFound, Unauthorized
 from moderation.identifiers import identifier_problem
+from moderation.records import Record
 from moderation.storage import store as st
 from moderation.storage.store import Store, Transaction
 
@@ -19,39 +22,25 @@ _ROLE_FOR_PREFIX = {prefix: role for role, prefix in ROLE_PREFIX.items()}
 _ID_HEX_CHARS = 12
 
 
-@dataclass(frozen=True)
-class Key:
-    """An API key as the rest of the service sees it: never the secret, never the hash."""
+class Key(Record):
+    """An API key as the rest of the service sees it, read from its row: never the secret, never the hash."""
+
+    model_config = ConfigDict(frozen=True)
 
     id: str
     name: str
-    role: str
+    role: Literal["site", "moderator", "admin"]
     created_at: str | None = None
     revoked_at: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "role": self.role,
-            "created_at": self.created_at,
-            "revoked_at": self.revoked_at,
-        }
+        """The JSON answer."""
+        return self.model_dump()
 
 
 def hash_key(presented: str) -> str:
     """The stored form of a key: SHA-256 hex (the key carries 256 random bits, so no slow hash is needed)."""
     return hashlib.sha256(presented.encode("utf-8")).hexdigest()
-
-
-def _key_from_row(row: st.Row) -> Key:
-    return Key(
-        id=row["id"],
-        name=row["name"],
-        role=row["role"],
-        created_at=row["created_at"],
-        revoked_at=row["revoked_at"],
-    )
 
 
 def _new_secret(role: str, key_id: str) -> str:
@@ -81,7 +70,7 @@ def create_key_in(db: Transaction, role: str, name: str | None, at: str) -> tupl
             st.insert_key(db, row)
         except Duplicate:
             continue  # a 48-bit id collided; draw another
-        return _key_from_row({**row, "revoked_at": None}), secret
+        return Key.model_validate({**row, "revoked_at": None}), secret
     raise RuntimeError("could not draw an unused key id")
 
 
@@ -94,7 +83,7 @@ def create_key(store: Store, role: str, name: str | None = None, now: datetime |
 def list_keys(store: Store, include_revoked: bool = True) -> list[Key]:
     """Every key, oldest first, without secrets or hashes."""
     with store.read() as db:
-        return [_key_from_row(row) for row in st.key_rows(db, include_revoked)]
+        return [Key.model_validate(row) for row in st.key_rows(db, include_revoked)]
 
 
 def revoke_key(store: Store, key_id: str, now: datetime | None = None) -> Key:
@@ -105,7 +94,7 @@ def revoke_key(store: Store, key_id: str, now: datetime | None = None) -> Key:
         st.mark_key_revoked(db, key_id, st.iso(now or st.utcnow()))
         row = st.key_row(db, key_id)
     assert row is not None
-    return _key_from_row(row)
+    return Key.model_validate(row)
 
 
 def parse_key_id(presented: str) -> str | None:
@@ -132,7 +121,7 @@ def authenticate(store: Store, presented: str | None) -> Key:
         raise Unauthorized("Unknown API key.")
     if row["revoked_at"] is not None:
         raise Unauthorized("This API key has been revoked.")
-    return _key_from_row(row)
+    return Key.model_validate(row)
 
 
 def ensure_admin_key(store: Store, now: datetime | None = None) -> str | None:
@@ -152,4 +141,4 @@ def active_key(store: Store, key_id: str) -> Key:
         raise Unauthorized("Unknown API key.")
     if row["revoked_at"] is not None:
         raise Unauthorized("This API key has been revoked.")
-    return _key_from_row(row)
+    return Key.model_validate(row)
