@@ -13,12 +13,14 @@ import base64
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
+from pydantic import ConfigDict, Field, model_validator
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from moderation.errors import Conflict, Duplicate, Invalid, NotFound, Unauthorized
+from moderation.records import Record
 from moderation.storage import store as st
 from moderation.storage.store import Store
 
@@ -37,17 +39,26 @@ _SALT_CHARS = 16
 _LEGACY_PREFIX = "scrypt$"  # hashes made before werkzeug's
 
 
-@dataclass(frozen=True)
-class User:
-    """A web app user as the rest of the service sees it: never the password hash."""
+class User(Record):
+    """A web app user as the rest of the service sees it, read from its row: never the password hash."""
+
+    model_config = ConfigDict(frozen=True)
 
     name: str
-    role: str
+    role: Literal["moderator", "admin"]
     created_at: str | None = None
     created_by: str | None = None
     disabled_at: str | None = None
     # Changes with the password, so a new password ends the sessions signed in with the old one.
-    stamp: str = ""
+    stamp: str = Field(default="", exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stamp_from_hash(cls, row: Any) -> Any:
+        """A row's password hash gives the stamp (and stays out of the record)."""
+        if isinstance(row, dict) and "password_hash" in row:
+            return {**row, "stamp": hashlib.sha256(row["password_hash"].encode()).hexdigest()[:16]}
+        return row
 
     @property
     def actor(self) -> str:
@@ -55,24 +66,8 @@ class User:
         return ACTOR_PREFIX + self.name
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "role": self.role,
-            "created_at": self.created_at,
-            "created_by": self.created_by,
-            "disabled_at": self.disabled_at,
-        }
-
-
-def _user_from_row(row: st.Row) -> User:
-    return User(
-        name=row["name"],
-        role=row["role"],
-        created_at=row["created_at"],
-        created_by=row["created_by"],
-        disabled_at=row["disabled_at"],
-        stamp=hashlib.sha256(row["password_hash"].encode()).hexdigest()[:16],
-    )
+        """The JSON answer (never the stamp)."""
+        return self.model_dump()
 
 
 def _unb64(text: str) -> bytes:
@@ -159,13 +154,13 @@ def create_user(
             st.insert_user(db, row)
     except Duplicate:
         raise Conflict(f"There is already a user named {clean}.", fields={"name": "is taken"}) from None
-    return _user_from_row({**row, "disabled_at": None})
+    return User.model_validate({**row, "disabled_at": None})
 
 
 def list_users(store: Store) -> list[User]:
     """Every user, oldest first, without password hashes."""
     with store.read() as db:
-        return [_user_from_row(row) for row in st.user_rows(db)]
+        return [User.model_validate(row) for row in st.user_rows(db)]
 
 
 def get_user(store: Store, name: str) -> User:
@@ -174,7 +169,7 @@ def get_user(store: Store, name: str) -> User:
         row = st.user_row(db, normalize_name(name))
     if row is None:
         raise NotFound(f"No user named {name}.")
-    return _user_from_row(row)
+    return User.model_validate(row)
 
 
 def active_user(store: Store, name: str) -> User:
@@ -183,7 +178,7 @@ def active_user(store: Store, name: str) -> User:
         row = st.user_row(db, normalize_name(name))
     if row is None or row["disabled_at"] is not None:
         raise Unauthorized("This user cannot sign in.")
-    return _user_from_row(row)
+    return User.model_validate(row)
 
 
 def authenticate_password(store: Store, name: str, password: str) -> User:
@@ -199,7 +194,7 @@ def authenticate_password(store: Store, name: str, password: str) -> User:
             st.replace_user_password_hash(db, row["name"], stored, hash_password(password))
             row = st.user_row(db, row["name"])
         assert row is not None
-    return _user_from_row(row)
+    return User.model_validate(row)
 
 
 def disable_user(store: Store, name: str, now: datetime | None = None) -> User:
@@ -211,7 +206,7 @@ def disable_user(store: Store, name: str, now: datetime | None = None) -> User:
         st.mark_user_disabled(db, key, st.iso(now or st.utcnow()))
         row = st.user_row(db, key)
     assert row is not None
-    return _user_from_row(row)
+    return User.model_validate(row)
 
 
 def set_password(store: Store, name: str, password: str) -> User:
@@ -226,4 +221,4 @@ def set_password(store: Store, name: str, password: str) -> User:
             raise NotFound(f"No user named {name}.")
         row = st.user_row(db, key)
     assert row is not None
-    return _user_from_row(row)
+    return User.model_validate(row)
