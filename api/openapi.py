@@ -9,7 +9,7 @@ from moderation import answer_record, comment_record, coral, keys, perspective
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
-from moderation.training import datasets, jobs
+from moderation.training import datasets, jobs, registry
 
 API_VERSION = "1"
 
@@ -631,45 +631,6 @@ SCHEMAS: dict[str, Any] = {
         },
         "additionalProperties": False,
     },
-    "ModelVersion": {
-        "type": "object",
-        "properties": {
-            "version": {"type": "string"},
-            "active": {"type": "boolean"},
-            "source": {"type": "string", "enum": ["shipped", "retrain"]},
-            "mode": {"type": ["string", "null"], "enum": ["full", "adapt", None]},
-            "base_version": {"type": ["string", "null"]},
-            "job_id": {"type": ["integer", "null"]},
-            "created_at": {"type": "string"},
-            "created_by": {"type": ["string", "null"]},
-            "file": {"type": "string"},
-            "file_sha256": {"type": "string"},
-            "content_sha256": {"type": "string"},
-            "training": {"type": ["object", "null"], "description": "Inputs: corpora, datasets, verdicts, params."},
-            "comparison": {
-                "type": ["object", "null"],
-                "description": "Against the version active when it was built, on the same hold-out rows: per "
-                "category rows, positives, negatives, ROC AUC of both, delta, verdict and (when not measurable) "
-                "reason; `outcome` (passed, worse, not measured), `passed` (never true with nothing measured), "
-                "`measured`, `worse`, `summary`, `tolerance` and the minimums.",
-            },
-            "metrics": {"type": ["object", "null"], "description": "Hold-out metrics per category."},
-            "thresholds": {"type": ["object", "null"], "description": "Per category {reject, review}."},
-            "file_error": {"type": ["string", "null"], "description": "Why its file cannot be read, if so."},
-        },
-    },
-    "Activation": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "version": {"type": "string"},
-            "at": {"type": "string"},
-            "actor": {"type": ["string", "null"]},
-            "kind": {"type": "string", "enum": ["initial", "promote", "force", "reactivate", "rollback"]},
-            "previous_version": {"type": ["string", "null"]},
-            "reason": {"type": ["string", "null"]},
-        },
-    },
     "ActivationResult": {
         "type": "object",
         "properties": {
@@ -687,6 +648,8 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (jobs.Job, "serialization"),
     (datasets.Dataset, "serialization"),
     (keys.Key, "serialization"),
+    (registry.ModelVersion, "serialization"),
+    (registry.Activation, "serialization"),
     (perspective.AnalyzeCommentRequest, "validation"),
     (perspective.AnalyzeCommentResponse, "serialization"),
     (perspective.SuggestCommentScoreRequest, "validation"),

@@ -16,13 +16,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, Json, field_validator
 
 from model import artifact, private_files
 from model.artifact import ModelLoadError
 from model.compare import NOT_MEASURED, judge
 from model.scorer import Scorer
 from moderation.errors import Conflict, Invalid, NotFound, Unavailable
+from moderation.records import Record
 from moderation.settings import Settings
 from moderation.storage import store as st
 from moderation.storage.store import Row, Store
@@ -160,22 +163,60 @@ def _judged_comparison(row: Row) -> dict[str, Any] | None:
     return None if comparison is None else judge(comparison)
 
 
+class ModelVersion(Record):
+    """A registered model version as the API shows it, read from its row (plus, where asked, its evaluation)."""
+
+    model_config = ConfigDict(strict=False)  # training and comparison are stored as JSON text
+
+    version: str
+    active: bool = False
+    source: Literal["shipped", "retrain"]
+    mode: Literal["full", "adapt"] | None = None
+    base_version: str | None = None
+    job_id: int | None = None
+    created_at: str
+    created_by: str | None = None
+    file: str
+    file_sha256: str
+    content_sha256: str
+    training: Json[dict[str, Any]] | None = Field(
+        default=None, description="Inputs: corpora, datasets, verdicts, params."
+    )
+    comparison: Json[dict[str, Any]] | None = Field(
+        default=None,
+        description="Against the version active when it was built, on the same hold-out rows: per category rows, "
+        "positives, negatives, ROC AUC of both, delta, verdict and (when not measurable) reason; `outcome` "
+        "(passed, worse, not measured), `passed` (never true with nothing measured), `measured`, `worse`, "
+        "`summary`, `tolerance` and the minimums.",
+    )
+    metrics: dict[str, Any] | None = Field(default=None, description="Hold-out metrics per category.")
+    thresholds: dict[str, Any] | None = Field(default=None, description="Per category {reject, review}.")
+    file_error: str | None = Field(default=None, description="Why its file cannot be read, if so.")
+
+    @field_validator("comparison", mode="after")
+    @classmethod
+    def _judged(cls, comparison: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A stored comparison judged under the current minimums (rows stored before them too)."""
+        return None if comparison is None else judge(comparison)
+
+
 def _version_dict(row: Row, active_version: str | None) -> dict[str, Any]:
-    return {
-        "version": row["version"],
-        "active": row["version"] == active_version,
-        "source": row["source"],
-        "mode": row.get("mode"),
-        "base_version": row.get("base_version"),
-        "job_id": row.get("job_id"),
-        "created_at": row["created_at"],
-        "created_by": row.get("created_by"),
-        "file": row["file"],
-        "file_sha256": row["file_sha256"],
-        "content_sha256": row["content_sha256"],
-        "training": _loads(row.get("training")),
-        "comparison": _judged_comparison(row),
-    }
+    fields = {**row, "active": row["version"] == active_version}
+    return ModelVersion.model_validate(fields).model_dump(exclude={"metrics", "thresholds", "file_error"})
+
+
+class Activation(Record):
+    """One activation of a version, as recorded (append-only)."""
+
+    model_config = ConfigDict(strict=False)
+
+    id: int
+    version: str
+    at: str
+    actor: str | None
+    kind: Literal["initial", "promote", "force", "reactivate", "rollback"]
+    previous_version: str | None
+    reason: str | None
 
 
 def active_version(store: Store) -> str | None:
@@ -232,7 +273,8 @@ def model_card(store: Store, settings: Settings, version: str) -> str:
 def activations(store: Store, limit: int = 100) -> list[dict[str, Any]]:
     """The activation history, newest first: who activated what, when, how (promote, force, rollback...), why."""
     with store.read() as db:
-        return st.model_activation_rows(db, limit)
+        rows = st.model_activation_rows(db, limit)
+    return [Activation.model_validate(row).model_dump() for row in rows]
 
 
 # ---------------------------------------------------------------------------
@@ -348,7 +390,7 @@ def _record_activation(
         }
         record["id"] = st.insert_model_activation(db, record)
     log.info("model version %s activated (%s) by %s, replacing %s", version, kind, actor, expected_current)
-    return record
+    return Activation.model_validate(record).model_dump()
 
 
 def rollback_target(history: list[Row]) -> str | None:
