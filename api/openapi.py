@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.categories import CATEGORIES
-from moderation import answer_record, comment_record, coral, keys, perspective
+from moderation import answer_record, comment_record, coral, keys, perspective, queue
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
@@ -585,26 +585,6 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
-    "QueueItem": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"},
-            "comment_id": {"type": "string"},
-            "state": {"type": "string", "enum": ["pending", "decided"]},
-            "priority": {"type": "number"},
-            "urgent": {
-                "type": "boolean",
-                "description": "Held on a threat or severe-toxicity score: listed before every other item.",
-            },
-            "score": {"type": "number", "description": "The deciding score (priority without the urgent lift)."},
-            "category": {"type": ["string", "null"]},
-            "appealed": {"type": "boolean"},
-            "claimed_by": {"type": ["string", "null"]},
-            "claim_expires_at": {"type": ["string", "null"]},
-            "version": {"type": "integer"},
-            "comment": {"type": "object"},
-        },
-    },
     "Labels": {
         "type": "object",
         "description": "Training labels: category to 0 or 1.",
@@ -648,6 +628,7 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (jobs.Job, "serialization"),
     (datasets.Dataset, "serialization"),
     (keys.Key, "serialization"),
+    (queue.QueueItem, "serialization"),
     (registry.ModelVersion, "serialization"),
     (registry.Activation, "serialization"),
     (perspective.AnalyzeCommentRequest, "validation"),

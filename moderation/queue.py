@@ -11,13 +11,16 @@ import binascii
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field, ValidationInfo, model_validator
 
 from model.categories import CATEGORIES
 from moderation import outbox
 from moderation.decisions import decision_from_row
 from moderation.errors import Conflict, Invalid, NotFound
 from moderation.policy import URGENT_PRIORITY, queue_priority
+from moderation.records import Record
 from moderation.storage import store as st
 from moderation.storage.store import Store, Transaction
 
@@ -38,39 +41,65 @@ def _claim_live(row: Mapping[str, Any], at: str) -> bool:
     return row["claimed_by"] is not None and row["claim_expires_at"] is not None and row["claim_expires_at"] > at
 
 
-def _item_dict(row: Mapping[str, Any], at: str) -> dict[str, Any]:
-    live = _claim_live(row, at)
-    item = {
-        "id": row["id"],
-        "comment_id": row["comment_id"],
-        "state": row["state"],
-        "priority": row["priority"],
-        "urgent": row["priority"] >= URGENT_PRIORITY,
-        # The deciding score, without the urgent lift.
-        "score": row["priority"] - URGENT_PRIORITY if row["priority"] >= URGENT_PRIORITY else row["priority"],
-        "category": row["category"],
-        "section": row["section"],
-        "article_id": row["article_id"],
-        "appealed": bool(row["appealed"]),
-        "appeal_message": row["appeal_message"],
-        "enqueued_at": row["enqueued_at"],
-        "claimed_by": row["claimed_by"] if live else None,
-        "claim_expires_at": row["claim_expires_at"] if live else None,
-        "version": row["version"],
-        "decided_at": row["decided_at"],
-        "decision_id": row["decision_id"],
-    }
-    if "text" in row:
-        item["comment"] = {
-            "text": row["text"],
-            "author_id": row["author_id"],
-            "author_name": row["author_name"],
-            "article_title": row["article_title"],
-            "article_url": row["article_url"],
-            "lang": row["lang"],
-            "status": row["comment_status"],
+class QueueComment(Record):
+    """The queued comment, as much of it as a moderator needs beside the item."""
+
+    text: str
+    author_id: str
+    author_name: str | None
+    article_title: str | None
+    article_url: str | None
+    lang: str | None
+    status: Literal["approved", "queued", "rejected"]
+
+
+class QueueItem(Record):
+    """A queue item as the API shows it, read from its row (with its comment when the row carries it) at a time:
+    a claim whose lease ran out by then is shown as no claim."""
+
+    model_config = ConfigDict(strict=False)  # a row's booleans are 0 and 1
+
+    id: int
+    comment_id: str
+    state: Literal["pending", "decided"]
+    priority: float
+    urgent: bool = Field(description="Held on a threat or severe-toxicity score: listed before every other item.")
+    score: float = Field(description="The deciding score (priority without the urgent lift).")
+    category: str | None
+    section: str | None
+    article_id: str | None
+    appealed: bool
+    appeal_message: str | None
+    enqueued_at: str
+    claimed_by: str | None
+    claim_expires_at: str | None
+    version: int
+    decided_at: str | None
+    decision_id: int | None
+    comment: QueueComment | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_row(cls, row: Any, info: ValidationInfo) -> Any:
+        if not isinstance(row, Mapping) or "urgent" in row:
+            return row
+        live = _claim_live(row, (info.context or {})["at"])
+        urgent = row["priority"] >= URGENT_PRIORITY
+        shown = {
+            **row,
+            "urgent": urgent,
+            "score": row["priority"] - URGENT_PRIORITY if urgent else row["priority"],
+            "claimed_by": row["claimed_by"] if live else None,
+            "claim_expires_at": row["claim_expires_at"] if live else None,
         }
-    return item
+        shown.pop("comment", None)
+        if "text" in row:
+            shown["comment"] = {**row, "status": row["comment_status"]}
+        return shown
+
+
+def _item_dict(row: Mapping[str, Any], at: str) -> dict[str, Any]:
+    return QueueItem.model_validate(row, context={"at": at}).model_dump(exclude_unset=True)
 
 
 def encode_cursor(row: Mapping[str, Any]) -> str:
