@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.categories import CATEGORIES
-from moderation import answer_record, comment_record, coral, keys, perspective, queue
+from moderation import answer_record, comment_record, coral, decisions, keys, perspective, queue
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
@@ -369,7 +369,18 @@ PATHS: dict[str, dict[str, Any]] = {
             responses={
                 "200": {
                     "description": "A page of decisions, or CSV",
-                    "content": {"application/json": {"schema": {"type": "object"}}, "text/csv": {}},
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "items": {"type": "array", "items": _ref("LoggedDecision")},
+                                    "next_cursor": {"type": ["string", "null"]},
+                                },
+                            }
+                        },
+                        "text/csv": {},
+                    },
                 }
             },
         ),
@@ -629,6 +640,7 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (datasets.Dataset, "serialization"),
     (keys.Key, "serialization"),
     (queue.QueueItem, "serialization"),
+    (decisions.LoggedDecision, "serialization"),
     (registry.ModelVersion, "serialization"),
     (registry.Activation, "serialization"),
     (perspective.AnalyzeCommentRequest, "validation"),

@@ -7,16 +7,18 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Json
 
 from moderation.errors import Invalid
+from moderation.records import Record
 from moderation.storage import store as st
 from moderation.storage.store import Store
 
 ACTOR_TYPES: tuple[str, ...] = ("model", "rule", "moderator")
 STATUSES: tuple[str, ...] = ("approved", "queued", "rejected")
 MAX_PAGE = 1000
-_JSON_COLUMNS = ("scores", "thresholds", "reasons", "spans")
 
 CSV_COLUMNS: tuple[str, ...] = (
     "id",
@@ -40,14 +42,41 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 
 
+class LoggedDecision(Record):
+    """A decision as the log keeps it: its row, the JSON columns decoded, and (in listings) its comment's article
+    and section; `prev_hash` and `row_hash` link it into the tamper-evident chain."""
+
+    model_config = ConfigDict(strict=False)  # the JSON columns are stored as text
+
+    id: int
+    comment_id: str
+    at: str
+    actor_type: Literal["model", "rule", "moderator"]
+    actor: str | None
+    kind: str
+    action: str
+    status: Literal["approved", "queued", "rejected"]
+    would_action: str | None
+    top_category: str | None
+    model_version: str | None
+    scores: Json[dict[str, float]] | None
+    thresholds: Json[dict[str, Any]] | None
+    reasons: Json[list[dict[str, Any]]] | None
+    spans: Json[list[dict[str, Any]]] | None
+    note: str | None
+    queue_item_id: int | None
+    supersedes: int | None
+    prev_hash: str | None
+    row_hash: str | None
+    stage: int | None = None
+    route_reason: str | None = None
+    article_id: str | None = None
+    section: str | None = None
+
+
 def decision_from_row(row: st.Row) -> dict[str, Any]:
-    """A decision row as a JSON-ready dict, its JSON columns decoded."""
-    decision = dict(row)
-    for column in _JSON_COLUMNS:
-        if column in decision:
-            raw = decision[column]
-            decision[column] = None if raw is None else json.loads(raw)
-    return decision
+    """A decision row as the JSON answer (the columns it has; JSON columns decoded)."""
+    return LoggedDecision.model_validate(row).model_dump(exclude_unset=True)
 
 
 def _moment(value: datetime | str | None, field: str, errors: dict[str, str]) -> str | None:
