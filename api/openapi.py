@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.categories import CATEGORIES
-from moderation import answer_record, comment_record, coral, decisions, keys, perspective, queue
+from moderation import answer_record, comment_record, coral, decisions, keys, perspective, queue, service
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
@@ -200,7 +200,7 @@ PATHS: dict[str, dict[str, Any]] = {
             READERS,
             tag="comments",
             parameters=[_COMMENT_ID],
-            responses={"200": _json({"type": "object"}), "404": _ERROR},
+            responses={"200": _json(_ref("CommentView")), "404": _ERROR},
         ),
     },
     "/v1/comments/{comment_id}/appeal": {
@@ -641,6 +641,7 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (keys.Key, "serialization"),
     (queue.QueueItem, "serialization"),
     (decisions.LoggedDecision, "serialization"),
+    (service.CommentView, "serialization"),
     (registry.ModelVersion, "serialization"),
     (registry.Activation, "serialization"),
     (perspective.AnalyzeCommentRequest, "validation"),

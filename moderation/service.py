@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+from pydantic import ConfigDict
 
 from model.normalize import normalized_prefix_length
 from model.types import ScoreResult, Thresholds
-from moderation import decisions
 from moderation.answer_record import answer_for, answer_from_row
 from moderation.comment_record import CommentIn, validate_comment
+from moderation.decisions import LoggedDecision
 from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooLarge, Unavailable
 from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide, queue_priority
 from moderation.policy_changes import get_policy
 from moderation.privacy import hash_email, hash_ip, pii_key
+from moderation.records import Record
 from moderation.settings import Settings
 from moderation.storage import store as st
 from moderation.storage.store import Store, Transaction
@@ -189,6 +192,40 @@ def submit_batch(
     return answers
 
 
+class OpenItem(Record):
+    """A comment's open queue item, in brief."""
+
+    model_config = ConfigDict(strict=False)  # `appealed` is stored as 0 or 1
+
+    id: int
+    appealed: bool
+    version: int
+
+
+class CommentView(Record):
+    """A stored comment as the API shows it: its fields, its open queue item and its whole decision history (never
+    the keyed hashes of its IP or e-mail)."""
+
+    model_config = ConfigDict(strict=False)
+
+    id: str
+    status: Literal["approved", "queued", "rejected"]
+    text: str
+    article_id: str
+    article_title: str | None
+    article_url: str | None
+    section: str | None
+    author_id: str
+    author_name: str | None
+    parent_id: str | None
+    lang: str | None
+    created_at: str | None
+    received_at: str
+    personal_data_purged: bool
+    queue_item: OpenItem | None
+    decisions: list[LoggedDecision]
+
+
 def get_comment(store: Store, comment_id: str | int) -> dict[str, Any]:
     """A comment's current status, its open queue item if any, and its whole decision history."""
     key = str(comment_id)
@@ -198,23 +235,7 @@ def get_comment(store: Store, comment_id: str | int) -> dict[str, Any]:
             raise NotFound(f"No comment with id {key}.")
         history = st.decision_rows_for_comment(db, key)
         item = st.open_queue_item_row(db, key)
-    return {
-        "id": row["id"],
-        "status": row["status"],
-        "text": row["text"],
-        "article_id": row["article_id"],
-        "article_title": row["article_title"],
-        "article_url": row["article_url"],
-        "section": row["section"],
-        "author_id": row["author_id"],
-        "author_name": row["author_name"],
-        "parent_id": row["parent_id"],
-        "lang": row["lang"],
-        "created_at": row["created_at"],
-        "received_at": row["received_at"],
-        "personal_data_purged": row["purged_at"] is not None,
-        "queue_item": None
-        if item is None
-        else {"id": item["id"], "appealed": bool(item["appealed"]), "version": item["version"]},
-        "decisions": [decisions.decision_from_row(d) for d in history],
-    }
+    view = CommentView.model_validate(
+        {**row, "personal_data_purged": row["purged_at"] is not None, "queue_item": item, "decisions": history}
+    )
+    return view.model_dump(exclude_unset=True)
