@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Json
 
 from moderation.errors import Invalid
+from moderation.paging import check_limit, id_cursor
 from moderation.records import Record
 from moderation.storage import store as st
 from moderation.storage.store import Store
@@ -119,18 +120,6 @@ def _filters(
     return filters
 
 
-def _cursor(cursor: str | int | None) -> int | None:
-    if cursor is None or cursor == "":
-        return None
-    try:
-        value = int(cursor)
-    except ValueError:
-        raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"}) from None
-    if not 0 <= value <= st.MAX_ROWID:
-        raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"})
-    return value
-
-
 def list_decisions(
     store: Store,
     *,
@@ -148,10 +137,9 @@ def list_decisions(
     """One page of decisions (`until` is exclusive); `next_cursor` (a decision id) fetches the next page."""
     if order not in ("asc", "desc"):
         raise Invalid("Bad order.", fields={"order": "must be asc or desc"})
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        raise Invalid("Bad limit.", fields={"limit": f"must be a whole number from 1 to {MAX_PAGE}"})
+    check_limit(limit, MAX_PAGE)
     filters = _filters(since, until, actor, actor_type, status, article_id, comment_id)
-    position = _cursor(cursor)
+    position = id_cursor(cursor)
     newest_first = order == "desc"
     with store.read() as db:
         rows = st.select_decisions(

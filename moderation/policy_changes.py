@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from model.types import Thresholds
 from moderation.errors import Invalid
+from moderation.paging import id_cursor
 from moderation.policy import Policy, default_policy, policy_from_document, policy_to_document
 from moderation.storage import store as st
 from moderation.storage.store import Store
@@ -60,14 +61,7 @@ def put_policy(
 
 def policy_history(store: Store, limit: int = 100, cursor: str | int | None = None) -> dict[str, Any]:
     """Policy changes, newest first, with who put each and when; `next_cursor` pages back in time."""
-    before_id = None
-    if cursor not in (None, ""):
-        try:
-            before_id = int(cursor)  # type: ignore[arg-type]
-        except ValueError:
-            raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor from a previous page"}) from None
-        if not 0 <= before_id <= st.MAX_ROWID:
-            raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor from a previous page"})
+    before_id = id_cursor(cursor)
     with store.read() as db:
         # One more than the page, to know there is a next page, and one more again: the change before the
         # page's oldest, which that one's `changes` are measured against.

@@ -19,6 +19,7 @@ from model.categories import CATEGORIES
 from moderation import outbox
 from moderation.decisions import decision_from_row
 from moderation.errors import Conflict, Invalid, NotFound
+from moderation.paging import CURSOR_PROBLEM, limit_problem
 from moderation.policy import URGENT_PRIORITY, queue_priority
 from moderation.records import Record
 from moderation.storage import store as st
@@ -117,7 +118,7 @@ def decode_cursor(cursor: str) -> tuple[float, str, int]:
             raise ValueError(cursor)
         return float(priority), enqueued_at, item_id
     except (ValueError, TypeError, binascii.Error):
-        raise Invalid("Bad cursor.", fields={"cursor": "must be a cursor returned by a previous page"}) from None
+        raise Invalid("Bad cursor.", fields={"cursor": CURSOR_PROBLEM}) from None
 
 
 def _check_filters(status: str | None, limit: int, offset: int, category: str | None = None) -> None:
@@ -126,8 +127,8 @@ def _check_filters(status: str | None, limit: int, offset: int, category: str | 
         errors["category"] = "must be one of " + ", ".join(CATEGORIES)
     if status is not None and status not in ITEM_STATES:
         errors["status"] = "must be one of " + ", ".join(ITEM_STATES)
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
-        errors["limit"] = f"must be a whole number from 1 to {MAX_PAGE}"
+    if problem := limit_problem(limit, MAX_PAGE):
+        errors["limit"] = problem
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         errors["offset"] = "must be a whole number of at least 0"
     if errors:
