@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Flask, Response, has_request_context, jsonify, request
+from pydantic import Field
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from moderation.errors import (
@@ -18,6 +20,7 @@ from moderation.errors import (
     Unauthorized,
     Unavailable,
 )
+from moderation.records import Record
 
 STATUS_FOR_ERROR: dict[type[ModerationError], int] = {
     Malformed: 400,
@@ -64,6 +67,29 @@ GOOGLE_STATUS = {
 }
 
 
+class ErrorBody(Record):
+    """The one JSON shape of every error answer."""
+
+    error: str = Field(description="A short code: malformed, unauthorized, invalid, conflict...")
+    message: str
+    fields: dict[str, str] | None = Field(default=None, description="What is wrong with each field (422).")
+
+
+class GoogleErrorStatus(Record):
+    """An error as Google's APIs describe it."""
+
+    code: int
+    message: str
+    status: str = Field(description="google.rpc.Code, e.g. INVALID_ARGUMENT.")
+    details: list[dict[str, Any]] | None = None
+
+
+class GoogleError(Record):
+    """Errors of the Perspective-compatible routes, in Google's shape."""
+
+    error: GoogleErrorStatus
+
+
 def google_error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
     """An error in Google's shape, `{"error": {code, message, status, details}}`; bad fields as a BadRequest."""
     http_status, name = GOOGLE_STATUS.get(status, (status, "UNKNOWN"))
@@ -75,10 +101,10 @@ def google_error_response(status: int, code: str, message: str, fields: dict[str
     if fields:
         violations = [{"field": field, "description": problem} for field, problem in fields.items()]
         details.append({"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": violations})
-    error: dict[str, object] = {"code": http_status, "message": message, "status": name}
-    if details:
-        error["details"] = details
-    response = jsonify(error=error)
+    described = GoogleErrorStatus(
+        code=http_status, message=message, status=name, **({"details": details} if details else {})
+    )
+    response = jsonify(GoogleError(error=described).model_dump(exclude_unset=True))
     response.status_code = http_status
     if http_status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -89,10 +115,8 @@ def error_response(status: int, code: str, message: str, fields: dict[str, str] 
     """The one JSON shape of every error answer (Google's, on the routes that stand in for a Google API)."""
     if has_request_context() and request.blueprint in GOOGLE_SHAPED:
         return google_error_response(status, code, message, fields)
-    body: dict[str, object] = {"error": code, "message": message}
-    if fields or status == 422:
-        body["fields"] = dict(fields or {})
-    response = jsonify(body)
+    body = ErrorBody(error=code, message=message, **({"fields": dict(fields or {})} if fields or status == 422 else {}))
+    response = jsonify(body.model_dump(exclude_unset=True))
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="moderation"'

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.errors import ErrorBody, GoogleError
 from model.categories import CATEGORIES
 from moderation import answer_record, comment_record, coral, decisions, keys, perspective, queue, service
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
@@ -583,19 +584,6 @@ PATHS: dict[str, dict[str, Any]] = {
 _SCORES = {"type": "object", "additionalProperties": {"type": "number"}, "description": "Probability per category."}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error", "message"],
-        "properties": {
-            "error": {"type": "string", "description": "A short code: malformed, unauthorized, invalid, conflict..."},
-            "message": {"type": "string"},
-            "fields": {
-                "type": "object",
-                "additionalProperties": {"type": "string"},
-                "description": "What is wrong with each field (422).",
-            },
-        },
-    },
     "Labels": {
         "type": "object",
         "description": "Training labels: category to 0 or 1.",
@@ -632,6 +620,8 @@ SCHEMAS: dict[str, Any] = {
 }
 
 # Records declared once as pydantic models (moderation/records.py): their schemas come from the models.
+# The component a record's schema is filed under, where it is not the record's own name.
+COMPONENT_NAMES: dict[str, str] = {"ErrorBody": "Error"}
 RECORDS: tuple[tuple[type[Record], str], ...] = (
     (comment_record.CommentIn, "validation"),
     (comment_record.ScoreIn, "validation"),  # a dry run needs only the text
@@ -642,6 +632,8 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (queue.QueueItem, "serialization"),
     (decisions.LoggedDecision, "serialization"),
     (service.CommentView, "serialization"),
+    (ErrorBody, "serialization"),
+    (GoogleError, "serialization"),
     (registry.ModelVersion, "serialization"),
     (registry.Activation, "serialization"),
     (perspective.AnalyzeCommentRequest, "validation"),
@@ -659,7 +651,8 @@ def _add_record_schemas() -> None:
         for field, note in comment_record.FIELD_NOTES.items():
             if field in schema.get("properties", {}):
                 schema["properties"][field]["description"] = note
-        for name, nested in {**schema.pop("$defs", {}), record.__name__: schema}.items():
+        named = COMPONENT_NAMES.get(record.__name__, record.__name__)
+        for name, nested in {**schema.pop("$defs", {}), named: schema}.items():
             if SCHEMAS.get(name, nested) != nested:
                 raise ValueError(f"two schemas are named {name}")
             SCHEMAS[name] = nested
@@ -670,23 +663,6 @@ def _add_record_schemas() -> None:
 
 
 _add_record_schemas()
-SCHEMAS["GoogleError"] = {
-    "type": "object",
-    "required": ["error"],
-    "description": "Errors of the Perspective-compatible routes, in Google's shape.",
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "status"],
-            "properties": {
-                "code": {"type": "integer"},
-                "message": {"type": "string"},
-                "status": {"type": "string", "description": "google.rpc.Code, e.g. INVALID_ARGUMENT."},
-                "details": {"type": "array", "items": {"type": "object"}},
-            },
-        }
-    },
-}
 _GOOGLE_ERROR = {"$ref": "#/components/responses/GoogleError"}
 
 
