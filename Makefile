@@ -33,7 +33,14 @@ run: $(VENV)/.runtime
 serve-prod: $(VENV)/.runtime
 	$(VENV)/bin/moderation serve --proxy --port $(PORT)
 
-test: $(VENV)/.dev
+# The real clients the Perspective-compatible routes are tested with (tests/test_perspective_clients.py), from npm.
+NODE_DEPS := tests/node/node_modules/.installed
+$(NODE_DEPS): tests/node/package.json tests/node/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: the client tests need Node.js and npm" >&2; exit 1; }
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.dev $(NODE_DEPS)
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.dev
