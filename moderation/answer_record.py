@@ -7,11 +7,11 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from model.normalize import MAX_NORMALIZED_CHARS, WIDEST_EXPANSION
 from model.types import ScoreResult
-from moderation.policy import Verdict
+from moderation.policy import Reason, Verdict
 from moderation.records import Record
 
 Status = Literal["approved", "queued", "rejected"]
@@ -37,25 +37,15 @@ class SpanOut(Record):
     )
 
 
-class ReasonOut(Record):
-    """One thing that fired during the decision, and the action it argues for."""
-
-    kind: str
-    action: str
-    detail: str
-    category: str | None = None
-    value: float | None = None
-    threshold: float | None = None
-    term: str | None = None
-
-
 class SubmissionAnswer(Record):
     """What submitting a comment answers (and a dry run, and a replay of the first answer)."""
+
+    model_config = ConfigDict(strict=False)  # built by our own code, from decisions and stored rows
 
     id: str
     status: Status
     scores: dict[str, float] = Field(description="Probability per category.")
-    reasons: list[ReasonOut]
+    reasons: list[Reason]  # policy.Reason, the one declaration of a reason
     spans: list[SpanOut]
     model_version: str | None
     decided_by: Literal["model", "rule"]
@@ -102,7 +92,7 @@ def answer_for(comment_id: str, result: ScoreResult, verdict: Verdict, model_ver
         id=comment_id,
         status=verdict.status,  # type: ignore[arg-type]
         scores=dict(result.scores),
-        reasons=[ReasonOut(**reason.as_dict()) for reason in verdict.reasons],  # type: ignore[arg-type]
+        reasons=[reason.as_dict() for reason in verdict.reasons],  # type: ignore[misc]
         spans=[SpanOut(**span.as_dict()) for span in result.spans],  # type: ignore[arg-type]
         model_version=model_version,
         decided_by=verdict.decided_by,  # type: ignore[arg-type]
@@ -123,7 +113,7 @@ def answer_from_row(row: Mapping[str, Any], scored_chars: int | None = None) -> 
         id=row["comment_id"],
         status=row["status"],
         scores=decoded("scores") or {},
-        reasons=[ReasonOut(**reason) for reason in decoded("reasons") or []],
+        reasons=decoded("reasons") or [],
         spans=[SpanOut(**span) for span in decoded("spans") or []],
         model_version=row["model_version"],
         decided_by=row["actor_type"],
