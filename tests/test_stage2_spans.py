@@ -321,5 +321,6 @@ def test_the_span_f1_of_the_cascade_measures_its_stage2_spans(scorer: Scorer, ti
 def test_the_answer_carries_each_spans_stage_as_the_openapi_document_says(scorer: Scorer) -> None:
     answer = service.dry_run(scorer, default_policy(scorer.thresholds), {"text": HATE})
     assert [(s["text"], s["stage"]) for s in answer["spans"]] == [("liars", 2), ("deserve", 2)]
-    schema = document()["components"]["schemas"]["Decision"]["properties"]["spans"]["items"]["properties"]
-    assert set(answer["spans"][0]) == set(schema)
+    schemas = document()["components"]["schemas"]
+    span = schemas["SubmissionAnswer"]["properties"]["spans"]["items"]["$ref"].rsplit("/", 1)[-1]
+    assert set(answer["spans"][0]) == set(schemas[span]["properties"])
