@@ -6,9 +6,9 @@ from flask import Blueprint, Response, jsonify
 
 from api import services
 from api.auth import current_key, roles
-from api.body import bool_arg, choice_arg, int_arg, json_object, require_int, text_arg
+from api.body import bool_arg, choice_arg, int_arg, json_object, text_arg
 from moderation import queue
-from moderation.errors import Invalid
+from moderation.records import parse
 
 bp = Blueprint("queue", __name__, url_prefix="/v1/queue")
 
@@ -85,21 +85,14 @@ def skip(item_id: int) -> Response:
 @roles("moderator", "admin")
 def decide(item_id: int) -> Response:
     """Approve or reject a queued comment: `{action, reason?, labels?, version}`; 409 if the item changed."""
-    document = json_object()
-    errors: dict[str, str] = {}
-    version = require_int(document, "version", errors)
-    action = document.get("action")
-    if not isinstance(action, str):
-        errors["action"] = "is required" if action is None else "must be a string"
-    if errors or version is None or not isinstance(action, str):
-        raise Invalid("The decision has invalid fields.", fields=errors)
+    decision = parse(queue.ModeratorDecisionIn, json_object(), "The decision has invalid fields.")
     result = queue.decide_item(
         services().store,
         item_id,
         current_key().id,
-        action,
-        version=version,
-        reason=document.get("reason"),
-        labels=document.get("labels"),
+        decision.action,
+        version=decision.version,
+        reason=decision.reason,
+        labels=decision.labels,
     )
     return jsonify(result)

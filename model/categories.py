@@ -1,6 +1,8 @@
-"""The seven categories every comment is scored on."""
+"""The seven categories every comment is scored on, declared once: as a type, and as the tuple of its values."""
 
-CATEGORIES: tuple[str, ...] = (
+from typing import Literal, get_args
+
+Category = Literal[
     "toxicity",
     "severe_toxicity",
     "obscene",
@@ -8,4 +10,5 @@ CATEGORIES: tuple[str, ...] = (
     "insult",
     "identity_attack",
     "spam",
-)
+]
+CATEGORIES: tuple[str, ...] = get_args(Category)

@@ -11,17 +11,18 @@ import binascii
 import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
 
-from model.categories import CATEGORIES
+from model.categories import CATEGORIES, Category
 from moderation import outbox
 from moderation.decisions import decision_from_row
 from moderation.errors import Conflict, Invalid, NotFound
 from moderation.paging import CURSOR_PROBLEM, limit_problem
 from moderation.policy import URGENT_PRIORITY, queue_priority
-from moderation.records import Record
+from moderation.records import Record, parse
 from moderation.storage import store as st
 from moderation.storage.store import Store, Transaction
 
@@ -342,28 +343,31 @@ def skip(store: Store, item_id: int, moderator_key_id: str, now: datetime | None
 # Decisions by moderators
 
 
+def _label(value: object) -> object:
+    if isinstance(value, bool):
+        raise PydanticCustomError("label", "must be 0 or 1")
+    return value
+
+
+class ModeratorDecisionIn(Record):
+    """A moderator's decision on a queue item (or a reversal): the action, the item's version when it was seen,
+    a note, and training labels."""
+
+    action: Literal["approve", "reject"]
+    version: int = Field(ge=0, le=st.MAX_ROWID, description="The item's version when the moderator saw it.")
+    reason: str | None = Field(
+        default=None, max_length=MAX_NOTE_CHARS, description="Kept in the log, sent to the site."
+    )
+    labels: dict[Category, Annotated[Literal[0, 1], BeforeValidator(_label)]] | None = Field(
+        default=None, description="Training labels: category to 0 or 1."
+    )
+
+
 def _check_decision_input(action: str, reason: str | None, labels: object) -> dict[str, int] | None:
-    errors: dict[str, str] = {}
-    if action not in MODERATOR_ACTIONS:
-        errors["action"] = "must be one of " + ", ".join(MODERATOR_ACTIONS)
-    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_NOTE_CHARS):
-        errors["reason"] = f"must be a string of at most {MAX_NOTE_CHARS} characters"
-    checked: dict[str, int] | None = None
-    if labels is not None:
-        if not isinstance(labels, Mapping):
-            errors["labels"] = "must be an object mapping categories to 0 or 1"
-        else:
-            checked = {}
-            for category, value in labels.items():
-                if category not in CATEGORIES:
-                    errors[f"labels.{category}"] = "unknown category; expected one of " + ", ".join(CATEGORIES)
-                elif isinstance(value, bool) or value not in (0, 1):
-                    errors[f"labels.{category}"] = "must be 0 or 1"
-                else:
-                    checked[category] = int(value)
-    if errors:
-        raise Invalid("The decision has invalid fields.", fields=errors)
-    return checked
+    """The labels of a decision, checked with the rest of it by its record (the version is checked elsewhere)."""
+    document = {"action": action, "version": 0, "reason": reason, "labels": labels}
+    labels = parse(ModeratorDecisionIn, document, "The decision has invalid fields.").labels
+    return None if labels is None else {str(category): int(value) for category, value in labels.items()}
 
 
 def _record_human_decision(
@@ -467,7 +471,7 @@ def decide_item(
     *,
     version: int,
     reason: str | None = None,
-    labels: Mapping[str, int] | None = None,
+    labels: Mapping[str, int] | Mapping[Category, int] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """Approve or reject a queued comment, in one transaction: decision, status, labels, outbox event.
@@ -527,7 +531,7 @@ def reverse_decision(
     action: str,
     *,
     reason: str | None = None,
-    labels: Mapping[str, int] | None = None,
+    labels: Mapping[str, int] | Mapping[Category, int] | None = None,
     expected_decision_id: int | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:

@@ -37,7 +37,9 @@ def parse(record: type[R], document: object, message: str | None = None) -> R:
     except ValidationError as error:
         fields: dict[str, str] = {}
         for problem in error.errors():
-            fields.setdefault(".".join(str(part) for part in problem["loc"]) or "body", _message(problem))
+            # A bad key of a mapping is named by the key itself (`labels.rudeness`), not `labels.rudeness.[key]`.
+            where = ".".join(str(part) for part in problem["loc"] if part != "[key]") or "body"
+            fields.setdefault(where, _message(problem))
         listed = "; ".join(f"{name}: {problem}" for name, problem in fields.items())
         raise Invalid(message or f"Invalid request: {listed}", fields=fields) from None
 
