@@ -6,9 +6,9 @@ from flask import Blueprint, Response, jsonify
 
 from api import MAX_BATCH_BODY_BYTES, ratelimit, services
 from api.auth import current_key, roles
-from api.body import json_body, json_object, optional_json_object, required_text
+from api.body import json_body, json_object, optional_json_object
 from moderation import queue, service
-from moderation.errors import Invalid
+from moderation.records import parse
 
 bp = Blueprint("comments", __name__, url_prefix="/v1/comments")
 
@@ -50,8 +50,8 @@ def get(comment_id: str) -> Response:
 @roles("site", "admin")
 def appeal(comment_id: str) -> tuple[Response, int]:
     """Put a rejected comment back in the queue as an appeal, with the commenter's message."""
-    document = optional_json_object()
-    item = queue.appeal(services().store, comment_id, document.get("message"), current_key().id)
+    appealed = parse(queue.AppealIn, optional_json_object(), "Bad appeal.")
+    item = queue.appeal(services().store, comment_id, appealed.message, current_key().id)
     return jsonify(item), 201
 
 
@@ -59,17 +59,14 @@ def appeal(comment_id: str) -> tuple[Response, int]:
 @roles("moderator", "admin")
 def reverse(comment_id: str) -> tuple[Response, int]:
     """Reverse a comment's current decision with a new moderator decision (the site is told by webhook)."""
-    document = json_object()
-    expected = document.get("expected_decision_id")
-    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
-        raise Invalid("Bad reversal.", fields={"expected_decision_id": "must be a whole number"})
+    reversal = parse(queue.ReversalIn, json_object(), "Bad reversal.")
     result = queue.reverse_decision(
         services().store,
         comment_id,
         current_key().id,
-        required_text(document, "action"),
-        reason=document.get("reason"),
-        labels=document.get("labels"),
-        expected_decision_id=expected,
+        reversal.action,
+        reason=reversal.reason,
+        labels=reversal.labels,
+        expected_decision_id=reversal.expected_decision_id,
     )
     return jsonify(result), 201

@@ -6,8 +6,9 @@ from flask import Blueprint, Response, jsonify
 
 from api import services
 from api.auth import roles
-from api.body import json_object, required_text
+from api.body import json_object
 from moderation import keys
+from moderation.records import parse
 
 bp = Blueprint("keys", __name__, url_prefix="/v1/keys")
 
@@ -23,8 +24,8 @@ def list_keys() -> Response:
 @roles("admin")
 def create_key() -> tuple[Response, int]:
     """Create a key `{role, name?}`; the answer holds its secret, which cannot be shown again."""
-    document = json_object()
-    key, secret = keys.create_key(services().store, required_text(document, "role"), document.get("name"))
+    asked = parse(keys.KeyIn, json_object(), "Bad key.")
+    key, secret = keys.create_key(services().store, asked.role, asked.name)
     return jsonify(key=key.as_dict(), secret=secret), 201
 
 

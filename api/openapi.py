@@ -210,7 +210,7 @@ PATHS: dict[str, dict[str, Any]] = {
             SITE,
             tag="comments",
             parameters=[_COMMENT_ID],
-            body={"type": "object", "properties": {"message": {"type": "string", "maxLength": 5000}}},
+            body=_ref("AppealIn"),
             body_required=False,
             responses={"201": _json(_ref("QueueItem"), "Queued as an appeal"), "404": _ERROR, "409": _ERROR},
         ),
@@ -221,16 +221,7 @@ PATHS: dict[str, dict[str, Any]] = {
             MODERATORS,
             tag="comments",
             parameters=[_COMMENT_ID],
-            body={
-                "type": "object",
-                "required": ["action"],
-                "properties": {
-                    "action": {"type": "string", "enum": ["approve", "reject"]},
-                    "reason": {"type": "string", "maxLength": 2000},
-                    "labels": _ref("Labels"),
-                    "expected_decision_id": {"type": "integer"},
-                },
-            },
+            body=_ref("ReversalIn"),
             responses={"201": _json({"type": "object"}), "404": _ERROR, "409": _ERROR},
         ),
     },
@@ -410,14 +401,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "Create a key; its secret is in this answer only.",
             ADMINS,
             tag="keys",
-            body={
-                "type": "object",
-                "required": ["role"],
-                "properties": {
-                    "role": {"type": "string", "enum": ["site", "moderator", "admin"]},
-                    "name": {**_NAME, "maxLength": 200},
-                },
-            },
+            body=_ref("KeyIn"),
             responses={
                 "201": _json({"type": "object", "properties": {"key": _ref("Key"), "secret": {"type": "string"}}})
             },
@@ -622,6 +606,9 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (keys.Key, "serialization"),
     (queue.QueueItem, "serialization"),
     (queue.ModeratorDecisionIn, "validation"),
+    (queue.ReversalIn, "validation"),
+    (queue.AppealIn, "validation"),
+    (keys.KeyIn, "validation"),
     (decisions.LoggedDecision, "serialization"),
     (service.CommentView, "serialization"),
     (ErrorBody, "serialization"),

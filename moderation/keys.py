@@ -8,10 +8,10 @@ import secrets
 from datetime import datetime
 from typing import Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from moderation.errors import Duplicate, Invalid, NotFound, Unauthorized
-from moderation.identifiers import identifier_problem
+from moderation.identifiers import IDENTIFIER_PATTERN, identifier_problem
 from moderation.records import Record
 from moderation.storage import store as st
 from moderation.storage.store import Store, Transaction
@@ -36,6 +36,13 @@ class Key(Record):
     def as_dict(self) -> dict[str, object]:
         """The JSON answer."""
         return self.model_dump()
+
+
+class KeyIn(Record):
+    """What an admin asks for when making a key."""
+
+    role: Literal["site", "moderator", "admin"]
+    name: str | None = Field(default=None, max_length=200, json_schema_extra={"pattern": IDENTIFIER_PATTERN})
 
 
 def hash_key(presented: str) -> str:

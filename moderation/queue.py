@@ -363,6 +363,23 @@ class ModeratorDecisionIn(Record):
     )
 
 
+class ReversalIn(Record):
+    """A moderator's reversal of a comment's current decision."""
+
+    action: Literal["approve", "reject"]
+    reason: str | None = Field(default=None, max_length=MAX_NOTE_CHARS)
+    labels: dict[Category, Annotated[Literal[0, 1], BeforeValidator(_label)]] | None = None
+    expected_decision_id: int | None = Field(
+        default=None, ge=0, le=st.MAX_ROWID, description="Refuse (409) unless this is still the latest decision."
+    )
+
+
+class AppealIn(Record):
+    """A commenter's appeal of a rejection, as the site sends it."""
+
+    message: str | None = Field(default=None, max_length=MAX_APPEAL_CHARS)
+
+
 def _check_decision_input(action: str, reason: str | None, labels: object) -> dict[str, int] | None:
     """The labels of a decision, checked with the rest of it by its record (the version is checked elsewhere)."""
     document = {"action": action, "version": 0, "reason": reason, "labels": labels}
