@@ -10,7 +10,7 @@ from api import services
 from api.auth import current_key, roles
 from api.body import int_arg, optional_json_object
 from moderation import perspective
-from moderation.errors import Invalid
+from moderation.records import parse
 from moderation.training import jobs, registry
 
 bp = Blueprint("models", __name__, url_prefix="/v1/models")
@@ -24,31 +24,6 @@ def _serving() -> dict[str, Any]:
     if found.models is not None:
         return found.models.status()
     return {"serving": found.scorer.version, "refused": {}}
-
-
-def _options(document: dict[str, Any], allowed: tuple[str, ...]) -> tuple[bool, str | None]:
-    """`force` and `reason` from an action's body, 422 naming any other field or a wrong type."""
-    errors = {name: "is not a field of this request" for name in document if name not in allowed}
-    force = document.get("force", False)
-    if not isinstance(force, bool):
-        errors["force"] = "must be true or false"
-    reason = document.get("reason")
-    if reason is not None and not isinstance(reason, str):
-        errors["reason"] = "must be a string"
-    if errors:
-        raise Invalid("Bad request body.", fields=errors)
-    return force, reason
-
-
-def _rebuild_option(document: dict[str, Any]) -> str | None:
-    """`rebuild` from a retrain's body (a version), 422 naming any other field or a wrong type."""
-    errors = {name: "is not a field of this request" for name in document if name != "rebuild"}
-    rebuild = document.get("rebuild")
-    if rebuild is not None and (not isinstance(rebuild, str) or not rebuild):
-        errors["rebuild"] = "must be a model version"
-    if errors:
-        raise Invalid("Bad request body.", fields=errors)
-    return rebuild
 
 
 def _refreshed() -> str:
@@ -105,7 +80,7 @@ def train() -> tuple[Response, int, dict[str, str]]:
     `{"rebuild": VERSION}` retrains a version from exactly the inputs it records; the job's result says whether
     the rebuilt model is identical."""
     found = services()
-    rebuild = _rebuild_option(optional_json_object())
+    rebuild = parse(jobs.RetrainIn, optional_json_object(), "Bad request body.").rebuild
     job = jobs.start_retrain(found.store, found.settings, current_key().id, rebuild=rebuild)
     return jsonify(job=job), 202, {"Location": url_for("jobs.get_job", job_id=job["id"])}
 
@@ -115,7 +90,8 @@ def train() -> tuple[Response, int, dict[str, str]]:
 def activate(version: str) -> Response:
     """Make a version active `{force?, reason?}`: its file must verify, and a worse one needs force and a reason."""
     found = services()
-    force, reason = _options(optional_json_object(), ("force", "reason"))
+    asked = parse(registry.ActivationIn, optional_json_object(), "Bad request body.")
+    force, reason = asked.force, asked.reason
     record = registry.activate(found.store, found.settings, version, current_key().id, force=force, reason=reason)
     return jsonify(activation=record, model_version=_refreshed())
 
@@ -125,6 +101,6 @@ def activate(version: str) -> Response:
 def rollback() -> Response:
     """Re-activate the version that was active before the current one `{reason?}`."""
     found = services()
-    _, reason = _options(optional_json_object(), ("reason",))
+    reason = parse(registry.RollbackIn, optional_json_object(), "Bad request body.").reason
     record = registry.rollback(found.store, found.settings, current_key().id, reason)
     return jsonify(activation=record, model_version=_refreshed())

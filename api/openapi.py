@@ -90,15 +90,6 @@ _QUEUE_FILTERS = [
 ]
 
 _VERSION = _path("version", "A model version's name, e.g. 20261128-34520698a0.")
-_REASON = {"type": "string", "maxLength": 1000, "description": "Why; required with force; recorded."}
-_ACTION_BODY = {
-    "type": "object",
-    "properties": {
-        "force": {"type": "boolean", "description": "Promote although the evaluation found it worse."},
-        "reason": _REASON,
-    },
-    "additionalProperties": False,
-}
 
 
 def _dataset_upload() -> dict[str, Any]:
@@ -441,11 +432,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "With {rebuild: VERSION}, retrain that version from exactly the inputs it records.",
             ADMINS,
             tag="models",
-            body={
-                "type": "object",
-                "properties": {"rebuild": {"type": "string", "minLength": 1, "maxLength": 200}},
-                "additionalProperties": False,
-            },
+            body=_ref("RetrainIn"),
             body_required=False,
             responses={
                 "202": _json(
@@ -475,7 +462,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "Re-activate the version that was active before the current one.",
             ADMINS,
             tag="models",
-            body={"type": "object", "properties": {"reason": _REASON}, "additionalProperties": False},
+            body=_ref("RollbackIn"),
             body_required=False,
             responses={"200": _json(_ref("ActivationResult")), "409": _ERROR},
         ),
@@ -509,7 +496,7 @@ PATHS: dict[str, dict[str, Any]] = {
             ADMINS,
             tag="models",
             parameters=[_VERSION],
-            body=_ACTION_BODY,
+            body=_ref("ActivationIn"),
             body_required=False,
             responses={"200": _json(_ref("ActivationResult")), "404": _ERROR, "409": _ERROR},
         ),
@@ -609,6 +596,9 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (queue.ReversalIn, "validation"),
     (queue.AppealIn, "validation"),
     (keys.KeyIn, "validation"),
+    (registry.ActivationIn, "validation"),
+    (registry.RollbackIn, "validation"),
+    (jobs.RetrainIn, "validation"),
     (decisions.LoggedDecision, "serialization"),
     (service.CommentView, "serialization"),
     (ErrorBody, "serialization"),

@@ -24,6 +24,8 @@ def _message(problem: Any) -> str:
         return "is required"
     if kind == "string_type":
         return "must be a string"
+    if kind == "extra_forbidden":
+        return "is not a field of this request"
     if kind == "string_too_long":
         return f"must be at most {problem['ctx']['max_length']} characters"
     return str(problem["msg"])

@@ -52,6 +52,16 @@ def job_log_path(settings: Settings, job_id: int) -> Path:
     return settings.db_path.parent / "jobs" / f"job-{job_id}.log"
 
 
+class RetrainIn(Record):
+    """An admin's retrain: optionally the version whose inputs to rebuild exactly."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rebuild: str | None = Field(
+        default=None, min_length=1, max_length=200, description="A model version to rebuild from its inputs."
+    )
+
+
 class Job(Record):
     """A training job as the API shows it, read from its stored row (the row's other columns stay inside)."""
 

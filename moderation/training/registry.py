@@ -205,6 +205,23 @@ def _version_dict(row: Row, active_version: str | None) -> dict[str, Any]:
     return ModelVersion.model_validate(fields).model_dump(exclude={"metrics", "thresholds", "file_error"})
 
 
+class ActivationIn(Record):
+    """An admin's activation or rollback: `force` past the gate (activation only) and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    force: bool = Field(default=False, description="Promote although the evaluation found it worse.")
+    reason: str | None = Field(default=None, max_length=1000, description="Why; required with force; recorded.")
+
+
+class RollbackIn(Record):
+    """An admin's rollback and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=1000, description="Why; recorded.")
+
+
 class Activation(Record):
     """One activation of a version, as recorded (append-only)."""
 
