@@ -160,11 +160,17 @@ def moderate(
     request: ExternalModerationRequest,
     *,
     now: datetime | None = None,
-) -> tuple[dict[str, Any], ExternalModerationResponse | None]:
-    """Decide and record one Coral comment as a site's submission; (our answer, Coral's answer or None)."""
+) -> tuple[dict[str, Any] | None, ExternalModerationResponse | None]:
+    """Decide and record one Coral comment as a site's submission; (our answer, Coral's answer or None).
+
+    A comment with no text (Coral lets a GIF or an image go without any) has nothing to score: it is neither
+    recorded nor held, and Coral publishes it (None, None)."""
+    text = readable_body(request.comment.body)
+    if not text.strip():
+        return None, None
     payload = {
         "id": comment_key(request),
-        "text": readable_body(request.comment.body),
+        "text": text,
         "article_id": request.story.id,
         "author_id": request.author.id,
         "parent_id": request.comment.parentID,

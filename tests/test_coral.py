@@ -193,3 +193,11 @@ def test_signature_headers_are_read_as_coral_writes_them() -> None:
     assert coral.signatures("sha256=ab, sha256=CD,sha1=ef,garbage") == ["ab", "cd"]
     assert coral.signature_matches(b"x", f"sha256={coral.sign(b'x', NEW)}", [OLD, NEW])
     assert not coral.signature_matches(b"x", f"sha256={coral.sign(b'x', NEW)}", [])
+
+
+@pytest.mark.parametrize("body", ["", "<p></p>", "   "])
+def test_a_comment_without_text_is_published_and_recorded_nowhere(send: Send, coral_app: Flask, body: str) -> None:
+    # Coral lets a comment with only a GIF or an image through with an empty body: nothing to score or hold.
+    response = send(phase_request(body), NEW)
+    assert response.status_code == 204 and response.get_data() == b""
+    assert stored(coral_app) == (0, 0)
