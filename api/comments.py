@@ -8,6 +8,7 @@ from api import MAX_BATCH_BODY_BYTES, ratelimit, services
 from api.auth import current_key, roles
 from api.body import json_body, json_object, optional_json_object
 from moderation import queue, service
+from moderation.answer_record import BatchAnswer
 from moderation.records import parse
 
 bp = Blueprint("comments", __name__, url_prefix="/v1/comments")
@@ -36,7 +37,7 @@ def submit_batch() -> Response:
     if isinstance(items, list):  # each comment's text counts against the key's limit
         ratelimit.charge_comments(items[: service.MAX_BATCH])
     answers = service.submit_batch(found.store, found.scorer, found.settings, items, current_key().id)
-    return jsonify(results=answers)
+    return jsonify(BatchAnswer.model_validate({"results": answers}).model_dump(exclude_unset=True))
 
 
 @bp.get("/<comment_id>")

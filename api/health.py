@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
+from pydantic import Field
 
 from api import openapi_path, services
 from api.auth import public
@@ -13,17 +15,33 @@ from api.metrics import render
 from moderation import queue
 from moderation.errors import Unavailable
 from moderation.outbox import outbox_status
+from moderation.records import Record
 
 bp = Blueprint("health", __name__)
 
 PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 
+class Liveness(Record):
+    """The process answers HTTP."""
+
+    status: Literal["ok"]
+
+
+class Readiness(Record):
+    """The database takes writes and a model is loaded; versions this worker refused to load, if any."""
+
+    status: Literal["ready"]
+    checks: dict[str, str]
+    model_version: str
+    refused_model_versions: dict[str, str] = Field(description="Version: why this worker refused it.")
+
+
 @bp.get("/healthz")
 @public
 def healthz() -> Response:
     """Liveness: the process answers HTTP (touches neither the database nor the model)."""
-    return jsonify(status="ok")
+    return jsonify(Liveness(status="ok").model_dump())
 
 
 @bp.get("/readyz")
@@ -44,7 +62,8 @@ def readyz() -> Response:
         return error_response(503, "unavailable", "Not ready: " + "; ".join(f"{k}: {v}" for k, v in checks.items()))
     # Versions activated but refused by this worker (missing file, failed hash): it keeps the last good one.
     refused = found.models.status()["refused"] if found.models is not None else {}
-    return jsonify(status="ready", checks=checks, model_version=version, refused_model_versions=refused)
+    ready = Readiness(status="ready", checks=checks, model_version=str(version), refused_model_versions=refused)
+    return jsonify(ready.model_dump())
 
 
 @bp.get("/metrics")

@@ -17,7 +17,7 @@ bp = Blueprint("keys", __name__, url_prefix="/v1/keys")
 @roles("admin")
 def list_keys() -> Response:
     """Every key (never the secret or its hash), oldest first."""
-    return jsonify(items=[key.as_dict() for key in keys.list_keys(services().store)])
+    return jsonify(keys.KeyList(items=keys.list_keys(services().store)).model_dump())
 
 
 @bp.post("")
@@ -26,7 +26,7 @@ def create_key() -> tuple[Response, int]:
     """Create a key `{role, name?}`; the answer holds its secret, which cannot be shown again."""
     asked = parse(keys.KeyIn, json_object(), "Bad key.")
     key, secret = keys.create_key(services().store, asked.role, asked.name)
-    return jsonify(key=key.as_dict(), secret=secret), 201
+    return jsonify(keys.NewKey(key=key, secret=secret).model_dump()), 201
 
 
 @bp.delete("/<key_id>")

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from api import health
 from api.errors import ErrorBody, GoogleError
 from model.categories import CATEGORIES
-from moderation import answer_record, comment_record, coral, decisions, keys, perspective, queue, service
+from moderation import (
+    answer_record,
+    comment_record,
+    coral,
+    decisions,
+    keys,
+    perspective,
+    policy_changes,
+    queue,
+    service,
+)
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
 from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
@@ -122,7 +133,7 @@ def _dataset_upload() -> dict[str, Any]:
 PATHS: dict[str, dict[str, Any]] = {
     "/healthz": {
         "get": _op(
-            "Liveness: the process answers.", PUBLIC, tag="operations", responses={"200": _json({"type": "object"})}
+            "Liveness: the process answers.", PUBLIC, tag="operations", responses={"200": _json(_ref("Liveness"))}
         ),
     },
     "/readyz": {
@@ -130,7 +141,7 @@ PATHS: dict[str, dict[str, Any]] = {
             "Readiness: the database is writable and a model is loaded.",
             PUBLIC,
             tag="operations",
-            responses={"200": _json({"type": "object"})},
+            responses={"200": _json(_ref("Readiness"))},
         ),
     },
     "/metrics": {
@@ -179,11 +190,7 @@ PATHS: dict[str, dict[str, Any]] = {
                     {"type": "array", "items": _ref("CommentIn"), "maxItems": 100},
                 ]
             },
-            responses={
-                "200": _json(
-                    {"type": "object", "properties": {"results": {"type": "array", "items": {"type": "object"}}}}
-                )
-            },
+            responses={"200": _json(_ref("BatchAnswer"))},
         ),
     },
     "/v1/comments/{comment_id}": {
@@ -213,7 +220,7 @@ PATHS: dict[str, dict[str, Any]] = {
             tag="comments",
             parameters=[_COMMENT_ID],
             body=_ref("ReversalIn"),
-            responses={"201": _json({"type": "object"}), "404": _ERROR, "409": _ERROR},
+            responses={"201": _json(_ref("ReversalResult")), "404": _ERROR, "409": _ERROR},
         ),
     },
     "/v1/score": {
@@ -303,7 +310,7 @@ PATHS: dict[str, dict[str, Any]] = {
             tag="queue",
             parameters=[_ITEM_ID],
             body=_ref("ModeratorDecisionIn"),
-            responses={"200": _json({"type": "object"}), "404": _ERROR, "409": _ERROR},
+            responses={"200": _json(_ref("ModeratorDecisionResult")), "404": _ERROR, "409": _ERROR},
         ),
     },
     "/v1/decisions": {
@@ -381,21 +388,17 @@ PATHS: dict[str, dict[str, Any]] = {
                 _query("limit", "Changes per page (1-1000, default 100).", {"type": "integer"}),
                 _query("cursor", "next_cursor of the previous page."),
             ],
-            responses={"200": _json({"type": "object"})},
+            responses={"200": _json(_ref("PolicyHistory"))},
         ),
     },
     "/v1/keys": {
-        "get": _op(
-            "Every API key (never the secret).", ADMINS, tag="keys", responses={"200": _json({"type": "object"})}
-        ),
+        "get": _op("Every API key (never the secret).", ADMINS, tag="keys", responses={"200": _json(_ref("KeyList"))}),
         "post": _op(
             "Create a key; its secret is in this answer only.",
             ADMINS,
             tag="keys",
             body=_ref("KeyIn"),
-            responses={
-                "201": _json({"type": "object", "properties": {"key": _ref("Key"), "secret": {"type": "string"}}})
-            },
+            responses={"201": _json(_ref("NewKey"))},
         ),
     },
     "/v1/keys/{key_id}": {
@@ -599,6 +602,14 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (registry.ActivationIn, "validation"),
     (registry.RollbackIn, "validation"),
     (jobs.RetrainIn, "validation"),
+    (answer_record.BatchAnswer, "serialization"),
+    (queue.ModeratorDecisionResult, "serialization"),
+    (queue.ReversalResult, "serialization"),
+    (policy_changes.PolicyHistory, "serialization"),
+    (keys.KeyList, "serialization"),
+    (keys.NewKey, "serialization"),
+    (health.Liveness, "serialization"),
+    (health.Readiness, "serialization"),
     (decisions.LoggedDecision, "serialization"),
     (service.CommentView, "serialization"),
     (ErrorBody, "serialization"),
@@ -617,9 +628,6 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
 def _add_record_schemas() -> None:
     for record, mode in RECORDS:
         schema = schema_of(record, mode)
-        for field, note in comment_record.FIELD_NOTES.items():
-            if field in schema.get("properties", {}):
-                schema["properties"][field]["description"] = note
         named = COMPONENT_NAMES.get(record.__name__, record.__name__)
         for name, nested in {**schema.pop("$defs", {}), named: schema}.items():
             if SCHEMAS.get(name, nested) != nested:

@@ -123,3 +123,24 @@ def answer_from_row(row: Mapping[str, Any], scored_chars: int | None = None) -> 
         **_truncation(scored_chars),
         **_cascade(row.get("stage"), row.get("route_reason")),
     )
+
+
+class ItemError(Record):
+    """Why one comment of a batch was not recorded: the API's error code, message and bad fields."""
+
+    code: str
+    message: str
+    fields: dict[str, str]
+
+
+class BatchItemRefused(Record):
+    """A comment of a batch that was refused, by its id if it had one."""
+
+    id: str | None
+    error: ItemError
+
+
+class BatchAnswer(Record):
+    """What a batch answers: each comment's answer, or why it was refused, in the order sent."""
+
+    results: list[SubmissionAnswer | BatchItemRefused]

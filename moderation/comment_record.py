@@ -56,9 +56,11 @@ def _text(value: object) -> str:
     return value
 
 
-def _optional(longest: int, name: bool = False, then: Callable[[str], str] | None = None) -> Any:
+def _optional(
+    longest: int, name: bool = False, then: Callable[[str], str] | None = None, note: str | None = None
+) -> Any:
     """An optional text field of at most `longest` characters: null or "" is not given; `name` refuses control
-    and format characters; `then` checks or normalizes what is left."""
+    and format characters; `then` checks or normalizes what is left; `note` describes it in the schema."""
 
     def check(value: object) -> str | None:
         if value is None or value == "":
@@ -74,6 +76,8 @@ def _optional(longest: int, name: bool = False, then: Callable[[str], str] | Non
     schema: dict[str, Any] = {"type": ["string", "null"], "maxLength": longest}
     if name:
         schema["pattern"] = IDENTIFIER_PATTERN
+    if note:
+        schema["description"] = note
     return BeforeValidator(check), WithJsonSchema(schema)
 
 
@@ -102,6 +106,7 @@ Identifier = Annotated[str, BeforeValidator(_identifier), _id_schema(IDENTIFIER_
 ParentId = Annotated[str | None, BeforeValidator(_optional_identifier), _id_schema(IDENTIFIER_PATTERN, nullable=True)]
 Text = Annotated[str, BeforeValidator(_text), WithJsonSchema({"type": "string", "maxLength": MAX_TEXT_CHARS})]
 HASHED = "Stored only as a keyed hash."
+WRITTEN = "When the comment was written (ISO 8601), as the site knows it."
 
 
 class CommentIn(Record):
@@ -119,10 +124,10 @@ class CommentIn(Record):
     section: Annotated[str | None, *_optional(200, name=True)] = None
     author_name: Annotated[str | None, *_optional(200)] = None
     user_agent: Annotated[str | None, *_optional(1000)] = None
-    email: Annotated[str | None, *_optional(320)] = None
+    email: Annotated[str | None, *_optional(320, note=HASHED)] = None
     lang: Annotated[str | None, *_optional(35, name=True)] = None
-    ip: Annotated[str | None, *_optional(64, then=_ip)] = None
-    created_at: Annotated[str | None, *_optional(64, then=_moment)] = None
+    ip: Annotated[str | None, *_optional(64, then=_ip, note=HASHED)] = None
+    created_at: Annotated[str | None, *_optional(64, then=_moment, note=WRITTEN)] = None
 
 
 class ScoreIn(CommentIn):
@@ -131,14 +136,6 @@ class ScoreIn(CommentIn):
     id: CommentId = ""
     article_id: Identifier = ""
     author_id: Identifier = ""
-
-
-# Shown in the OpenAPI document beside a field's schema.
-FIELD_NOTES: dict[str, str] = {
-    "ip": HASHED,
-    "email": HASHED,
-    "created_at": "When the comment was written (ISO 8601), as the site knows it.",
-}
 
 
 def validate_comment(payload: object, *, require_ids: bool = True) -> CommentIn:

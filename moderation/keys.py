@@ -38,6 +38,19 @@ class Key(Record):
         return self.model_dump()
 
 
+class KeyList(Record):
+    """Every key (never a secret or its hash)."""
+
+    items: list[Key]
+
+
+class NewKey(Record):
+    """A key just made, with its secret: shown this once."""
+
+    key: Key
+    secret: str
+
+
 class KeyIn(Record):
     """What an admin asks for when making a key."""
 

@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from pydantic import Field
+
 from model.types import Thresholds
 from moderation.errors import Invalid
 from moderation.paging import id_cursor
 from moderation.policy import Policy, default_policy, policy_from_document, policy_to_document
+from moderation.records import Record
 from moderation.storage import store as st
 from moderation.storage.store import Store
 
@@ -59,6 +62,33 @@ def put_policy(
     return policy
 
 
+class FieldChange(Record):
+    """What one field of the policy did from one change to the next."""
+
+    field: str = Field(description="Its dotted path, e.g. thresholds.insult.review.")
+    before: Any = None
+    after: Any = None
+    added: list[Any] | None = Field(default=None, description="For term lists: the terms added.")
+    removed: list[Any] | None = Field(default=None, description="For term lists: the terms removed.")
+
+
+class PolicyChange(Record):
+    """One policy put: who, when, the document as sent, and what it changed from the one before."""
+
+    id: int
+    at: str
+    actor_key_id: str | None
+    document: dict[str, Any]
+    changes: list[FieldChange]
+
+
+class PolicyHistory(Record):
+    """A page of policy changes, newest first."""
+
+    items: list[PolicyChange]
+    next_cursor: str | None
+
+
 def policy_history(store: Store, limit: int = 100, cursor: str | int | None = None) -> dict[str, Any]:
     """Policy changes, newest first, with who put each and when; `next_cursor` pages back in time."""
     before_id = id_cursor(cursor)
@@ -68,19 +98,20 @@ def policy_history(store: Store, limit: int = 100, cursor: str | int | None = No
         rows = st.policy_change_rows(db, limit + 2, before_id)
     page = rows[:limit]
     documents = [json.loads(r["document"]) for r in rows]
-    return {
-        "items": [
-            {
-                "id": r["id"],
-                "at": r["at"],
-                "actor_key_id": r["actor_key_id"],
-                "document": documents[i],
-                "changes": document_changes(documents[i + 1] if i + 1 < len(documents) else {}, documents[i]),
-            }
-            for i, r in enumerate(page)
-        ],
-        "next_cursor": str(page[-1]["id"]) if len(rows) > limit else None,
-    }
+    history = PolicyHistory.model_validate(
+        {
+            "items": [
+                {
+                    **r,
+                    "document": documents[i],
+                    "changes": document_changes(documents[i + 1] if i + 1 < len(documents) else {}, documents[i]),
+                }
+                for i, r in enumerate(page)
+            ],
+            "next_cursor": str(page[-1]["id"]) if len(rows) > limit else None,
+        }
+    )
+    return history.model_dump(exclude_unset=True)
 
 
 def _leaves(document: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

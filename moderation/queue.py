@@ -18,7 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from model.categories import CATEGORIES, Category
 from moderation import outbox
-from moderation.decisions import decision_from_row
+from moderation.decisions import LoggedDecision, decision_from_row
 from moderation.errors import Conflict, Invalid, NotFound
 from moderation.paging import CURSOR_PROBLEM, limit_problem
 from moderation.policy import URGENT_PRIORITY, queue_priority
@@ -27,7 +27,7 @@ from moderation.storage import store as st
 from moderation.storage.store import Store, Transaction
 
 MODERATOR_ACTIONS: tuple[str, ...] = ("approve", "reject")
-STATUS_FOR_ACTION: dict[str, str] = {"approve": "approved", "reject": "rejected"}
+STATUS_FOR_ACTION: dict[str, Literal["approved", "rejected"]] = {"approve": "approved", "reject": "rejected"}
 ITEM_STATES: tuple[str, ...] = ("pending", "decided")
 DEFAULT_LEASE_SECONDS = 600
 MAX_PAGE = 200
@@ -380,6 +380,28 @@ class AppealIn(Record):
     message: str | None = Field(default=None, max_length=MAX_APPEAL_CHARS)
 
 
+class CommentStatus(Record):
+    """A comment's id and its status after a decision."""
+
+    id: str
+    status: Literal["approved", "queued", "rejected"]
+
+
+class ModeratorDecisionResult(Record):
+    """What a moderator's decision on a queue item answers: the decision recorded, the item closed, the comment."""
+
+    decision: LoggedDecision
+    item: QueueItem
+    comment: CommentStatus
+
+
+class ReversalResult(Record):
+    """What a reversal answers: the new decision and the comment's status now."""
+
+    decision: LoggedDecision
+    comment: CommentStatus
+
+
 def _check_decision_input(action: str, reason: str | None, labels: object) -> dict[str, int] | None:
     """The labels of a decision, checked with the rest of it by its record (the version is checked elsewhere)."""
     document = {"action": action, "version": 0, "reason": reason, "labels": labels}
@@ -537,7 +559,7 @@ def decide_item(
     return {
         "decision": decision_from_row(decision),
         "item": _item_dict(item, at),
-        "comment": {"id": comment["id"], "status": STATUS_FOR_ACTION[action]},
+        "comment": CommentStatus(id=comment["id"], status=STATUS_FOR_ACTION[action]).model_dump(),
     }
 
 
@@ -592,7 +614,7 @@ def reverse_decision(
     assert decision is not None
     return {
         "decision": decision_from_row(decision),
-        "comment": {"id": key, "status": STATUS_FOR_ACTION[action]},
+        "comment": CommentStatus(id=key, status=STATUS_FOR_ACTION[action]).model_dump(),
     }
 
 
