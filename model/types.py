@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 
 @dataclass(frozen=True)
@@ -10,14 +13,24 @@ class Span:
     """A stretch of the submitted text that drove a category's score."""
 
     category: str
-    start: int  # code-point offset into the text as submitted
-    end: int  # exclusive
+    start: Annotated[int, Field(description="Code-point offset into the text as submitted.")]
+    end: Annotated[int, Field(description="Exclusive.")]
     text: str
-    # Share of the category's evidence, 0..1: of the linear model's positive terms (stage 1), or of the drops in
-    # log-odds that deleting each word caused (stage 2, model/occlusion.py).
-    weight: float
-    # With a cascade model only (None otherwise): whose evidence the span is, stage 1's linear model or stage 2's.
-    stage: int | None = None
+    weight: Annotated[
+        float,
+        Field(
+            description="The span's share of its category's evidence, 0..1: of the linear model's positive terms "
+            "(stage 1), or of the drops in the category's log-odds that deleting each word caused (stage 2)."
+        ),
+    ]
+    stage: Annotated[
+        Literal[1, 2] | None,
+        Field(
+            description="Present when the model is a cascade: whose evidence the span is, the linear model's (1) or "
+            "the encoder's, found by deleting words and reading again (2). A flagged category shows the evidence "
+            "of the stage that put it over its review threshold."
+        ),
+    ] = None
 
     def as_dict(self) -> dict[str, object]:
         """The span as the API answers it (`stage` only from a cascade model)."""

@@ -10,31 +10,12 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from model.normalize import MAX_NORMALIZED_CHARS, WIDEST_EXPANSION
-from model.types import ScoreResult
+from model.types import ScoreResult, Span
 from moderation.policy import Reason, Verdict
 from moderation.records import Record
 
 Status = Literal["approved", "queued", "rejected"]
 Action = Literal["approve", "review", "reject"]
-
-
-class SpanOut(Record):
-    """Words behind a category's score, as offsets into the text."""
-
-    category: str
-    start: int
-    end: int
-    text: str
-    weight: float = Field(
-        description="The span's share of its category's evidence, 0..1: of the linear model's positive terms "
-        "(stage 1), or of the drops in the category's log-odds that deleting each word caused (stage 2)."
-    )
-    stage: Literal[1, 2] | None = Field(
-        default=None,
-        description="Present when the model is a cascade: whose evidence the span is, the linear model's (1) or "
-        "the encoder's, found by deleting words and reading again (2). A flagged category shows the evidence of "
-        "the stage that put it over its review threshold.",
-    )
 
 
 class SubmissionAnswer(Record):
@@ -46,7 +27,7 @@ class SubmissionAnswer(Record):
     status: Status
     scores: dict[str, float] = Field(description="Probability per category.")
     reasons: list[Reason]  # policy.Reason, the one declaration of a reason
-    spans: list[SpanOut]
+    spans: list[Span]  # model.types.Span, the one declaration of a span
     model_version: str | None
     decided_by: Literal["model", "rule"]
     would_action: Action | None
@@ -74,8 +55,10 @@ class SubmissionAnswer(Record):
     )
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON answer: the fields that apply."""
-        return self.model_dump(exclude_unset=True)
+        """The JSON answer: the fields that apply (a span's `stage` only from a cascade, its weight rounded)."""
+        answer = self.model_dump(exclude_unset=True)
+        answer["spans"] = [span.as_dict() for span in self.spans]
+        return answer
 
 
 def _truncation(scored_chars: int | None) -> dict[str, Any]:
@@ -93,7 +76,7 @@ def answer_for(comment_id: str, result: ScoreResult, verdict: Verdict, model_ver
         status=verdict.status,  # type: ignore[arg-type]
         scores=dict(result.scores),
         reasons=[reason.as_dict() for reason in verdict.reasons],  # type: ignore[misc]
-        spans=[SpanOut(**span.as_dict()) for span in result.spans],  # type: ignore[arg-type]
+        spans=list(result.spans),
         model_version=model_version,
         decided_by=verdict.decided_by,  # type: ignore[arg-type]
         would_action=verdict.would_action,  # type: ignore[arg-type]
@@ -114,7 +97,7 @@ def answer_from_row(row: Mapping[str, Any], scored_chars: int | None = None) -> 
         status=row["status"],
         scores=decoded("scores") or {},
         reasons=decoded("reasons") or [],
-        spans=[SpanOut(**span) for span in decoded("spans") or []],
+        spans=decoded("spans") or [],
         model_version=row["model_version"],
         decided_by=row["actor_type"],
         would_action=row["would_action"],
