@@ -93,7 +93,8 @@ def activate(version: str) -> Response:
     asked = parse(registry.ActivationIn, optional_json_object(), "Bad request body.")
     force, reason = asked.force, asked.reason
     record = registry.activate(found.store, found.settings, version, current_key().id, force=force, reason=reason)
-    return jsonify(activation=record, model_version=_refreshed())
+    answer = {"activation": record, "model_version": _refreshed()}
+    return jsonify(registry.ActivationResult.model_validate(answer).model_dump())
 
 
 @bp.post("/rollback")
@@ -103,4 +104,5 @@ def rollback() -> Response:
     found = services()
     reason = parse(registry.RollbackIn, optional_json_object(), "Bad request body.").reason
     record = registry.rollback(found.store, found.settings, current_key().id, reason)
-    return jsonify(activation=record, model_version=_refreshed())
+    answer = {"activation": record, "model_version": _refreshed()}
+    return jsonify(registry.ActivationResult.model_validate(answer).model_dump())

@@ -549,12 +549,6 @@ PATHS: dict[str, dict[str, Any]] = {
 _SCORES = {"type": "object", "additionalProperties": {"type": "number"}, "description": "Probability per category."}
 
 SCHEMAS: dict[str, Any] = {
-    "Labels": {
-        "type": "object",
-        "description": "Training labels: category to 0 or 1.",
-        "properties": {category: {"type": "integer", "enum": [0, 1]} for category in CATEGORIES},
-        "additionalProperties": False,
-    },
     "Policy": {
         "type": "object",
         "properties": {
@@ -574,13 +568,6 @@ SCHEMAS: dict[str, Any] = {
             "shadow_mode": {"type": "boolean"},
         },
         "additionalProperties": False,
-    },
-    "ActivationResult": {
-        "type": "object",
-        "properties": {
-            "activation": _ref("Activation"),
-            "model_version": {"type": "string", "description": "What the answering worker serves now."},
-        },
     },
 }
 
@@ -602,6 +589,7 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (registry.ActivationIn, "validation"),
     (registry.RollbackIn, "validation"),
     (jobs.RetrainIn, "validation"),
+    (registry.ActivationResult, "serialization"),
     (answer_record.BatchAnswer, "serialization"),
     (queue.ModeratorDecisionResult, "serialization"),
     (queue.ReversalResult, "serialization"),

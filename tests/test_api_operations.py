@@ -241,8 +241,6 @@ def test_every_recorded_decision_is_counted_once_whichever_route_made_it(
 # Components still written by hand, each for its reason; the test below fails for any other.
 HAND_WRITTEN_COMPONENTS = {
     "Policy": "the policy document is parsed by moderation/policy.py, not yet by a record",
-    "Labels": "training labels inside the policy's preview and the labelled-file docs",
-    "ActivationResult": "an activation and the version the answering worker serves (two records side by side)",
 }
 # Routes whose answer is not a record's: the document itself, and Prometheus text.
 NOT_JSON_RECORDS = {("/openapi.json", "get"), ("/metrics", "get")}

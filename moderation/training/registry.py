@@ -205,6 +205,13 @@ def _version_dict(row: Row, active_version: str | None) -> dict[str, Any]:
     return ModelVersion.model_validate(fields).model_dump(exclude={"metrics", "thresholds", "file_error"})
 
 
+class ActivationResult(Record):
+    """What an activation or a rollback answers: the activation recorded and what the answering worker serves."""
+
+    activation: Activation
+    model_version: str = Field(description="What the answering worker serves now.")
+
+
 class ActivationIn(Record):
     """An admin's activation or rollback: `force` past the gate (activation only) and why."""
 
