@@ -15,11 +15,11 @@ from moderation import (
     keys,
     perspective,
     policy_changes,
+    policy_document,
     queue,
     service,
 )
 from moderation.identifiers import COMMENT_ID_PATTERN, IDENTIFIER_PATTERN
-from moderation.policy import MAX_COUNT, MAX_REJECTION_DAYS, MAX_TERMS
 from moderation.records import Record, schema_of
 from moderation.training import datasets, jobs, registry
 
@@ -548,32 +548,11 @@ PATHS: dict[str, dict[str, Any]] = {
 
 _SCORES = {"type": "object", "additionalProperties": {"type": "number"}, "description": "Probability per category."}
 
-SCHEMAS: dict[str, Any] = {
-    "Policy": {
-        "type": "object",
-        "properties": {
-            "thresholds": {"type": "object", "description": "Per category {reject, review} probabilities."},
-            "sections": {
-                "type": "object",
-                "propertyNames": _NAME,
-                "description": "Per section threshold overrides.",
-            },
-            "blocked_terms": {"type": "array", "items": _NAME, "maxItems": MAX_TERMS},
-            "watched_terms": {"type": "array", "items": _NAME, "maxItems": MAX_TERMS},
-            "max_links": {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_COUNT},
-            "new_author_reviews": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-            "recent_rejections": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-            "recent_rejection_days": {"type": "integer", "minimum": 1, "maximum": MAX_REJECTION_DAYS},
-            "known_languages": {"type": "array", "items": {"type": "string"}},
-            "shadow_mode": {"type": "boolean"},
-        },
-        "additionalProperties": False,
-    },
-}
+SCHEMAS: dict[str, Any] = {}
 
 # Records declared once as pydantic models (moderation/records.py): their schemas come from the models.
 # The component a record's schema is filed under, where it is not the record's own name.
-COMPONENT_NAMES: dict[str, str] = {"ErrorBody": "Error"}
+COMPONENT_NAMES: dict[str, str] = {"ErrorBody": "Error", "PolicyDocument": "Policy"}
 RECORDS: tuple[tuple[type[Record], str], ...] = (
     (comment_record.CommentIn, "validation"),
     (comment_record.ScoreIn, "validation"),  # a dry run needs only the text
@@ -590,6 +569,7 @@ RECORDS: tuple[tuple[type[Record], str], ...] = (
     (registry.RollbackIn, "validation"),
     (jobs.RetrainIn, "validation"),
     (registry.ActivationResult, "serialization"),
+    (policy_document.PolicyDocument, "validation"),
     (answer_record.BatchAnswer, "serialization"),
     (queue.ModeratorDecisionResult, "serialization"),
     (queue.ReversalResult, "serialization"),

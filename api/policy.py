@@ -8,7 +8,7 @@ from api import services
 from api.auth import current_key, roles
 from api.body import int_arg, json_object, text_arg
 from moderation import policy_changes
-from moderation.policy import policy_to_document
+from moderation.policy_document import policy_to_document
 
 bp = Blueprint("policy", __name__, url_prefix="/v1/policy")
 

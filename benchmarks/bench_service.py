@@ -690,7 +690,8 @@ def in_process_breakdown(work: Path, model: Path, texts: list[str], count: int =
 
 def policy_terms_timing(count: int = 10_000) -> None:
     """Time, in this process, loading a policy of `count` blocked terms (half of them repeated) and using it."""
-    from moderation.policy import AuthorHistory, CommentFacts, decide, policy_from_document
+    from moderation.policy import AuthorHistory, CommentFacts, decide
+    from moderation.policy_document import policy_from_document
 
     syllables = [c + v for c in "bcdfghjklmnprstvz" for v in "aeiou"]
     words = ["".join(parts) for parts in itertools.islice(itertools.product(syllables, repeat=3), count)]

@@ -17,8 +17,9 @@ from typing import Any
 from model import artifact
 from moderation.decisions import decision_from_row
 from moderation.errors import NotFound
-from moderation.policy import RecordedOutcome, policy_from_document, preview
+from moderation.policy import RecordedOutcome, preview
 from moderation.policy_changes import ModelThresholds, get_policy
+from moderation.policy_document import policy_from_document
 from moderation.service import get_comment
 from moderation.settings import Settings
 from moderation.storage import store as st

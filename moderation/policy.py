@@ -1,4 +1,4 @@
-"""The moderation policy: its document format and validation, the per-comment decision, a preview."""
+"""The moderation policy: what it holds, the per-comment decision, a preview (its document: policy_document.py)."""
 
 from __future__ import annotations
 
@@ -13,26 +13,11 @@ from functools import cached_property, lru_cache
 from model.categories import CATEGORIES
 from model.normalize import normalize_text
 from model.types import Thresholds
-from moderation.errors import Invalid
-from moderation.identifiers import identifier_problem
 
 ACTIONS: tuple[str, ...] = ("approve", "review", "reject")
 STATUS_FOR_ACTION: dict[str, str] = {"approve": "approved", "review": "queued", "reject": "rejected"}
 SEVERITY: dict[str, int] = {action: rank for rank, action in enumerate(ACTIONS)}
 THRESHOLD_KEYS: tuple[str, ...] = ("reject", "review")
-
-DOCUMENT_KEYS: tuple[str, ...] = (
-    "thresholds",
-    "sections",
-    "blocked_terms",
-    "watched_terms",
-    "max_links",
-    "new_author_reviews",
-    "recent_rejections",
-    "recent_rejection_days",
-    "known_languages",
-    "shadow_mode",
-)
 
 
 # Bounds of the policy's whole numbers: generous, but a date window must stay a date (and counts stay counts).
@@ -154,79 +139,6 @@ def default_policy(model_thresholds: Thresholds) -> Policy:
     return Policy(thresholds=_model_defaults(model_thresholds), sections={})
 
 
-def policy_from_document(doc: Mapping[str, object], model_thresholds: Thresholds, *, as_stored: bool = False) -> Policy:
-    """Build a policy from its JSON document, raising Invalid that names every bad field.
-
-    `as_stored` reads back a document accepted before: the rules added since (at most MAX_TERMS terms a list, no
-    control characters in terms and section names) are not applied again, so a policy in force stays in force.
-    """
-    if not isinstance(doc, Mapping):
-        raise Invalid("The policy must be a JSON object.", fields={"policy": "must be an object"})
-    errors: dict[str, str] = {}
-    for key in doc:
-        if key not in DOCUMENT_KEYS:
-            errors[str(key)] = "unknown field; expected one of " + ", ".join(DOCUMENT_KEYS)
-
-    thresholds = _model_defaults(model_thresholds)
-    if "thresholds" in doc:
-        overrides = _parse_threshold_overrides(doc["thresholds"], "thresholds", errors)
-        for category, limits in overrides.items():
-            thresholds[category].update(limits)
-    for category, limits in thresholds.items():
-        # Name the field the admin can fix: the one they set, the review one when they set both or neither.
-        given = _given_keys(doc.get("thresholds"), category)
-        _check_order(limits, f"thresholds.{category}", given, errors)
-
-    sections: dict[str, Thresholds] = {}
-    if "sections" in doc:
-        sections = _parse_sections(doc["sections"], thresholds, errors, as_stored)
-
-    defaults = Policy(thresholds={}, sections={})
-    blocked_terms = _parse_terms(doc, "blocked_terms", errors, as_stored)
-    watched_terms = _parse_terms(doc, "watched_terms", errors, as_stored)
-    max_links = _parse_int(doc, "max_links", defaults.max_links, errors, minimum=0, nullable=True)
-    new_author_reviews = _parse_int(doc, "new_author_reviews", defaults.new_author_reviews, errors, minimum=0)
-    recent_rejections = _parse_int(doc, "recent_rejections", defaults.recent_rejections, errors, minimum=0)
-    recent_rejection_days = _parse_int(
-        doc, "recent_rejection_days", defaults.recent_rejection_days, errors, minimum=1, maximum=MAX_REJECTION_DAYS
-    )
-    known_languages = _parse_languages(doc, defaults.known_languages, errors)
-    shadow_mode = doc.get("shadow_mode", defaults.shadow_mode)
-    if not isinstance(shadow_mode, bool):
-        errors["shadow_mode"] = "must be true or false"
-
-    if errors:
-        raise Invalid("The policy has invalid fields.", fields=errors)
-    return Policy(
-        thresholds=thresholds,
-        sections=sections,
-        blocked_terms=blocked_terms,
-        watched_terms=watched_terms,
-        max_links=max_links,
-        new_author_reviews=_required(new_author_reviews),
-        recent_rejections=_required(recent_rejections),
-        recent_rejection_days=_required(recent_rejection_days),
-        known_languages=known_languages,
-        shadow_mode=bool(shadow_mode),
-    )
-
-
-def policy_to_document(policy: Policy) -> dict[str, object]:
-    """The policy as a JSON-ready document that policy_from_document reads back unchanged."""
-    return {
-        "thresholds": _copy_thresholds(policy.thresholds),
-        "sections": {name: _copy_thresholds(overrides) for name, overrides in policy.sections.items()},
-        "blocked_terms": list(policy.blocked_terms),
-        "watched_terms": list(policy.watched_terms),
-        "max_links": policy.max_links,
-        "new_author_reviews": policy.new_author_reviews,
-        "recent_rejections": policy.recent_rejections,
-        "recent_rejection_days": policy.recent_rejection_days,
-        "known_languages": list(policy.known_languages),
-        "shadow_mode": policy.shadow_mode,
-    }
-
-
 def effective_thresholds(policy: Policy, section: str | None) -> Thresholds:
     """The thresholds in force for a section: the policy's, with that section's overrides laid over them."""
     thresholds = _copy_thresholds(policy.thresholds)
@@ -245,141 +157,6 @@ def _model_defaults(model_thresholds: Thresholds) -> Thresholds:
 
 def _copy_thresholds(thresholds: Thresholds) -> Thresholds:
     return {category: dict(limits) for category, limits in thresholds.items()}
-
-
-def _required(value: int | None) -> int:
-    # Only reached when validation passed, where non-nullable fields always hold an int.
-    assert value is not None
-    return value
-
-
-def _parse_threshold_overrides(raw: object, path: str, errors: dict[str, str]) -> Thresholds:
-    if not isinstance(raw, Mapping):
-        errors[path] = "must be an object mapping categories to {reject, review}"
-        return {}
-    parsed: Thresholds = {}
-    for category, limits in raw.items():
-        field = f"{path}.{category}"
-        if category not in CATEGORIES:
-            errors[field] = "unknown category; expected one of " + ", ".join(CATEGORIES)
-            continue
-        if not isinstance(limits, Mapping):
-            errors[field] = "must be an object with reject and/or review"
-            continue
-        parsed[category] = {}
-        for key, value in limits.items():
-            if key not in THRESHOLD_KEYS:
-                errors[f"{field}.{key}"] = "unknown field; expected reject or review"
-            elif value is not None and not _is_probability(value):
-                errors[f"{field}.{key}"] = "must be a number between 0 and 1, or null"
-            else:
-                parsed[category][key] = None if value is None else float(value)
-    return parsed
-
-
-def _is_probability(value: object) -> bool:
-    return (
-        isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and 0.0 <= value <= 1.0
-    )
-
-
-def _given_keys(raw: object, category: str) -> tuple[str, ...]:
-    limits = raw.get(category) if isinstance(raw, Mapping) else None
-    return tuple(key for key in THRESHOLD_KEYS if isinstance(limits, Mapping) and key in limits)
-
-
-def _check_order(limits: Mapping[str, float | None], path: str, given: tuple[str, ...], errors: dict[str, str]) -> None:
-    reject, review = limits.get("reject"), limits.get("review")
-    if reject is None or review is None or review <= reject:
-        return
-    if given == ("reject",):
-        errors.setdefault(f"{path}.reject", f"must not be below the review threshold {_fmt(review)}")
-    else:
-        errors.setdefault(f"{path}.review", f"must not be above the reject threshold {_fmt(reject)}")
-
-
-def _parse_sections(
-    raw: object, thresholds: Thresholds, errors: dict[str, str], as_stored: bool
-) -> dict[str, Thresholds]:
-    if not isinstance(raw, Mapping):
-        errors["sections"] = "must be an object mapping section names to threshold overrides"
-        return {}
-    sections: dict[str, Thresholds] = {}
-    for name, overrides_raw in raw.items():
-        path = f"sections.{name}"
-        if not isinstance(name, str) or not name.strip():
-            errors[path] = "section name must be a non-empty string"
-            continue
-        if not as_stored and (problem := identifier_problem(name)):
-            errors[path] = "section name " + problem
-            continue
-        overrides = _parse_threshold_overrides(overrides_raw, path, errors)
-        for category, limits in overrides.items():
-            merged = {**thresholds[category], **limits}
-            _check_order(merged, f"{path}.{category}", tuple(key for key in THRESHOLD_KEYS if key in limits), errors)
-        sections[name] = overrides
-    return sections
-
-
-def _parse_terms(doc: Mapping[str, object], field: str, errors: dict[str, str], as_stored: bool) -> tuple[str, ...]:
-    raw = doc.get(field, [])
-    if not isinstance(raw, list | tuple):
-        errors[field] = "must be a list of strings"
-        return ()
-    if len(raw) > MAX_TERMS and not as_stored:
-        errors[field] = f"must hold at most {MAX_TERMS:,} terms, not {len(raw):,}"
-        return ()
-    # Keyed by the normalized words, which are what a term matches: the first spelling of each is kept, in order.
-    first_spelling: dict[tuple[str, ...], str] = {}
-    for index, term in enumerate(raw):
-        if not isinstance(term, str) or not term.strip():
-            errors[f"{field}.{index}"] = "must be a non-empty string"
-            continue
-        if not as_stored and (problem := identifier_problem(term)):  # the admin page edits them one a line
-            errors[f"{field}.{index}"] = problem
-            continue
-        words = _term_words(term.strip())
-        if not words:
-            errors[f"{field}.{index}"] = "has no letters or digits left once normalized"
-        else:
-            first_spelling.setdefault(words, term.strip())
-    return tuple(first_spelling.values())
-
-
-def _parse_int(
-    doc: Mapping[str, object],
-    field: str,
-    default: int | None,
-    errors: dict[str, str],
-    *,
-    minimum: int,
-    maximum: int = MAX_COUNT,
-    nullable: bool = False,
-) -> int | None:
-    value = doc.get(field, default)
-    if value is None and nullable:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
-        errors[field] = f"must be a whole number from {minimum} to {maximum}" + (", or null" if nullable else "")
-        return default
-    return value
-
-
-_LANGUAGE_SUBTAG = re.compile(r"[a-z]{2,3}")
-
-
-def _parse_languages(doc: Mapping[str, object], default: tuple[str, ...], errors: dict[str, str]) -> tuple[str, ...]:
-    raw = doc.get("known_languages", list(default))
-    if not isinstance(raw, list | tuple):
-        errors["known_languages"] = "must be a list of language codes"
-        return default
-    languages: dict[str, None] = {}  # an ordered set: each code once, in the order given
-    for index, code in enumerate(raw):
-        if not isinstance(code, str) or not _LANGUAGE_SUBTAG.fullmatch(code.strip().lower()):
-            errors[f"known_languages.{index}"] = "must be a two- or three-letter language code like en"
-        else:
-            languages.setdefault(code.strip().lower())
-    return tuple(languages)
 
 
 # ---------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from pydantic import Field
 from model.types import Thresholds
 from moderation.errors import Invalid
 from moderation.paging import id_cursor
-from moderation.policy import Policy, default_policy, policy_from_document, policy_to_document
+from moderation.policy import Policy, default_policy
+from moderation.policy_document import policy_from_document, policy_to_document
 from moderation.records import Record
 from moderation.storage import store as st
 from moderation.storage.store import Store

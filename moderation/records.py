@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -31,17 +32,24 @@ def _message(problem: Any) -> str:
     return str(problem["msg"])
 
 
-def parse(record: type[R], document: object, message: str | None = None) -> R:
+def parse(
+    record: type[R],
+    document: object,
+    message: str | None = None,
+    *,
+    context: dict[str, Any] | None = None,
+    messages: Mapping[str, str] | None = None,
+) -> R:
     """A record from a JSON document; Invalid naming every bad field by its dotted path (with `message`, or
-    one that lists them)."""
+    one that lists them). `context` reaches the record's validators; `messages` words a kind of problem."""
     try:
-        return record.model_validate(document)
+        return record.model_validate(document, context=context)
     except ValidationError as error:
         fields: dict[str, str] = {}
         for problem in error.errors():
             # A bad key of a mapping is named by the key itself (`labels.rudeness`), not `labels.rudeness.[key]`.
             where = ".".join(str(part) for part in problem["loc"] if part != "[key]") or "body"
-            fields.setdefault(where, _message(problem))
+            fields.setdefault(where, (messages or {}).get(problem["type"]) or _message(problem))
         listed = "; ".join(f"{name}: {problem}" for name, problem in fields.items())
         raise Invalid(message or f"Invalid request: {listed}", fields=fields) from None
 

@@ -28,11 +28,10 @@ from moderation.policy import (
     effective_thresholds,
     matched_terms,
     non_latin_share,
-    policy_from_document,
-    policy_to_document,
     preview,
     primary_language,
 )
+from moderation.policy_document import policy_from_document, policy_to_document
 
 MODEL: Thresholds = {
     "toxicity": {"reject": 0.9, "review": 0.5},

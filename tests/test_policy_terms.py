@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 
 from moderation import policy as policy_module
 from moderation.errors import Invalid
-from moderation.policy import MAX_TERMS, AuthorHistory, CommentFacts, decide, policy_from_document
+from moderation.policy import MAX_TERMS, AuthorHistory, CommentFacts, decide
+from moderation.policy_document import policy_from_document
 from moderation.settings import Settings
 from tests.test_web_client import sign_in
 
