@@ -43,13 +43,14 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 
 
-class LoggedDecision(Record):
-    """A decision as the log keeps it: its row, the JSON columns decoded, and (in listings) its comment's article
-    and section; `prev_hash` and `row_hash` link it into the tamper-evident chain."""
+JSON_COLUMNS: tuple[str, ...] = ("scores", "thresholds", "reasons", "spans")
 
-    model_config = ConfigDict(strict=False)  # the JSON columns are stored as text
 
-    id: int
+class NewDecision(Record):
+    """A decision about to be appended to the log, by the model, a rule or a moderator: its columns, decoded."""
+
+    model_config = ConfigDict(strict=False)
+
     comment_id: str
     at: str
     actor_type: Literal["model", "rule", "moderator"]
@@ -58,19 +59,38 @@ class LoggedDecision(Record):
     action: str
     status: Literal["approved", "queued", "rejected"]
     would_action: str | None
-    top_category: str | None
-    model_version: str | None
-    scores: Json[dict[str, float]] | None
-    thresholds: Json[dict[str, Any]] | None
-    reasons: Json[list[dict[str, Any]]] | None
-    spans: Json[list[dict[str, Any]]] | None
-    note: str | None
-    queue_item_id: int | None
-    supersedes: int | None
-    prev_hash: str | None
-    row_hash: str | None
+    top_category: str | None = None
+    model_version: str | None = None
+    scores: dict[str, float] | None = None
+    thresholds: dict[str, Any] | None = None
+    reasons: list[dict[str, Any]] | None = None
+    spans: list[dict[str, Any]] | None = None
+    note: str | None = None
+    queue_item_id: int | None = None
+    supersedes: int | None = None
     stage: int | None = None
     route_reason: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The row to append: the columns given, JSON columns as text (the store fills in the others)."""
+        values = self.model_dump(exclude_unset=True)
+        for column in JSON_COLUMNS:
+            if values.get(column) is not None:
+                values[column] = json.dumps(values[column])
+        return values
+
+
+class LoggedDecision(NewDecision):
+    """A decision as the log keeps it: its row, the JSON columns decoded, and (in listings) its comment's article
+    and section; `prev_hash` and `row_hash` link it into the tamper-evident chain."""
+
+    id: int
+    scores: Json[dict[str, float]] | None = None  # type: ignore[assignment]
+    thresholds: Json[dict[str, Any]] | None = None  # type: ignore[assignment]
+    reasons: Json[list[dict[str, Any]]] | None = None  # type: ignore[assignment]
+    spans: Json[list[dict[str, Any]]] | None = None  # type: ignore[assignment]
+    prev_hash: str | None
+    row_hash: str | None
     article_id: str | None = None
     section: str | None = None
 

@@ -18,10 +18,10 @@ from pydantic_core import PydanticCustomError
 
 from model.categories import CATEGORIES, Category
 from moderation import outbox
-from moderation.decisions import LoggedDecision, decision_from_row
+from moderation.decisions import LoggedDecision, NewDecision, decision_from_row
 from moderation.errors import Conflict, Invalid, NotFound
 from moderation.paging import CURSOR_PROBLEM, limit_problem
-from moderation.policy import URGENT_PRIORITY, queue_priority
+from moderation.policy import URGENT_PRIORITY, Reason, queue_priority
 from moderation.records import Record, parse
 from moderation.storage import store as st
 from moderation.storage.store import Store, Transaction
@@ -427,37 +427,27 @@ def _record_human_decision(
     evidence = st.latest_decision_row(db, comment_id, ("model", "rule"))
     previous = st.latest_decision_row(db, comment_id)
     status = STATUS_FOR_ACTION[action]
-    reason = {
-        "kind": "moderator",
-        "action": action,
-        "detail": note or f"moderator {'approved' if action == 'approve' else 'rejected'}",
-        "category": None,
-        "value": None,
-        "threshold": None,
-        "term": None,
-    }
-    decision_id = st.insert_decision(
-        db,
-        {
-            "comment_id": comment_id,
-            "at": at,
-            "actor_type": "moderator",
-            "actor": moderator,
-            "kind": kind,
-            "action": action,
-            "status": status,
-            "would_action": action,
-            "top_category": held_by_category,
-            # The evidence the moderator saw: the model's scores and the thresholds then in force.
-            "model_version": None if evidence is None else evidence["model_version"],
-            "scores": None if evidence is None else evidence["scores"],
-            "thresholds": None if evidence is None else evidence["thresholds"],
-            "reasons": json.dumps([reason]),
-            "note": note,
-            "queue_item_id": item_id,
-            "supersedes": None if previous is None else previous["id"],
-        },
+    detail = note or f"moderator {'approved' if action == 'approve' else 'rejected'}"
+    decision = NewDecision(
+        comment_id=comment_id,
+        at=at,
+        actor_type="moderator",
+        actor=moderator,
+        kind=kind,
+        action=action,
+        status=status,
+        would_action=action,
+        top_category=held_by_category,
+        # The evidence the moderator saw: the model's scores and the thresholds then in force.
+        model_version=None if evidence is None else evidence["model_version"],
+        scores=None if evidence is None or evidence["scores"] is None else json.loads(evidence["scores"]),
+        thresholds=None if evidence is None or evidence["thresholds"] is None else json.loads(evidence["thresholds"]),
+        reasons=[Reason("moderator", action, detail).as_dict()],
+        note=note,
+        queue_item_id=item_id,
+        supersedes=None if previous is None else previous["id"],
     )
+    decision_id = st.insert_decision(db, decision.row())
     st.set_comment_status(db, comment_id, status)
     if labels is None:
         # Without explicit labels, the verdict labels the category that held the comment.

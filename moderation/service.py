@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -13,7 +12,7 @@ from model.normalize import normalized_prefix_length
 from model.types import ScoreResult, Thresholds
 from moderation.answer_record import answer_for, answer_from_row
 from moderation.comment_record import CommentIn, validate_comment
-from moderation.decisions import LoggedDecision
+from moderation.decisions import LoggedDecision, NewDecision
 from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooLarge, Unavailable
 from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide, queue_priority
 from moderation.policy_changes import get_policy
@@ -117,31 +116,31 @@ def submit_comment(
         "submitted_by": actor_key_id,
     }
     answer = answer_for(comment.id, result, verdict, model_version).as_dict()
-    decision_row = {
-        "comment_id": comment.id,
-        "at": at,
-        "actor_type": verdict.decided_by,
-        "actor": actor_key_id,
-        "kind": "submission",
-        "action": verdict.action,
-        "status": verdict.status,
-        "would_action": verdict.would_action,
-        "top_category": verdict.top_category,
-        "model_version": model_version,
-        "scores": json.dumps(answer["scores"]),
-        "thresholds": json.dumps(verdict.thresholds),
-        "reasons": json.dumps(answer["reasons"]),
-        "spans": json.dumps(answer["spans"]),
-        "stage": result.stage,
-        "route_reason": result.route_reason,
-    }
+    decision = NewDecision(
+        comment_id=comment.id,
+        at=at,
+        actor_type=verdict.decided_by,  # type: ignore[arg-type]
+        actor=actor_key_id,
+        kind="submission",
+        action=verdict.action,
+        status=verdict.status,  # type: ignore[arg-type]
+        would_action=verdict.would_action,
+        top_category=verdict.top_category,
+        model_version=model_version,
+        scores=answer["scores"],
+        thresholds=verdict.thresholds,
+        reasons=answer["reasons"],
+        spans=answer["spans"],
+        stage=result.stage,
+        route_reason=result.route_reason,
+    )
     with store.write() as db:
         # Checked again under the write lock: a concurrent post of the same id may have landed meanwhile.
         stored_text = st.comment_text(db, comment.id)
         if stored_text is not None:
             return _replay(db, comment, stored_text)
         st.insert_comment(db, comment_row)
-        decision_id = st.insert_decision(db, decision_row)
+        decision_id = st.insert_decision(db, decision.row())
         if verdict.status == "queued":
             st.insert_queue_item(
                 db,
