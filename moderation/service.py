@@ -96,21 +96,11 @@ def submit_comment(
     key = pii_key(settings) if comment.ip or comment.email else b""
     at = st.iso(moment)
 
+    # The comment's row is the record as posted, its IP and e-mail replaced by their keyed hashes.
     comment_row = {
-        "id": comment.id,
-        "text": comment.text,
-        "article_id": comment.article_id,
-        "article_title": comment.article_title,
-        "article_url": comment.article_url,
-        "section": comment.section,
-        "author_id": comment.author_id,
-        "author_name": comment.author_name,
-        "parent_id": comment.parent_id,
+        **comment.model_dump(exclude={"ip", "email"}),
         "ip_hash": hash_ip(key, comment.ip) if comment.ip else None,
         "email_hash": hash_email(key, comment.email) if comment.email else None,
-        "user_agent": comment.user_agent,
-        "lang": comment.lang,
-        "created_at": comment.created_at,
         "received_at": at,
         "status": verdict.status,
         "submitted_by": actor_key_id,
