@@ -43,6 +43,24 @@ def _claim_live(row: Mapping[str, Any], at: str) -> bool:
     return row["claimed_by"] is not None and row["claim_expires_at"] is not None and row["claim_expires_at"] > at
 
 
+class NewQueueItem(Record):
+    """A comment put in the queue: held at submission, or an appeal of its rejection."""
+
+    comment_id: str
+    priority: float
+    category: str | None
+    section: str | None
+    article_id: str | None
+    enqueued_at: str
+    appealed: bool = False
+    appeal_message: str | None = None
+    appealed_by: str | None = None
+
+    def row(self) -> dict[str, Any]:
+        """The row to insert (the store keeps `appealed` as 0 or 1)."""
+        return {**self.model_dump(), "appealed": int(self.appealed)}
+
+
 class QueueComment(Record):
     """The queued comment, as much of it as a moderator needs beside the item."""
 
@@ -637,20 +655,18 @@ def appeal(
         scores: dict[str, float] = {} if evidence is None or not evidence["scores"] else json.loads(evidence["scores"])
         category = None if evidence is None else evidence["top_category"]
         priority = queue_priority(scores, category)  # an appeal is never an urgent hold
-        item_id = st.insert_queue_item(
-            db,
-            {
-                "comment_id": key,
-                "priority": float(priority),
-                "category": category,
-                "section": comment["section"],
-                "article_id": comment["article_id"],
-                "appealed": 1,
-                "appeal_message": message,
-                "appealed_by": actor,
-                "enqueued_at": at,
-            },
+        appeal = NewQueueItem(
+            comment_id=key,
+            priority=float(priority),
+            category=category,
+            section=comment["section"],
+            article_id=comment["article_id"],
+            enqueued_at=at,
+            appealed=True,
+            appeal_message=message,
+            appealed_by=actor,
         )
+        item_id = st.insert_queue_item(db, appeal.row())
         item = st.queue_item_with_comment(db, item_id)
     assert item is not None
     return _item_dict(item, at)

@@ -17,6 +17,7 @@ from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooL
 from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide, queue_priority
 from moderation.policy_changes import get_policy
 from moderation.privacy import hash_email, hash_ip, pii_key
+from moderation.queue import NewQueueItem
 from moderation.records import Record
 from moderation.settings import Settings
 from moderation.storage import store as st
@@ -132,17 +133,15 @@ def submit_comment(
         st.insert_comment(db, comment_row)
         decision_id = st.insert_decision(db, decision.row())
         if verdict.status == "queued":
-            st.insert_queue_item(
-                db,
-                {
-                    "comment_id": comment.id,
-                    "priority": queue_priority(result.scores, verdict.top_category, verdict.urgent),
-                    "category": verdict.top_category,
-                    "section": comment.section,
-                    "article_id": comment.article_id,
-                    "enqueued_at": at,
-                },
+            held = NewQueueItem(
+                comment_id=comment.id,
+                priority=queue_priority(result.scores, verdict.top_category, verdict.urgent),
+                category=verdict.top_category,
+                section=comment.section,
+                article_id=comment.article_id,
+                enqueued_at=at,
             )
+            st.insert_queue_item(db, held.row())
     return {**answer, "decision_id": decision_id, "replayed": False}
 
 
