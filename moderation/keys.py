@@ -79,18 +79,12 @@ def create_key_in(db: Transaction, role: str, name: str | None, at: str) -> tupl
     for _ in range(5):
         key_id = secrets.token_hex(_ID_HEX_CHARS // 2)
         secret = _new_secret(role, key_id)
-        row = {
-            "id": key_id,
-            "name": name or f"{role} key",
-            "role": role,
-            "key_hash": hash_key(secret),
-            "created_at": at,
-        }
+        key = Key.model_validate({"id": key_id, "name": name or f"{role} key", "role": role, "created_at": at})
         try:
-            st.insert_key(db, row)
+            st.insert_key(db, {**key.model_dump(exclude={"revoked_at"}), "key_hash": hash_key(secret)})
         except Duplicate:
             continue  # a 48-bit id collided; draw another
-        return Key.model_validate({**row, "revoked_at": None}), secret
+        return key, secret
     raise RuntimeError("could not draw an unused key id")
 
 

@@ -142,13 +142,10 @@ def create_user(
     _check_password(password, errors)
     if errors:
         raise Invalid("The user has invalid fields.", fields=errors)
-    row = {
-        "name": clean,
-        "role": role,
-        "password_hash": hash_password(password),
-        "created_at": st.iso(now or st.utcnow()),
-        "created_by": created_by,
-    }
+    user = User.model_validate(
+        {"name": clean, "role": role, "created_at": st.iso(now or st.utcnow()), "created_by": created_by}
+    )
+    row = {**user.model_dump(exclude={"disabled_at"}), "password_hash": hash_password(password)}
     try:
         with store.write() as db:
             st.insert_user(db, row)

@@ -43,18 +43,28 @@ def _safe_name(name: str) -> str:
     return stem + suffix.lower()
 
 
-class Dataset(Record):
-    """An imported labelled file as the API shows it, read from its row."""
+class NewDataset(Record):
+    """An imported labelled file as recorded: its name, content hash, rows and categories, who and when."""
 
-    model_config = ConfigDict(strict=False)  # `categories` is stored as JSON text
+    model_config = ConfigDict(strict=False)
 
-    id: int
     name: str
     sha256: str
     rows: int
-    categories: Json[list[str]]
+    categories: list[str]
     imported_by: str | None
     imported_at: str
+
+    def row(self, file: str) -> dict[str, Any]:
+        """The row to insert, with where the file is kept (inside the datasets directory)."""
+        return {**self.model_dump(), "categories": json.dumps(self.categories), "file": file}
+
+
+class Dataset(NewDataset):
+    """An imported labelled file as the API shows it, read from its row."""
+
+    id: int
+    categories: Json[list[str]]  # type: ignore[assignment]
     warnings: list[str] | None = Field(default=None, description="Only in the import answer.")
 
     def as_dict(self) -> dict[str, Any]:
@@ -113,18 +123,18 @@ def import_dataset(
         staged.replace(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    row = {
-        "name": shown,
-        "file": relative,
-        "sha256": sha256,
-        "rows": len(corpus.examples),
-        "categories": json.dumps(list(corpus.info.categories)),
-        "imported_by": actor,
-        "imported_at": st.iso(st.utcnow()),
-    }
+    imported = NewDataset(
+        name=shown,
+        sha256=sha256,
+        rows=len(corpus.examples),
+        categories=list(corpus.info.categories),
+        imported_by=actor,
+        imported_at=st.iso(st.utcnow()),
+    )
     with store.write() as db:
         if st.dataset_by_sha256(db, sha256) is not None:
             raise Conflict("This file was imported meanwhile.")
+        row = imported.row(relative)
         row["id"] = st.insert_dataset(db, row)
     return _dataset_dict(row, notes)
 

@@ -62,20 +62,29 @@ class RetrainIn(Record):
     )
 
 
-class Job(Record):
-    """A training job as the API shows it, read from its stored row (the row's other columns stay inside)."""
+class NewJob(Record):
+    """A job as it is queued: what it is, who asked, when."""
 
     model_config = ConfigDict(strict=False)  # `result` is stored as JSON text
 
-    id: int
     kind: Literal["retrain"]
-    state: Literal["queued", "running", "succeeded", "failed"]
+    state: Literal["queued", "running", "succeeded", "failed"] = "queued"
     actor: str | None = Field(description="Key id (or cli:user) that started it.")
     created_at: str
+    stage: str | None = "queued"
+    percent: float = 0.0
+
+    def row(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The row to insert, with the job's parameters (kept for its process, not shown)."""
+        return {**self.model_dump(), "params": json.dumps(params, sort_keys=True)}
+
+
+class Job(NewJob):
+    """A training job as the API shows it, read from its stored row (the row's other columns stay inside)."""
+
+    id: int
     started_at: str | None
     finished_at: str | None
-    stage: str | None
-    percent: float
     error: str | None
     result: Json[dict[str, Any]] | None = Field(
         description="version, created, mode, compared_with, outcome (passed, worse, not measured), passed, "
@@ -151,18 +160,8 @@ def create_job(store: Store, kind: str, actor: str | None, params: dict[str, Any
                 f"Job {busy[0]['id']} ({kind}) is already {busy[0]['state']}; one {kind} job runs at a time.",
                 fields={"job_id": str(busy[0]["id"])},
             )
-        job_id = st.insert_job(
-            db,
-            {
-                "kind": kind,
-                "state": "queued",
-                "actor": actor,
-                "params": json.dumps(params or {}, sort_keys=True),
-                "created_at": st.iso(st.utcnow()),
-                "stage": "queued",
-                "percent": 0.0,
-            },
-        )
+        queued = NewJob(kind=kind, actor=actor, created_at=st.iso(st.utcnow()))  # type: ignore[arg-type]
+        job_id = st.insert_job(db, queued.row(params or {}))
         row = st.job_row(db, job_id)
     assert row is not None
     return _job_dict(row)
