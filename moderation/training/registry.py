@@ -107,20 +107,23 @@ def register_file(
     manifest = artifact.read_manifest(path)
     training = manifest.get("training") or {}
     comparison = manifest.get("comparison")
-    row = {
-        "version": str(manifest["version"]),
-        "file": path.name,
-        "file_sha256": file_sha256(path),
-        "content_sha256": manifest["content_sha256"],
-        "source": source,
-        "mode": training.get("mode"),
-        "base_version": training.get("base_version"),
-        "job_id": job_id,
-        "created_at": st.iso(st.utcnow()),
-        "created_by": actor,
-        "training": json.dumps(training, sort_keys=True) if training else None,
-        "comparison": json.dumps(comparison, sort_keys=True) if comparison else None,
-    }
+    registered = NewModelVersion.model_validate(
+        {
+            "version": str(manifest["version"]),
+            "file": path.name,
+            "file_sha256": file_sha256(path),
+            "content_sha256": manifest["content_sha256"],
+            "source": source,
+            "mode": training.get("mode"),
+            "base_version": training.get("base_version"),
+            "job_id": job_id,
+            "created_at": st.iso(st.utcnow()),
+            "created_by": actor,
+            "training": training or None,
+            "comparison": comparison or None,
+        }
+    )
+    row = registered.row()
     with store.write() as db:
         existing = st.model_version_by_content(db, row["content_sha256"]) or st.model_version_row(db, row["version"])
         if existing is not None:
@@ -163,13 +166,13 @@ def _judged_comparison(row: Row) -> dict[str, Any] | None:
     return None if comparison is None else judge(comparison)
 
 
-class ModelVersion(Record):
-    """A registered model version as the API shows it, read from its row (plus, where asked, its evaluation)."""
+class NewModelVersion(Record):
+    """A model file as it is registered: its version, file and hashes, where it came from, its training record and
+    its comparison with the version active when it was built."""
 
-    model_config = ConfigDict(strict=False)  # training and comparison are stored as JSON text
+    model_config = ConfigDict(strict=False)
 
     version: str
-    active: bool = False
     source: Literal["shipped", "retrain"]
     mode: Literal["full", "adapt"] | None = None
     base_version: str | None = None
@@ -179,15 +182,33 @@ class ModelVersion(Record):
     file: str
     file_sha256: str
     content_sha256: str
-    training: Json[dict[str, Any]] | None = Field(
-        default=None, description="Inputs: corpora, datasets, verdicts, params."
-    )
-    comparison: Json[dict[str, Any]] | None = Field(
+    training: dict[str, Any] | None = Field(default=None, description="Inputs: corpora, datasets, verdicts, params.")
+    comparison: dict[str, Any] | None = Field(
         default=None,
         description="Against the version active when it was built, on the same hold-out rows: per category rows, "
         "positives, negatives, ROC AUC of both, delta, verdict and (when not measurable) reason; `outcome` "
         "(passed, worse, not measured), `passed` (never true with nothing measured), `measured`, `worse`, "
         "`summary`, `tolerance` and the minimums.",
+    )
+
+    def row(self) -> dict[str, Any]:
+        """The row to insert: the training record and the comparison as JSON text."""
+        stored = {
+            column: None if value is None else json.dumps(value, sort_keys=True)
+            for column, value in (("training", self.training), ("comparison", self.comparison))
+        }
+        return {**self.model_dump(), **stored}
+
+
+class ModelVersion(NewModelVersion):
+    """A registered model version as the API shows it, read from its row (plus, where asked, its evaluation)."""
+
+    active: bool = False
+    training: Json[dict[str, Any]] | None = Field(  # type: ignore[assignment]
+        default=None, description="Inputs: corpora, datasets, verdicts, params."
+    )
+    comparison: Json[dict[str, Any]] | None = Field(  # type: ignore[assignment]
+        default=None, description="As registered, judged under the current minimums."
     )
     metrics: dict[str, Any] | None = Field(default=None, description="Hold-out metrics per category.")
     thresholds: dict[str, Any] | None = Field(default=None, description="Per category {reject, review}.")
