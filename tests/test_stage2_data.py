@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from model.categories import CATEGORIES
 from model.corpora import Example, LoadedCorpus
 from model.identity_balance import identity_balance_corpus
 from model.stage2 import data, metrics, synthetic
+from model.suite import cases, slurs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpora"
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +33,7 @@ def test_synthetic_sentences_are_deterministic_and_cover_every_kind_and_frame() 
     assert synthetic.generate(seed=1) != first
     kinds = {s.kind for s in first}
     assert kinds == set(synthetic.KINDS)
+    assert set(synthetic._FRAMES) == set(synthetic.KINDS) - set(synthetic.DERIVED)
     for kind, frames in synthetic._FRAMES.items():
         fillers = synthetic._FILLERS.get(kind, synthetic.GROUPS)
         texts = {s.text.lower() for s in first if s.kind == kind}
@@ -40,18 +43,51 @@ def test_synthetic_sentences_are_deterministic_and_cover_every_kind_and_frame() 
 
 
 def test_synthetic_labels_say_what_each_kind_means_and_never_spam() -> None:
+    hate = {"toxicity": 1, "identity_attack": 1, "threat": 0}
+    threat = {"toxicity": 1, "threat": 1, "identity_attack": 0}
+    clean = ("counter_speech", "negated", "positive", "neutral", "self", "individual", "criticism", "object")
     for sentence in synthetic.generate():
         assert "spam" not in sentence.labels
         assert set(sentence.labels) <= set(CATEGORIES)
-        if sentence.kind in ("counter_speech", "negated", "positive", "neutral", "self", "object"):
+        if sentence.kind in clean:
             assert set(sentence.labels.values()) == {0}
-        elif sentence.kind == "hate":
-            assert sentence.labels == {"toxicity": 1, "identity_attack": 1, "threat": 0}
+        elif sentence.kind in ("hate", "negated_praise"):
+            assert sentence.labels == hate
         elif sentence.kind == "profanity":
             assert sentence.labels == {**dict.fromkeys(synthetic.LABELLED, 0), "obscene": 1}
+        elif sentence.kind == "evasion":
+            assert sentence.labels in (hate, threat)
         else:
-            assert sentence.labels == {"toxicity": 1, "threat": 1, "identity_attack": 0}
+            assert sentence.kind == "threat" and sentence.labels == threat
         assert "{" not in sentence.text and sentence.text.strip() == sentence.text
+
+
+def test_contrast_sets_put_the_same_claim_under_both_labels() -> None:
+    by_text = {s.text.lower(): s for s in synthetic.generate()}
+    hate, negation = synthetic.HATE_CLAIMS[0]
+    praise, denied = synthetic.PRAISE_CLAIMS[0]
+    for claim, abusive in ((hate, 1), (negation, 0), (praise, 0), (denied, 1)):
+        labels = {s.labels["toxicity"] for t, s in by_text.items() if s.kind != "evasion" and f" {claim}" in t}
+        assert abusive in labels, claim
+    # A hateful claim is both stated as hate and quoted to be rejected.
+    stated = {s.kind for t, s in by_text.items() if f" {hate}" in t}
+    assert {"hate", "counter_speech", "negated"} <= stated
+
+
+def test_evasions_misspell_one_word_of_a_hateful_or_threatening_sentence() -> None:
+    sentences = synthetic.generate()
+    sources = {s.text.lower(): s for s in sentences if s.kind in synthetic.EVADED}
+    evasions = [s for s in sentences if s.kind == "evasion"]
+    assert len(evasions) > synthetic.PER_KIND["evasion"] * 0.9
+    by_shape: dict[int, list[tuple[str, synthetic.Sentence]]] = {}
+    for text, source in sources.items():
+        by_shape.setdefault(len(text.split()), []).append((text, source))
+    for evasion in evasions[:50]:
+        words = evasion.text.lower().split()
+        matches = [
+            s for t, s in by_shape[len(words)] if sum(a != b for a, b in zip(t.split(), words, strict=True)) == 1
+        ]
+        assert matches and matches[0].labels == evasion.labels, evasion.text
 
 
 def test_synthetic_texts_are_distinct_and_differ_from_the_identity_balance_sentences() -> None:
@@ -59,6 +95,29 @@ def test_synthetic_texts_are_distinct_and_differ_from_the_identity_balance_sente
     assert len(set(texts)) == len(texts)
     balance = {example.text.lower() for example in identity_balance_corpus().examples}
     assert not balance & set(texts)
+
+
+def _group_normalized_runs(text: str, groups: re.Pattern[str], length: int) -> set[tuple[str, ...]]:
+    words = re.findall(r"[a-z']+|<g>", groups.sub("<g>", text.lower()))
+    return {tuple(words[i : i + length]) for i in range(len(words) - length + 1)}
+
+
+def test_training_sentences_keep_clear_of_the_functional_suite() -> None:
+    """Our training sentences reuse none of the suite's slots or test-only slurs, and share no seven-word run
+    with a suite case (group names aside), so the suite still measures what was not taught."""
+    sentences = synthetic.generate()
+    fillers = {f.lower() for f in (*synthetic.ROLES, *synthetic.SUBJECTS, *synthetic.INDIVIDUALS, *synthetic.PEOPLE)}
+    suite_slots = {s.lower() for s in (*cases.FIGURES, *cases.THINGS, *cases.TOPICS, *cases.PEOPLE, *cases.CROWDS)}
+    assert not fillers & suite_slots
+    test_only = {w for words in slurs.SLURS.values() for w in words} | set(slurs.HOMONYMS)
+    assert not {w for s in sentences for w in re.findall(r"[a-z]+", s.text.lower())} & test_only
+    names = {g.lower() for g in synthetic.GROUPS} | {
+        form.lower() for g in cases.GROUPS.values() for form in (g.plural, g.one, g.adjective)
+    }
+    groups = re.compile(r"\b(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")\b")
+    suite_runs = set().union(*(_group_normalized_runs(c.text, groups, 7) for c in cases.functional_suite()))
+    shared = {s.text for s in sentences if _group_normalized_runs(s.text, groups, 7) & suite_runs}
+    assert not shared
 
 
 def test_synthetic_corpus_is_shippable_and_hashes_its_content() -> None:

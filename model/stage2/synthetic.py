@@ -1,12 +1,19 @@
 """Comment-section sentences written for this project, for behaviours the shippable corpora teach poorly.
 
-Nine kinds, each a set of frames in our own words crossed with identity groups, public roles or subjects:
-counter-speech that quotes or refers to a hateful claim in order to reject it, negated hateful claims,
-positive and neutral statements about groups, first-person statements of who the writer is, statements of
-hatred for a group (plain, asked as a question or as praise denied), threats against public figures, swearing
-aimed at no one, and harsh words about things.
+Kinds of sentence, each a set of frames in our own words crossed with identity groups, single people, public
+roles or subjects: counter-speech that quotes or refers to a hateful claim in order to reject it, negated hateful
+claims, positive and neutral statements about groups and about single members of a group, first-person
+statements of who the writer is, statements of hatred for a group (plain, asked as a question, endorsed after
+being quoted, or as praise denied), threats against public figures and sharp but peaceful criticism of them,
+swearing aimed at no one, harsh words about things, and hateful sentences with the hateful word misspelt.
+
+Many frames are contrast sets: one list of hateful claims ("{g} are vermin") and one of praise whose negation
+is hateful ("{g} are not our equals") are each put into hateful frames (stated, endorsed) and into frames that
+reject them (quoted to oppose, reported, negated), so the same words appear with both labels and only the
+sentence around them decides.
 The frames were written for this module; they are not taken from any published test suite, and the project's
-own evaluation suite is neither read nor imported here. Pure Python, no torch: the normal
+own evaluation suite is neither read nor imported here (tests/test_stage2_data.py checks that its public figures,
+things, slurs and wording are not reused). Pure Python, no torch: the normal
 test suite checks that generation is deterministic and labelled.
 """
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from dataclasses import dataclass
 
 from model.corpora import CorpusInfo, Example, LoadedCorpus
@@ -50,20 +58,252 @@ SUBJECTS = (
     "the tariff schedule", "this week's summit communique", "the new metro line", "the ministry website",
     "the transit fee agreement", "the match on saturday", "the draft constitution", "the tax reform",
     "the grain export scheme", "the cable car project", "the paywall on this site",
+    "the new parking rules", "this treaty", "the zoning plan", "the stadium design", "the school timetable",
+    "the latest phone update", "the winter bus timetable", "the ceasefire proposal", "the pension reform",
+    "the water tariff", "the new city logo", "the season finale", "the offside rule", "the exam format",
+    "this app", "the energy bill", "the census form", "the highway extension", "the museum renovation",
+    "the new airport terminal", "the border crossing queue system", "the coalition agreement", "this policy",
+    "the recycling scheme", "the new comment layout",
 )  # fmt: skip
 
 ROLES = (
-    "the mayor", "the governor", "the senator", "that congressman", "the prime minister", "the president",
+    "the deputy mayor", "the governor", "the senator", "that congressman", "the prime minister", "the president",
     "the police chief", "the school board chair", "the city councillor", "the judge in this case",
     "the health minister", "that news anchor", "the party leader", "the county sheriff", "the ceo",
     "councilwoman Hadley", "senator Okafor", "mayor Lindqvist", "governor Brandt", "minister Castellano",
+    "the transport secretary", "the agriculture minister", "our consul", "the chair of the assembly",
+    "the leader of the minority party", "that mp", "the justice secretary", "the chief prosecutor",
+    "the finance commissioner", "the head of the audit office", "the editor of this paper", "the author of this article",
+    "that journalist", "the mayor of the capital", "deputy Ohanyan", "minister Guliyeva", "governor Petrov",
+    "mayor Beridze", "ambassador Karimi", "chairwoman Demir", "president Varga", "prime minister Aldana",
+    "the minister of education", "the union boss", "the ombudsman",
 )  # fmt: skip
+
+# Single members of a group, for stories about one person.
+INDIVIDUALS = (
+    "an armenian", "an azerbaijani", "a turk", "a russian", "an iranian", "a georgian", "a kurd", "a jew",
+    "a muslim", "a christian", "a woman", "a gay man", "a lesbian", "a trans woman", "a trans man", "an immigrant",
+    "a refugee", "a black man", "a black woman", "a disabled woman", "a wheelchair user", "a blind man", "an arab",
+    "a ukrainian", "a chechen", "a persian", "a hindu", "a sikh", "a mexican", "a syrian refugee",
+    "a jewish man", "a muslim woman", "a kurdish woman", "an armenian grandmother", "an azerbaijani student",
+    "a turkish man", "a russian woman", "a georgian priest", "a deaf man", "a nigerian nurse",
+)  # fmt: skip
+
+# Hateful claims about a group (after "{g} "), each with its negation (a rejection of the claim).
+HATE_CLAIMS = (
+    ("are vermin", "are not vermin"),
+    ("are parasites who live off our taxes", "are not parasites living off our taxes"),
+    ("are all thieves", "are not thieves"),
+    ("are born liars", "are not born liars"),
+    ("are animals", "are not animals"),
+    ("should be deported, every one of them", "should not be deported"),
+    ("are a disease on this country", "are not a disease on this country"),
+    ("are destroying our culture", "are not destroying our culture"),
+    ("are too stupid to vote", "are not too stupid to vote"),
+    ("breed like rats", "do not breed like rats"),
+    ("are a tumour on society", "are not a tumour on society"),
+    ("are subhuman", "are not subhuman"),
+    ("are dirty and stink", "are not dirty"),
+    ("are criminals by nature", "are not criminals by nature"),
+    ("should be locked up", "should not be locked up"),
+    ("are terrorists", "are not terrorists"),
+    ("are traitors to this nation", "are not traitors to this nation"),
+    ("are lazy scroungers", "are not lazy scroungers"),
+    ("are inferior to us", "are not inferior to us"),
+    ("should go back where they came from", "do not need to go back anywhere"),
+    ("are mentally ill", "are not mentally ill"),
+    ("are a blight", "are not a blight"),
+    ("are savages", "are not savages"),
+    ("are a danger to our children", "are not a danger to our children"),
+    ("are dumber than normal people", "are not dumber than anyone else"),
+    ("should lose the right to vote", "should not lose the right to vote"),
+    ("are invading us", "are not invading anyone"),
+    ("are cockroaches", "are not cockroaches"),
+    ("are freaks of nature", "are not freaks of nature"),
+    ("are perverts", "are not perverts"),
+    ("secretly run the banks and the media", "do not secretly run the banks or the media"),
+    ("spread disease wherever they go", "do not spread disease"),
+    ("are worthless", "are not worthless"),
+    ("are all rapists", "are not rapists"),
+    ("are barbarians", "are not barbarians"),
+    ("are a burden on everyone", "are not a burden on anyone"),
+    ("ruin every neighbourhood they move into", "do not ruin the neighbourhoods they move into"),
+    ("are scum", "are not scum"),
+)
+
+# Praise of a group (after "{g} "), each with its negation, which is hateful.
+PRAISE_CLAIMS = (
+    ("are our equals", "are not our equals"),
+    ("are fully human", "are not fully human"),
+    ("deserve respect", "do not deserve respect"),
+    ("belong in this country", "do not belong in this country"),
+    ("are welcome here", "are not welcome here"),
+    ("can be trusted", "can never be trusted"),
+    ("deserve the same rights as everyone", "do not deserve the same rights as everyone"),
+    ("are equal to the rest of us", "will never be equal to the rest of us"),
+    ("have every right to live here", "have no right to live here"),
+    ("are honest folk", "are not honest folk"),
+    ("are real citizens", "are not real citizens"),
+    ("should be allowed to teach in our schools", "should never be allowed to teach in our schools"),
+    ("deserve to be safe", "do not deserve to be safe"),
+    ("are part of this nation", "will never be part of this nation"),
+    ("are capable of honest work", "are not capable of honest work"),
+    ("have given a lot to this country", "have never given anything to this country"),
+    ("deserve kindness", "deserve no kindness at all"),
+    ("are as smart as anyone", "are nowhere near as smart as normal people"),
+    ("are worth listening to", "are not worth listening to"),
+    ("should have a say in how the city is run", "should have no say in how anything is run"),
+)
+
+# Claims (with the group slot) stated as hate, and the same words rejected.
+HATEFUL_CLAIMS = tuple("{g} " + hate for hate, _ in HATE_CLAIMS) + tuple("{g} " + neg for _, neg in PRAISE_CLAIMS)
+REJECTED_CLAIMS = tuple("{g} " + neg for _, neg in HATE_CLAIMS)
+PRAISE = tuple("{g} " + praise for praise, _ in PRAISE_CLAIMS)
+
+# Someone else's hateful claim {c}, quoted, reported or referred to in order to reject it.
+COUNTER_TEMPLATES = (
+    'someone under this article wrote "{c}". that is bigotry, not an opinion',
+    "my coworker keeps insisting that {c}. i have stopped letting it slide",
+    "a sign at the protest read {c}. i was ashamed of my town that day",
+    '"{c}"? no. that kind of lie is how people end up hurt',
+    "anyone who tells you that {c} has clearly never sat down with one of them",
+    "i flagged a comment saying {c}. hate like that should not stay up",
+    "when people say {c}, challenge them every single time",
+    "the pamphlet argued that {c}. it was propaganda then and it is propaganda now",
+    "if you really believe {c}, go and talk to an actual person for once",
+    "a man on the tram shouted that {c}. the whole carriage told him to be quiet",
+    "a teacher once told our class that {c}. i still remember how wrong that felt",
+    "the old slogan '{c}' is back on the walls near the station. paint over it",
+    "people are still typing '{c}' in these comments in this day and age. unbelievable",
+    "he posted that {c} and got fired, and rightly so",
+    "every time someone writes {c}, i ask for evidence. there never is any",
+    "the film shows how the lie that {c} spread in the years before the war",
+    "they chanted {c} outside the community centre and the police just watched",
+    "please stop repeating that {c}. it is untrue and it is cruel",
+    "my grandmother grew up being told {c}. she spent her whole life proving them wrong",
+    "the account in the replies claims {c}. don't feed it, just report it",
+    "typing {c} in a comment box does not make it a debate, it makes it hate",
+    "the councillor who said {c} on the radio should apologise or resign",
+    "i used to believe {c}. i was wrong and i am sorry",
+    "a boy in my daughter's class said {c}. the school handled it well and he apologised",
+    "dressing up '{c}' as common sense does not make it any less prejudiced",
+    "it frightens me how many likes the post saying {c} got",
+    "the speaker told the crowd {c}, and i walked out",
+    "the myth that {c} has been debunked again and again",
+    "i won't stay quiet while someone at my table says {c}",
+    "to the person above who wrote {c}: be ashamed of yourself",
+    "a candidate saying {c} on live television should end his campaign",
+    "my neighbour stuck a sticker on the lamppost saying {c}. i peeled it off and told him why",
+    "the graffiti says {c}. the residents scrubbed it off by lunchtime",
+    "the troll's whole argument is '{c}'. that is not an argument, it is hatred",
+    "all the research points the same way: the claim that {c} is false",
+    "so the top comment says {c}. great, this section is a sewer",
+    "whoever wrote '{c}' on the school gate: we see you, and we reject it",
+    "my cousin repeated the old line that {c}. i told him how much that hurt me",
+    "bigots have said {c} for a hundred years. they were wrong then too",
+    "the report documents officials saying {c} behind closed doors. disgraceful",
+    "if your first thought is that {c}, ask yourself where you learned it",
+    "'{c}', says the man who has never left his village. no thanks",
+    "the moderators removed a post claiming {c}. good",
+    "hearing a child say {c} shows how early this poison starts",
+    "he wrote {c} under my photo. i blocked him and reported it",
+    "the textbook from the 1930s actually teaches that {c}. thank god we moved on",
+    "my answer to everyone who says {c} is the same: you are wrong",
+    "if someone tells you {c}, they are selling you hatred",
+)  # fmt: skip
+
+# A hateful claim {c} stated or endorsed by the writer, including after quoting it.
+HATE_TEMPLATES = (
+    "{c}",
+    "{c}, and everyone knows it",
+    "let's be honest, {c}",
+    "sorry, but {c}",
+    "face it, {c}",
+    "{c} and i will keep saying it",
+    "it's a simple fact that {c}",
+    "i have always said {c}",
+    "the truth nobody dares to say: {c}",
+    "every day i am more convinced that {c}",
+    "yes, {c}. deal with it",
+    "the guy above is right, {c}",
+    "he said {c} and he was right",
+    '"{c}" - finally someone says it out loud',
+    "my father taught me that {c}, and he was right",
+    "i'm no bigot, but {c}",
+    "wake up people, {c}",
+    "{c}. there, i said it",
+    "of course {c}, just look at the news",
+    "anyone with eyes can see {c}",
+    "i agree with the sign at the march: {c}",
+    "the flyer got it right: {c}",
+    "the comment saying {c} is the only honest thing on this page",
+    "i don't care who is offended, {c}",
+)  # fmt: skip
+
+# Rejections of a claim {c} the writer names in order to deny it.
+DENIAL_TEMPLATES = (
+    "it is false that {c}",
+    "it is simply not true that {c}",
+    "i have never once thought that {c}",
+    "i don't think {c}, not for a second",
+    "no sensible person thinks {c}",
+    "you will never get me to agree that {c}",
+    "there is no evidence at all that {c}",
+    "the idea that {c} is absurd",
+    "it was never true that {c}, and it isn't now",
+    "nobody in my family has ever said {c}",
+    "do i think {c}? of course not",
+    "it is a lie that {c}",
+    "i refuse to believe {c}",
+    "nothing in the data suggests {c}",
+)  # fmt: skip
+
+# A negated claim {n} ("{g} are not ...") in the writer's own words.
+NEGATION_TEMPLATES = (
+    "{n}",
+    "{n}, and whoever says otherwise is lying",
+    "no, {n}. they are people like anyone else",
+    "{n}, they are our neighbours",
+    "of course {n}",
+    "let me be clear: {n}",
+    "{n}. it is sad that this needs saying",
+    "whatever you heard, {n}",
+    "{n}, full stop",
+    "for the record, {n}",
+)  # fmt: skip
+
+# Praise whose negation {n} is hateful ("{g} are not our equals"), stated by the writer.
+NEGATED_PRAISE_TEMPLATES = (
+    "{n}",
+    "let's be honest, {n}",
+    "sorry, but {n}",
+    "i'll say it: {n}",
+    "{n}, no matter what the papers say",
+    "everyone knows {n}",
+    "{n}. period",
+    "the simple truth is that {n}",
+    "call me what you like, {n}",
+    "i've lived next to them for years and {n}",
+    "trust me, {n}",
+    "i don't care what anyone says, {n}",
+)  # fmt: skip
+
+# Praise {a} affirmed by the writer.
+PRAISE_TEMPLATES = (
+    "{a}",
+    "of course {a}",
+    "{a}, like everyone else",
+    "i have always believed {a}",
+    "let's not forget that {a}",
+    "{a}, and no comment section will change that",
+)  # fmt: skip
+
 
 # Someone else's hateful claim, reported or quoted so that it can be rejected.
 COUNTER_FRAMES = (
     "the guy above says {g} are ruining the town. no, they run half the shops on main street and pay taxes "
     "like the rest of us",
-    "someone in this thread wrote that {g} should be thrown out of the country. that is vile and the mods "
+    "someone in this thread wrote that {g} should be kicked out of the country. that is vile and the mods "
     "should remove it",
     'people keep posting "{g} are animals" under every article like this. it is hateful and it is wrong',
     "i am tired of seeing comments calling {g} parasites. my neighbours are {g} and they are good people",
@@ -104,7 +344,7 @@ NEGATED_FRAMES = (
     "{g} are no more violent than any other people, the crime statistics are clear",
     "i refuse to believe {g} are the enemy here",
     "nothing in this report suggests {g} are to blame",
-    "{g} are not animals and never were, whatever that senator says",
+    "{g} are not animals, never have been, whatever that senator says",
     "it is not true that {g} hate this country",
     "{g} are not a problem to be solved",
     "no one should think less of {g} because of what a few extremists did",
@@ -125,7 +365,66 @@ POSITIVE_FRAMES = (
     "the {g} family next door brought us soup when we were ill",
     "i have learned a lot from {g} writers over the years",
     "{g} are as much a part of this city as anyone",
-    "hats off to the {g} volunteers at the border crossing",
+    "hats off to the {g} volunteers at the aid station",
+    # Stories of gratitude, neighbours, history, food, sport and work.
+    "the {g} who run the bakery on our corner open at five every morning, best bread in town",
+    "my grandfather always said the {g} in his village were the first to share when the harvest failed",
+    "{g} lived next door to us for two decades and were the kindest people on the street",
+    "the local {g} raised money for the children's hospital again this year",
+    "our football club has three {g} in the first team and they carried us to the title",
+    "i learned to cook from {g} friends and my kitchen has never been the same",
+    "the {g} nurses on the night shift looked after my father like he was family",
+    "{g} have been part of this town's story for centuries",
+    "a huge thank you to the {g} who cleared the snow off our street without being asked",
+    "the {g} choir at the festival was the highlight of the weekend",
+    "{g} who settled here after the war built half the workshops along the river",
+    "my best friend since primary school comes from a family of {g}",
+    "the {g} at my work covered my shifts when my daughter was born",
+    "so many {g} turned up to help after the earthquake",
+    "{g} on our block look out for the elderly residents",
+    "the {g} restaurant by the station does the best soup i have ever eaten",
+    "i'm grateful to the {g} who taught me their language and were patient with my mistakes",
+    "{g} founded the first library in this district, a fact the article leaves out",
+    "{g} won four medals for our team at the games",
+    "the {g} volunteers at the food bank never ask anyone for anything in return",
+    "the {g} engineers on the project were brilliant to work with",
+    "whenever my car breaks down, the {g} mechanics on the hill sort it out for a fair price",
+    "my kids' favourite teachers are both {g}",
+    "the {g} students organised a blood drive and beat last year's record",
+    "the market stalls run by {g} are the liveliest part of the weekend",
+    "{g} brought chess to our youth club and now half the kids play",
+    "the {g} who fought in the resistance deserve a proper memorial",
+    "young {g} are leading the clean-up of the river this spring",
+    "i owe my career to {g} mentors who believed in me",
+    "{g} and their traditions make our holidays richer",
+    "the wedding of our {g} friends was the most joyful party i have ever been to",
+    "our hospital would struggle without the {g} doctors working there",
+    "{g} shopkeepers were the first to reopen after the flood",
+    "the {g} artists in the exhibition were outstanding",
+    "the oldest bridge in the city was built by {g} masons",
+    "our {g} neighbours always invite us over during their holidays",
+    "when the power went out, the {g} next door shared their generator with the whole building",
+    "{g} have been writing wonderful poetry in this region for a very long time",
+    "i'm glad my children are growing up with {g} classmates",
+    "the {g} firefighters who worked through the night saved our street",
+    "{g} farmers grow most of the fruit at the market and it is superb",
+    "the {g} who coach the under-twelves give up every saturday for our kids",
+    "{g} in this city have started some of its best small businesses",
+    "listening to {g} elders tell their stories taught me more history than school did",
+    "the {g} rescue team found the missing hikers after two days",
+    "the {g} who run the night school taught my mother to read",
+    "big respect to the {g} lads who helped push my car out of the ditch",
+    "the {g} i have worked with are some of the hardest working people i know",
+    "our town's best festival was started by {g} decades ago",
+    "{g} deserve credit for rebuilding the old quarter",
+    "i have nothing but good memories of the {g} who lived in our village",
+    "{g} are among the most generous hosts you will ever meet",
+    "the {g} team played a beautiful match and deserved to win",
+    "the {g} in my building organised a party for everyone who lives here",
+    "thank you to the {g} who donated blood after the bus crash",
+    "some of the bravest journalists covering this conflict are {g}",
+    "the {g} grandmothers at the community kitchen feed half the neighbourhood",
+    "{g} i met while travelling were endlessly hospitable",
 )  # fmt: skip
 
 NEUTRAL_FRAMES = (
@@ -142,6 +441,32 @@ NEUTRAL_FRAMES = (
     "there was a debate on the radio about {g} and the new housing law",
     "the map shows where {g} lived before the war",
     "a delegation of {g} met the mayor on tuesday",
+    "what share of {g} voted in the last election?",
+    "the survey asked {g} about housing and transport",
+    "a new book on the migration of {g} comes out next month",
+    "the article says {g} make up about a tenth of the district",
+    "is there a source for the number of {g} in the city?",
+    "the radio programme on {g} and their festivals is on at nine",
+    "the statistics office put out a study of {g} in rural areas",
+    "{g} living abroad can vote at the embassy this year",
+    "the exhibition covers the music of {g} from 1900 to today",
+    "the lecture is about how {g} were counted in old tax records",
+    "there is a support group for {g} meeting at the town hall",
+    "several {g} spoke at the hearing on the new zoning plan",
+    "the museum is collecting letters written by {g} during the war",
+    "the poll has {g} split evenly on the new tax",
+    "researchers interviewed two hundred {g} for the study",
+    "how do {g} in the north celebrate the new year?",
+    "the article compares {g} in three countries",
+    "the festival programme includes films by {g}",
+    "the documentary follows three {g} through a year of work",
+    "are {g} covered by the new health scheme?",
+    "the city hired a liaison officer for {g}",
+    "the author grew up among {g} and writes about that time",
+    "a new cookbook collects recipes from {g} across the region",
+    "the panel on {g} and the media starts at ten",
+    "what do {g} think about the new ceasefire, has anyone asked them?",
+    "the article does not say how many {g} were at the meeting",
 )  # fmt: skip
 
 HATE_FRAMES = (
@@ -179,6 +504,44 @@ THREAT_FRAMES = (
     "{r} better watch the car every morning, one day it won't start, it'll explode",
     "count the days, {r}. we are coming for you and your family",
     "i swear i will stab {r} if i ever get close enough",
+    "{r} should face a bullet for this betrayal",
+    "someone needs to put {r} in the ground",
+    "i hope {r} gets a bullet at the next press conference",
+    "{r} will hang from a lamppost when this is over",
+    "if {r} signs that deal, i will personally make sure they never sign anything again",
+    "let's see how brave {r} is with a knife at the throat",
+    "{r} should be dragged out of the office and beaten to death",
+    "one day soon {r} is going to have an accident, and it won't be an accident",
+    "we know which school the children of {r} go to. think about that",
+    "i'd happily strangle {r} with my bare hands",
+    "{r} deserves a firing squad",
+    "next time {r} walks to the car, someone should be waiting",
+    "a car bomb is too good for {r}",
+    "i'm bringing a gun to the next rally of {r}",
+    "{r} will be torn apart by the crowd and i'll be at the front",
+    "sharpening my axe for {r}",
+    "{r}, enjoy your last summer",
+    "the people will string {r} up, and i'll bring the rope",
+    "execute {r} live on television",
+    "i hope someone burns {r} alive in that office",
+    "{r} belongs in front of a firing line",
+    "somebody please shoot {r} already",
+    "{r} has a target on their back now and i've got good aim",
+    "i will break every bone in the body of {r} if they come to our village",
+    "when {r} comes out of parliament tonight, we'll be waiting with bats",
+    "poison the coffee of {r} and save us all the trouble",
+    "{r} had better sleep with one eye open",
+    "death to {r}",
+    "{r} needs to be taken out, permanently",
+    "if the courts won't stop {r}, a sniper will",
+    "i'm going to make {r} bleed for this",
+    "throw {r} off the bridge and let the river decide",
+    "{r} won't make it to the next election alive, trust me",
+    "i'd pay good money to see {r} with a noose around the neck",
+    "run {r} over at the next ribbon cutting",
+    "hunt {r} down like a dog",
+    "i hope {r} chokes to death on those lies, and i'd help",
+    "{r} is a dead man walking, we have the address",
 )  # fmt: skip
 
 # The writer says who they are, then says something ordinary: not abuse of anyone.
@@ -236,44 +599,40 @@ OBJECT_FRAMES = (
     "what a disgusting waste of public money {s} is",
     "{s} is dead on arrival, nobody will sign it",
     "{s} is a joke and a bad one",
+    "{s} should be killed off before it does more damage",
+    "burn {s} and start again from scratch",
+    "{s} is garbage from start to finish",
+    "{s} is the dumbest idea this council has ever had",
+    "shoot {s} down in the vote tomorrow",
+    "{s} deserves to be torn to pieces by the auditors",
+    "{s} is an absolute disgrace",
+    "{s} is so stupid it hurts",
+    "i hate {s} with a passion",
+    "{s} needs to die a quiet death",
+    "someone should put {s} out of its misery",
+    "{s} is a pathetic excuse for a policy",
+    "{s} is idiotic, there is no other word",
+    "{s} stinks",
+    "{s} is a steaming pile of nonsense",
+    "rip up {s} and throw it in the bin",
+    "{s} is the worst thing to happen to this town in years",
+    "{s} is dumb and dangerous",
+    "{s} is a total failure",
+    "{s} is moronic",
+    "{s} is ugly, expensive and pointless",
+    "{s} is a scam and a disgrace",
+    "{s} should be buried and never spoken of again",
+    "kill {s} now, before it costs us another cent",
+    "i would happily set fire to my copy of {s}",
+    "{s} is insane, who approved this",
+    "{s} is a hideous mess",
+    "{s} is a ridiculous, brainless plan",
+    "{s} is a dumpster fire",
+    "{s} is worthless",
+    "{s} is a crime against common sense",
+    "{s} is beyond stupid",
+    "i loathe {s}, it ruins my mornings",
 )  # fmt: skip
-
-KINDS = ("counter_speech", "negated", "positive", "neutral", "self", "hate", "threat", "profanity", "object")
-
-_NON_TOXIC = dict.fromkeys(LABELLED, 0)
-LABELS: dict[str, dict[str, int]] = {
-    "counter_speech": dict(_NON_TOXIC),
-    "negated": dict(_NON_TOXIC),
-    "positive": dict(_NON_TOXIC),
-    "neutral": dict(_NON_TOXIC),
-    "self": dict(_NON_TOXIC),
-    # Plain hatred of a group: toxic and an identity attack, with no violence in these frames; whether it is
-    # an insult or severe is left unknown.
-    "hate": {"toxicity": 1, "identity_attack": 1, "threat": 0},
-    # A threat of violence at a named role, no group mentioned; insult and severity left unknown.
-    "threat": {"toxicity": 1, "threat": 1, "identity_attack": 0},
-    "profanity": {**_NON_TOXIC, "obscene": 1},
-    "object": dict(_NON_TOXIC),
-}
-
-_FRAMES: dict[str, tuple[str, ...]] = {
-    "counter_speech": COUNTER_FRAMES,
-    "negated": NEGATED_FRAMES,
-    "positive": POSITIVE_FRAMES,
-    "neutral": NEUTRAL_FRAMES,
-    "self": SELF_FRAMES,
-    "hate": HATE_FRAMES,
-    "threat": THREAT_FRAMES,
-    "profanity": PROFANITY_FRAMES,
-    "object": OBJECT_FRAMES,
-}
-_FILLERS = {"threat": ROLES, "profanity": SUBJECTS, "object": SUBJECTS, "self": PEOPLE}
-
-# How many (frame, filler) pairs of each kind to keep; every frame keeps at least one.
-PER_KIND = {
-    "counter_speech": 600, "negated": 420, "positive": 320, "neutral": 300, "self": 480, "hate": 360, "threat": 200,
-    "profanity": 220, "object": 220,
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -285,6 +644,201 @@ class Sentence:
     labels: dict[str, int]
 
 
+# One member of a group {p}, in an ordinary or grateful story.
+INDIVIDUAL_FRAMES = (
+    "the nurse who held my hand after the operation was {p}",
+    "the stranger who handed back my lost wallet was {p}",
+    "the best boss i ever had was {p}",
+    "our new neighbour is {p} and already knows everyone on the street",
+    "{p} fixed our roof after the storm and refused to take any money",
+    "i sat next to {p} on the flight and we talked about books for three hours",
+    "the doctor who caught my mother's illness in time was {p}",
+    "{p} won the village chess tournament this year, well deserved",
+    "the firefighter who carried our dog out of the building was {p}",
+    "my first landlord was {p} who never once raised the rent",
+    "the kindest kid in my class at school was {p}",
+    "{p} started the community garden on our street",
+    "{p} runs the cafe near my office and remembers everyone's order",
+    "a taxi driver, {p}, waited with me at the hospital until my wife arrived",
+    "the author of my favourite novel is {p}",
+    "{p} gave a brilliant talk at the library last night",
+    "the volunteer who taught me to swim was {p}",
+    "{p} is the reason our local team got promoted",
+    "{p} helped me carry my shopping up four flights of stairs",
+    "the teacher who got me into university was {p}",
+    "the paramedic who saved my brother after the crash was {p}",
+    "my daughter's piano teacher is {p} and she adores the lessons",
+    "the person who organised the fundraiser for the flood victims was {p}",
+    "i got my first job thanks to {p} who took a chance on me",
+    "the lawyer who won my grandmother's pension case for free was {p}",
+    "{p} found my lost cat and walked two miles to bring her home",
+    "the best speech at the ceremony was given by {p}",
+    "{p} coaches the girls' basketball team and they are unbeaten",
+    "when i was new in town, {p} showed me around and introduced me to everyone",
+    "the scientist behind the new water filter is {p}",
+)  # fmt: skip
+
+# Sharp but peaceful criticism of a public figure {r}: not a threat and not abuse.
+CRITICISM_FRAMES = (
+    "{r} should resign after this scandal",
+    "{r} should face a proper investigation",
+    "{r} needs to be voted out at the next election",
+    "i hope {r} loses badly in the spring",
+    "{r} should be impeached, this is a clear abuse of power",
+    "{r} has failed this city and should step down",
+    "{r} must answer questions in parliament about the contracts",
+    "the housing policy of {r} is a disaster",
+    "{r} should be held to account in court if the report is right",
+    "{r} killed the bill in committee and i am furious",
+    "{r} got destroyed in the debate last night",
+    "{r} shot down every amendment we proposed",
+    "{r} will be finished politically after this",
+    "the career of {r} is dead after that interview",
+    "let's beat {r} at the ballot box",
+    "{r} should be fired for mismanaging the budget",
+    "{r} is bombing in the polls, and deservedly",
+    "{r} needs to go, peacefully and through the vote",
+    "{r} should hang up the suit and retire",
+    "we should gather in the square and demand that {r} resign",
+    "that speech by {r} was a train wreck",
+    "{r} is burning through public money with nothing to show for it",
+    "{r} should be taken to court over the pollution",
+    "i will campaign every day to get {r} out of office",
+    "{r} deserves to lose every vote in the district",
+    "{r} has no idea what they are doing and it shows",
+    "{r} should be ashamed of that budget",
+    "i'd love to see {r} crushed in the next election",
+)  # fmt: skip
+
+KINDS = (
+    "counter_speech", "negated", "positive", "neutral", "self", "individual", "hate", "negated_praise", "threat",
+    "criticism", "profanity", "object", "evasion",
+)  # fmt: skip
+
+_NON_TOXIC = dict.fromkeys(LABELLED, 0)
+# Plain hatred of a group: toxic and an identity attack, with no violence in these frames; whether it is an
+# insult or severe is left unknown.
+_HATE = {"toxicity": 1, "identity_attack": 1, "threat": 0}
+LABELS: dict[str, dict[str, int]] = {
+    "counter_speech": dict(_NON_TOXIC),
+    "negated": dict(_NON_TOXIC),
+    "positive": dict(_NON_TOXIC),
+    "neutral": dict(_NON_TOXIC),
+    "self": dict(_NON_TOXIC),
+    "individual": dict(_NON_TOXIC),
+    "hate": dict(_HATE),
+    # Praise denied ("{g} are not our equals"): hatred of the group, labelled as hate.
+    "negated_praise": dict(_HATE),
+    # A threat of violence at a named role, no group mentioned; insult and severity left unknown.
+    "threat": {"toxicity": 1, "threat": 1, "identity_attack": 0},
+    "criticism": dict(_NON_TOXIC),
+    "profanity": {**_NON_TOXIC, "obscene": 1},
+    "object": dict(_NON_TOXIC),
+    # Each misspelt sentence keeps the labels of the hateful or threatening sentence it was made from.
+    "evasion": {},
+}
+# Kinds made from other kinds' sentences rather than from frames.
+DERIVED = ("evasion",)
+# The kinds evasion misspells.
+EVADED = ("hate", "negated_praise", "threat")
+
+
+def _cross(templates: tuple[str, ...], slot: str, claims: tuple[str, ...], keep: int, salt: str) -> tuple[str, ...]:
+    """Up to `keep` templates with their `slot` filled by a claim (about `keep` of the templates x claims), every
+    template and every claim at least once; fixed, independent of the generation seed."""
+    pairs = [(t, c) for t in range(len(templates)) for c in range(len(claims))]
+    random.Random(f"{SEED}:cross:{salt}").shuffle(pairs)
+    chosen = set(pairs[:keep])
+    chosen |= {(t, t % len(claims)) for t in range(len(templates))}
+    chosen |= {(c % len(templates), c) for c in range(len(claims))}
+    return tuple(templates[t].replace("{" + slot + "}", claims[c]) for t, c in sorted(chosen))
+
+
+_FRAMES: dict[str, tuple[str, ...]] = {
+    "counter_speech": COUNTER_FRAMES + _cross(COUNTER_TEMPLATES, "c", HATEFUL_CLAIMS, 1200, "counter"),
+    "negated": NEGATED_FRAMES
+    + _cross(NEGATION_TEMPLATES, "n", REJECTED_CLAIMS, 400, "negation")
+    + _cross(DENIAL_TEMPLATES, "c", HATEFUL_CLAIMS, 480, "denial"),
+    "positive": POSITIVE_FRAMES + _cross(PRAISE_TEMPLATES, "a", PRAISE, 120, "praise"),
+    "neutral": NEUTRAL_FRAMES,
+    "self": SELF_FRAMES,
+    "individual": INDIVIDUAL_FRAMES,
+    "hate": HATE_FRAMES + _cross(HATE_TEMPLATES, "c", HATEFUL_CLAIMS[: len(HATE_CLAIMS)], 600, "hate"),
+    "negated_praise": _cross(NEGATED_PRAISE_TEMPLATES, "n", HATEFUL_CLAIMS[len(HATE_CLAIMS) :], 240, "denied")
+    + _cross(DENIAL_TEMPLATES, "c", PRAISE, 280, "praise denied"),
+    "threat": THREAT_FRAMES,
+    "criticism": CRITICISM_FRAMES,
+    "profanity": PROFANITY_FRAMES,
+    "object": OBJECT_FRAMES,
+}
+_FILLERS = {
+    "threat": ROLES, "criticism": ROLES, "profanity": SUBJECTS, "object": SUBJECTS, "self": PEOPLE,
+    "individual": INDIVIDUALS,
+}  # fmt: skip
+
+# How many (frame, filler) pairs of each kind to keep; every frame keeps at least one. Evasion: how many
+# sentences of the EVADED kinds to misspell.
+PER_KIND = {
+    "counter_speech": 2200, "negated": 1400, "positive": 1300, "neutral": 600, "self": 480, "individual": 600,
+    "hate": 1300, "negated_praise": 900, "threat": 1000, "criticism": 500, "profanity": 220,
+    "object": 800, "evasion": 700,
+}  # fmt: skip
+
+_WORD = re.compile(r"[a-z]+")
+_PLAIN_WORDS = frozenset(
+    "all are and any anyone anything back been body came country every everyone from have here into just like more "
+    "near never normal only other our over part people real rest same should some than that their them then there "
+    "they this those under where which while will with would your".split()
+)
+_VIOLENCE = (
+    "shoot", "shot", "bullet", "kill", "hang", "stab", "knife", "strangle", "burn", "burns", "bomb", "rope", "noose",
+    "execute", "firing", "sniper", "poison", "death", "dead", "bleed", "beaten", "rifle", "axe", "alive", "gun",
+    "chokes", "hunt", "torn", "taken", "waiting", "ground", "target",
+)  # fmt: skip
+# Words that carry the hatred or the threat, which someone evading a filter would misspell.
+EVASION_WORDS = frozenset(
+    word
+    for phrase in (*(hate for hate, _ in HATE_CLAIMS), *(neg for _, neg in PRAISE_CLAIMS), *_VIOLENCE)
+    for word in _WORD.findall(phrase)
+    if len(word) >= 4 and word not in _PLAIN_WORDS
+)
+
+
+def _misspell(text: str, rng: random.Random) -> str:
+    """`text` with one hateful or threatening word (else its longest word) misspelt: two inner letters swapped
+    or one inner letter dropped."""
+    words = [m for m in _WORD.finditer(text.lower()) if len(m.group()) >= 4]
+    keyed = [m for m in words if m.group() in EVASION_WORDS]
+    if not words:
+        return text
+    match = rng.choice(keyed) if keyed else max(words, key=lambda m: len(m.group()))
+    start, end = match.span()
+    word = text[start:end]
+    for _ in range(8):
+        at = rng.randrange(1, len(word) - 2)
+        if rng.random() < 0.5 and word[at] != word[at + 1]:
+            changed = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+        else:
+            changed = word[:at] + word[at + 1 :]
+        if changed != word:
+            return text[:start] + changed + text[end:]
+    return text
+
+
+def _evasions(sentences: list[Sentence], count: int, seed: int) -> list[Sentence]:
+    """Misspelt copies of `count` hateful or threatening sentences, each keeping its labels."""
+    rng = random.Random(f"{seed}:evasion")
+    sources = [s for s in sentences if s.kind in EVADED]
+    seen = {s.text.lower() for s in sentences}
+    out: list[Sentence] = []
+    for source in rng.sample(sources, min(count, len(sources))):
+        text = _misspell(source.text, rng)
+        if text.lower() not in seen:
+            seen.add(text.lower())
+            out.append(Sentence(text, "evasion", dict(source.labels)))
+    return out
+
+
 def _fill(frame: str, filler: str) -> str:
     """A frame with its group or role slot filled, first letter capitalised for some frames."""
     return frame.format(g=filler, r=filler, s=filler, p=filler)
@@ -294,6 +848,8 @@ def generate(seed: int = SEED) -> list[Sentence]:
     """Every kind's sentences, the same list for the same seed, in a fixed order."""
     out: list[Sentence] = []
     for kind in KINDS:
+        if kind in DERIVED:
+            continue
         fillers = _FILLERS.get(kind, GROUPS)
         frames = _FRAMES[kind]
         pairs = [(f, w) for f in range(len(frames)) for w in range(len(fillers))]
@@ -307,6 +863,7 @@ def generate(seed: int = SEED) -> list[Sentence]:
             if rng.random() < 0.5:
                 text = text[0].upper() + text[1:]
             out.append(Sentence(text, kind, dict(LABELS[kind])))
+    out.extend(_evasions(out, PER_KIND["evasion"], seed))
     return out
 
 
@@ -318,13 +875,15 @@ INFO = CorpusInfo(
     shippable=True,
     attribution="Written by the project; no third-party text.",
     categories=LABELLED,
-    mapping="Comment-section frames crossed with identity groups or public roles: counter-speech quoting or "
-    "describing hate to reject it, negated hateful claims, positive and neutral statements about groups (all "
-    "six abuse categories 0); the writer naming their own identity in an ordinary comment (all six 0); plain "
-    "hatred of a group (toxicity 1, identity_attack 1, threat 0; insult and "
-    "severity unknown); threats of violence against public figures (toxicity 1, threat 1, identity_attack 0); "
-    "swearing about an event or a thing (obscene 1, the other five 0); harsh words about a thing (all six 0). "
-    "Spam is unknown throughout.",
+    mapping="Comment-section frames crossed with identity groups, single people or public roles: counter-speech "
+    "quoting or describing hate to reject it, negated hateful claims, positive and neutral statements about groups "
+    "and about single members of a group (all six abuse categories 0); the writer naming their own identity in an "
+    "ordinary comment (all six 0); hatred of a group, stated, endorsed or as praise denied "
+    "(toxicity 1, identity_attack 1, threat 0; insult and severity unknown); threats of violence against "
+    "public figures (toxicity 1, threat 1, identity_attack 0); peaceful criticism of public figures (all six 0); "
+    "swearing about an event or a thing (obscene 1, the other five 0); harsh words about a thing "
+    "(all six 0); hateful or threatening sentences with one word misspelt "
+    "(their source's labels). Spam is unknown throughout.",
 )
 
 
