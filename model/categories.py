@@ -12,3 +12,6 @@ Category = Literal[
     "spam",
 ]
 CATEGORIES: tuple[str, ...] = get_args(Category)
+
+# In a label matrix (rows x CATEGORIES): the corpus says nothing about this category for this row.
+UNKNOWN_LABEL = -1

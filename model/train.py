@@ -11,7 +11,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 
-from model.categories import CATEGORIES
+from model.categories import CATEGORIES, UNKNOWN_LABEL
 from model.corpora import Example
 from model.features import FeatureParams, Featurizer
 from model.linear import LinearModel
@@ -151,8 +151,8 @@ def rows_fingerprint(prepared: Sequence[PreparedExample]) -> str:
 
 
 def labels_matrix(prepared: Sequence[PreparedExample]) -> np.ndarray:
-    """(n, n_categories) labels with -1 where the source says nothing about a category."""
-    matrix = np.full((len(prepared), len(CATEGORIES)), -1, dtype=np.int8)
+    """(n, n_categories) labels, UNKNOWN_LABEL where the source says nothing about a category."""
+    matrix = np.full((len(prepared), len(CATEGORIES)), UNKNOWN_LABEL, dtype=np.int8)
     for row, item in enumerate(prepared):
         for column, category in enumerate(CATEGORIES):
             value = item.example.labels.get(category)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.categories import CATEGORIES
+from model.categories import CATEGORIES, UNKNOWN_LABEL
 from model.corpora import Example, LoadedCorpus
 from model.identity_balance import identity_balance_corpus
 from model.stage2 import data, metrics, synthetic
@@ -187,13 +187,13 @@ def test_label_matrix_marks_unknown_and_the_masked_loss_ignores_it() -> None:
     labels = data.label_matrix(rows)
     assert labels.shape == (2, len(CATEGORIES))
     assert labels[0, CATEGORIES.index("toxicity")] == 1 and labels[0, CATEGORIES.index("spam")] == 0
-    assert (labels[1] == data.UNKNOWN).sum() == len(CATEGORIES) - 1
+    assert (labels[1] == UNKNOWN_LABEL).sum() == len(CATEGORIES) - 1
     logits = np.zeros_like(labels)
     assert data.masked_bce(logits, labels) == pytest.approx(np.log(2))
     # Changing the logit of an unknown label does not change the loss.
     logits[1, CATEGORIES.index("spam")] = 50.0
     assert data.masked_bce(logits, labels) == pytest.approx(np.log(2))
-    assert data.masked_bce(logits, np.full_like(labels, data.UNKNOWN)) == 0.0
+    assert data.masked_bce(logits, np.full_like(labels, UNKNOWN_LABEL)) == 0.0
 
 
 def test_rows_fingerprint_ignores_order_and_sees_labels() -> None:
@@ -208,7 +208,7 @@ def test_rows_fingerprint_ignores_order_and_sees_labels() -> None:
 def test_platt_recovers_a_known_scaling_and_skips_single_class_categories() -> None:
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(4000, len(CATEGORIES))).astype(np.float32)
-    labels = np.full(logits.shape, data.UNKNOWN, dtype=np.float32)
+    labels = np.full(logits.shape, UNKNOWN_LABEL, dtype=np.float32)
     j = CATEGORIES.index("threat")
     labels[:, j] = (rng.random(4000) < metrics.sigmoid(2.0 * logits[:, j] - 1.0)).astype(np.float32)
     labels[:, CATEGORIES.index("spam")] = 0.0

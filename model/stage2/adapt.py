@@ -19,12 +19,11 @@ import numpy as np
 from scipy.optimize import minimize
 
 from model.cascade import sigmoid
-from model.categories import CATEGORIES
+from model.categories import CATEGORIES, UNKNOWN_LABEL
 
 if TYPE_CHECKING:
     from model.stage2.runtime import Stage2Model
 
-UNKNOWN = -1  # a label nobody gave
 STARTED_FROM = "zero"
 
 
@@ -98,7 +97,7 @@ def fit_head_adapter(
     row_weights: Sequence[float] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> AdapterFit:
-    """Fit an adapter on labelled rows: `texts` as stage 2 reads them, `labels` [n, 7] (UNKNOWN where unlabelled).
+    """Fit an adapter on labelled rows: `texts` as stage 2 reads them, `labels` [n, 7] (UNKNOWN_LABEL where unlabelled).
 
     Only `categories` (those stage 2 decides) with at least one known label are fitted. The rows are the ones
     given, routed or not: the caller decides (a retrain gives every verdict row it trains stage 1 with).
@@ -118,7 +117,7 @@ def fit_head_adapter(
     per_category: dict[str, dict[str, Any]] = {}
     for category in (c for c in CATEGORIES if c in categories):
         j = CATEGORIES.index(category)
-        known = labels[:, j] != UNKNOWN
+        known = labels[:, j] != UNKNOWN_LABEL
         if not known.any():
             per_category[category] = {"rows": 0, "adapted": False}
             continue

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from model.cascade import GROUP_WORDS
-from model.categories import CATEGORIES
+from model.categories import CATEGORIES, UNKNOWN_LABEL
 from model.corpora import LoadedCorpus, corpus_summary, deduplicate, load_corpora
 from model.identity_balance import NAME as IDENTITY_BALANCE
 from model.identity_balance import identity_balance_corpus
@@ -25,8 +25,6 @@ from model.normalize import normalize_text
 from model.stage2.synthetic import NAME as SYNTHETIC
 from model.stage2.synthetic import synthetic_corpus
 from model.train import PreparedExample, Split, prepare, split_bucket, split_by_bucket
-
-UNKNOWN = -1
 
 
 class Stage2DataError(ValueError):
@@ -128,8 +126,8 @@ def sample_rows(rows: Sequence[Row], max_rows: int | None, seed: int) -> list[Ro
 
 
 def label_matrix(rows: Sequence[Row]) -> np.ndarray:
-    """(n, 7) float32 labels in CATEGORIES order, UNKNOWN (-1) where the source says nothing."""
-    matrix = np.full((len(rows), len(CATEGORIES)), UNKNOWN, dtype=np.float32)
+    """(n, 7) float32 labels in CATEGORIES order, UNKNOWN_LABEL (-1) where the source says nothing."""
+    matrix = np.full((len(rows), len(CATEGORIES)), UNKNOWN_LABEL, dtype=np.float32)
     for i, row in enumerate(rows):
         for j, category in enumerate(CATEGORIES):
             value = row.example.labels.get(category)
@@ -140,7 +138,7 @@ def label_matrix(rows: Sequence[Row]) -> np.ndarray:
 
 def masked_bce(logits: np.ndarray, labels: np.ndarray) -> float:
     """Mean binary cross-entropy over the known labels only (numpy reference for the torch loss)."""
-    known = labels != UNKNOWN
+    known = labels != UNKNOWN_LABEL
     if not known.any():
         return 0.0
     x = logits[known].astype(np.float64)

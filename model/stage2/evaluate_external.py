@@ -20,10 +20,10 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from model.categories import CATEGORIES
+from model.categories import CATEGORIES, UNKNOWN_LABEL
 from model.corpora import load_corpora
 from model.metrics import ranking_metrics
-from model.stage2.data import INPUTS, UNKNOWN, Row, bucket, label_matrix, model_text
+from model.stage2.data import INPUTS, Row, bucket, label_matrix, model_text
 from model.stage2.metrics import calibrated
 from model.stage2.runtime import encode_batch
 from model.train import prepare
@@ -84,7 +84,7 @@ def stage1_probabilities(path: Path, texts: list[str]) -> np.ndarray:
 def _figures(probs: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, float | int | None]]:
     out = {}
     for j, category in enumerate(CATEGORIES):
-        known = labels[:, j] != UNKNOWN
+        known = labels[:, j] != UNKNOWN_LABEL
         if known.any():
             out[category] = ranking_metrics(probs[known, j], labels[known, j].astype(int))
     return out

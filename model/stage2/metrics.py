@@ -10,16 +10,16 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from model.cascade import sigmoid
-from model.categories import CATEGORIES
+from model.categories import CATEGORIES, UNKNOWN_LABEL
 from model.metrics import ranking_metrics
-from model.stage2.data import UNKNOWN, Row, label_matrix
+from model.stage2.data import Row, label_matrix
 
 
 def fit_platt(logits: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, float]]:
     """Per category a, b with p = sigmoid(a * logit + b), fitted on rows whose label is known (else 1, 0)."""
     out: dict[str, dict[str, float]] = {}
     for j, category in enumerate(CATEGORIES):
-        known = labels[:, j] != UNKNOWN
+        known = labels[:, j] != UNKNOWN_LABEL
         y = labels[known, j]
         if known.sum() < 2 or y.min() == y.max():
             out[category] = {"a": 1.0, "b": 0.0}
@@ -39,7 +39,7 @@ def calibrated(logits: np.ndarray, calibration: dict[str, dict[str, float]]) -> 
 def _category_figures(probs: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, float | int | None]]:
     figures: dict[str, dict[str, float | int | None]] = {}
     for j, category in enumerate(CATEGORIES):
-        known = labels[:, j] != UNKNOWN
+        known = labels[:, j] != UNKNOWN_LABEL
         if not known.any():
             continue
         y = labels[known, j].astype(int)

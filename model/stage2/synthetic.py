@@ -73,10 +73,10 @@ ROLES = (
     "councilwoman Hadley", "senator Okafor", "mayor Lindqvist", "governor Brandt", "minister Castellano",
     "the transport secretary", "the agriculture minister", "our consul", "the chair of the assembly",
     "the leader of the minority party", "that mp", "the justice secretary", "the chief prosecutor",
-    "the finance commissioner", "the head of the audit office", "the editor of this paper", "the author of this article",
-    "that journalist", "the mayor of the capital", "deputy Ohanyan", "minister Guliyeva", "governor Petrov",
-    "mayor Beridze", "ambassador Karimi", "chairwoman Demir", "president Varga", "prime minister Aldana",
-    "the minister of education", "the union boss", "the ombudsman",
+    "the finance commissioner", "the head of the audit office", "the editor of this paper",
+    "the author of this article", "that journalist", "the mayor of the capital", "deputy Ohanyan", "minister Guliyeva",
+    "governor Petrov", "mayor Beridze", "ambassador Karimi", "chairwoman Demir", "president Varga",
+    "prime minister Aldana", "the minister of education", "the union boss", "the ombudsman",
 )  # fmt: skip
 
 # Single members of a group, for stories about one person.

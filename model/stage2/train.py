@@ -29,7 +29,7 @@ from tokenizers import Tokenizer  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 from transformers import BertModel  # noqa: E402
 
-from model.categories import CATEGORIES  # noqa: E402
+from model.categories import CATEGORIES, UNKNOWN_LABEL  # noqa: E402
 from model.stage2 import data as stage2_data  # noqa: E402
 from model.stage2 import export, metrics  # noqa: E402
 from model.stage2.runtime import encode_batch  # noqa: E402
@@ -132,8 +132,8 @@ def encode(tokenizer: Tokenizer, texts: list[str]) -> tuple[torch.Tensor, torch.
 
 
 def masked_bce(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-    """Binary cross-entropy averaged over the known labels (label -1 adds nothing), rows weighted by `weights`."""
-    known = (labels != stage2_data.UNKNOWN).to(logits.dtype)
+    """Binary cross-entropy averaged over the known labels (UNKNOWN_LABEL adds nothing), rows weighted by `weights`."""
+    known = (labels != UNKNOWN_LABEL).to(logits.dtype)
     if weights is not None:
         known = known * weights.unsqueeze(-1)
     losses = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels.clamp(min=0), reduction="none")
