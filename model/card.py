@@ -159,8 +159,9 @@ def render_model_card(manifest: dict[str, Any]) -> str:
         f"Chosen on the calibration split as Wikimedia's ORES does: **reject** at the maximum recall with "
         f"precision ≥ {targets['reject_precision']}; **review** at recall ≥ {targets['review_recall']}, except "
         f"where that cut would send mostly innocent comments to the queue: there review is at the maximum recall "
-        f"with precision ≥ {targets.get('review_min_precision', 0.5)} (the hold-out table shows the recall that "
-        "leaves). `–` means no threshold met the target, so the model never decides that alone.",
+        f"with precision ≥ {targets.get('review_min_precision', 0.5)}, or at the cut with the best F1 where none "
+        "reaches it (the hold-out table shows the recall that leaves). `–` means no threshold met the target, so "
+        "the model never decides that alone.",
         "",
         "| category | review | reject |",
         "|---|---|---|",

@@ -43,6 +43,17 @@ def threshold_at_precision(
     return float(cuts[best[-1]])
 
 
+def best_f1_threshold(probs: np.ndarray, labels: np.ndarray, min_positives: int) -> float | None:
+    """The cut with the highest F1 among those flagging at least `min_positives` positives (highest on ties)."""
+    precision, recall, cuts = precision_recall_curve(labels, probs)
+    precision, recall = precision[:-1], recall[:-1]
+    ok = recall * int(labels.sum()) >= min_positives - 0.5
+    if not ok.any():
+        return None
+    f1 = np.where(ok, 2 * precision * recall / np.maximum(precision + recall, 1e-12), -1.0)
+    return float(cuts[np.nonzero(f1 == f1.max())[0][-1]])
+
+
 def reject_threshold(probs: np.ndarray, labels: np.ndarray, targets: ThresholdTargets) -> float | None:
     """Maximum recall at precision >= the reject target, never under the reject floor."""
     found = threshold_at_precision(probs, labels, targets.reject_precision, targets.min_positives)
@@ -50,7 +61,8 @@ def reject_threshold(probs: np.ndarray, labels: np.ndarray, targets: ThresholdTa
 
 
 def review_threshold(probs: np.ndarray, labels: np.ndarray, targets: ThresholdTargets) -> float | None:
-    """Highest threshold with recall >= target, raised where its precision is under the review minimum."""
+    """Highest threshold with recall >= target, raised where its precision is under the review minimum (to the
+    best-F1 cut where no cut reaches that minimum: the recall cut would flood the queue)."""
     positives = np.sort(probs[labels == 1])[::-1]
     if len(positives) == 0:
         return None
@@ -59,7 +71,9 @@ def review_threshold(probs: np.ndarray, labels: np.ndarray, targets: ThresholdTa
     flagged = probs >= found
     if (labels[flagged] == 1).mean() < targets.review_min_precision:
         raised = threshold_at_precision(probs, labels, targets.review_min_precision, targets.min_positives)
-        found = raised if raised is not None else found
+        if raised is None:
+            raised = best_f1_threshold(probs, labels, targets.min_positives)
+        found = max(found, raised) if raised is not None else found
     return max(found, targets.review_floor)
 
 

@@ -8,7 +8,14 @@ import pytest
 from model.categories import CATEGORIES
 from model.fairness import bias_report, groups_mentioned
 from model.metrics import at_threshold
-from model.thresholds import ThresholdTargets, action_for, choose_thresholds, reject_threshold, review_threshold
+from model.thresholds import (
+    ThresholdTargets,
+    action_for,
+    best_f1_threshold,
+    choose_thresholds,
+    reject_threshold,
+    review_threshold,
+)
 
 TARGETS = ThresholdTargets(reject_precision=0.95, review_recall=0.9, review_min_precision=0.5, min_positives=2,
                            reject_floor=0.5, review_floor=0.01)  # fmt: skip
@@ -38,6 +45,15 @@ def test_review_is_raised_where_recall_target_would_flood_the_queue() -> None:
     labels = np.array([1, 1, 0, 0, 0, 0, 0, 0, 0, 1])
     # Recall 0.9 needs the cut at 0.05 (precision 0.3), so review rises to the max-recall cut with precision 0.5.
     assert review_threshold(probs, labels, TARGETS) == pytest.approx(0.8)
+
+
+def test_review_falls_back_to_the_best_f1_cut_when_no_cut_is_precise_enough() -> None:
+    probs = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
+    labels = np.array([0, 1, 0, 0, 1, 0, 0, 0, 0, 1])
+    # With two true positives no cut reaches precision 0.5 and recall 0.9 needs 0.05 (all ten flagged); F1 is best
+    # at 0.5 (precision 2/5, recall 2/3: 0.5) against 0.05 (0.46).
+    assert best_f1_threshold(probs, labels, min_positives=2) == pytest.approx(0.5)
+    assert review_threshold(probs, labels, TARGETS) == pytest.approx(0.5)
 
 
 def test_choose_thresholds_ignores_unknown_labels_and_untrained_categories() -> None:
