@@ -174,7 +174,8 @@ def test_the_slur_list_is_used_by_the_suite_alone() -> None:
     sources = [path for package in ("model", "moderation", "api", "tests", "benchmarks") for path in
                (REPO / package).rglob("*.py")]  # fmt: skip
     for path in sources:
-        if path.parent == REPO / "model" / "suite":
+        # The suite's own package, and the test that checks our training sentences use none of these words.
+        if path.parent == REPO / "model" / "suite" or path == REPO / "tests" / "test_stage2_data.py":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
