@@ -29,14 +29,21 @@ class ThresholdTargets:
         return dict(self.__dict__)
 
 
+def _cuts_with_enough_positives(
+    probs: np.ndarray, labels: np.ndarray, min_positives: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Precision, recall and cut at each threshold of the curve, and whether it flags `min_positives` positives."""
+    precision, recall, cuts = precision_recall_curve(labels, probs)
+    precision, recall = precision[:-1], recall[:-1]
+    return precision, recall, cuts, recall * int(labels.sum()) >= min_positives - 0.5
+
+
 def threshold_at_precision(
     probs: np.ndarray, labels: np.ndarray, precision_target: float, min_positives: int
 ) -> float | None:
     """The cut with maximum recall among those reaching the precision target (the highest such cut on ties)."""
-    precision, recall, cuts = precision_recall_curve(labels, probs)
-    recall = recall[:-1]
-    true_positives = recall * int(labels.sum())
-    ok = (precision[:-1] >= precision_target) & (true_positives >= min_positives - 0.5)
+    precision, recall, cuts, enough = _cuts_with_enough_positives(probs, labels, min_positives)
+    ok = (precision >= precision_target) & enough
     if not ok.any():
         return None
     best = np.nonzero(ok & (recall == recall[ok].max()))[0]
@@ -45,12 +52,10 @@ def threshold_at_precision(
 
 def best_f1_threshold(probs: np.ndarray, labels: np.ndarray, min_positives: int) -> float | None:
     """The cut with the highest F1 among those flagging at least `min_positives` positives (highest on ties)."""
-    precision, recall, cuts = precision_recall_curve(labels, probs)
-    precision, recall = precision[:-1], recall[:-1]
-    ok = recall * int(labels.sum()) >= min_positives - 0.5
-    if not ok.any():
+    precision, recall, cuts, enough = _cuts_with_enough_positives(probs, labels, min_positives)
+    if not enough.any():
         return None
-    f1 = np.where(ok, 2 * precision * recall / np.maximum(precision + recall, 1e-12), -1.0)
+    f1 = np.where(enough, 2 * precision * recall / np.maximum(precision + recall, 1e-12), -1.0)
     return float(cuts[np.nonzero(f1 == f1.max())[0][-1]])
 
 
@@ -70,10 +75,12 @@ def review_threshold(probs: np.ndarray, labels: np.ndarray, targets: ThresholdTa
     found = float(positives[needed - 1])
     flagged = probs >= found
     if (labels[flagged] == 1).mean() < targets.review_min_precision:
-        raised = threshold_at_precision(probs, labels, targets.review_min_precision, targets.min_positives)
-        if raised is None:
-            raised = best_f1_threshold(probs, labels, targets.min_positives)
-        found = max(found, raised) if raised is not None else found
+        precise = threshold_at_precision(probs, labels, targets.review_min_precision, targets.min_positives)
+        best_f1 = best_f1_threshold(probs, labels, targets.min_positives) if precise is None else None
+        if precise is not None:
+            found = precise
+        elif best_f1 is not None:
+            found = max(found, best_f1)
     return max(found, targets.review_floor)
 
 
