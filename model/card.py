@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from model.categories import CATEGORIES
+from model.categories import CATEGORIES, REPORTED_ONLY_BY_DEFAULT
 from model.compare import FINAL_SCORES, judge
 from model.corpora import CORPORA
 from model.fairness import IDENTITY_GROUPS
@@ -169,6 +169,13 @@ def render_model_card(manifest: dict[str, Any]) -> str:
     for category in CATEGORIES:
         limits = manifest["thresholds"].get(category, {})
         out.append(f"| {category} | {_fmt(limits.get('review'))} | {_fmt(limits.get('reject'))} |")
+    advisory = ", ".join(f"`{category}`" for category in REPORTED_ONLY_BY_DEFAULT)
+    out += [
+        "",
+        f"The service's default policy uses these thresholds except {advisory}'s: those scores are reported but "
+        "decide nothing until a site sets them (swearing at no one is not abuse; abuse that swears is held through "
+        "toxicity and insult). The values above are what a site wanting a profanity filter would set.",
+    ]
     stage1_only = " (stage 1 alone, as trained)" if "stage2" in manifest else ""
     out += [
         "",

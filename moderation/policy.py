@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
-from model.categories import CATEGORIES
+from model.categories import CATEGORIES, REPORTED_ONLY_BY_DEFAULT
 from model.normalize import normalize_text
 from model.types import Thresholds
 
@@ -135,7 +135,8 @@ class RecordedOutcome:
 
 
 def default_policy(model_thresholds: Thresholds) -> Policy:
-    """The policy in force before any admin changes it: the model card's thresholds, default rules."""
+    """The policy in force before any admin changes it: the model card's thresholds (none for the categories
+    REPORTED_ONLY_BY_DEFAULT), default rules."""
     return Policy(thresholds=_model_defaults(model_thresholds), sections={})
 
 
@@ -150,7 +151,10 @@ def effective_thresholds(policy: Policy, section: str | None) -> Thresholds:
 
 def _model_defaults(model_thresholds: Thresholds) -> Thresholds:
     return {
-        category: {key: model_thresholds.get(category, {}).get(key) for key in THRESHOLD_KEYS}
+        category: {
+            key: None if category in REPORTED_ONLY_BY_DEFAULT else model_thresholds.get(category, {}).get(key)
+            for key in THRESHOLD_KEYS
+        }
         for category in CATEGORIES
     }
 

@@ -42,6 +42,8 @@ MODEL: Thresholds = {
     "identity_attack": {"reject": None, "review": None},
     "spam": {"reject": 0.95, "review": 0.7},
 }
+# What the default policy makes of MODEL: its thresholds, but none for the categories it only reports.
+DEFAULTS: Thresholds = {**MODEL, "obscene": {"reject": None, "review": None}}
 SEASONED = AuthorHistory(comments=50, recent_rejections=0)
 
 
@@ -89,7 +91,7 @@ def test_every_action_has_a_status():
 
 def test_default_policy_takes_the_model_cards_thresholds():
     result = default_policy(MODEL)
-    assert result.thresholds == MODEL
+    assert result.thresholds == DEFAULTS
     assert result.sections == {}
     assert result.max_links == 2
     assert result.shadow_mode is False
@@ -119,8 +121,8 @@ def test_section_overrides_are_partial():
 
 def test_no_section_or_an_unknown_one_uses_the_policy_thresholds():
     sectioned = policy(sections={"sport": {"toxicity": {"reject": 0.6}}})
-    assert effective_thresholds(sectioned, None) == MODEL
-    assert effective_thresholds(sectioned, "politics") == MODEL
+    assert effective_thresholds(sectioned, None) == DEFAULTS
+    assert effective_thresholds(sectioned, "politics") == DEFAULTS
 
 
 def test_effective_thresholds_are_a_copy():
@@ -140,7 +142,7 @@ def test_nothing_firing_approves_by_the_model():
     assert result.would_action == "approve"
     assert result.reasons == ()
     assert result.top_category is None
-    assert result.thresholds == MODEL
+    assert result.thresholds == DEFAULTS
 
 
 def test_score_at_the_review_threshold_queues_for_review():
@@ -177,9 +179,20 @@ def test_score_detail_falls_back_to_full_precision_for_tiny_differences():
 
 
 def test_reject_threshold_none_never_rejects_by_score():
-    result = verdict(scores={"obscene": 1.0})
+    result = verdict(scores={"obscene": 1.0}, under=policy(thresholds={**DEFAULTS, "obscene": MODEL["obscene"]}))
     assert result.action == "review"
     assert result.reasons[0].threshold == 0.6
+
+
+def test_default_policy_does_not_act_on_swearing_alone():
+    assert verdict("What a fucking mess this deal is.", scores={"obscene": 1.0}).action == "approve"
+    assert verdict("You fucking idiot.", scores={"obscene": 1.0, "insult": 0.95}).action == "reject"
+
+
+def test_a_site_that_wants_a_profanity_filter_sets_obscene_thresholds():
+    strict = policy_from_document({"thresholds": {"obscene": {"review": 0.3, "reject": 0.9}}}, MODEL)
+    assert verdict(scores={"obscene": 0.5}, under=strict).action == "review"
+    assert verdict(scores={"obscene": 0.95}, under=strict).action == "reject"
 
 
 def test_review_threshold_none_still_rejects_at_the_reject_threshold():
@@ -728,7 +741,7 @@ def test_document_is_json_ready_and_round_trips():
 
 def test_document_pins_thresholds_even_when_the_model_card_changes():
     doc = policy_to_document(default_policy(MODEL))
-    assert policy_from_document(doc, {}).thresholds == MODEL
+    assert policy_from_document(doc, {}).thresholds == DEFAULTS
 
 
 PROBABILITY = st.none() | st.floats(min_value=0.0, max_value=1.0)
