@@ -110,12 +110,40 @@ def _members(model: LinearModel) -> dict[str, bytes]:
     return members
 
 
-def content_hash(member_hashes: dict[str, str]) -> str:
-    """One SHA-256 over the sorted member hashes: the identity of a model's contents."""
+# What in a manifest turns scores into decisions besides the members: two files with the same members but other
+# thresholds or routing decide differently, so they must not share a version or a content hash.
+_DECISION_KEYS = ("clear_bounds", "stage2_categories", "route_words", "routing", "blend")
+
+
+def decision_hash(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's thresholds and, with a stage 2, its cascade settings (canonical JSON)."""
+    section = manifest.get("stage2")
+    cascade_settings = {key: section.get(key) for key in _DECISION_KEYS} if isinstance(section, dict) else None
+    document = {"thresholds": manifest.get("thresholds"), "cascade": cascade_settings}
+    return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def content_hash(member_hashes: dict[str, str], decision_sha256: str | None = None) -> str:
+    """One SHA-256 over the sorted member hashes and the decision hash: the identity of a model's contents.
+
+    Files written before the decision hash existed carry none and hash their members alone."""
     digest = hashlib.sha256()
     for name in sorted(member_hashes):
         digest.update(f"{name}:{member_hashes[name]}\n".encode())
+    if decision_sha256 is not None:
+        digest.update(f"decision:{decision_sha256}\n".encode())
     return digest.hexdigest()
+
+
+def sealed_manifest(manifest: dict[str, Any], member_hashes: dict[str, str]) -> dict[str, Any]:
+    """`manifest` with its members' hashes, its decision hash and the content hash over both."""
+    decision = decision_hash(manifest)
+    return {
+        **manifest,
+        "members": member_hashes,
+        "decision_sha256": decision,
+        "content_sha256": content_hash(member_hashes, decision),
+    }
 
 
 def save(
@@ -125,24 +153,21 @@ def save(
     trained on); returns the full manifest written (with version and hashes)."""
     members = _members(model)
     member_hashes = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
-    digest = content_hash(member_hashes)
     created = manifest.get("created_at") or datetime.now(UTC).isoformat(timespec="seconds")
     full = dict(manifest)
     full.pop("stage2", None)  # a saved linear model carries no stage 2: attach_stage2 adds one to the file
-    full.update(
-        {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "created_at": created,
-            "version": manifest.get("version") or f"{created[:10].replace('-', '')}-{digest[:10]}",
-            "libraries": library_versions(),
-            "members": member_hashes,
-            "content_sha256": digest,
-        }
-    )
+    full.update({"format": FORMAT, "format_version": FORMAT_VERSION, "created_at": created})
+    full["libraries"] = library_versions()
+    full = sealed_manifest(full, member_hashes)
+    full["version"] = manifest.get("version") or _version(created, full["content_sha256"])
     private_files.make_dir(path.parent)
     _write(path, members, full, mode)
     return full
+
+
+def _version(created: str, content_sha256: str) -> str:
+    """A version name: the creation date and the start of the content hash (20261205-22af189a51)."""
+    return f"{created[:10].replace('-', '')}-{content_sha256[:10]}"
 
 
 def _write(path: Path, members: dict[str, bytes], manifest: dict[str, Any], mode: int) -> None:
@@ -164,7 +189,10 @@ def _write(path: Path, members: dict[str, bytes], manifest: dict[str, Any], mode
 def update_manifest(path: Path, changes: dict[str, Any]) -> dict[str, Any]:
     """Add descriptive fields (e.g. an evaluation report) to a model file; its arrays and hashes stay as they are."""
     manifest = read_manifest(path)
-    protected = {"format", "format_version", "version", "members", "content_sha256", "libraries", "stage2"}
+    protected = {
+        "format", "format_version", "version", "members", "content_sha256", "libraries", "stage2", "thresholds",
+        "decision_sha256",
+    }  # fmt: skip
     if protected & changes.keys():
         raise ValueError(f"cannot change {sorted(protected & changes.keys())} of a saved model")
     manifest.update(changes)
@@ -205,7 +233,10 @@ def load(path: Path) -> Artifact:
             f"but this install has {sklearn.__version__}; retrain it or install scikit-learn=={built_with}"
         )
     expected: dict[str, str] = manifest.get("members", {})
-    if content_hash(expected) != manifest.get("content_sha256"):
+    decision = manifest.get("decision_sha256")
+    if decision is not None and decision != decision_hash(manifest):
+        raise ModelLoadError(f"model file {path} fails its hash: its thresholds or cascade settings were altered")
+    if content_hash(expected, decision) != manifest.get("content_sha256"):
         raise ModelLoadError(f"model file {path} fails its hash: the member list does not match content_sha256")
     members: dict[str, bytes] = {}
     try:
@@ -404,7 +435,6 @@ def _attach(
         arrays = {"weights": adapter.adapter.weights, "bias": adapter.adapter.bias}
         members.update({STAGE2_PREFIX + STAGE2_ADAPTER_FILES[role]: _npy_bytes(a) for role, a in arrays.items()})
     member_hashes = {name: hashlib.sha256(data).hexdigest() for name, data in members.items()}
-    digest = content_hash(member_hashes)
     created = datetime.now(UTC).isoformat(timespec="seconds")
     config = stage2.config
     section = {
@@ -429,12 +459,11 @@ def _attach(
     manifest = {
         **base.manifest,
         "created_at": created,
-        "version": f"{created[:10].replace('-', '')}-{digest[:10]}",
-        "members": member_hashes,
-        "content_sha256": digest,
         "thresholds": thresholds if thresholds is not None else stage1_thresholds,
         "stage2": section,
     }
+    manifest = sealed_manifest(manifest, member_hashes)
+    manifest["version"] = _version(created, manifest["content_sha256"])
     private_files.make_dir(out.parent)
     _write(out, members, manifest, stat.S_IMODE(path.stat().st_mode))  # the mode of the stage-1 file
     return manifest

@@ -9,9 +9,12 @@ the evidence, but pooled features tell every known word apart, as a head adapter
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -19,6 +22,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
 from tokenizers.models import WordPiece
 
+from model import artifact
 from model.cascade import CascadeSettings
 from model.categories import CATEGORIES
 
@@ -174,4 +178,29 @@ def with_flipped_byte(source: Path, target: Path, member: str, position: int) ->
     with zipfile.ZipFile(target, "w") as new:
         for name, content in entries.items():
             new.writestr(name, content)
+    return target
+
+
+def forge(source: Path, target: Path, change: Callable[[dict[str, bytes], dict[str, Any]], object]) -> Path:
+    """A copy of a model file with members or manifest changed and every hash recomputed to match: the graph's and
+    the adapter's in the stage2 section, the decision hash and the content hash (a consistent forgery: only what
+    the hashes cannot see, like the self-check, can refuse it)."""
+    with zipfile.ZipFile(source) as old:
+        entries = {name: old.read(name) for name in old.namelist()}
+    manifest = json.loads(entries.pop("manifest.json"))
+    del entries["manifest.sha256"]
+    change(entries, manifest)
+    member_hashes = {name: hashlib.sha256(data).hexdigest() for name, data in entries.items()}
+    section = manifest.get("stage2")
+    if isinstance(section, dict):
+        if "stage2/model.onnx" in entries:
+            section["graph_sha256"] = member_hashes["stage2/model.onnx"]
+        record = section.get("adapter")
+        if isinstance(record, dict) and all(name in entries for name in record["members"].values()):
+            record["sha256"] = {role: member_hashes[name] for role, name in record["members"].items()}
+    entries["manifest.json"] = json.dumps(artifact.sealed_manifest(manifest, member_hashes)).encode()
+    entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
+    with zipfile.ZipFile(target, "w") as new:
+        for name, data in entries.items():
+            new.writestr(name, data)
     return target

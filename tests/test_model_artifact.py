@@ -95,6 +95,37 @@ def test_edited_manifest_is_refused(tiny_model: Path, tmp_path: Path) -> None:
         artifact.read_manifest(bad)
 
 
+def test_resealed_thresholds_fail_the_decision_hash(tiny_model: Path, tmp_path: Path) -> None:
+    def lower_thresholds(manifest: dict) -> None:
+        manifest["thresholds"]["toxicity"]["reject"] = 0.01
+
+    # The manifest's own seal recomputed: the decision hash still sees that the thresholds are not the ones saved.
+    bad = _rewrite(tiny_model, tmp_path / "resealed.model", change_manifest=lower_thresholds, reseal=True)
+    with pytest.raises(artifact.ModelLoadError, match="thresholds or cascade settings were altered"):
+        artifact.load(bad)
+
+
+def test_the_same_arrays_with_other_thresholds_are_another_version(tiny_model: Path, tmp_path: Path) -> None:
+    loaded = artifact.load(tiny_model)
+    base = {k: v for k, v in loaded.manifest.items() if k != "version"}
+    stricter = {**loaded.thresholds, "toxicity": {**loaded.thresholds["toxicity"], "review": 0.05}}
+    same = artifact.save(loaded.model, base, tmp_path / "same.model")
+    other = artifact.save(loaded.model, {**base, "thresholds": stricter}, tmp_path / "other.model")
+    assert same["content_sha256"] == loaded.manifest["content_sha256"] and same["version"] == loaded.version
+    assert other["members"] == same["members"]
+    assert other["content_sha256"] != same["content_sha256"] and other["version"] != same["version"]
+    assert artifact.load(tmp_path / "other.model").thresholds["toxicity"]["review"] == 0.05
+
+
+def test_a_file_from_before_the_decision_hash_still_loads(tiny_model: Path, tmp_path: Path) -> None:
+    def as_written_before(manifest: dict) -> None:
+        del manifest["decision_sha256"]
+        manifest["content_sha256"] = artifact.content_hash(manifest["members"])
+
+    older = _rewrite(tiny_model, tmp_path / "older.model", change_manifest=as_written_before)
+    assert artifact.load(older).model.weights.shape == artifact.load(tiny_model).model.weights.shape
+
+
 def test_model_without_a_manifest_seal_is_refused(tiny_model: Path, tmp_path: Path) -> None:
     unsealed = tmp_path / "unsealed.model"
     with zipfile.ZipFile(tiny_model) as old, zipfile.ZipFile(unsealed, "w") as new:
@@ -141,3 +172,5 @@ def test_update_manifest_keeps_arrays_and_refuses_identity_changes(tiny_model: P
     assert artifact.load(copy).manifest["evaluation"] == {"note": "added"}
     with pytest.raises(ValueError, match="cannot change"):
         artifact.update_manifest(copy, {"version": "forged"})
+    with pytest.raises(ValueError, match="cannot change"):
+        artifact.update_manifest(copy, {"thresholds": {}})

@@ -57,26 +57,6 @@ def cascade_scorer(cascade_model: Path) -> Scorer:
     return load_scorer(cascade_model)
 
 
-def forge(source: Path, target: Path, change: Callable[[dict[str, bytes], dict[str, Any]], None]) -> Path:
-    """A copy of a model file with members or manifest changed and every hash recomputed to match (a consistent
-    forgery: only what the hashes cannot see, like the self-check, can refuse it)."""
-    with zipfile.ZipFile(source) as old:
-        entries = {name: old.read(name) for name in old.namelist()}
-    manifest = json.loads(entries.pop("manifest.json"))
-    del entries["manifest.sha256"]
-    change(entries, manifest)
-    manifest["members"] = {name: hashlib.sha256(data).hexdigest() for name, data in entries.items()}
-    manifest["content_sha256"] = artifact.content_hash(manifest["members"])
-    if "stage2" in manifest and "stage2/model.onnx" in entries:
-        manifest["stage2"]["graph_sha256"] = manifest["members"]["stage2/model.onnx"]
-    entries["manifest.json"] = json.dumps(manifest).encode()
-    entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
-    with zipfile.ZipFile(target, "w") as new:
-        for name, data in entries.items():
-            new.writestr(name, data)
-    return target
-
-
 # ---------------------------------------------------------------------------
 # The runtime
 
@@ -218,7 +198,7 @@ def test_a_graph_that_no_longer_scores_as_recorded_is_refused(cascade_model: Pat
         entries["stage2/model.onnx"] = fx.graph_bytes(scale=7.0)  # valid, on the interface, but not the one checked
 
     with pytest.raises(ModelLoadError, match="does not score its self-check texts as recorded at build time"):
-        artifact.load(forge(cascade_model, tmp_path / "swapped.model", other_graph))
+        artifact.load(fx.forge(cascade_model, tmp_path / "swapped.model", other_graph))
 
 
 def test_a_tampered_self_check_record_is_refused(cascade_model: Path, tmp_path: Path) -> None:
@@ -227,13 +207,13 @@ def test_a_tampered_self_check_record_is_refused(cascade_model: Path, tmp_path: 
         record["probabilities"][1][4] = record["probabilities"][1][4] - 0.002  # twice the tolerance
 
     with pytest.raises(ModelLoadError, match=r"off by 0\.00200"):
-        artifact.load(forge(cascade_model, tmp_path / "shifted.model", shifted))
+        artifact.load(fx.forge(cascade_model, tmp_path / "shifted.model", shifted))
 
     def dropped(_entries: dict[str, bytes], manifest: dict[str, Any]) -> None:
         del manifest["stage2"]["self_check"]
 
     with pytest.raises(ModelLoadError, match="no self-check record"):
-        artifact.load(forge(cascade_model, tmp_path / "dropped.model", dropped))
+        artifact.load(fx.forge(cascade_model, tmp_path / "dropped.model", dropped))
 
 
 def test_stage2_members_and_manifest_section_go_together(cascade_model: Path, tmp_path: Path) -> None:
@@ -241,19 +221,19 @@ def test_stage2_members_and_manifest_section_go_together(cascade_model: Path, tm
         del manifest["stage2"]
 
     with pytest.raises(ModelLoadError, match="no stage2 section"):
-        artifact.load(forge(cascade_model, tmp_path / "stray.model", no_section))
+        artifact.load(fx.forge(cascade_model, tmp_path / "stray.model", no_section))
 
     def no_graph(entries: dict[str, bytes], _manifest: dict[str, Any]) -> None:
         del entries["stage2/model.onnx"]
 
     with pytest.raises(ModelLoadError, match="lacks its members"):
-        artifact.load(forge(cascade_model, tmp_path / "graphless.model", no_graph))
+        artifact.load(fx.forge(cascade_model, tmp_path / "graphless.model", no_graph))
 
     def bad_bounds(_entries: dict[str, bytes], manifest: dict[str, Any]) -> None:
         manifest["stage2"]["clear_bounds"]["insult"] = 1.5
 
     with pytest.raises(ModelLoadError, match="unusable cascade settings"):
-        artifact.load(forge(cascade_model, tmp_path / "bounds.model", bad_bounds))
+        artifact.load(fx.forge(cascade_model, tmp_path / "bounds.model", bad_bounds))
 
 
 def test_saving_a_cascade_models_linear_part_writes_a_stage1_file(cascade_model: Path, tmp_path: Path) -> None:
@@ -272,6 +252,36 @@ def test_attaching_again_replaces_the_stage2(cascade_model: Path, tmp_path: Path
     assert manifest["members"]["stage2/model.onnx"] == graph == manifest["stage2"]["graph_sha256"]
     assert manifest["stage2"]["bounds_from"].startswith("fallback")
     assert artifact.load(tmp_path / "again.model").stage2 is not None
+
+
+def test_other_thresholds_or_routing_on_the_same_members_are_other_versions(
+    tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
+) -> None:
+    loose = artifact.attach_stage2(tiny_model_path, stage2_folder, tmp_path / "loose.model", fx.LOOSE)
+    tight = CascadeSettings({c: 0.25 for c in DECIDED}, DECIDED, "test: 0.25 everywhere")
+    routed = artifact.attach_stage2(tiny_model_path, stage2_folder, tmp_path / "routed.model", tight)
+    stricter = {**loose["thresholds"], "insult": {"review": 0.05, "reject": None}}
+    held = artifact.attach_stage2(
+        tiny_model_path, stage2_folder, tmp_path / "held.model", fx.LOOSE, thresholds=stricter
+    )
+    assert loose["members"] == routed["members"] == held["members"]
+    assert len({m["content_sha256"] for m in (loose, routed, held)}) == 3
+    assert len({m["version"] for m in (loose, routed, held)}) == 3
+    assert artifact.load(tmp_path / "routed.model").cascade_settings == tight
+
+
+def test_resealed_clear_bounds_fail_the_decision_hash(cascade_model: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(cascade_model) as old:
+        entries = {name: old.read(name) for name in old.namelist()}
+    manifest = json.loads(entries["manifest.json"])
+    manifest["stage2"]["clear_bounds"]["insult"] = 0.99  # valid, but clears far more than was measured
+    entries["manifest.json"] = json.dumps(manifest).encode()
+    entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
+    with zipfile.ZipFile(tmp_path / "bounds.model", "w") as new:
+        for name, data in entries.items():
+            new.writestr(name, data)
+    with pytest.raises(ModelLoadError, match="thresholds or cascade settings were altered"):
+        artifact.load(tmp_path / "bounds.model")
 
 
 def _imports_onnxruntime_on_load(model_path: Path) -> bool:
@@ -576,7 +586,7 @@ def test_a_cascade_failing_its_self_check_is_refused_and_the_last_good_model_ser
         entries["stage2/model.onnx"] = fx.graph_bytes(scale=7.0)
         manifest["version"] = "forged-1"
 
-    forged = register(rsettings, store, forge(cascade_model, tmp_path / "f.model", other_graph), "forged.model")
+    forged = register(rsettings, store, fx.forge(cascade_model, tmp_path / "f.model", other_graph), "forged.model")
     with pytest.raises(registry.Conflict, match="self-check"):
         registry.activate(store, rsettings, forged, "admin", force=True, reason="try")
     with store.write() as db:  # activated behind the check's back (another tool, an older version of this one)

@@ -84,27 +84,6 @@ def adapted_model(
     return out
 
 
-def forge(source: Path, target: Path, change: Callable[[dict[str, bytes], dict[str, Any]], None]) -> Path:
-    """A copy of a model file with members or manifest changed and every hash recomputed to match, the stage2
-    section's adapter hashes included (a consistent forgery: only the self-check can refuse it)."""
-    with zipfile.ZipFile(source) as old:
-        entries = {name: old.read(name) for name in old.namelist()}
-    manifest = json.loads(entries.pop("manifest.json"))
-    del entries["manifest.sha256"]
-    change(entries, manifest)
-    manifest["members"] = {name: hashlib.sha256(data).hexdigest() for name, data in entries.items()}
-    manifest["content_sha256"] = artifact.content_hash(manifest["members"])
-    record = manifest["stage2"].get("adapter")
-    if isinstance(record, dict) and all(name in entries for name in record["members"].values()):
-        record["sha256"] = {role: manifest["members"][name] for role, name in record["members"].items()}
-    entries["manifest.json"] = json.dumps(manifest).encode()
-    entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
-    with zipfile.ZipFile(target, "w") as new:
-        for name, data in entries.items():
-            new.writestr(name, data)
-    return target
-
-
 def npy(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
@@ -273,7 +252,7 @@ def test_the_self_check_records_the_adapted_probabilities_and_so_covers_the_adap
 
     # The same file with its adapter removed, every hash recomputed: the graph alone no longer scores as recorded.
     with pytest.raises(ModelLoadError, match="does not score its self-check texts as recorded"):
-        artifact.load(forge(out, tmp_path / "stripped.model", without_adapter))
+        artifact.load(fx.forge(out, tmp_path / "stripped.model", without_adapter))
 
 
 def test_a_corrupted_adapter_member_fails_its_hash(adapted_model: Path, tmp_path: Path) -> None:
@@ -287,7 +266,7 @@ def test_a_swapped_adapter_with_every_hash_recomputed_fails_the_self_check(adapt
         entries["stage2/adapter_bias.npy"] = npy(np.full(len(CATEGORIES), 0.5))
 
     with pytest.raises(ModelLoadError, match="does not score its self-check texts as recorded"):
-        artifact.load(forge(adapted_model, tmp_path / "swapped.model", other_bias))
+        artifact.load(fx.forge(adapted_model, tmp_path / "swapped.model", other_bias))
 
 
 def test_the_adapter_record_names_its_members_by_hash(adapted_model: Path, tmp_path: Path) -> None:
@@ -295,9 +274,9 @@ def test_the_adapter_record_names_its_members_by_hash(adapted_model: Path, tmp_p
         manifest["stage2"]["adapter"]["members"] = {"weights": "stage2/other.npy", "bias": "stage2/adapter_bias.npy"}
 
     with pytest.raises(ModelLoadError, match="adapter record must name its members"):
-        artifact.load(forge(adapted_model, tmp_path / "renamed.model", stale_hash))
+        artifact.load(fx.forge(adapted_model, tmp_path / "renamed.model", stale_hash))
 
-    path = forge(adapted_model, tmp_path / "stale.model", lambda _e, _m: None)
+    path = fx.forge(adapted_model, tmp_path / "stale.model", lambda _e, _m: None)
     with zipfile.ZipFile(path) as old:
         entries = {name: old.read(name) for name in old.namelist()}
     manifest = json.loads(entries["manifest.json"])
@@ -335,7 +314,7 @@ def test_a_malformed_or_unnamed_adapter_is_refused(
     adapted_model: Path, tmp_path: Path, change: Callable[[dict[str, bytes], dict[str, Any]], Any], message: str
 ) -> None:
     with pytest.raises(ModelLoadError, match=message):
-        artifact.load(forge(adapted_model, tmp_path / "bad.model", change))
+        artifact.load(fx.forge(adapted_model, tmp_path / "bad.model", change))
 
 
 def test_an_adapter_is_refused_on_a_graph_without_pooled(
