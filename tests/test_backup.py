@@ -41,26 +41,37 @@ def consistency(path: Path) -> tuple[int, int, int]:
     return int(comments), int(unmatched), int(unqueued)
 
 
-def _write_until(db_path: str, stop: Any) -> None:
+def _write_until(db_path: str, stop: Any, rounds: Any) -> None:
     settings = Settings.from_env({"MODERATION_DB": db_path, "MODERATION_SECRET_KEY": "s"})
     store = Store.from_settings(settings)
-    round_ = 0
     while not stop.is_set():
-        submit(store, settings, 10, f"w{round_}-")
-        round_ += 1
+        submit(store, settings, 10, f"w{rounds.value}-")
+        rounds.value += 1  # only this process writes it
     store.close()
+
+
+def _wait_for_rounds(rounds: Any, at_least: int, writer: Any) -> None:
+    """Block until the writer has committed `at_least` rounds (bounded: a stuck writer fails the test)."""
+    for _ in range(6000):
+        if rounds.value >= at_least:
+            return
+        assert writer.is_alive(), "the writer stopped"
+        time.sleep(0.01)
+    raise AssertionError(f"the writer committed {rounds.value} rounds, not {at_least}, in a minute")
 
 
 def test_backup_while_another_process_writes(store: Store, settings: Settings, tmp_path: Path) -> None:
     submit(store, settings, 20)
     context = mp.get_context("fork")
     stop = context.Event()
-    writer = context.Process(target=_write_until, args=(str(settings.db_path), stop))
+    rounds = context.Value("i", 0)
+    writer = context.Process(target=_write_until, args=(str(settings.db_path), stop, rounds))
     writer.start()
     copies = []
     try:
         for n in range(3):
-            time.sleep(0.1)
+            # Two more rounds than before the last copy finished: one whole round committed after its snapshot.
+            _wait_for_rounds(rounds, rounds.value + 2, writer)
             made = backup.backup(store, tmp_path / f"copy{n}.db")
             assert made.check.ok and made.path.is_file()
             copies.append(made.path)
