@@ -156,8 +156,9 @@ def save(
     created = manifest.get("created_at") or datetime.now(UTC).isoformat(timespec="seconds")
     full = dict(manifest)
     full.pop("stage2", None)  # a saved linear model carries no stage 2: attach_stage2 adds one to the file
-    full.update({"format": FORMAT, "format_version": FORMAT_VERSION, "created_at": created})
-    full["libraries"] = library_versions()
+    full.update(
+        {"format": FORMAT, "format_version": FORMAT_VERSION, "created_at": created, "libraries": library_versions()}
+    )
     full = sealed_manifest(full, member_hashes)
     full["version"] = manifest.get("version") or _version(created, full["content_sha256"])
     private_files.make_dir(path.parent)

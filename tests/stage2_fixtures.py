@@ -204,3 +204,18 @@ def forge(source: Path, target: Path, change: Callable[[dict[str, bytes], dict[s
         for name, data in entries.items():
             new.writestr(name, data)
     return target
+
+
+def resealed(source: Path, target: Path, change: Callable[[dict[str, Any]], object]) -> Path:
+    """A copy of a model file with its manifest changed and only the manifest's own seal recomputed: the content
+    and decision hashes still name the file as written."""
+    with zipfile.ZipFile(source) as old:
+        entries = {name: old.read(name) for name in old.namelist()}
+    manifest = json.loads(entries["manifest.json"])
+    change(manifest)
+    entries["manifest.json"] = json.dumps(manifest).encode()
+    entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
+    with zipfile.ZipFile(target, "w") as new:
+        for name, data in entries.items():
+            new.writestr(name, data)
+    return target

@@ -271,17 +271,11 @@ def test_other_thresholds_or_routing_on_the_same_members_are_other_versions(
 
 
 def test_resealed_clear_bounds_fail_the_decision_hash(cascade_model: Path, tmp_path: Path) -> None:
-    with zipfile.ZipFile(cascade_model) as old:
-        entries = {name: old.read(name) for name in old.namelist()}
-    manifest = json.loads(entries["manifest.json"])
-    manifest["stage2"]["clear_bounds"]["insult"] = 0.99  # valid, but clears far more than was measured
-    entries["manifest.json"] = json.dumps(manifest).encode()
-    entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
-    with zipfile.ZipFile(tmp_path / "bounds.model", "w") as new:
-        for name, data in entries.items():
-            new.writestr(name, data)
+    def looser_bounds(manifest: dict[str, Any]) -> None:
+        manifest["stage2"]["clear_bounds"]["insult"] = 0.99  # valid, but clears far more than was measured
+
     with pytest.raises(ModelLoadError, match="thresholds or cascade settings were altered"):
-        artifact.load(tmp_path / "bounds.model")
+        artifact.load(fx.resealed(cascade_model, tmp_path / "bounds.model", looser_bounds))
 
 
 def _imports_onnxruntime_on_load(model_path: Path) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import random
 import zipfile
 from collections.abc import Callable
@@ -276,16 +275,10 @@ def test_the_adapter_record_names_its_members_by_hash(adapted_model: Path, tmp_p
     with pytest.raises(ModelLoadError, match="adapter record must name its members"):
         artifact.load(fx.forge(adapted_model, tmp_path / "renamed.model", stale_hash))
 
-    path = fx.forge(adapted_model, tmp_path / "stale.model", lambda _e, _m: None)
-    with zipfile.ZipFile(path) as old:
-        entries = {name: old.read(name) for name in old.namelist()}
-    manifest = json.loads(entries["manifest.json"])
-    manifest["stage2"]["adapter"]["sha256"]["bias"] = "0" * 64
-    entries["manifest.json"] = json.dumps(manifest).encode()
-    entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
-    with zipfile.ZipFile(path, "w") as new:
-        for name, data in entries.items():
-            new.writestr(name, data)
+    def stale_bias(manifest: dict[str, Any]) -> None:
+        manifest["stage2"]["adapter"]["sha256"]["bias"] = "0" * 64
+
+    path = fx.resealed(adapted_model, tmp_path / "stale.model", stale_bias)
     with pytest.raises(ModelLoadError, match="not the one its manifest names"):
         artifact.load(path)
 
