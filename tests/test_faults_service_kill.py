@@ -29,6 +29,8 @@ from tests.fault_fixtures import (
 
 pytestmark = pytest.mark.slow
 
+PROGRESS_TIMEOUT = 60.0  # seconds a round may take to acknowledge its work before it is killed regardless
+
 
 @dataclass
 class CrashRun:
@@ -41,7 +43,32 @@ class CrashRun:
     seconds: float = 0.0
 
 
-def _moderate(port: int, key: str, stop: threading.Event, run: CrashRun, lock: threading.Lock) -> None:
+@dataclass
+class RoundProgress:
+    """What this round has had acknowledged so far; the main thread waits on it to choose the kill moment."""
+
+    changed: threading.Condition = field(default_factory=threading.Condition)
+    comments: int = 0
+    moderator_decisions: int = 0
+
+    def add(self, comments: int = 0, moderator_decisions: int = 0) -> None:
+        """Count acknowledged work and wake the waiting main thread."""
+        with self.changed:
+            self.comments += comments
+            self.moderator_decisions += moderator_decisions
+            self.changed.notify_all()
+
+    def wait_for(self, comments: int, moderator_decisions: int, timeout: float) -> bool:
+        """Block until this much was acknowledged in the round (progress, not wall-clock, picks the kill moment)."""
+        with self.changed:
+            return self.changed.wait_for(
+                lambda: self.comments >= comments and self.moderator_decisions >= moderator_decisions, timeout
+            )
+
+
+def _moderate(
+    port: int, key: str, stop: threading.Event, run: CrashRun, lock: threading.Lock, progress: RoundProgress
+) -> None:
     while not stop.is_set():
         claimed = call(port, "POST", "/v1/queue/next", key=key, timeout=10)
         if claimed.status != 200:
@@ -55,16 +82,21 @@ def _moderate(port: int, key: str, stop: threading.Event, run: CrashRun, lock: t
         with lock:
             if decided.status == 200:
                 run.moderator_decisions.add(int(decided.body["decision"]["id"]))
+                progress.add(moderator_decisions=1)
             elif decided.status is None:
                 run.cut_requests += 1
 
 
-def _post(port: int, key: str, prefix: str, stop: threading.Event, run: CrashRun, lock: threading.Lock) -> None:
+def _post(
+    port: int, key: str, prefix: str, stop: threading.Event, run: CrashRun, lock: threading.Lock,
+    progress: RoundProgress,
+) -> None:
     own = Tally()
     n = 0
     while not stop.is_set():
         # One attempt each: a request cut by the kill is simply not acknowledged (it may or may not have landed).
-        post_until_acknowledged(port, key, comment_body(n, prefix), own, time.monotonic() + 0.001)
+        if post_until_acknowledged(port, key, comment_body(n, prefix), own, time.monotonic() + 0.001):
+            progress.add(comments=1)
         n += 1
     with lock:
         run.tally.acknowledged.update(own.acknowledged)
@@ -83,7 +115,8 @@ def run_service_kills(
     directory: Path, model: Path, rounds: int, seed: int = 11, final_restart: bool = False
 ) -> CrashRun:
     """`rounds` times: start gunicorn on the database the last kill left, check it serves what was acknowledged,
-    write for a random moment, SIGKILL its process group. Then check the database (and, if asked, serve it once
+    write until a random number of comments and at least one moderator decision were acknowledged in the round
+    (bounded by `PROGRESS_TIMEOUT`), SIGKILL its process group. Then check the database (and, if asked, serve it once
     more)."""
     db_path = directory / "moderation.db"
     made = make_keys(db_path)
@@ -95,14 +128,14 @@ def run_service_kills(
         server = start_group_server(directory / f"round{round_}", env)
         port = int(server.base_url.rsplit(":", 1)[1])
         _check_served(port, made["site"], run.tally.acknowledged, rng)
-        stop, lock = threading.Event(), threading.Lock()
+        stop, lock, progress = threading.Event(), threading.Lock(), RoundProgress()
         threads = [
-            threading.Thread(target=_post, args=(port, made["site"], f"r{round_}-p{n}-", stop, run, lock))
+            threading.Thread(target=_post, args=(port, made["site"], f"r{round_}-p{n}-", stop, run, lock, progress))
             for n in range(3)
-        ] + [threading.Thread(target=_moderate, args=(port, made["moderator"], stop, run, lock))]
+        ] + [threading.Thread(target=_moderate, args=(port, made["moderator"], stop, run, lock, progress))]
         for thread in threads:
             thread.start()
-        time.sleep(rng.uniform(0.4, 1.2))
+        progress.wait_for(rng.randint(5, 60), 1, PROGRESS_TIMEOUT)  # a stalled round is caught by the checks below
         kill_group(server)  # while every thread is mid-conversation
         stop.set()
         for thread in threads:
@@ -136,4 +169,5 @@ def test_killing_the_whole_service_loses_no_acknowledged_decision(tmp_path: Path
         f"{len(run.moderator_decisions)} moderator decisions acknowledged, all present; "
         f"{run.cut_requests} requests cut by the kills"
     )
-    assert run.tally.acknowledged and run.moderator_decisions
+    assert len(run.moderator_decisions) >= run.rounds, "a round was killed before a moderator decision landed"
+    assert len(run.tally.acknowledged) >= 5 * run.rounds
