@@ -88,7 +88,12 @@ def _moderate(
 
 
 def _post(
-    port: int, key: str, prefix: str, stop: threading.Event, run: CrashRun, lock: threading.Lock,
+    port: int,
+    key: str,
+    prefix: str,
+    stop: threading.Event,
+    run: CrashRun,
+    lock: threading.Lock,
     progress: RoundProgress,
 ) -> None:
     own = Tally()
