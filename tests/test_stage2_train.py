@@ -38,6 +38,15 @@ def test_resume_continues_exactly_where_the_checkpoint_left_off(tmp_path: Path) 
     assert "rows/s" in (whole / "progress.txt").read_text() or "stopped" in (whole / "progress.txt").read_text()
 
 
+def test_an_init_seed_changes_the_run_but_not_the_rows_it_trains_on(tmp_path: Path) -> None:
+    runs = {}
+    for name, extra in (("default", []), ("seeded", ["--init-seed", "7"])):
+        assert train.main([*ARGS, *extra, "--out", str(tmp_path / name), "--stop-after-steps", "1"]) == 0
+        runs[name] = torch.load(tmp_path / name / "checkpoint.pt", weights_only=False)
+    assert runs["default"]["rows_sha256"] == runs["seeded"]["rows_sha256"]
+    assert not torch.equal(runs["default"]["model"]["head.weight"], runs["seeded"]["model"]["head.weight"])
+
+
 def test_a_short_run_writes_fp32_and_int8_folders_to_the_interface(tmp_path: Path) -> None:
     out = tmp_path / "run"
     assert train.main([*ARGS, "--out", str(out)]) == 0
