@@ -119,6 +119,9 @@ def decision_hash(manifest: dict[str, Any]) -> str:
     """SHA-256 of the manifest's thresholds and, with a stage 2, its cascade settings (canonical JSON)."""
     section = manifest.get("stage2")
     cascade_settings = {key: section.get(key) for key in _DECISION_KEYS} if isinstance(section, dict) else None
+    if cascade_settings is not None and isinstance(section, dict) and "route_lexicons" in section:
+        # Only when recorded: files sealed before the lexicons were recorded keep the hash they were sealed with.
+        cascade_settings["route_lexicons"] = section["route_lexicons"]
     document = {"thresholds": manifest.get("thresholds"), "cascade": cascade_settings}
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
@@ -370,7 +373,9 @@ def carried_cascade(donor: dict[str, Any], new_stage1: Thresholds) -> tuple[casc
             review = new_stage1.get(category, {}).get("review")
             bounds[category] = round(fraction * (1.0 if review is None else float(review)), 4)
     how = f"{old.bounds_from}; carried over from {donor['version']} with the new stage 1's review thresholds"
-    settings = cascade.CascadeSettings(bounds, old.stage2_categories, how, old.route_words, old.routing, old.blend)
+    settings = cascade.CascadeSettings(
+        bounds, old.stage2_categories, how, old.route_words, old.routing, old.blend, old.route_lexicons
+    )
     thresholds = {
         c: (donor["thresholds"][c] if c in old.stage2_categories else limits) for c, limits in new_stage1.items()
     }

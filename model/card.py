@@ -278,7 +278,15 @@ def _stage2_section(manifest: dict[str, Any]) -> list[str]:
         f"stage 1 version `{section.get('stage1_version')}`.",
         f"- **Routing:** stage 1 scores every comment; stage 2 reads it when a category's stage-1 score is above its "
         f"clear bound ({section['bounds_from']}) or it uses a word from the lists "
-        + ", ".join(f"`{w}`" for w in section.get("route_words", []))
+        + ", ".join(
+            f"`{w}`"
+            + (
+                f" ({len(section['route_lexicons'][w]):,} words, sealed in the file)"
+                if "route_lexicons" in section
+                else ""
+            )
+            for w in section.get("route_words", [])
+        )
         + ". Where stage 2 ran, the final scores of "
         + ", ".join(f"`{c}`" for c in section["stage2_categories"])
         + (

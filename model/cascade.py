@@ -64,6 +64,13 @@ ROUTE_WORD_LISTS: dict[str, tuple[frozenset[str], str]] = {
     "person": (PERSON_WORDS, "addresses a person"),
     "violence": (VIOLENCE_WORDS, "violence word"),
 }
+
+
+def recorded_lexicons(route_words: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The words of each named list as this code has them, to be sealed into a model file with its routing."""
+    return {name: ROUTE_WORD_LISTS[name][0] for name in route_words}
+
+
 # "person" is off by default: "you" is in most long comments, and routing on it sent ~95 % of a stream to stage 2.
 DEFAULT_ROUTE_WORDS: tuple[str, ...] = ("group", "violence")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -89,6 +96,10 @@ class CascadeSettings:
     # Per category stage 2 decides: (stage 1 weight, stage 2 weight, intercept) on the two stages' log-odds, fitted
     # on held-out rows stage 2 read (fit_blend). Without one, a category's final score is stage 2's probability.
     blend: dict[str, tuple[float, float, float]] | None = None
+    # The words of each list in route_words as they were when the routing was measured, so a later edit of the
+    # lists in this module does not move a shipped model's routing. None (files attached before they were
+    # recorded): the lists in this module.
+    route_lexicons: Mapping[str, frozenset[str]] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -98,6 +109,11 @@ class CascadeSettings:
             "route_words": list(self.route_words),
             "routing": self.routing,
             **({"blend": {c: list(w) for c, w in self.blend.items()}} if self.blend else {}),
+            **(
+                {"route_lexicons": {n: sorted(w) for n, w in self.route_lexicons.items()}}
+                if self.route_lexicons is not None
+                else {}
+            ),
         }
 
     @classmethod
@@ -125,7 +141,22 @@ class CascadeSettings:
             tuple(w for w in ROUTE_WORD_LISTS if w in words),
             routing if isinstance(routing, dict) else None,
             _blend_from(document.get("blend"), ordered),
+            _lexicons_from(document.get("route_lexicons"), words),
         )
+
+
+def _lexicons_from(document: object, route_words: Sequence[str]) -> dict[str, frozenset[str]] | None:
+    """A manifest's recorded word lists, checked: one list of lower-case words per name in route_words."""
+    if document is None:
+        return None
+    if not isinstance(document, dict) or set(document) != set(route_words):
+        raise ValueError(f"route_lexicons must give the words of each of {list(route_words)}")
+    lexicons: dict[str, frozenset[str]] = {}
+    for name, words in document.items():
+        if not isinstance(words, list) or not all(isinstance(w, str) and w and w == w.casefold() for w in words):
+            raise ValueError(f"the route lexicon {name!r} must be a list of lower-case words")
+        lexicons[name] = frozenset(words)
+    return lexicons
 
 
 def _blend_from(document: object, decided: Sequence[str]) -> dict[str, tuple[float, float, float]] | None:
@@ -155,6 +186,7 @@ def route(
     stage1_scores: Mapping[str, float],
     bounds: Mapping[str, float],
     route_words: Iterable[str] = tuple(ROUTE_WORD_LISTS),
+    lexicons: Mapping[str, frozenset[str]] | None = None,
 ) -> RouteDecision:
     """Whether stage 2 reads this comment: any bounded score above its clear bound, or a word of `route_words`' lists.
 
@@ -164,19 +196,22 @@ def route(
         score = stage1_scores.get(category, 0.0)
         if score > bound:
             return RouteDecision(True, f"{category} {score:.4f} above its clear bound {bound:.4f}")
-    found = route_word(text, route_words)
+    found = route_word(text, route_words, lexicons)
     if found is not None:
         kind, word = found
         return RouteDecision(True, f"{kind}: {word!r}")
     return RouteDecision(False, "cleared by stage 1")
 
 
-def route_word(text: str, route_words: Iterable[str]) -> tuple[str, str] | None:
-    """The kind and the first word of the first named routing list that `text` (normalized) uses, if any."""
+def route_word(
+    text: str, route_words: Iterable[str], lexicons: Mapping[str, frozenset[str]] | None = None
+) -> tuple[str, str] | None:
+    """The kind and the first word of the first named routing list that `text` (normalized) uses, if any; the
+    lists' words are `lexicons` when given (a model file's recorded ones), else this module's."""
     words = _WORD.findall(text.casefold())
     for name in route_words:
         lexicon, kind = ROUTE_WORD_LISTS[name]
-        word = first_word(words, lexicon)
+        word = first_word(words, lexicon if lexicons is None else lexicons[name])
         if word is not None:
             return kind, word
     return None
@@ -261,7 +296,10 @@ def default_settings(review: Mapping[str, float | None]) -> CascadeSettings:
     """Fallback bounds, stage 2 deciding every category but DEFAULT_STAGE1_CATEGORIES."""
     decided = tuple(c for c in CATEGORIES if c not in DEFAULT_STAGE1_CATEGORIES)
     how = f"fallback: {FALLBACK_CLEAR_BOUND} or review"
-    return CascadeSettings(fallback_bounds(review, decided), decided, how, DEFAULT_ROUTE_WORDS)
+    return CascadeSettings(
+        fallback_bounds(review, decided), decided, how, DEFAULT_ROUTE_WORDS,
+        route_lexicons=recorded_lexicons(DEFAULT_ROUTE_WORDS),
+    )  # fmt: skip
 
 
 def budget_settings(
@@ -287,7 +325,8 @@ def budget_settings(
     decided = tuple(c for c in CATEGORIES if c not in stage1_categories)
     ceilings = np.array([1.0 if review.get(c) is None else float(review[c]) for c in decided])  # type: ignore[arg-type]
     columns = [CATEGORIES.index(c) for c in decided]
-    by_words = np.array([route_word(t, route_words) is not None for t in texts], dtype=bool)
+    lexicons = recorded_lexicons(route_words)
+    by_words = np.array([route_word(t, route_words, lexicons) is not None for t in texts], dtype=bool)
     flagged = np.asarray(abusive, dtype=bool)
     chosen, routed = REVIEW_FRACTIONS[-1], np.ones(len(texts), dtype=bool)
     for fraction in REVIEW_FRACTIONS:
@@ -309,7 +348,7 @@ def budget_settings(
         f"{chosen} x stage 1's review thresholds, the lowest fraction routing at most {budget:.0%} of "
         f"{len(texts)} site-like comments ({STREAM_ABUSIVE_SHARE:.0%} abusive); measured {routing['routed_share']:.1%}"
     )
-    return CascadeSettings(bounds, decided, how, tuple(route_words), routing)
+    return CascadeSettings(bounds, decided, how, tuple(route_words), routing, route_lexicons=lexicons)
 
 
 def site_stream(abusive: Sequence[bool], count: int, seed: int = 5) -> list[int]:

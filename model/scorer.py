@@ -92,7 +92,10 @@ class Scorer:
         read: str | None = None
         read_probabilities: np.ndarray | None = None
         if self.stage2 is not None and self.cascade is not None:
-            decision = route(normalized_text, scores, self.cascade.clear_bounds, self.cascade.route_words)
+            decision = route(
+                normalized_text, scores, self.cascade.clear_bounds, self.cascade.route_words,
+                self.cascade.route_lexicons,
+            )  # fmt: skip
             stage, why = (2 if decision.run_stage2 else 1), decision.why
             if decision.run_stage2:
                 # Stage 2 reads the text as it was trained to: as submitted, or as stage 1 normalized it.
@@ -197,7 +200,10 @@ class Scorer:
             return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))))
         for i, row in enumerate(stage1):
             scores = dict(zip(CATEGORIES, map(float, row), strict=True))
-            routed[i] = route(normalized[i], scores, self.cascade.clear_bounds, self.cascade.route_words).run_stage2
+            routed[i] = route(
+                normalized[i], scores, self.cascade.clear_bounds, self.cascade.route_words,
+                self.cascade.route_lexicons,
+            ).run_stage2  # fmt: skip
         source = normalized if self.stage2.config.reads_normalized else list(texts)
         indices = np.nonzero(routed)[0]
         stage2 = self.stage2.probabilities_many([source[i] for i in indices]) if len(indices) else None

@@ -278,6 +278,28 @@ def test_resealed_clear_bounds_fail_the_decision_hash(cascade_model: Path, tmp_p
         artifact.load(fx.resealed(cascade_model, tmp_path / "bounds.model", looser_bounds))
 
 
+def test_a_files_recorded_word_lists_route_and_are_sealed(
+    tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
+) -> None:
+    recorded = replace(fx.LOOSE, route_words=("violence",), route_lexicons={"violence": frozenset({"garrotte"})})
+    path = tmp_path / "recorded.model"
+    artifact.attach_stage2(tiny_model_path, stage2_folder, path, recorded)
+    assert artifact.load(path).cascade_settings == recorded
+    from model.card import render_model_card
+
+    assert "`violence` (1 words, sealed in the file)" in render_model_card(artifact.read_manifest(path))
+    scorer = load_scorer(path)
+    assert scorer.score("the garrotte again", explain=False).stage == 2
+    # "bullet" is in this module's violence list but not in the file's: the file's words decide.
+    assert scorer.score("the bullet again", explain=False).stage == 1
+
+    def widen(manifest: dict[str, Any]) -> None:
+        manifest["stage2"]["route_lexicons"]["violence"].append("bullet")
+
+    with pytest.raises(ModelLoadError, match="thresholds or cascade settings were altered"):
+        artifact.load(fx.resealed(path, tmp_path / "widened.model", widen))
+
+
 def _imports_onnxruntime_on_load(model_path: Path) -> bool:
     code = (
         "import sys; from model.scorer import load_scorer; "
@@ -387,6 +409,15 @@ def test_the_default_word_lists_route_groups_and_violence_but_not_you() -> None:
     assert route("plain words", QUIET, BOUNDS, ()) == RouteDecision(False, "cleared by stage 1")
 
 
+def test_recorded_word_lists_survive_the_manifest_and_bad_ones_are_refused() -> None:
+    recorded = replace(LOOSE, route_words=("violence",), route_lexicons={"violence": frozenset({"garrotte"})})
+    assert CascadeSettings.from_dict(recorded.as_dict()) == recorded
+    assert "route_lexicons" not in LOOSE.as_dict()  # nothing recorded: this module's lists, as in older files
+    for bad in ({"group": ["x"]}, {"violence": ["Garrotte"]}, {"violence": "garrotte"}, {"violence": [""]}):
+        with pytest.raises(ValueError, match="route[_ ]lexicon"):
+            CascadeSettings.from_dict({**recorded.as_dict(), "route_lexicons": bad})
+
+
 def _stream(n: int = 100) -> tuple[np.ndarray, list[str], list[bool]]:
     """n comments: insult scores 0.00, 0.01, ... 0.99 (review 0.5), every tenth one abusive, none with a word."""
     probabilities = np.zeros((n, len(CATEGORIES)))
@@ -404,6 +435,8 @@ def test_budget_settings_take_the_lowest_fraction_of_review_within_the_budget() 
     assert settings.routing is not None
     assert settings.routing["review_fraction"] == 1.0 and settings.routing["routed_share"] == 0.49
     assert settings.clear_bounds["insult"] == 0.5 and "spam" not in settings.clear_bounds
+    # The word lists it routed by are recorded with it, as this module had them.
+    assert settings.route_lexicons == {n: cascade.ROUTE_WORD_LISTS[n][0] for n in cascade.DEFAULT_ROUTE_WORDS}
     wide = cascade.budget_settings(probabilities, texts, abusive, review, budget=0.5)
     assert wide.routing is not None and wide.routing["review_fraction"] == 1.0
     loose = cascade.budget_settings(probabilities, texts, abusive, {c: 0.1 for c in CATEGORIES}, budget=0.5)

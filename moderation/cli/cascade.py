@@ -14,6 +14,7 @@ from model.cascade import (
     ROUTE_WORD_LISTS,
     CascadeSettings,
     fallback_bounds,
+    recorded_lexicons,
 )
 from model.categories import CATEGORIES
 
@@ -97,7 +98,9 @@ def attach_stage2_command(
 def _fallback(review: dict[str, float | None], keeps: tuple[str, ...], words: tuple[str, ...]) -> CascadeSettings:
     decided = tuple(c for c in CATEGORIES if c not in keeps)
     how = f"fallback: {FALLBACK_CLEAR_BOUND} or review"
-    return CascadeSettings(fallback_bounds(review, decided), decided, how, words)
+    return CascadeSettings(
+        fallback_bounds(review, decided), decided, how, words, route_lexicons=recorded_lexicons(words)
+    )
 
 
 COMMANDS = [attach_stage2_command]
