@@ -118,10 +118,12 @@ _DECISION_KEYS = ("clear_bounds", "stage2_categories", "route_words", "routing",
 def decision_hash(manifest: dict[str, Any]) -> str:
     """SHA-256 of the manifest's thresholds and, with a stage 2, its cascade settings (canonical JSON)."""
     section = manifest.get("stage2")
-    cascade_settings = {key: section.get(key) for key in _DECISION_KEYS} if isinstance(section, dict) else None
-    if cascade_settings is not None and isinstance(section, dict) and "route_lexicons" in section:
-        # Only when recorded: files sealed before the lexicons were recorded keep the hash they were sealed with.
-        cascade_settings["route_lexicons"] = section["route_lexicons"]
+    cascade_settings = None
+    if isinstance(section, dict):
+        cascade_settings = {key: section.get(key) for key in _DECISION_KEYS}
+        if "route_lexicons" in section:
+            # Only when recorded: files sealed before the lexicons were recorded keep the hash they were sealed with.
+            cascade_settings["route_lexicons"] = section["route_lexicons"]
     document = {"thresholds": manifest.get("thresholds"), "cascade": cascade_settings}
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 

@@ -101,6 +101,10 @@ class CascadeSettings:
     # recorded): the lists in this module.
     route_lexicons: Mapping[str, frozenset[str]] | None = None
 
+    def route(self, text: str, stage1_scores: Mapping[str, float]) -> RouteDecision:
+        """Whether stage 2 reads this comment under these settings (module-level `route`)."""
+        return route(text, stage1_scores, self.clear_bounds, self.route_words, self.route_lexicons)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "clear_bounds": dict(self.clear_bounds),
@@ -292,13 +296,18 @@ def fallback_bounds(review: Mapping[str, float | None], stage2_categories: Seque
     }
 
 
-def default_settings(review: Mapping[str, float | None]) -> CascadeSettings:
-    """Fallback bounds, stage 2 deciding every category but DEFAULT_STAGE1_CATEGORIES."""
-    decided = tuple(c for c in CATEGORIES if c not in DEFAULT_STAGE1_CATEGORIES)
+def default_settings(
+    review: Mapping[str, float | None],
+    *,
+    stage1_categories: Sequence[str] = DEFAULT_STAGE1_CATEGORIES,
+    route_words: Sequence[str] = DEFAULT_ROUTE_WORDS,
+) -> CascadeSettings:
+    """Fallback bounds (no rows to measure them on), stage 2 deciding every category but `stage1_categories`."""
+    decided = tuple(c for c in CATEGORIES if c not in stage1_categories)
     how = f"fallback: {FALLBACK_CLEAR_BOUND} or review"
     return CascadeSettings(
-        fallback_bounds(review, decided), decided, how, DEFAULT_ROUTE_WORDS,
-        route_lexicons=recorded_lexicons(DEFAULT_ROUTE_WORDS),
+        fallback_bounds(review, decided), decided, how, tuple(route_words),
+        route_lexicons=recorded_lexicons(route_words),
     )  # fmt: skip
 
 

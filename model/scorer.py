@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from model import artifact
-from model.cascade import CascadeSettings, final_rows, merge, route
+from model.cascade import CascadeSettings, final_rows, merge
 from model.categories import CATEGORIES
 from model.explain import spans_for, token_contributions
 from model.features import token_spans, tokens
@@ -92,10 +92,7 @@ class Scorer:
         read: str | None = None
         read_probabilities: np.ndarray | None = None
         if self.stage2 is not None and self.cascade is not None:
-            decision = route(
-                normalized_text, scores, self.cascade.clear_bounds, self.cascade.route_words,
-                self.cascade.route_lexicons,
-            )  # fmt: skip
+            decision = self.cascade.route(normalized_text, scores)
             stage, why = (2 if decision.run_stage2 else 1), decision.why
             if decision.run_stage2:
                 # Stage 2 reads the text as it was trained to: as submitted, or as stage 1 normalized it.
@@ -200,10 +197,7 @@ class Scorer:
             return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))))
         for i, row in enumerate(stage1):
             scores = dict(zip(CATEGORIES, map(float, row), strict=True))
-            routed[i] = route(
-                normalized[i], scores, self.cascade.clear_bounds, self.cascade.route_words,
-                self.cascade.route_lexicons,
-            ).run_stage2  # fmt: skip
+            routed[i] = self.cascade.route(normalized[i], scores).run_stage2
         source = normalized if self.stage2.config.reads_normalized else list(texts)
         indices = np.nonzero(routed)[0]
         stage2 = self.stage2.probabilities_many([source[i] for i in indices]) if len(indices) else None

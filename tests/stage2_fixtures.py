@@ -185,8 +185,7 @@ def forge(source: Path, target: Path, change: Callable[[dict[str, bytes], dict[s
     """A copy of a model file with members or manifest changed and every hash recomputed to match: the graph's and
     the adapter's in the stage2 section, the decision hash and the content hash (a consistent forgery: only what
     the hashes cannot see, like the self-check, can refuse it)."""
-    with zipfile.ZipFile(source) as old:
-        entries = {name: old.read(name) for name in old.namelist()}
+    entries = _members(source)
     manifest = json.loads(entries.pop("manifest.json"))
     del entries["manifest.sha256"]
     change(entries, manifest)
@@ -198,21 +197,26 @@ def forge(source: Path, target: Path, change: Callable[[dict[str, bytes], dict[s
         record = section.get("adapter")
         if isinstance(record, dict) and all(name in entries for name in record["members"].values()):
             record["sha256"] = {role: member_hashes[name] for role, name in record["members"].items()}
-    entries["manifest.json"] = json.dumps(artifact.sealed_manifest(manifest, member_hashes)).encode()
-    entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
-    with zipfile.ZipFile(target, "w") as new:
-        for name, data in entries.items():
-            new.writestr(name, data)
-    return target
+    return _write_sealed(target, entries, artifact.sealed_manifest(manifest, member_hashes))
 
 
 def resealed(source: Path, target: Path, change: Callable[[dict[str, Any]], object]) -> Path:
     """A copy of a model file with its manifest changed and only the manifest's own seal recomputed: the content
     and decision hashes still name the file as written."""
-    with zipfile.ZipFile(source) as old:
-        entries = {name: old.read(name) for name in old.namelist()}
+    entries = _members(source)
     manifest = json.loads(entries["manifest.json"])
     change(manifest)
+    return _write_sealed(target, entries, manifest)
+
+
+def _members(source: Path) -> dict[str, bytes]:
+    """Every member of a model file, by name."""
+    with zipfile.ZipFile(source) as old:
+        return {name: old.read(name) for name in old.namelist()}
+
+
+def _write_sealed(target: Path, entries: dict[str, bytes], manifest: dict[str, Any]) -> Path:
+    """Write `entries` with `manifest` as the manifest and its own SHA-256 as the manifest's seal."""
     entries["manifest.json"] = json.dumps(manifest).encode()
     entries["manifest.sha256"] = hashlib.sha256(entries["manifest.json"]).hexdigest().encode()
     with zipfile.ZipFile(target, "w") as new:

@@ -10,11 +10,8 @@ from model.cascade import (
     DEFAULT_ROUTE_BUDGET,
     DEFAULT_ROUTE_WORDS,
     DEFAULT_STAGE1_CATEGORIES,
-    FALLBACK_CLEAR_BOUND,
     ROUTE_WORD_LISTS,
-    CascadeSettings,
-    fallback_bounds,
-    recorded_lexicons,
+    default_settings,
 )
 from model.categories import CATEGORIES
 
@@ -81,7 +78,7 @@ def attach_stage2_command(
             )
             settings, thresholds = measured.settings, measured.thresholds
         else:
-            settings = _fallback(review, keeps, route_words or DEFAULT_ROUTE_WORDS)
+            settings = default_settings(review, stage1_categories=keeps, route_words=route_words or DEFAULT_ROUTE_WORDS)
         manifest = artifact.attach_stage2(model_file, exported, out, settings, thresholds=thresholds)
     except (ModelLoadError, ValueError, OSError) as error:
         raise click.ClickException(str(error)) from error
@@ -93,14 +90,6 @@ def attach_stage2_command(
     if section.get("routing"):
         click.echo(f"routing measured: {section['routing']}")
     click.echo(f"thresholds: {'chosen on the cascade' if thresholds else 'stage 1'}'s {manifest['thresholds']}")
-
-
-def _fallback(review: dict[str, float | None], keeps: tuple[str, ...], words: tuple[str, ...]) -> CascadeSettings:
-    decided = tuple(c for c in CATEGORIES if c not in keeps)
-    how = f"fallback: {FALLBACK_CLEAR_BOUND} or review"
-    return CascadeSettings(
-        fallback_bounds(review, decided), decided, how, words, route_lexicons=recorded_lexicons(words)
-    )
 
 
 COMMANDS = [attach_stage2_command]
