@@ -36,6 +36,12 @@ KNOWN_LIMITS = """\
   (`stuuuupid` → `stupid`, `killlll` → `kill`, `assss` → `ass`); a word known in neither spelling keeps one
   letter. Training and the metrics above normalize without the vocabulary (one letter always); stretched words
   are rare in the corpora.
+- **Misspelt abusive words** are read as the word when scoring: a word of five letters or more that the model
+  does not know, one swapped pair or one dropped letter away from one of the 3,000 words it weighs most as abuse
+  (first letter kept), is read as that word (`vremin` → `vermin`, `sltus` → `sluts`); shorter words are left alone
+  (too many names and acronyms sit one edit from a slur), and so are words the model knows. On ordinary comments it
+  fires on about one in a hundred, mostly a typo read as the word meant (`ridiculus`, `fcuker`). Training and the
+  metrics above normalize without it.
 - **Phonetic spellings.** Normalization decodes disguises letter by letter (`st00pid` → `stoopid`), but a
   spelling that sounds like an insult (`stoopid`, `phuck`, `azz`) is only as toxic as the corpora taught it:
   such words occur rarely there, so they score well below the plain word.

@@ -1,13 +1,16 @@
 """Text normalization that undoes common evasion tricks, with a map back to offsets in the original text.
 
 Stages, in order: Unicode cleanup (NFKC, invisible and control characters, zalgo marks), spaced or dotted
-letters joined, look-alike letters mapped, casefold, leetspeak decoded, stretched letters collapsed.
+letters joined, look-alike letters mapped, casefold, leetspeak decoded, stretched letters collapsed, and (given
+repairs) misspelt words restored.
 `normalize_text` and `normalize` run the same stages; only `normalize` keeps the offsets. Both read at most the
 leading characters of a text whose normalized form fits in MAX_NORMALIZED_CHARS (`normalized_prefix_length`):
 NFKC turns one U+FDFA into 18 characters, so a text of 20,000 would otherwise become 360,000. Given a lexicon
 (a model's vocabulary, a policy's terms), a stretched run collapses to one letter or two, to a spelling the
 lexicon knows: the more common one (stuuuupid → stupid, gooood → good), with a doubled consonant favoured
-(killlll → kill, assss → ass, but fuckkk → fuck); without a lexicon it always collapses to one.
+(killlll → kill, assss → ass, but fuckkk → fuck); without a lexicon it always collapses to one. Given repairs
+(a map of misspellings to words, `model.misspellings`), a whole word found there is read as its word
+(vremin → vermin).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate, product
@@ -53,27 +56,30 @@ class Normalized:
 
 # A lexicon ranks the words it knows (lower is more common) and answers None for the ones it does not.
 Lexicon = Callable[[str], float | None]
+# Misspelt words (lower case) and the word each disguises.
+Repairs = Mapping[str, str]
 
 
-def normalize(text: str, lexicon: Lexicon | None = None) -> Normalized:
+def normalize(text: str, lexicon: Lexicon | None = None, repairs: Repairs | None = None) -> Normalized:
     """Normalize text (its bounded prefix) for classification, keeping for each output character its source range."""
     text = text[: normalized_prefix_length(text)]
+    offsets: _Offsets = (list(range(len(text))), list(range(1, len(text) + 1)))
     lowered = _plain_ascii_lowered(text)
     if lowered is not None:
-        return Normalized(lowered, list(range(len(text))), list(range(1, len(text) + 1)), len(text))
-    offsets: _Offsets = (list(range(len(text))), list(range(1, len(text) + 1)))
-    normalized, final = _run_stages(text, offsets, lexicon)
+        normalized, final = _apply(lowered, offsets, _repair_edits(lowered, repairs))
+    else:
+        normalized, final = _run_stages(text, offsets, lexicon, repairs)
     assert final is not None
     return Normalized(normalized, final[0], final[1], len(text))
 
 
-def normalize_text(text: str, lexicon: Lexicon | None = None) -> str:
-    """Normalize text (its bounded prefix) for classification; `normalize(text, lexicon).text`, without offsets."""
+def normalize_text(text: str, lexicon: Lexicon | None = None, repairs: Repairs | None = None) -> str:
+    """Normalize text (its bounded prefix) for classification; `normalize(text, ...).text`, without offsets."""
     text = text[: normalized_prefix_length(text)]
     lowered = _plain_ascii_lowered(text)
     if lowered is not None:
-        return lowered
-    return _run_stages(text, None, lexicon)[0]
+        return _apply(lowered, None, _repair_edits(lowered, repairs))[0]
+    return _run_stages(text, None, lexicon, repairs)[0]
 
 
 def normalized_prefix_length(text: str, limit: int = MAX_NORMALIZED_CHARS) -> int:
@@ -138,7 +144,9 @@ def _apply(s: str, offsets: _Offsets | None, edits: list[_Edit]) -> tuple[str, _
     return "".join(parts), (new_starts, new_ends)
 
 
-def _run_stages(text: str, offsets: _Offsets | None, lexicon: Lexicon | None) -> tuple[str, _Offsets | None]:
+def _run_stages(
+    text: str, offsets: _Offsets | None, lexicon: Lexicon | None, repairs: Repairs | None = None
+) -> tuple[str, _Offsets | None]:
     """All normalization stages on text that may need them."""
     s, offsets = _apply(text, offsets, _cleanup_edits(text))
     has_cyrillic_or_greek = _CYRILLIC_OR_GREEK.search(s) is not None
@@ -149,6 +157,7 @@ def _run_stages(text: str, offsets: _Offsets | None, lexicon: Lexicon | None) ->
     s, offsets = _casefold(s, offsets)
     s, offsets = _apply(s, offsets, _leet_edits(s))
     s, offsets = _apply(s, offsets, _stretch_edits(s, lexicon))
+    s, offsets = _apply(s, offsets, _repair_edits(s, repairs))
     return s, offsets
 
 
@@ -524,6 +533,29 @@ def _spelling(s: str, word_start: int, word_end: int, runs: list[tuple[int, int]
         position = end
     parts.append(s[position:word_end])
     return "".join(parts)
+
+
+# --- Misspelt words ----------------------------------------------------------------------------------
+
+# Only words this long are repaired (shorter ones are too often names or acronyms one edit from a slur); looking
+# for them alone keeps the check cheap on text with nothing to repair.
+REPAIRED_MIN_LENGTH = 5
+_LONG_WORD = re.compile(rf"[^\W\d_]{{{REPAIRED_MIN_LENGTH},}}")
+
+
+def _repair_edits(s: str, repairs: Repairs | None) -> list[_Edit]:
+    """Edits replacing each whole word of `s` found in `repairs` by its word, mapped to the misspelt word's range."""
+    if not repairs:
+        return []
+    if repairs.keys().isdisjoint(_LONG_WORD.findall(s)):  # the common case, without a Python call per word
+        return []
+    edits: list[_Edit] = []
+    for match in _LONG_WORD.finditer(s):
+        word = repairs.get(match.group())
+        if word is not None:
+            start, end = match.span()
+            edits.append((start, end, [(word, start, end)]))
+    return edits
 
 
 # --- Fast path ---------------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from model.corpora import Example, LoadedCorpus, corpus_summary, deduplicate
 from model.identity_balance import NAME as BALANCE
 from model.linear import LinearModel
 from model.metrics import category_metrics
+from model.misspellings import model_repairs
 from model.normalize import normalize_text
 from model.scorer import Scorer
 from model.stage2.adapt import HeadAdaptParams, fit_head_adapter
@@ -399,10 +400,11 @@ def carry_stage2(
     fitted = None
     if stage2.has_pooled:
         # Stage 2 reads the text as the served cascade hands it over: normalized by the candidate stage 1's
-        # lexicon, or as submitted.
-        lexicon = model.featurizer.word_rank
+        # lexicon and repairs, or as submitted.
+        lexicon, repairs = model.featurizer.word_rank, model_repairs(model)
         texts = [
-            normalize_text(r.example.text, lexicon) if stage2.config.reads_normalized else r.example.text for r in rows
+            normalize_text(r.example.text, lexicon, repairs) if stage2.config.reads_normalized else r.example.text
+            for r in rows
         ]
         fit = fit_head_adapter(
             stage2,
