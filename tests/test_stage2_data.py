@@ -55,11 +55,26 @@ def test_synthetic_labels_say_what_each_kind_means_and_never_spam() -> None:
             assert sentence.labels == hate
         elif sentence.kind == "profanity":
             assert sentence.labels == {**dict.fromkeys(synthetic.LABELLED, 0), "obscene": 1}
+        elif sentence.kind == "insult":
+            assert sentence.labels == {"toxicity": 1, "insult": 1, "obscene": 0, "threat": 0, "identity_attack": 0}
         elif sentence.kind == "evasion":
             assert sentence.labels in (hate, threat)
+        elif sentence.kind == "context":
+            assert sentence.labels in [synthetic.LABELS[k] for k in synthetic.KINDS if k not in synthetic.DERIVED]
         else:
             assert sentence.kind == "threat" and sentence.labels == threat
         assert "{" not in sentence.text and sentence.text.strip() == sentence.text
+
+
+def test_harsh_words_and_wished_fates_are_taught_by_their_target_and_their_fate() -> None:
+    sentences = [s for s in synthetic.generate() if s.kind not in synthetic.DERIVED]
+    for word in ("stupid", "pathetic"):
+        about = {(s.kind, s.labels["toxicity"]) for s in sentences if word in s.text.lower().split()}
+        assert {("object", 0), ("insult", 1)} <= about, word
+    # One shell ("... should be {fate} for {why}") carries both kinds; the fate alone says which.
+    for fates, kind in ((synthetic.VIOLENT_FATES, "threat"), (synthetic.PEACEFUL_FATES, "criticism")):
+        shaped = {s.kind for s in sentences for fate in fates if f" should be {fate} for " in s.text}
+        assert shaped == {kind}
 
 
 def test_contrast_sets_put_the_same_claim_under_both_labels() -> None:
@@ -88,6 +103,23 @@ def test_evasions_misspell_one_word_of_a_hateful_or_threatening_sentence() -> No
             s for t, s in by_shape[len(words)] if sum(a != b for a, b in zip(t.split(), words, strict=True)) == 1
         ]
         assert matches and matches[0].labels == evasion.labels, evasion.text
+
+
+def test_sentences_in_context_keep_their_source_and_its_labels() -> None:
+    sentences = synthetic.generate()
+    by_text = {s.text: s for s in sentences if s.kind != "context"}
+    in_context = [s for s in sentences if s.kind == "context"]
+    assert len(in_context) > synthetic.PER_KIND["context"] * 0.9
+    shapes = {"before": 0, "after": 0}
+    for sentence in in_context[:300]:
+        sources = [s for t, s in by_text.items() if (t[0].upper() + t[1:]).rstrip(".") in sentence.text]
+        assert sources and sentence.labels in [s.labels for s in sources], sentence.text
+        body = (sources[0].text[0].upper() + sources[0].text[1:]).rstrip(".")
+        before, _, after = sentence.text.partition(body)
+        shapes["before"] += bool(before.strip())
+        shapes["after"] += bool(after.strip(" ."))
+        assert "{" not in sentence.text
+    assert min(shapes.values()) > 50
 
 
 def test_synthetic_texts_are_distinct_and_differ_from_the_identity_balance_sentences() -> None:

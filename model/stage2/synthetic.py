@@ -4,8 +4,9 @@ Kinds of sentence, each a set of frames in our own words crossed with identity g
 roles or subjects: counter-speech that quotes or refers to a hateful claim in order to reject it, negated hateful
 claims, positive and neutral statements about groups and about single members of a group, first-person
 statements of who the writer is, statements of hatred for a group (plain, asked as a question, endorsed after
-being quoted, or as praise denied), threats against public figures and sharp but peaceful criticism of them,
-swearing aimed at no one, harsh words about things, and hateful sentences with the hateful word misspelt.
+being quoted, or as praise denied), threats against public figures and sharp but peaceful criticism of them
+(in shared shells, the wished-for fate alone deciding), harsh words about public figures (insults) and the same
+words about things (not abuse), swearing aimed at no one, and hateful sentences with the hateful word misspelt.
 
 Many frames are contrast sets: one list of hateful claims ("{g} are vermin") and one of praise whose negation
 is hateful ("{g} are not our equals") are each put into hateful frames (stated, endorsed) and into frames that
@@ -153,6 +154,14 @@ PRAISE_CLAIMS = (
     ("are as smart as anyone", "are nowhere near as smart as normal people"),
     ("are worth listening to", "are not worth listening to"),
     ("should have a say in how the city is run", "should have no say in how anything is run"),
+    ("are trustworthy", "are never trustworthy"),
+    ("are kind and generous", "are neither kind nor generous"),
+    ("are clever people", "are not clever people"),
+    ("are worth something", "are worth nothing"),
+    ("have a history to be proud of", "have no history anyone could be proud of"),
+    ("contribute to this country", "contribute nothing to this country"),
+    ("make good neighbours", "could never make good neighbours"),
+    ("are loyal citizens", "are not loyal citizens and never will be"),
 )
 
 # Claims (with the group slot) stated as hate, and the same words rejected.
@@ -238,6 +247,20 @@ HATE_TEMPLATES = (
     "the flyer got it right: {c}",
     "the comment saying {c} is the only honest thing on this page",
     "i don't care who is offended, {c}",
+    # Stated as the writer's considered opinion: the opinion shells below are also in DENIAL_TEMPLATES, turned
+    # to deny, and in PRAISE_TEMPLATES, so the claim decides and not the shell.
+    "i genuinely believe {c}",
+    "personally, i think {c}",
+    "my honest view is that {c}",
+    "i've come to the conclusion that {c}",
+    "it is true that {c}",
+    "it's obvious to me that {c}",
+    "i have no doubt that {c}",
+    "i am convinced that {c}",
+    "the evidence shows that {c}",
+    "as far as i'm concerned, {c}",
+    "believe me, {c}",
+    "after years of watching them, i'm sure {c}",
 )  # fmt: skip
 
 # Rejections of a claim {c} the writer names in order to deny it.
@@ -256,6 +279,18 @@ DENIAL_TEMPLATES = (
     "it is a lie that {c}",
     "i refuse to believe {c}",
     "nothing in the data suggests {c}",
+    "i genuinely don't believe {c}",
+    "personally, i don't think {c}",
+    "my honest view is that it's wrong to claim {c}",
+    "i've come to the conclusion that it's a myth that {c}",
+    "it is untrue that {c}",
+    "it's obvious to me that the claim that {c} is prejudice",
+    "i very much doubt that {c}",
+    "i am not convinced that {c}, not at all",
+    "the evidence does not show that {c}",
+    "as far as i'm concerned, whoever says {c} is a bigot",
+    "believe me, it is nonsense that {c}",
+    "after years of watching them, i'm sure it's false that {c}",
 )  # fmt: skip
 
 # A negated claim {n} ("{g} are not ...") in the writer's own words.
@@ -296,6 +331,12 @@ PRAISE_TEMPLATES = (
     "i have always believed {a}",
     "let's not forget that {a}",
     "{a}, and no comment section will change that",
+    "personally, i think {a}",
+    "my honest view is that {a}",
+    "i am convinced that {a}",
+    "it is true that {a}",
+    "as far as i'm concerned, {a}",
+    "after years of living beside them, i'm sure {a}",
 )  # fmt: skip
 
 
@@ -544,6 +585,68 @@ THREAT_FRAMES = (
     "{r} is a dead man walking, we have the address",
 )  # fmt: skip
 
+# What a public figure {r} is blamed for, and what the writer wants done to them: the same shells take a violent
+# fate (a threat) or a peaceful one (criticism), so the fate, not the grievance or the shape, decides.
+FATE_SHELLS = (
+    "{r} should be {fate} for {why}",
+    "after {why}, {r} deserves to be {fate}",
+    "i want to see {r} {fate} over {why}",
+    "{r} ought to be {fate} for {why}, and soon",
+    "for {why}, {r} should be {fate}",
+    "honestly {r} should be {fate} after {why}",
+    "mark my words, {r} will be {fate} for {why}",
+    "if there were any justice {r} would be {fate} for {why}",
+)  # fmt: skip
+GRIEVANCES = (
+    "what they did to the pension fund", "the vote on the fuel tax", "selling out the farmers",
+    "lying about the budget numbers", "the water privatisation", "signing away the harbour", "the new curfew",
+    "closing the maternity ward", "the bridge contract", "raising bread prices", "the hospital cuts",
+    "gutting the teachers' pay",
+)  # fmt: skip
+VIOLENT_FATES = (
+    "shot", "hanged", "lynched", "beaten to a pulp", "stabbed", "executed", "strung up from a tree", "stoned",
+    "burned alive", "put in front of a firing squad",
+)  # fmt: skip
+PEACEFUL_FATES = (
+    "fired", "impeached", "investigated", "voted out", "censured", "sued", "recalled by the voters", "suspended",
+    "replaced", "put on trial",
+)  # fmt: skip
+
+
+def _fated(fates: tuple[str, ...], salt: str) -> tuple[str, ...]:
+    """FATE_SHELLS with their fate and grievance slots filled (the role slot left for the filler)."""
+    shells = _cross(FATE_SHELLS, "fate", fates, 40, f"{salt} fate")
+    return _cross(shells, "why", GRIEVANCES, 120, f"{salt} grievance")
+
+
+# Harsh words that fit a thing and a person alike: about a thing {s} they are not abuse, about a person {r}
+# they are an insult. The same words in both teach the target, not the word, to decide.
+HARSH_WORDS = (
+    "stupid", "idiotic", "pathetic", "useless", "ridiculous", "dumb", "moronic", "brainless", "worthless",
+    "laughable", "incompetent", "absurd", "hopeless", "contemptible",
+)  # fmt: skip
+HARSH_SHELLS = (
+    "{x} is simply {h}",
+    "{x} is {h} and everybody at work knows it",
+    "let me say it plainly: {x} is {h}",
+    "has anyone else noticed how {h} {x} is?",
+    "{x} is utterly {h}",
+    "the more i read, the more {h} {x} looks",
+    "sorry, but {x} is just {h}",
+    "{x} gets more {h} every week",
+    "i can't get over how {h} {x} is",
+    "{x}? {h}, as always",
+    "{x} is {h}, there is no kinder word for it",
+    "nothing about {x} is anything but {h}",
+)  # fmt: skip
+
+
+def _harsh(slot: str) -> tuple[str, ...]:
+    """HARSH_SHELLS aimed at `slot` ("s" a thing, "r" a person), each with a harsh word."""
+    shells = tuple(shell.replace("{x}", "{" + slot + "}") for shell in HARSH_SHELLS)
+    return _cross(shells, "h", HARSH_WORDS, 70, "harsh")
+
+
 # The writer says who they are, then says something ordinary: not abuse of anyone.
 SELF_FRAMES = (
     "speaking as {p}, i thought the piece was fair to both sides",
@@ -712,7 +815,7 @@ CRITICISM_FRAMES = (
 
 KINDS = (
     "counter_speech", "negated", "positive", "neutral", "self", "individual", "hate", "negated_praise", "threat",
-    "criticism", "profanity", "object", "evasion",
+    "criticism", "insult", "profanity", "object", "evasion", "context",
 )  # fmt: skip
 
 _NON_TOXIC = dict.fromkeys(LABELLED, 0)
@@ -732,13 +835,15 @@ LABELS: dict[str, dict[str, int]] = {
     # A threat of violence at a named role, no group mentioned; insult and severity left unknown.
     "threat": {"toxicity": 1, "threat": 1, "identity_attack": 0},
     "criticism": dict(_NON_TOXIC),
+    # A harsh word aimed at a public figure: an insult, not a threat nor an attack on a group; severity unknown.
+    "insult": {"toxicity": 1, "insult": 1, "obscene": 0, "threat": 0, "identity_attack": 0},
     "profanity": {**_NON_TOXIC, "obscene": 1},
     "object": dict(_NON_TOXIC),
     # Each misspelt sentence keeps the labels of the hateful or threatening sentence it was made from.
     "evasion": {},
 }
 # Kinds made from other kinds' sentences rather than from frames.
-DERIVED = ("evasion",)
+DERIVED = ("evasion", "context")
 # The kinds evasion misspells.
 EVADED = ("hate", "negated_praise", "threat")
 
@@ -758,30 +863,31 @@ _FRAMES: dict[str, tuple[str, ...]] = {
     "counter_speech": COUNTER_FRAMES + _cross(COUNTER_TEMPLATES, "c", HATEFUL_CLAIMS, 1200, "counter"),
     "negated": NEGATED_FRAMES
     + _cross(NEGATION_TEMPLATES, "n", REJECTED_CLAIMS, 400, "negation")
-    + _cross(DENIAL_TEMPLATES, "c", HATEFUL_CLAIMS, 480, "denial"),
-    "positive": POSITIVE_FRAMES + _cross(PRAISE_TEMPLATES, "a", PRAISE, 120, "praise"),
+    + _cross(DENIAL_TEMPLATES, "c", HATEFUL_CLAIMS, 720, "denial"),
+    "positive": POSITIVE_FRAMES + _cross(PRAISE_TEMPLATES, "a", PRAISE, 220, "praise"),
     "neutral": NEUTRAL_FRAMES,
     "self": SELF_FRAMES,
     "individual": INDIVIDUAL_FRAMES,
-    "hate": HATE_FRAMES + _cross(HATE_TEMPLATES, "c", HATEFUL_CLAIMS[: len(HATE_CLAIMS)], 600, "hate"),
-    "negated_praise": _cross(NEGATED_PRAISE_TEMPLATES, "n", HATEFUL_CLAIMS[len(HATE_CLAIMS) :], 240, "denied")
-    + _cross(DENIAL_TEMPLATES, "c", PRAISE, 280, "praise denied"),
-    "threat": THREAT_FRAMES,
-    "criticism": CRITICISM_FRAMES,
+    "hate": HATE_FRAMES + _cross(HATE_TEMPLATES, "c", HATEFUL_CLAIMS[: len(HATE_CLAIMS)], 1000, "hate"),
+    "negated_praise": _cross(NEGATED_PRAISE_TEMPLATES, "n", HATEFUL_CLAIMS[len(HATE_CLAIMS) :], 320, "denied")
+    + _cross(DENIAL_TEMPLATES, "c", PRAISE, 400, "praise denied"),
+    "threat": THREAT_FRAMES + _fated(VIOLENT_FATES, "violent"),
+    "criticism": CRITICISM_FRAMES + _fated(PEACEFUL_FATES, "peaceful"),
+    "insult": _harsh("r"),
     "profanity": PROFANITY_FRAMES,
-    "object": OBJECT_FRAMES,
+    "object": OBJECT_FRAMES + _harsh("s"),
 }
 _FILLERS = {
-    "threat": ROLES, "criticism": ROLES, "profanity": SUBJECTS, "object": SUBJECTS, "self": PEOPLE,
+    "threat": ROLES, "criticism": ROLES, "insult": ROLES, "profanity": SUBJECTS, "object": SUBJECTS, "self": PEOPLE,
     "individual": INDIVIDUALS,
 }  # fmt: skip
 
 # How many (frame, filler) pairs of each kind to keep; every frame keeps at least one. Evasion: how many
 # sentences of the EVADED kinds to misspell.
 PER_KIND = {
-    "counter_speech": 2200, "negated": 1400, "positive": 1300, "neutral": 600, "self": 480, "individual": 600,
-    "hate": 1300, "negated_praise": 900, "threat": 1000, "criticism": 500, "profanity": 220,
-    "object": 800, "evasion": 700,
+    "counter_speech": 2200, "negated": 1900, "positive": 1500, "neutral": 600, "self": 480, "individual": 600,
+    "hate": 1900, "negated_praise": 1200, "threat": 1600, "criticism": 1000, "insult": 600, "profanity": 220,
+    "object": 1100, "evasion": 900, "context": 6000,
 }  # fmt: skip
 
 _WORD = re.compile(r"[a-z]+")
@@ -839,6 +945,50 @@ def _evasions(sentences: list[Sentence], count: int, seed: int) -> list[Sentence
     return out
 
 
+# Real comments say more than one thing: the same sentences set among ordinary remarks about the news (our own
+# topics), labels kept, so the claim decides and not the sentence's length or the company it keeps.
+NEWS_TOPICS = (
+    "the harbour expansion", "the water treaty", "the oil tender", "the ferry route", "the visa regime",
+    "the fishing quotas", "the railway link", "the currency swap", "the parliamentary inquiry", "the tariff dispute",
+    "the dam project", "the airspace closure", "the language law", "the cabinet reshuffle", "the wheat harvest",
+    "the census results", "the earthquake relief", "the summit in Yerevan", "the talks in Baku", "the budget vote",
+)  # fmt: skip
+LEAD_INS = (
+    "i read the whole piece on {t}.", "another day, another article about {t}.", "about {t}:",
+    "long-time reader here.", "off topic, but here goes.", "good reporting on {t}, as usual.",
+    "i have followed {t} for months.", "re {t}:", "first time commenting.", "the article on {t} made me think.",
+    "same story every week with {t}.", "not much new in this update on {t}.",
+)  # fmt: skip
+TRAILERS = (
+    "that is all i have to say about {t}.", "anyway, back to {t}.", "just my two cents on {t}.",
+    "thanks for covering {t}.", "the rest of the piece on {t} was fine.", "we will see how {t} ends.",
+    "the author should write more about {t}.", "the numbers on {t} are in the second chart.",
+    "nothing else to add.", "let's see what the next article on {t} says.",
+)  # fmt: skip
+
+
+def _in_context(sentences: list[Sentence], count: int, seed: int) -> list[Sentence]:
+    """Copies of `count` sentences of every kind with a remark about the news before, after or both, labels kept."""
+    rng = random.Random(f"{seed}:context")
+    seen = {s.text.lower() for s in sentences}
+    out: list[Sentence] = []
+    for source in rng.sample(sentences, min(count, len(sentences))):
+        body = source.text[0].upper() + source.text[1:]
+        if body[-1] not in ".!?":
+            body += "."
+        topic = rng.choice(NEWS_TOPICS)
+        where = rng.randrange(3)
+        parts = [rng.choice(LEAD_INS)] if where != 1 else []
+        parts.append(body)
+        if where != 0:
+            parts.append(rng.choice(TRAILERS))
+        text = " ".join(p[0].upper() + p[1:] if p is not body else p for p in parts).replace("{t}", topic)
+        if text.lower() not in seen:
+            seen.add(text.lower())
+            out.append(Sentence(text, "context", dict(source.labels)))
+    return out
+
+
 def _fill(frame: str, filler: str) -> str:
     """A frame with its group or role slot filled, first letter capitalised for some frames."""
     return frame.format(g=filler, r=filler, s=filler, p=filler)
@@ -864,6 +1014,7 @@ def generate(seed: int = SEED) -> list[Sentence]:
                 text = text[0].upper() + text[1:]
             out.append(Sentence(text, kind, dict(LABELS[kind])))
     out.extend(_evasions(out, PER_KIND["evasion"], seed))
+    out.extend(_in_context(out, PER_KIND["context"], seed))
     return out
 
 
@@ -881,9 +1032,12 @@ INFO = CorpusInfo(
     "ordinary comment (all six 0); hatred of a group, stated, endorsed or as praise denied "
     "(toxicity 1, identity_attack 1, threat 0; insult and severity unknown); threats of violence against "
     "public figures (toxicity 1, threat 1, identity_attack 0); peaceful criticism of public figures (all six 0); "
+    "harsh words (stupid, pathetic, ...) about a public figure (toxicity 1, insult 1, obscene, threat and "
+    "identity_attack 0) and the same words about a thing (all six 0); "
     "swearing about an event or a thing (obscene 1, the other five 0); harsh words about a thing "
     "(all six 0); hateful or threatening sentences with one word misspelt "
-    "(their source's labels). Spam is unknown throughout.",
+    "(their source's labels); sentences of every kind between remarks about the news (their source's labels). "
+    "Spam is unknown throughout.",
 )
 
 
