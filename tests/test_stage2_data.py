@@ -138,10 +138,8 @@ def test_training_sentences_keep_clear_of_the_functional_suite() -> None:
     """Our training sentences reuse none of the suite's slots or test-only slurs, and share no seven-word run
     with a suite case (group names aside), so the suite still measures what was not taught."""
     sentences = synthetic.generate()
-    fillers = {
-        f.lower()
-        for f in (*synthetic.ROLES, *synthetic.SUBJECTS, *synthetic.INDIVIDUALS, *synthetic.PEOPLE, *synthetic.NEWS_TOPICS)
-    }
+    ours = (*synthetic.ROLES, *synthetic.SUBJECTS, *synthetic.INDIVIDUALS, *synthetic.PEOPLE, *synthetic.NEWS_TOPICS)
+    fillers = {f.lower() for f in ours}
     suite_slots = {s.lower() for s in (*cases.FIGURES, *cases.THINGS, *cases.TOPICS, *cases.PEOPLE, *cases.CROWDS)}
     assert not fillers & suite_slots
     test_only = {w for words in slurs.SLURS.values() for w in words} | set(slurs.HOMONYMS)
