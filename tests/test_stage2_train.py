@@ -21,7 +21,8 @@ from model.stage2 import train  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "corpora"
 ARGS = ["--data", str(FIXTURES), "--max-rows", "48", "--batch-size", "16", "--layers", "1", "--max-length", "32",
-        "--threads", "1", "--counterfactual-rows", "0", "--own-repeats", "1", "--misspelt-rows", "0", "--epochs", "1"]  # fmt: skip
+        "--threads", "1", "--counterfactual-rows", "0", "--own-repeats", "1", "--misspelt-rows", "0",
+        "--epochs", "1"]  # fmt: skip
 
 
 def test_resume_continues_exactly_where_the_checkpoint_left_off(tmp_path: Path) -> None:
