@@ -967,13 +967,18 @@ TRAILERS = (
 )  # fmt: skip
 
 
+def _capitalised(text: str) -> str:
+    """`text` with its first letter in upper case."""
+    return text[0].upper() + text[1:]
+
+
 def _in_context(sentences: list[Sentence], count: int, seed: int) -> list[Sentence]:
     """Copies of `count` sentences of every kind with a remark about the news before, after or both, labels kept."""
     rng = random.Random(f"{seed}:context")
     seen = {s.text.lower() for s in sentences}
     out: list[Sentence] = []
     for source in rng.sample(sentences, min(count, len(sentences))):
-        body = source.text[0].upper() + source.text[1:]
+        body = _capitalised(source.text)
         if body[-1] not in ".!?":
             body += "."
         topic = rng.choice(NEWS_TOPICS)
@@ -982,7 +987,7 @@ def _in_context(sentences: list[Sentence], count: int, seed: int) -> list[Senten
         parts.append(body)
         if where != 0:
             parts.append(rng.choice(TRAILERS))
-        text = " ".join(p[0].upper() + p[1:] if p is not body else p for p in parts).replace("{t}", topic)
+        text = " ".join(map(_capitalised, parts)).replace("{t}", topic)
         if text.lower() not in seen:
             seen.add(text.lower())
             out.append(Sentence(text, "context", dict(source.labels)))
@@ -1011,7 +1016,7 @@ def generate(seed: int = SEED) -> list[Sentence]:
         for f, w in chosen:
             text = _fill(frames[f], fillers[w])
             if rng.random() < 0.5:
-                text = text[0].upper() + text[1:]
+                text = _capitalised(text)
             out.append(Sentence(text, kind, dict(LABELS[kind])))
     out.extend(_evasions(out, PER_KIND["evasion"], seed))
     out.extend(_in_context(out, PER_KIND["context"], seed))
