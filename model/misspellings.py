@@ -2,7 +2,8 @@
 
 Writers dodge word filters by swapping two letters or dropping one. For the `ABUSE_WORDS` unigrams the model weighs
 most as evidence of abuse, every spelling one such edit away that keeps the first letter, is at least
-`MIN_LENGTH` letters long and is not itself a word the model knows becomes a repair (`model.normalize.Repairs`).
+`REPAIRED_MIN_LENGTH` letters long and is not itself a word the model knows becomes a repair
+(`model.normalize.Repairs`).
 Known words are never repaired, and short ones are left alone: at four letters too many names and acronyms sit one
 edit from a slur ("cnut", "ngos"). Built from the model's own arrays when a model is loaded, so it needs no file.
 """
@@ -10,27 +11,27 @@ edit from a slur ("cnut", "ngos"). Built from the model's own arrays when a mode
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from model.linear import LinearModel
-from model.normalize import REPAIRED_MIN_LENGTH
+from model.normalize import REPAIRED_MIN_LENGTH, Lexicon, Normalized, Repairs, normalize, normalize_text
 
 # How many of the model's most abusive words get repairs (the 3,000th weighs about a tenth of the first).
 ABUSE_WORDS = 3000
-MIN_LENGTH = REPAIRED_MIN_LENGTH
 # Categories whose weight makes a word abusive (spam's words are not disguised this way).
 ABUSE_CATEGORIES = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack")
 
 
 def abuse_words(model: LinearModel, count: int = ABUSE_WORDS) -> list[str]:
-    """The model's `count` alphabetic unigrams (of MIN_LENGTH letters or more) with the largest abuse evidence.
+    """The model's `count` alphabetic unigrams (of REPAIRED_MIN_LENGTH letters or more) with the largest abuse evidence.
 
     A word's evidence is its largest calibrated weight over ABUSE_CATEGORIES times its IDF: what the word alone
     adds to a category's log-odds in a short comment.
     """
     featurizer = model.featurizer
-    words = [w for w in featurizer.word_vocab if len(w) >= MIN_LENGTH and w.isalpha()]
+    words = [w for w in featurizer.word_vocab if len(w) >= REPAIRED_MIN_LENGTH and w.isalpha()]
     columns = [model.categories.index(c) for c in ABUSE_CATEGORIES if c in model.categories]
     if not words or not columns:
         return []
@@ -50,13 +51,13 @@ def one_edit_misspellings(word: str) -> set[str]:
 
 
 def repairs_for(words: Sequence[str], known: Iterable[str]) -> dict[str, str]:
-    """Each misspelling (MIN_LENGTH letters or more, not in `known`) of `words` mapped to its word; where two words
-    share a misspelling, the earlier word in `words` keeps it."""
+    """Each misspelling (REPAIRED_MIN_LENGTH letters or more, not in `known`) of `words` mapped to its word; where
+    two words share a misspelling, the earlier word in `words` keeps it."""
     known_words = set(known)
     repairs: dict[str, str] = {}
     for word in words:
         for spelling in one_edit_misspellings(word):
-            if len(spelling) >= MIN_LENGTH and spelling not in known_words:
+            if len(spelling) >= REPAIRED_MIN_LENGTH and spelling not in known_words:
                 repairs.setdefault(spelling, word)
     return repairs
 
@@ -64,3 +65,24 @@ def repairs_for(words: Sequence[str], known: Iterable[str]) -> dict[str, str]:
 def model_repairs(model: LinearModel, count: int = ABUSE_WORDS) -> dict[str, str]:
     """Repairs for a model: misspellings of its most abusive words that are not words it knows."""
     return repairs_for(abuse_words(model, count), (w for w in model.featurizer.word_vocab if " " not in w))
+
+
+@dataclass(frozen=True)
+class ModelReading:
+    """How a model reads text: normalized against its vocabulary (stretched letters) and its repairs."""
+
+    lexicon: Lexicon
+    repairs: Repairs
+
+    @classmethod
+    def of(cls, model: LinearModel) -> ModelReading:
+        """The reading of `model`: its vocabulary's ranks and `model_repairs`."""
+        return cls(model.featurizer.word_rank, model_repairs(model))
+
+    def text(self, text: str) -> str:
+        """`text` as the model reads it."""
+        return normalize_text(text, self.lexicon, self.repairs)
+
+    def with_offsets(self, text: str) -> Normalized:
+        """`text` as the model reads it, with offsets back into `text`."""
+        return normalize(text, self.lexicon, self.repairs)

@@ -14,8 +14,8 @@ from model.cascade import CascadeSettings, final_rows, merge
 from model.categories import CATEGORIES
 from model.explain import spans_for, token_contributions
 from model.features import token_spans, tokens
-from model.misspellings import model_repairs
-from model.normalize import Normalized, normalize, normalize_text, normalized_prefix_length
+from model.misspellings import ModelReading
+from model.normalize import Normalized, normalized_prefix_length
 from model.occlusion import occlusion_spans
 from model.thresholds import action_for
 from model.types import ScoreResult, Span, Thresholds
@@ -59,8 +59,7 @@ class Scorer:
         self.cascade = loaded.cascade_settings
         # Stretched letters resolve against the model's own words: "killlll" is read as "kill", not "kil"; and
         # misspellings of its most abusive words are read as those words ("vremin" as "vermin").
-        self._lexicon = loaded.model.featurizer.word_rank
-        self._repairs = model_repairs(loaded.model)
+        self._reading = ModelReading.of(loaded.model)
         self._review = np.array(
             [
                 np.inf if self.thresholds[c]["review"] is None else float(self.thresholds[c]["review"])  # type: ignore[arg-type]
@@ -68,17 +67,9 @@ class Scorer:
             ]
         )
 
-    def _normalized_text(self, text: str) -> str:
-        """The text as this model reads it (model.normalize, with its lexicon and repairs)."""
-        return normalize_text(text, self._lexicon, self._repairs)
-
-    def _normalized(self, text: str) -> Normalized:
-        """`_normalized_text` with offsets back into `text`."""
-        return normalize(text, self._lexicon, self._repairs)
-
     def probabilities(self, text: str) -> np.ndarray:
         """Stage 1's calibrated probabilities for one comment, in category order."""
-        return self._probabilities(self._normalized_text(text))
+        return self._probabilities(self._reading.text(text))
 
     def _probabilities(self, normalized_text: str) -> np.ndarray:
         ids, values = self.model.featurizer.vector(tokens(normalized_text))
@@ -92,8 +83,8 @@ class Scorer:
         """
         # Text beyond ASCII is normalized once, with offsets, in case it needs explaining: its stages cost far
         # more than keeping offsets does. ASCII text takes the cheap way, and offsets only when it is flagged.
-        normalized = self._normalized(text) if explain and not text.isascii() else None
-        normalized_text = normalized.text if normalized else self._normalized_text(text)
+        normalized = self._reading.with_offsets(text) if explain and not text.isascii() else None
+        normalized_text = normalized.text if normalized else self._reading.text(text)
         probs = self._probabilities(normalized_text)
         # Rounded as read_both_stages rounds, so that one comment and a batch get the very same scores.
         scores = {c: float(p) for c, p in zip(self.categories, np.round(probs, 4), strict=True)}
@@ -114,7 +105,7 @@ class Scorer:
         spans: list[Span] = []
         flagged = [self.categories[i] for i in np.nonzero(probs >= self._review)[0]]
         if explain and flagged:
-            normalized = normalized or self._normalized(text)
+            normalized = normalized or self._reading.with_offsets(text)
             spans = self.explain(text, flagged, normalized)
             if stage is not None:
                 spans = self._spans_of_the_deciding_stage(
@@ -179,7 +170,7 @@ class Scorer:
 
     def explain(self, text: str, categories: Iterable[str], normalized: Normalized | None = None) -> list[Span]:
         """Spans of the submitted text that drove each named category's score (`normalized`: its normalization)."""
-        normalized = normalized or self._normalized(text)
+        normalized = normalized or self._reading.with_offsets(text)
         offsets = token_spans(normalized.text)
         words = [normalized.text[start:end] for start, end in offsets]
         featurizer = self.model.featurizer
@@ -201,7 +192,7 @@ class Scorer:
 
     def read_both_stages(self, texts: Sequence[str]) -> StageReadings:
         """Stage 1's scores of every text (4 places), which texts stage 2 must read, and its probabilities of them."""
-        normalized = [self._normalized_text(t) for t in texts]
+        normalized = [self._reading.text(t) for t in texts]
         stage1 = np.round(self.model.probabilities_many(normalized), 4).reshape(-1, len(CATEGORIES))
         routed = np.zeros(len(normalized), dtype=bool)
         if self.stage2 is None or self.cascade is None:

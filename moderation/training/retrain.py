@@ -36,7 +36,7 @@ from model.corpora import Example, LoadedCorpus, corpus_summary, deduplicate
 from model.identity_balance import NAME as BALANCE
 from model.linear import LinearModel
 from model.metrics import category_metrics
-from model.misspellings import model_repairs
+from model.misspellings import ModelReading
 from model.normalize import normalize_text
 from model.scorer import Scorer
 from model.stage2.adapt import HeadAdaptParams, fit_head_adapter
@@ -401,11 +401,8 @@ def carry_stage2(
     if stage2.has_pooled:
         # Stage 2 reads the text as the served cascade hands it over: normalized by the candidate stage 1's
         # lexicon and repairs, or as submitted.
-        lexicon, repairs = model.featurizer.word_rank, model_repairs(model)
-        texts = [
-            normalize_text(r.example.text, lexicon, repairs) if stage2.config.reads_normalized else r.example.text
-            for r in rows
-        ]
+        reading = ModelReading.of(model)
+        texts = [reading.text(r.example.text) if stage2.config.reads_normalized else r.example.text for r in rows]
         fit = fit_head_adapter(
             stage2,
             texts,
