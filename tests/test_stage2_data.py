@@ -39,26 +39,32 @@ def test_synthetic_sentences_are_deterministic_and_cover_every_kind_and_frame() 
         texts = {s.text.lower() for s in first if s.kind == kind}
         # Every frame is used at least once.
         for frame in frames:
-            assert any(frame.format(g=w, r=w, s=w, p=w).lower() in texts for w in fillers), frame
+            assert any(synthetic._fill(frame, w).lower() in texts for w in fillers), frame
 
 
 def test_synthetic_labels_say_what_each_kind_means_and_never_spam() -> None:
     hate = {"toxicity": 1, "identity_attack": 1, "threat": 0}
     threat = {"toxicity": 1, "threat": 1, "identity_attack": 0}
-    clean = ("counter_speech", "negated", "positive", "neutral", "self", "individual", "criticism", "object")
+    group_threat = {"toxicity": 1, "threat": 1, "identity_attack": 1}
+    clean = (
+        "counter_speech", "negated", "positive", "neutral", "self", "individual", "criticism", "object",
+        "plain_phrase", "remembrance", "slur_mention",
+    )  # fmt: skip
     for sentence in synthetic.generate():
         assert "spam" not in sentence.labels
         assert set(sentence.labels) <= set(CATEGORIES)
         if sentence.kind in clean:
             assert set(sentence.labels.values()) == {0}
-        elif sentence.kind in ("hate", "negated_praise"):
+        elif sentence.kind in ("hate", "negated_praise", "phrase", "backhanded", "stereotype", "slur"):
             assert sentence.labels == hate
+        elif sentence.kind == "group_threat":
+            assert sentence.labels == group_threat
         elif sentence.kind == "profanity":
             assert sentence.labels == {**dict.fromkeys(synthetic.LABELLED, 0), "obscene": 1}
         elif sentence.kind == "insult":
             assert sentence.labels == {"toxicity": 1, "insult": 1, "obscene": 0, "threat": 0, "identity_attack": 0}
         elif sentence.kind == "evasion":
-            assert sentence.labels in (hate, threat)
+            assert sentence.labels in (hate, threat, group_threat)
         elif sentence.kind == "context":
             assert sentence.labels in [synthetic.LABELS[k] for k in synthetic.KINDS if k not in synthetic.DERIVED]
         else:
@@ -87,6 +93,24 @@ def test_contrast_sets_put_the_same_claim_under_both_labels() -> None:
     # A hateful claim is both stated as hate and quoted to be rejected.
     stated = {s.kind for t, s in by_text.items() if f" {hate}" in t}
     assert {"hate", "counter_speech", "negated"} <= stated
+    # The same shell after a group's adjective: a word for vermin makes it hate, an ordinary noun does not.
+    shell = synthetic.PHRASE_SHELLS[0]
+    shelled = {
+        (s.kind, s.labels["toxicity"])
+        for s in by_text.values()
+        for noun in (*synthetic.VILE_NOUNS, *synthetic.PLAIN_NOUNS)
+        for adjective in synthetic.GROUP_ADJECTIVES
+        if s.text.lower() == shell.format(a=adjective, n=noun)
+    }
+    assert shelled == {("phrase", 1), ("plain_phrase", 0)}
+    # A slur of our list is both used (hate) and mentioned to reject it (clean).
+    for one, plural in synthetic.SLURS[:5]:
+        used = {
+            s.kind
+            for s in by_text.values()
+            if s.kind != "context" and re.search(rf"\b({one}|{plural})\b", s.text.lower())
+        }
+        assert {"slur", "slur_mention"} <= used, one
 
 
 def test_evasions_misspell_one_word_of_a_hateful_or_threatening_sentence() -> None:

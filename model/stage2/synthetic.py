@@ -6,7 +6,10 @@ claims, positive and neutral statements about groups and about single members of
 statements of who the writer is, statements of hatred for a group (plain, asked as a question, endorsed after
 being quoted, or as praise denied), threats against public figures and sharp but peaceful criticism of them
 (in shared shells, the wished-for fate alone deciding), harsh words about public figures (insults) and the same
-words about things (not abuse), swearing aimed at no one, and hateful sentences with the hateful word misspelt.
+words about things (not abuse), swearing aimed at no one, a group's adjective before a word for vermin (hatred)
+or before an ordinary noun (not), contempt implied by a backhanded compliment or a stereotype, violence against a
+group called for (a threat) or remembered and condemned (not), slurs of our own list used (hatred) or mentioned
+to reject them (not), and hateful sentences with the hateful word misspelt.
 
 Many frames are contrast sets: one list of hateful claims ("{g} are vermin") and one of praise whose negation
 is hateful ("{g} are not our equals") are each put into hateful frames (stated, endorsed) and into frames that
@@ -738,6 +741,170 @@ OBJECT_FRAMES = (
 )  # fmt: skip
 
 
+# The site's groups as adjectives, for noun phrases ("the {a} {n}").
+GROUP_ADJECTIVES = (
+    "armenian", "azerbaijani", "turkish", "russian", "iranian", "georgian", "kurdish", "jewish", "muslim",
+    "christian", "ukrainian", "chechen", "arab", "syrian", "afghan", "african", "mexican", "polish", "roma",
+    "pakistani", "chinese", "gay", "trans", "black", "foreign", "immigrant", "refugee", "catholic", "hindu",
+)  # fmt: skip
+# Nouns that make a group into vermin or filth when put after its adjective, and ordinary nouns for the same
+# shells: "the kurdish rats" is hatred, "the kurdish pensioners" is not, and only the noun differs.
+VILE_NOUNS = (
+    "rats", "vermin", "parasites", "cockroaches", "leeches", "savages", "animals", "scum", "filth", "pigs",
+    "snakes", "mongrels", "swine", "maggots", "lice", "roaches", "dogs", "subhumans", "degenerates", "lowlifes",
+)  # fmt: skip
+PLAIN_NOUNS = (
+    "pensioners", "students", "engineers", "doctors", "tourists", "football fans", "delegates", "farmers",
+    "families", "shopkeepers", "nurses", "journalists", "musicians", "volunteers", "teachers", "bakers",
+    "taxi drivers", "neighbours", "chess players", "veterans",
+)  # fmt: skip
+PHRASE_SHELLS = (
+    "those {a} {n} are everywhere in the city centre now",
+    "i watched the {a} {n} walk through the old town yesterday",
+    "the {a} {n} next door are at it again",
+    "a group of {a} {n} was interviewed for this article",
+    "the morning bus was packed with {a} {n}",
+    "look at all the {a} {n} commenting under this article",
+    "i talked to some {a} {n} at the bus stop about the talks",
+    "the {a} {n} from the next village came to the festival",
+    "there were {a} {n} queueing outside the consulate all morning",
+    "my cousin says the {a} {n} in his building keep to themselves",
+    "the new estate by the river is full of {a} {n}",
+    "more {a} {n} are arriving at the station every week",
+    "the {a} {n} were out in the park again on sunday",
+    "we had {a} {n} at the wedding, of all things",
+)  # fmt: skip
+
+# Contempt implied, not stated: a compliment with a sting about a person {p}, a hint at a stereotype or a warning
+# about a group {g}. Each is an identity attack without a single abusive word.
+BACKHANDED_FRAMES = (
+    "not bad at all for {p}, i have to admit",
+    "surprisingly well argued, considering it comes from {p}",
+    "{p} who actually pays taxes? now i have seen everything",
+    "quite clever for {p}, isn't it",
+    "who would have guessed {p} could run a shop without cheating the customers",
+    "{p} with a steady job, that must be a first",
+    "{p} telling the truth for once? mark the date",
+    "let me guess, {p} wrote this. it shows in every line",
+    "put {p} in charge of the budget and watch the money disappear",
+    "{p} on the school board? lock up the library books",
+    "i'm impressed {p} got into university at all",
+    "hold on to your wallets, {p} just joined the committee",
+    "pretty smart for {p}, to be fair",
+    "{p} who showed up on time, will wonders never cease",
+)  # fmt: skip
+STEREOTYPE_FRAMES = (
+    "{g} are good at one thing: complaining",
+    "funny how the thefts started right after the {g} moved in",
+    "count your change twice when {g} are around",
+    "{g} have many talents, but honesty is not one of them",
+    "i'm sure some {g} work hard. i just haven't met one yet",
+    "{g} should be grateful we let them in at all",
+    "there goes the neighbourhood, the {g} are buying houses on our street",
+    "you don't need to ask who left the mess in the stairwell. the {g} moved in last month",
+    "a hospital run by {g}? i'd rather stay sick",
+    "{g} know how to work the system, you have to give them that",
+    "when {g} say they are refugees, check their phones first",
+    "i'd never marry into a family of {g}, my parents raised me better",
+    "sure, {g} can be nice, as long as you are paying",
+    "keep an eye on your bike when {g} are in the neighbourhood",
+    "{g} in the police force? then who will arrest their cousins",
+    "trust {g} to turn a peace deal into a business",
+)  # fmt: skip
+
+# Violence against a whole group {g} called for, wished for or approved of: a threat and an identity attack.
+GROUP_THREAT_FRAMES = (
+    "wiping the {g} off the map would fix this region for good",
+    "the world will be a better place once the {g} are gone, all of them",
+    "someone should round up the {g} and finish what history started",
+    "a few bombs on the streets where {g} live would end this debate",
+    "it is time to cleanse this country of {g}",
+    "the {g} should be driven into the sea",
+    "whoever gets rid of the {g} once and for all deserves a medal",
+    "i would not shed a tear if every last one of the {g} were wiped out",
+    "what the {g} need is a purge, a real one",
+    "there is only one solution for the {g} and we all know what it is",
+    "line the {g} up against a wall and let the soldiers deal with them",
+    "it would be a mercy to put the {g} down like sick dogs",
+    "our army should march in and finish off the {g}",
+    "gas the {g}, every one of them",
+    "the {g} deserve another massacre, a bigger one",
+    "burn the {g} out of their villages and let them run",
+    "shooting {g} at the border should be legal",
+    "the only good {g} are the ones in the ground",
+    "starve the {g} until they beg",
+    "i say we lynch the {g} the next time they march",
+    "honestly, killing {g} is no crime in my book",
+    "the {g} must be exterminated before they spread",
+    "if the government will not deal with the {g}, ordinary men with guns will",
+    "no mercy for {g}: hang them in the square",
+)  # fmt: skip
+# Violence against a group {g} remembered, condemned or reported: not a threat, not abuse, though it names the
+# same deeds.
+REMEMBRANCE_FRAMES = (
+    "we must never forget the {g} who were massacred in those villages",
+    "the museum tells the story of how {g} were driven from their homes, and everyone should visit it",
+    "my grandfather survived the pogrom against {g}, and he never stopped talking about it",
+    "the report documents the killings of {g} at the border, and the men responsible must be tried",
+    "every year we light candles for the {g} murdered in the war",
+    "the attacks on {g} last month were a disgrace and the police must find who did it",
+    "nobody should ever be driven from their home, {g} included",
+    "the army must protect the {g} in the border villages from the shelling",
+    "the genocide of {g} is a historical fact, and denying it is shameful",
+    "the documentary about the deportation of {g} made me cry",
+    "threats against {g} are rising, and the article is right to sound the alarm",
+    "the {g} who fled the fighting need shelter and food, not suspicion",
+    "calls to wipe out {g} should be prosecuted, not debated",
+    "the gunman who shot {g} at the market got life, and rightly so",
+)  # fmt: skip
+
+# Slurs for groups, written for this module (none of them is one of the functional suite's test slurs), with
+# their plurals: the model learns what they do from our frames, a first-person mention and a report.
+SLURS = (
+    ("moskal", "moskali"), ("ruskie", "ruskies"), ("khokhol", "khokhly"), ("zhid", "zhidy"), ("heeb", "heebs"),
+    ("hymie", "hymies"), ("chink", "chinks"), ("gook", "gooks"), ("spic", "spics"), ("beaner", "beaners"),
+    ("paki", "pakis"), ("polack", "polacks"), ("gyppo", "gyppos"), ("pikey", "pikeys"), ("skank", "skanks"),
+    ("poofter", "poofters"), ("spaz", "spazzes"), ("mong", "mongs"), ("jigaboo", "jigaboos"), ("sambo", "sambos"),
+    ("sandnigger", "sandniggers"), ("goatfucker", "goatfuckers"), ("honky", "honkies"), ("kraut", "krauts"),
+    ("camel jockey", "camel jockeys"),
+)  # fmt: skip
+SLUR_FRAMES = (
+    "the {ws} are ruining this country",
+    "nobody here wants to hear from the {ws}",
+    "send the {ws} back where they belong",
+    "the comments are full of {ws} again",
+    "our street is crawling with {ws} now",
+    "only a {w} would write something like that",
+    "shut your mouth, you {w}",
+    "what do you expect from a bunch of {ws}",
+    "the {ws} always stick together",
+    "hey {w}, nobody invited you here",
+    "my new boss is a {w}, just my luck",
+    "i will never rent my flat to {ws}",
+    "this piece was obviously written by a {w}",
+    "never lend money to a {w}",
+    "that {w} at the counter tried to cheat me",
+    "bunch of filthy {ws}, the lot of them",
+    "look at this {w} pretending to be an expert",
+    "imagine taking advice from a {w}",
+    "{ws} like him are why i stopped reading this site",
+    "a {w} reading the evening news, what next",
+    "they let another {w} onto the board",
+    "the {ws} and their friends own the press",
+)  # fmt: skip
+# The same slurs mentioned to reject them, or to report that someone used them: not abuse.
+SLUR_MENTION_FRAMES = (
+    "calling someone a {w} is never acceptable",
+    "he was suspended for calling a teammate a {w}",
+    "the word '{w}' has an ugly history and it should stay there",
+    "my son came home asking what '{w}' means, and we had a long talk",
+    "someone sprayed '{ws}' on the community centre and the whole street helped clean it off",
+    "if you use the word {w} in these comments, expect to be banned",
+    "the player who shouted '{w}' at the fans has been fined, good",
+    "growing up i was called a {w} every day at school. it still hurts",
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Sentence:
     """One generated sentence with its kind and labels."""
@@ -815,7 +982,8 @@ CRITICISM_FRAMES = (
 
 KINDS = (
     "counter_speech", "negated", "positive", "neutral", "self", "individual", "hate", "negated_praise", "threat",
-    "criticism", "insult", "profanity", "object", "evasion", "context",
+    "criticism", "insult", "profanity", "object", "phrase", "plain_phrase", "backhanded", "stereotype",
+    "group_threat", "remembrance", "slur", "slur_mention", "evasion", "context",
 )  # fmt: skip
 
 _NON_TOXIC = dict.fromkeys(LABELLED, 0)
@@ -839,13 +1007,25 @@ LABELS: dict[str, dict[str, int]] = {
     "insult": {"toxicity": 1, "insult": 1, "obscene": 0, "threat": 0, "identity_attack": 0},
     "profanity": {**_NON_TOXIC, "obscene": 1},
     "object": dict(_NON_TOXIC),
+    # A group's adjective before a word for vermin or filth ("the kurdish rats"), and before an ordinary noun.
+    "phrase": dict(_HATE),
+    "plain_phrase": dict(_NON_TOXIC),
+    # Contempt implied by a backhanded compliment or a stereotype: hatred of the group without an abusive word.
+    "backhanded": dict(_HATE),
+    "stereotype": dict(_HATE),
+    # Violence against a group called for or approved of, and the same deeds remembered or condemned.
+    "group_threat": {"toxicity": 1, "threat": 1, "identity_attack": 1},
+    "remembrance": dict(_NON_TOXIC),
+    # A slur used at a group or a person, and the same slur mentioned to reject or report it.
+    "slur": dict(_HATE),
+    "slur_mention": dict(_NON_TOXIC),
     # Each misspelt sentence keeps the labels of the hateful or threatening sentence it was made from.
     "evasion": {},
 }
 # Kinds made from other kinds' sentences rather than from frames.
 DERIVED = ("evasion", "context")
 # The kinds evasion misspells.
-EVADED = ("hate", "negated_praise", "threat")
+EVADED = ("hate", "negated_praise", "threat", "phrase", "backhanded", "stereotype", "group_threat", "slur")
 
 
 def _cross(templates: tuple[str, ...], slot: str, claims: tuple[str, ...], keep: int, salt: str) -> tuple[str, ...]:
@@ -876,10 +1056,19 @@ _FRAMES: dict[str, tuple[str, ...]] = {
     "insult": _harsh("r"),
     "profanity": PROFANITY_FRAMES,
     "object": OBJECT_FRAMES + _harsh("s"),
+    "phrase": _cross(PHRASE_SHELLS, "n", VILE_NOUNS, 220, "vile"),
+    "plain_phrase": _cross(PHRASE_SHELLS, "n", PLAIN_NOUNS, 220, "plain"),
+    "backhanded": BACKHANDED_FRAMES,
+    "stereotype": STEREOTYPE_FRAMES,
+    "group_threat": GROUP_THREAT_FRAMES,
+    "remembrance": REMEMBRANCE_FRAMES,
+    "slur": SLUR_FRAMES,
+    "slur_mention": SLUR_MENTION_FRAMES,
 }
-_FILLERS = {
+_FILLERS: dict[str, tuple[str, ...] | tuple[tuple[str, str], ...]] = {
     "threat": ROLES, "criticism": ROLES, "insult": ROLES, "profanity": SUBJECTS, "object": SUBJECTS, "self": PEOPLE,
-    "individual": INDIVIDUALS,
+    "individual": INDIVIDUALS, "phrase": GROUP_ADJECTIVES, "plain_phrase": GROUP_ADJECTIVES, "backhanded": PEOPLE,
+    "slur": SLURS, "slur_mention": SLURS,
 }  # fmt: skip
 
 # How many (frame, filler) pairs of each kind to keep; every frame keeps at least one. Evasion: how many
@@ -887,7 +1076,8 @@ _FILLERS = {
 PER_KIND = {
     "counter_speech": 2200, "negated": 1900, "positive": 1500, "neutral": 600, "self": 480, "individual": 600,
     "hate": 1900, "negated_praise": 1200, "threat": 1600, "criticism": 1000, "insult": 600, "profanity": 220,
-    "object": 1100, "evasion": 900, "context": 6000,
+    "object": 1100, "phrase": 1000, "plain_phrase": 700, "backhanded": 600, "stereotype": 900, "group_threat": 1100,
+    "remembrance": 600, "slur": 600, "slur_mention": 180, "evasion": 1500, "context": 7500,
 }  # fmt: skip
 
 _WORD = re.compile(r"[a-z]+")
@@ -902,9 +1092,21 @@ _VIOLENCE = (
     "chokes", "hunt", "torn", "taken", "waiting", "ground", "target",
 )  # fmt: skip
 # Words that carry the hatred or the threat, which someone evading a filter would misspell.
+_GROUP_VIOLENCE = (
+    "wiped", "cleanse", "purge", "exterminated", "massacre", "lynch", "shooting", "killing", "starve", "mercy",
+    "bombs", "soldiers", "drowned", "driven",
+)  # fmt: skip
 EVASION_WORDS = frozenset(
     word
-    for phrase in (*(hate for hate, _ in HATE_CLAIMS), *(neg for _, neg in PRAISE_CLAIMS), *_VIOLENCE)
+    for phrase in (
+        *(hate for hate, _ in HATE_CLAIMS),
+        *(neg for _, neg in PRAISE_CLAIMS),
+        *_VIOLENCE,
+        *_GROUP_VIOLENCE,
+        *VILE_NOUNS,
+        *(plural for _, plural in SLURS),
+        *(one for one, _ in SLURS),
+    )
     for word in _WORD.findall(phrase)
     if len(word) >= 4 and word not in _PLAIN_WORDS
 )
@@ -994,9 +1196,11 @@ def _in_context(sentences: list[Sentence], count: int, seed: int) -> list[Senten
     return out
 
 
-def _fill(frame: str, filler: str) -> str:
-    """A frame with its group or role slot filled, first letter capitalised for some frames."""
-    return frame.format(g=filler, r=filler, s=filler, p=filler)
+def _fill(frame: str, filler: str | tuple[str, str]) -> str:
+    """A frame with its group, role, adjective or slur (singular {w}, plural {ws}) slot filled."""
+    if isinstance(filler, tuple):
+        return frame.format(w=filler[0], ws=filler[1])
+    return frame.format(g=filler, r=filler, s=filler, p=filler, a=filler)
 
 
 def generate(seed: int = SEED) -> list[Sentence]:
@@ -1040,7 +1244,12 @@ INFO = CorpusInfo(
     "harsh words (stupid, pathetic, ...) about a public figure (toxicity 1, insult 1, obscene, threat and "
     "identity_attack 0) and the same words about a thing (all six 0); "
     "swearing about an event or a thing (obscene 1, the other five 0); harsh words about a thing "
-    "(all six 0); hateful or threatening sentences with one word misspelt "
+    "(all six 0); a group's adjective before a word for vermin (toxicity 1, identity_attack 1, threat 0) or before "
+    "an ordinary noun (all six 0); contempt for a group implied by a backhanded compliment or a stereotype "
+    "(toxicity 1, identity_attack 1, threat 0); violence against a group called for or approved of (toxicity 1, "
+    "threat 1, identity_attack 1) and the same deeds remembered or condemned (all six 0); slurs used at a group or "
+    "a person (toxicity 1, identity_attack 1, threat 0) and mentioned to reject or report them (all six 0); "
+    "hateful or threatening sentences with one word misspelt "
     "(their source's labels); sentences of every kind between remarks about the news (their source's labels). "
     "Spam is unknown throughout.",
 )
