@@ -58,12 +58,33 @@ VIOLENCE_WORDS = _forms(
     "burns", "burned", "burnt", "burning", "bomb", "bombs", "bombed", "bombing", "stab", "stabbed", "knife",
     "behead", "beheaded", "slaughter", "slaughtered", "massacre", "genocide", "exterminate", "execute",
     "executed", "die", "dies", "dead", "death", "rape", "raped", "strangle", "drown", "torture", "beat",
+    "rifle", "pistol", "sniper", "noose", "grave", "graves", "coffin", "bleed", "assassinate", "assassinated",
+    "explode", "ambush", "strangled", "stabbing", "butcher", "butchered", "gassed", "exterminated",
+    "extermination", "exterminating", "pogrom", "pogroms", "purge", "cleanse", "cleansing", "lynching",
+    "execution", "gunned", "murdering", "beheading", "firebomb", "machete",
 )  # fmt: skip
+# Slurs for groups, written for this project (none of them is one of the functional suite's test slurs), with
+# their plurals: stage 2 learns them from our sentences (model/stage2/synthetic.py) and the cascade routes on them.
+SLURS: tuple[tuple[str, str], ...] = (
+    ("moskal", "moskali"), ("ruskie", "ruskies"), ("khokhol", "khokhly"), ("zhid", "zhidy"), ("heeb", "heebs"),
+    ("hymie", "hymies"), ("chink", "chinks"), ("gook", "gooks"), ("spic", "spics"), ("beaner", "beaners"),
+    ("paki", "pakis"), ("polack", "polacks"), ("gyppo", "gyppos"), ("pikey", "pikeys"), ("skank", "skanks"),
+    ("poofter", "poofters"), ("spaz", "spazzes"), ("mong", "mongs"), ("jigaboo", "jigaboos"), ("sambo", "sambos"),
+    ("sandnigger", "sandniggers"), ("goatfucker", "goatfuckers"), ("honky", "honkies"), ("kraut", "krauts"),
+    ("camel jockey", "camel jockeys"),
+)  # fmt: skip
+# The one-word slurs in both numbers (routing matches single words).
+SLUR_WORDS = frozenset(form for pair in SLURS for form in pair if " " not in form)
 ROUTE_WORD_LISTS: dict[str, tuple[frozenset[str], str]] = {
     "group": (GROUP_WORDS, "names a group"),
     "person": (PERSON_WORDS, "addresses a person"),
     "violence": (VIOLENCE_WORDS, "violence word"),
+    "slur": (SLUR_WORDS, "slur"),
 }
+
+
+# The lists files attached before the word lists could be chosen routed on.
+FIRST_ROUTE_WORDS: tuple[str, ...] = ("group", "person", "violence")
 
 
 def recorded_lexicons(route_words: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -72,7 +93,7 @@ def recorded_lexicons(route_words: Iterable[str]) -> dict[str, frozenset[str]]:
 
 
 # "person" is off by default: "you" is in most long comments, and routing on it sent ~95 % of a stream to stage 2.
-DEFAULT_ROUTE_WORDS: tuple[str, ...] = ("group", "violence")
+DEFAULT_ROUTE_WORDS: tuple[str, ...] = ("group", "violence", "slur")
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -91,7 +112,7 @@ class CascadeSettings:
     clear_bounds: dict[str, float]  # per category stage 2 decides
     stage2_categories: tuple[str, ...]
     bounds_from: str  # how the bounds were chosen, for the manifest's readers
-    route_words: tuple[str, ...] = tuple(ROUTE_WORD_LISTS)  # names in ROUTE_WORD_LISTS
+    route_words: tuple[str, ...] = FIRST_ROUTE_WORDS  # names in ROUTE_WORD_LISTS
     routing: dict[str, Any] | None = None  # what was measured when the bounds were chosen
     # Per category stage 2 decides: (stage 1 weight, stage 2 weight, intercept) on the two stages' log-odds, fitted
     # on held-out rows stage 2 read (fit_blend). Without one, a category's final score is stage 2's probability.
@@ -104,6 +125,12 @@ class CascadeSettings:
     def route(self, text: str, stage1_scores: Mapping[str, float]) -> RouteDecision:
         """Whether stage 2 reads this comment under these settings (module-level `route`)."""
         return route(text, stage1_scores, self.clear_bounds, self.route_words, self.route_lexicons)
+
+    def repaired_words(self) -> frozenset[str]:
+        """Words whose misspellings are read as the words: the slurs this cascade routes on, if it routes on them."""
+        if "slur" not in self.route_words:
+            return frozenset()
+        return ROUTE_WORD_LISTS["slur"][0] if self.route_lexicons is None else self.route_lexicons["slur"]
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -132,8 +159,7 @@ class CascadeSettings:
         for category, bound in bounds.items():
             if isinstance(bound, bool) or not isinstance(bound, int | float) or not 0.0 <= bound <= 1.0:
                 raise ValueError(f"the clear bound of {category} must be a probability, not {bound!r}")
-        # Files attached before the word lists could be chosen routed on all three.
-        words = document.get("route_words", list(ROUTE_WORD_LISTS))
+        words = document.get("route_words", list(FIRST_ROUTE_WORDS))
         if not isinstance(words, list) or not set(words) <= set(ROUTE_WORD_LISTS):
             raise ValueError(f"route_words must name some of {list(ROUTE_WORD_LISTS)}, not {words!r}")
         routing = document.get("routing")
@@ -189,7 +215,7 @@ def route(
     text: str,
     stage1_scores: Mapping[str, float],
     bounds: Mapping[str, float],
-    route_words: Iterable[str] = tuple(ROUTE_WORD_LISTS),
+    route_words: Iterable[str] = FIRST_ROUTE_WORDS,
     lexicons: Mapping[str, frozenset[str]] | None = None,
 ) -> RouteDecision:
     """Whether stage 2 reads this comment: any bounded score above its clear bound, or a word of `route_words`' lists.

@@ -51,9 +51,9 @@ def one_edit_misspellings(word: str) -> set[str]:
 
 
 def repairs_for(words: Sequence[str], known: Iterable[str]) -> dict[str, str]:
-    """Each misspelling (REPAIRED_MIN_LENGTH letters or more, not in `known`) of `words` mapped to its word; where
-    two words share a misspelling, the earlier word in `words` keeps it."""
-    known_words = set(known)
+    """Each misspelling (REPAIRED_MIN_LENGTH letters or more, neither in `known` nor one of `words`) of `words`
+    mapped to its word; where two words share a misspelling, the earlier word in `words` keeps it."""
+    known_words = set(known) | set(words)
     repairs: dict[str, str] = {}
     for word in words:
         for spelling in one_edit_misspellings(word):
@@ -62,9 +62,12 @@ def repairs_for(words: Sequence[str], known: Iterable[str]) -> dict[str, str]:
     return repairs
 
 
-def model_repairs(model: LinearModel, count: int = ABUSE_WORDS) -> dict[str, str]:
-    """Repairs for a model: misspellings of its most abusive words that are not words it knows."""
-    return repairs_for(abuse_words(model, count), (w for w in model.featurizer.word_vocab if " " not in w))
+def model_repairs(model: LinearModel, count: int = ABUSE_WORDS, also: Iterable[str] = ()) -> dict[str, str]:
+    """Repairs for a model: misspellings of its most abusive words, then of the words `also` (a cascade's slurs,
+    which stage 1 may never have seen), that are not words it knows."""
+    words = abuse_words(model, count)
+    extra = sorted(w for w in set(also) - set(words) if len(w) >= REPAIRED_MIN_LENGTH and w.isalpha())
+    return repairs_for(words + extra, (w for w in model.featurizer.word_vocab if " " not in w))
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,9 @@ class ModelReading:
     repairs: Repairs
 
     @classmethod
-    def of(cls, model: LinearModel) -> ModelReading:
-        """The reading of `model`: its vocabulary's ranks and `model_repairs`."""
-        return cls(model.featurizer.word_rank, model_repairs(model))
+    def of(cls, model: LinearModel, also_repaired: Iterable[str] = ()) -> ModelReading:
+        """The reading of `model`: its vocabulary's ranks and `model_repairs` (with `also_repaired` words)."""
+        return cls(model.featurizer.word_rank, model_repairs(model, also=also_repaired))
 
     def text(self, text: str) -> str:
         """`text` as the model reads it."""

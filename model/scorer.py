@@ -58,8 +58,9 @@ class Scorer:
         self.stage2 = loaded.stage2
         self.cascade = loaded.cascade_settings
         # Stretched letters resolve against the model's own words: "killlll" is read as "kill", not "kil"; and
-        # misspellings of its most abusive words are read as those words ("vremin" as "vermin").
-        self._reading = ModelReading.of(loaded.model)
+        # misspellings of its most abusive words, and of the slurs the cascade routes on, are read as those words
+        # ("vremin" as "vermin").
+        self._reading = ModelReading.of(loaded.model, self.cascade.repaired_words() if self.cascade else ())
         self._review = np.array(
             [
                 np.inf if self.thresholds[c]["review"] is None else float(self.thresholds[c]["review"])  # type: ignore[arg-type]

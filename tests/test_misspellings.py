@@ -32,6 +32,12 @@ def test_repairs_leave_out_known_words_and_short_spellings() -> None:
     assert "sltus" in short and "slts" not in short  # four letters: too many names and acronyms there
 
 
+def test_a_word_repaired_is_never_read_as_another_repaired_word() -> None:
+    # Dropping the "i" of "moskali" gives "moskal", itself a word to repair: it stays itself.
+    repairs = misspellings.repairs_for(["moskali", "moskal"], known=[])
+    assert "moskal" not in repairs and repairs["mosklai"] == "moskali"
+
+
 def test_a_shared_misspelling_goes_to_the_earlier_word() -> None:
     # Dropping the "i" of "trials" or of "trails" gives "trals".
     assert misspellings.repairs_for(["trials", "trails"], known=[])["trals"] == "trials"
@@ -87,6 +93,18 @@ def test_a_models_abuse_words_are_its_abusive_unigrams(tiny_model_path: Path) ->
     assert max(words.index("vermin"), words.index("idiot")) < min(ordinary, default=len(words))
     assert all(len(word) >= REPAIRED_MIN_LENGTH and word.isalpha() for word in words)
     assert misspellings.abuse_words(model, count=3) == words[:3]
+
+
+def test_words_a_cascade_adds_are_repaired_after_the_models_own(tiny_model_path: Path) -> None:
+    model = load_scorer(tiny_model_path).model
+    own = misspellings.model_repairs(model)
+    more = misspellings.model_repairs(model, also=["khokhly", "spaz", "vermin"])
+    assert more["kohkhly"] == "khokhly" and more["khokly"] == "khokhly"
+    assert not any(word == "spaz" for word in more.values())  # four letters: too short to repair
+    assert {s: w for s, w in more.items() if w != "khokhly"} == own  # the model's own repairs are unchanged
+    reading = misspellings.ModelReading.of(model, ["khokhly"])
+    assert reading.text("the kohkhly again") == "the khokhly again"
+    assert misspellings.ModelReading.of(model).text("the kohkhly again") == "the kohkhly again"
 
 
 def test_the_scorer_reads_a_misspelt_abusive_word_as_the_word(tiny_model_path: Path) -> None:

@@ -270,6 +270,19 @@ def test_other_thresholds_or_routing_on_the_same_members_are_other_versions(
     assert artifact.load(tmp_path / "routed.model").cascade_settings == tight
 
 
+def test_a_misspelt_slur_of_the_files_list_is_read_as_the_slur_and_routed(
+    tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
+) -> None:
+    recorded = replace(fx.LOOSE, route_words=("slur",), route_lexicons={"slur": frozenset({"khokhly"})})
+    path = tmp_path / "slurs.model"
+    artifact.attach_stage2(tiny_model_path, stage2_folder, path, recorded)
+    scorer = load_scorer(path)
+    for text in ("the khokhly again", "the kohkhly again", "the khokly again"):
+        result = scorer.score(text, explain=False)
+        assert (result.stage, result.route_reason) == (2, "slur: 'khokhly'"), text
+    assert scorer.score("the kxhkhly again", explain=False).stage == 1
+
+
 def test_resealed_clear_bounds_fail_the_decision_hash(cascade_model: Path, tmp_path: Path) -> None:
     def looser_bounds(manifest: dict[str, Any]) -> None:
         manifest["stage2"]["clear_bounds"]["insult"] = 0.99  # valid, but clears far more than was measured
@@ -401,12 +414,29 @@ def test_blend_weights_survive_the_manifest_and_bad_ones_are_refused() -> None:
             CascadeSettings.from_dict({**LOOSE.as_dict(), "blend": bad})
 
 
-def test_the_default_word_lists_route_groups_and_violence_but_not_you() -> None:
+def test_the_default_word_lists_route_groups_violence_and_slurs_but_not_you() -> None:
     words = cascade.DEFAULT_ROUTE_WORDS
     assert route("thanks, you're right", QUIET, BOUNDS, words) == RouteDecision(False, "cleared by stage 1")
     assert route("Armenians always say that", QUIET, BOUNDS, words).run_stage2
     assert route("he needs a bullet", QUIET, BOUNDS, words).run_stage2
+    assert route("the moskali again", QUIET, BOUNDS, words) == RouteDecision(True, "slur: 'moskali'")
     assert route("plain words", QUIET, BOUNDS, ()) == RouteDecision(False, "cleared by stage 1")
+    # Files attached before the lists could be chosen route on the first three, never on slurs.
+    assert CascadeSettings.from_dict({k: v for k, v in LOOSE.as_dict().items() if k != "route_words"}).route_words == (
+        "group",
+        "person",
+        "violence",
+    )
+    assert not route("the moskali again", QUIET, BOUNDS).run_stage2
+
+
+def test_a_cascade_repairs_the_slurs_it_routes_on_and_only_those() -> None:
+    slurs = replace(
+        LOOSE, route_words=("group", "slur"), route_lexicons={"group": frozenset(), "slur": frozenset({"moskali"})}
+    )
+    assert slurs.repaired_words() == {"moskali"}
+    assert replace(LOOSE, route_words=("group", "violence")).repaired_words() == frozenset()
+    assert replace(LOOSE, route_words=("slur",)).repaired_words() == cascade.SLUR_WORDS
 
 
 def test_recorded_word_lists_survive_the_manifest_and_bad_ones_are_refused() -> None:

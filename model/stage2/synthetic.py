@@ -28,6 +28,7 @@ import random
 import re
 from dataclasses import dataclass
 
+from model.cascade import SLURS
 from model.corpora import CorpusInfo, Example, LoadedCorpus
 
 NAME = "stage2_synthetic"
@@ -858,16 +859,8 @@ REMEMBRANCE_FRAMES = (
     "the gunman who shot {g} at the market got life, and rightly so",
 )  # fmt: skip
 
-# Slurs for groups, written for this module (none of them is one of the functional suite's test slurs), with
-# their plurals: the model learns what they do from our frames, a first-person mention and a report.
-SLURS = (
-    ("moskal", "moskali"), ("ruskie", "ruskies"), ("khokhol", "khokhly"), ("zhid", "zhidy"), ("heeb", "heebs"),
-    ("hymie", "hymies"), ("chink", "chinks"), ("gook", "gooks"), ("spic", "spics"), ("beaner", "beaners"),
-    ("paki", "pakis"), ("polack", "polacks"), ("gyppo", "gyppos"), ("pikey", "pikeys"), ("skank", "skanks"),
-    ("poofter", "poofters"), ("spaz", "spazzes"), ("mong", "mongs"), ("jigaboo", "jigaboos"), ("sambo", "sambos"),
-    ("sandnigger", "sandniggers"), ("goatfucker", "goatfuckers"), ("honky", "honkies"), ("kraut", "krauts"),
-    ("camel jockey", "camel jockeys"),
-)  # fmt: skip
+# Our slurs (model.cascade.SLURS, none of them one of the functional suite's test slurs) used at a group or a
+# person, singular {w} or plural {ws}.
 SLUR_FRAMES = (
     "the {ws} are ruining this country",
     "nobody here wants to hear from the {ws}",

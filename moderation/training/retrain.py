@@ -401,7 +401,7 @@ def carry_stage2(
     if stage2.has_pooled:
         # Stage 2 reads the text as the served cascade hands it over: normalized by the candidate stage 1's
         # lexicon and repairs, or as submitted.
-        reading = ModelReading.of(model)
+        reading = ModelReading.of(model, settings.repaired_words())
         texts = [reading.text(r.example.text) if stage2.config.reads_normalized else r.example.text for r in rows]
         fit = fit_head_adapter(
             stage2,
