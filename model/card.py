@@ -250,8 +250,10 @@ STAGE2_LIMITS = """\
 - **Stage 2 reads meaning, within limits.** It is a cut of a small sentence encoder fine-tuned on the
   shippable corpora and our own sentences. Counter-speech that quotes hate, negated hate, praise of a group
   ("Turks are the best people on earth." is held), harsh words about things, homonyms of slurs and swearing at
-  no one are still often held for review (the functional suite above and in `make bench-model` measures them);
-  swapped and dropped letters are caught less often than by stage 1 alone.
+  no one are still often held for review (the functional suite above and in `make bench-model` measures them).
+- **Slurs** are learnt from the corpora and from our own list (`SLURS` in `model/cascade.py`, which the cascade
+  also routes on and repairs); a slur in neither (several for the Caucasus and Russians) is caught only when the
+  sentence around it is hateful or stage 1's score routes it.
 - **Stage 1 reads words only.** It trains on the corpora whose labels sit on words (not the implicit-hate
   corpora, which taught it to take group names for evidence), so a comment it clears without a routing word is
   judged on its words.
@@ -260,7 +262,8 @@ STAGE2_LIMITS = """\
 - **Spans** of a category stage 2 lifted over review are found by deleting words and reading again
   (occlusion, `model/occlusion.py`): evidence spread over the whole comment, which no single word or short
   window carries, shows no stage-2 span, and past 16 words only each category's best window of 12 words is
-  searched word by word.
+  searched word by word. A category stage 2 lifts only a little over review on a long comment can get spans
+  over words that carry no abuse.
 - **Threats and severe toxicity** have few positives in the calibration split; where no reject threshold reaches
   the precision target they are never rejected alone, and their holds go to the top of the review queue.
 """
