@@ -130,7 +130,7 @@ class CascadeSettings:
         """Words whose misspellings are read as the words: the slurs this cascade routes on, if it routes on them."""
         if "slur" not in self.route_words:
             return frozenset()
-        return ROUTE_WORD_LISTS["slur"][0] if self.route_lexicons is None else self.route_lexicons["slur"]
+        return list_words("slur", self.route_lexicons)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -236,15 +236,19 @@ def route(
 def route_word(
     text: str, route_words: Iterable[str], lexicons: Mapping[str, frozenset[str]] | None = None
 ) -> tuple[str, str] | None:
-    """The kind and the first word of the first named routing list that `text` (normalized) uses, if any; the
-    lists' words are `lexicons` when given (a model file's recorded ones), else this module's."""
+    """The kind and the first word of the first named routing list (its words: `list_words`) that `text`
+    (normalized) uses, if any."""
     words = _WORD.findall(text.casefold())
     for name in route_words:
-        lexicon, kind = ROUTE_WORD_LISTS[name]
-        word = first_word(words, lexicon if lexicons is None else lexicons[name])
+        word = first_word(words, list_words(name, lexicons))
         if word is not None:
-            return kind, word
+            return ROUTE_WORD_LISTS[name][1], word
     return None
+
+
+def list_words(name: str, lexicons: Mapping[str, frozenset[str]] | None = None) -> frozenset[str]:
+    """The words of routing list `name`: a model file's recorded ones (`lexicons`) when given, else this module's."""
+    return ROUTE_WORD_LISTS[name][0] if lexicons is None else lexicons[name]
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ def abuse_words(model: LinearModel, count: int = ABUSE_WORDS) -> list[str]:
     adds to a category's log-odds in a short comment.
     """
     featurizer = model.featurizer
-    words = [w for w in featurizer.word_vocab if len(w) >= REPAIRED_MIN_LENGTH and w.isalpha()]
+    words = [w for w in featurizer.word_vocab if _repairable(w)]
     columns = [model.categories.index(c) for c in ABUSE_CATEGORIES if c in model.categories]
     if not words or not columns:
         return []
@@ -41,6 +41,11 @@ def abuse_words(model: LinearModel, count: int = ABUSE_WORDS) -> list[str]:
     # Ties broken by the word, so the same model always gives the same list.
     order = sorted(range(len(words)), key=lambda i: (-evidence[i], words[i]))
     return [words[i] for i in order[:count] if evidence[i] > 0]
+
+
+def _repairable(word: str) -> bool:
+    """Whether a word is long enough and alphabetic enough to have its misspellings repaired."""
+    return len(word) >= REPAIRED_MIN_LENGTH and word.isalpha()
 
 
 def one_edit_misspellings(word: str) -> set[str]:
@@ -66,7 +71,7 @@ def model_repairs(model: LinearModel, count: int = ABUSE_WORDS, also: Iterable[s
     """Repairs for a model: misspellings of its most abusive words, then of the words `also` (a cascade's slurs,
     which stage 1 may never have seen), that are not words it knows."""
     words = abuse_words(model, count)
-    extra = sorted(w for w in set(also) - set(words) if len(w) >= REPAIRED_MIN_LENGTH and w.isalpha())
+    extra = sorted(w for w in set(also) - set(words) if _repairable(w))
     return repairs_for(words + extra, (w for w in model.featurizer.word_vocab if " " not in w))
 
 

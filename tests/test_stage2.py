@@ -270,12 +270,18 @@ def test_other_thresholds_or_routing_on_the_same_members_are_other_versions(
     assert artifact.load(tmp_path / "routed.model").cascade_settings == tight
 
 
+def _attached_with_one_list(model: Path, folder: Path, out: Path, name: str, words: set[str]) -> CascadeSettings:
+    """Attach the tiny stage 2 to `model` as `out`, routing on one word list `name` recorded as `words`."""
+    recorded = replace(fx.LOOSE, route_words=(name,), route_lexicons={name: frozenset(words)})
+    artifact.attach_stage2(model, folder, out, recorded)
+    return recorded
+
+
 def test_a_misspelt_slur_of_the_files_list_is_read_as_the_slur_and_routed(
     tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
 ) -> None:
-    recorded = replace(fx.LOOSE, route_words=("slur",), route_lexicons={"slur": frozenset({"khokhly"})})
     path = tmp_path / "slurs.model"
-    artifact.attach_stage2(tiny_model_path, stage2_folder, path, recorded)
+    _attached_with_one_list(tiny_model_path, stage2_folder, path, "slur", {"khokhly"})
     scorer = load_scorer(path)
     for text in ("the khokhly again", "the kohkhly again", "the khokly again"):
         result = scorer.score(text, explain=False)
@@ -294,9 +300,8 @@ def test_resealed_clear_bounds_fail_the_decision_hash(cascade_model: Path, tmp_p
 def test_a_files_recorded_word_lists_route_and_are_sealed(
     tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
 ) -> None:
-    recorded = replace(fx.LOOSE, route_words=("violence",), route_lexicons={"violence": frozenset({"garrotte"})})
     path = tmp_path / "recorded.model"
-    artifact.attach_stage2(tiny_model_path, stage2_folder, path, recorded)
+    recorded = _attached_with_one_list(tiny_model_path, stage2_folder, path, "violence", {"garrotte"})
     assert artifact.load(path).cascade_settings == recorded
     from model.card import render_model_card
 
