@@ -50,7 +50,7 @@ from model.evaluate import (  # noqa: E402
 from model.metrics import ranking_metrics  # noqa: E402
 from model.normalize import normalize_text  # noqa: E402
 from model.scorer import Scorer, default_model_path, load_scorer  # noqa: E402
-from model.span_eval import load_test_posts, mean_span_f1  # noqa: E402
+from model.span_eval import AnnotatedPost, load_dev_posts, load_test_posts, mean_span_f1  # noqa: E402
 from model.suite.cases import functional_suite  # noqa: E402
 from model.suite.evaluate import FLAGGING_ACTIONS, evaluate_suite, scores_function  # noqa: E402
 from model.train import TrainParams, prepare, split_bucket  # noqa: E402
@@ -605,11 +605,11 @@ def main() -> int:
 
     # Spans against the Civil Comments toxic-span annotations, on the task's test posts both stages held out.
     span_params = TrainParams.from_dict(manifest["params"])
-    held_posts = [
-        post
-        for post in load_test_posts(args.data)
-        if split_bucket(normalize_text(post.text), span_params.seed) < span_params.test_share
-    ]
+
+    def held_out(posts: Sequence[AnnotatedPost]) -> list[AnnotatedPost]:
+        return [p for p in posts if split_bucket(normalize_text(p.text), span_params.seed) < span_params.test_share]
+
+    held_posts = held_out(load_test_posts(args.data))
     stage1_span_f1 = mean_span_f1(held_posts, lambda text: stage1.score(text).spans)
     # The cascade's spans as it answers them (stage 2's where it decided, model/occlusion.py), and as they were
     # before stage 2 had spans of its own: stage 1's linear evidence for every category flagged by the final scores.
@@ -618,6 +618,14 @@ def main() -> int:
     print(
         f"\n== Span F1 (SemEval-2021 toxic spans, {len(held_posts)} held-out test posts): stage 1 alone "
         f"{fmt(stage1_span_f1)}, cascade {fmt(cascade_span_f1)} (with stage 1's spans only {fmt(linear_span_f1)})"
+    )
+    # The held-out posts of the task's train and trial files: where occlusion's settings were chosen.
+    dev_posts = held_out(load_dev_posts(args.data))
+    dev_stage1_f1 = mean_span_f1(dev_posts, lambda text: stage1.score(text).spans)
+    dev_cascade_f1 = mean_span_f1(dev_posts, lambda text: cascade.score(text).spans) if cascade else None
+    print(
+        f"   development posts ({len(dev_posts)} held out of the train and trial files, where occlusion's "
+        f"settings were chosen): stage 1 alone {fmt(dev_stage1_f1)}, cascade {fmt(dev_cascade_f1)}"
     )
 
     print(f"\n== Targets (quality, suite and fairness judged on the {'cascade' if cascade else 'stage-1 model'})")
@@ -704,7 +712,12 @@ def main() -> int:
                     "stage2_p99_ms": stage2_p99,
                     "cascade_p50_ms": cascade_p50,
                     "cascade_p99_ms": cascade_p99,
-                    "span_f1": {"stage1": stage1_span_f1, "cascade": cascade_span_f1, "cascade_linear": linear_span_f1},
+                    "span_f1": {
+                        "stage1": stage1_span_f1,
+                        "cascade": cascade_span_f1,
+                        "cascade_linear": linear_span_f1,
+                        "development": {"posts": len(dev_posts), "stage1": dev_stage1_f1, "cascade": dev_cascade_f1},
+                    },
                     "stage2_spans": {
                         "comments": len(occluded),
                         "with_spans_p50_ms": explained_p50,

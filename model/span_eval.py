@@ -15,6 +15,9 @@ from pathlib import Path
 from model.types import Span
 
 TEST_FILE = Path("civil_comments_toxic_spans") / "tsd_test.csv"
+# The task's train and trial files: where their posts are held out of training too, a development set to choose
+# span settings on (model/occlusion.py's MIN_DROP), so the test posts only measure.
+DEV_FILES = (Path("civil_comments_toxic_spans") / "tsd_train.csv", Path("civil_comments_toxic_spans") / "tsd_trial.csv")
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,16 @@ def mean_span_f1(posts: Sequence[AnnotatedPost], spans_of: Callable[[str], Itera
 
 def load_test_posts(data: Path) -> list[AnnotatedPost]:
     """The task's test posts under a data root (empty when the file is absent)."""
-    path = Path(data) / TEST_FILE
+    return _load_posts(Path(data) / TEST_FILE)
+
+
+def load_dev_posts(data: Path) -> list[AnnotatedPost]:
+    """The task's train and trial posts under a data root (those of the files present)."""
+    return [post for name in DEV_FILES for post in _load_posts(Path(data) / name)]
+
+
+def _load_posts(path: Path) -> list[AnnotatedPost]:
+    """The posts of one task file (empty when it is absent)."""
     if not path.is_file():
         return []
     with path.open(newline="", encoding="utf-8") as handle:

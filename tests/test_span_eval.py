@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from model.span_eval import AnnotatedPost, char_f1, load_test_posts, mean_span_f1, span_offsets
+from model.span_eval import AnnotatedPost, char_f1, load_dev_posts, load_test_posts, mean_span_f1, span_offsets
 from model.types import Span
 
 
@@ -35,3 +35,13 @@ def test_the_task_file_is_read_from_a_data_root(tmp_path: Path) -> None:
         AnnotatedPost("fine", frozenset()),
     ]
     assert load_test_posts(tmp_path / "missing") == []
+
+
+def test_the_development_posts_are_the_train_and_trial_files_not_the_test_file(tmp_path: Path) -> None:
+    folder = tmp_path / "civil_comments_toxic_spans"
+    folder.mkdir()
+    (folder / "tsd_test.csv").write_text('spans,text\n"[]",tested\n', encoding="utf-8")
+    (folder / "tsd_train.csv").write_text('spans,text\n"[0, 1]",trained\n', encoding="utf-8")
+    assert load_dev_posts(tmp_path) == [AnnotatedPost("trained", frozenset({0, 1}))]  # no trial file: skipped
+    (folder / "tsd_trial.csv").write_text('spans,text\n"[]",tried\n', encoding="utf-8")
+    assert [post.text for post in load_dev_posts(tmp_path)] == ["trained", "tried"]
