@@ -262,8 +262,8 @@ STAGE2_LIMITS = """\
 - **Spans** of a category stage 2 lifted over review are found by deleting words and reading again
   (occlusion, `model/occlusion.py`): evidence spread over the whole comment, which no single word or short
   window carries, shows no stage-2 span, and past 16 words only each category's best window of 12 words is
-  searched word by word. A category stage 2 lifts only a little over review on a long comment can get spans
-  over words that carry no abuse.
+  searched word by word. A word counts only when deleting it lowers the category's log-odds by 1.5; where no
+  word does (a category stage 2 lifts a little over review on a long comment), stage 1's words are shown.
 - **Threats and severe toxicity** have few positives in the calibration split; where no reject threshold reaches
   the precision target they are never rejected alone, and their holds go to the top of the review queue.
 """
