@@ -324,3 +324,31 @@ def test_the_answer_carries_each_spans_stage_as_the_openapi_document_says(scorer
     schemas = document()["components"]["schemas"]
     span = schemas["SubmissionAnswer"]["properties"]["spans"]["items"]["$ref"].rsplit("/", 1)[-1]
     assert set(answer["spans"][0]) == set(schemas[span]["properties"])
+
+
+class LeaningReader:
+    """A stand-in stage 2 whose identity_attack rests on "liars" (0.95) and leans a little on "I" (0.85 without it)."""
+
+    def probabilities_many(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        out = np.full((len(texts), len(CATEGORIES)), 0.01)
+        column = CATEGORIES.index("identity_attack")
+        for row, text in enumerate(texts):
+            words = text.split()
+            out[row, column] = (0.95 if "I" in words else 0.85) if "liars" in words else 0.3
+        return out
+
+
+def test_a_word_whose_deletion_barely_moves_the_score_is_no_evidence() -> None:
+    text = "I think they are liars"
+    read = LeaningReader().probabilities_many([text])[0]
+    spans = occlusion.occlusion_spans(
+        LeaningReader(),
+        text,
+        read,
+        {"identity_attack": CATEGORIES.index("identity_attack")},
+        lambda s, e: (s, e),
+        text,
+        5,
+    )
+    # Deleting "I" lowers the log-odds by 1.2 (a quarter of all the drops, over MIN_SHARE) but under MIN_DROP.
+    assert [span.text for span in spans] == ["liars"]
