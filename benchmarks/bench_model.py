@@ -609,11 +609,18 @@ def main() -> int:
     def held_out(posts: Sequence[AnnotatedPost]) -> list[AnnotatedPost]:
         return [p for p in posts if split_bucket(normalize_text(p.text), span_params.seed) < span_params.test_share]
 
+    def stage1_spans(text: str) -> list[Span]:
+        return stage1.score(text).spans
+
+    def cascade_spans(text: str) -> list[Span]:
+        assert cascade is not None
+        return cascade.score(text).spans
+
     held_posts = held_out(load_test_posts(args.data))
-    stage1_span_f1 = mean_span_f1(held_posts, lambda text: stage1.score(text).spans)
+    stage1_span_f1 = mean_span_f1(held_posts, stage1_spans)
     # The cascade's spans as it answers them (stage 2's where it decided, model/occlusion.py), and as they were
     # before stage 2 had spans of its own: stage 1's linear evidence for every category flagged by the final scores.
-    cascade_span_f1 = mean_span_f1(held_posts, lambda text: cascade.score(text).spans) if cascade else None
+    cascade_span_f1 = mean_span_f1(held_posts, cascade_spans) if cascade else None
     linear_span_f1 = mean_span_f1(held_posts, lambda text: linear_spans(cascade, text)) if cascade else None
     print(
         f"\n== Span F1 (SemEval-2021 toxic spans, {len(held_posts)} held-out test posts): stage 1 alone "
@@ -621,8 +628,8 @@ def main() -> int:
     )
     # The held-out posts of the task's train and trial files: where occlusion's settings were chosen.
     dev_posts = held_out(load_dev_posts(args.data))
-    dev_stage1_f1 = mean_span_f1(dev_posts, lambda text: stage1.score(text).spans)
-    dev_cascade_f1 = mean_span_f1(dev_posts, lambda text: cascade.score(text).spans) if cascade else None
+    dev_stage1_f1 = mean_span_f1(dev_posts, stage1_spans)
+    dev_cascade_f1 = mean_span_f1(dev_posts, cascade_spans) if cascade else None
     print(
         f"   development posts ({len(dev_posts)} held out of the train and trial files, where occlusion's "
         f"settings were chosen): stage 1 alone {fmt(dev_stage1_f1)}, cascade {fmt(dev_cascade_f1)}"

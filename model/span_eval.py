@@ -14,10 +14,11 @@ from pathlib import Path
 
 from model.types import Span
 
-TEST_FILE = Path("civil_comments_toxic_spans") / "tsd_test.csv"
+TASK_FOLDER = Path("civil_comments_toxic_spans")
+TEST_FILE = TASK_FOLDER / "tsd_test.csv"
 # The task's train and trial files: where their posts are held out of training too, a development set to choose
 # span settings on (model/occlusion.py's MIN_DROP), so the test posts only measure.
-DEV_FILES = (Path("civil_comments_toxic_spans") / "tsd_train.csv", Path("civil_comments_toxic_spans") / "tsd_trial.csv")
+DEV_FILES = (TASK_FOLDER / "tsd_train.csv", TASK_FOLDER / "tsd_trial.csv")
 
 
 @dataclass(frozen=True)

@@ -339,12 +339,11 @@ class LeaningReader:
 
 
 def test_a_word_whose_deletion_barely_moves_the_score_is_no_evidence() -> None:
-    text = "I think they are liars"
-    read = LeaningReader().probabilities_many([text])[0]
+    text, reader = "I think they are liars", LeaningReader()
     spans = occlusion.occlusion_spans(
-        LeaningReader(),
+        reader,
         text,
-        read,
+        reader.probabilities_many([text])[0],
         {"identity_attack": CATEGORIES.index("identity_attack")},
         lambda s, e: (s, e),
         text,
