@@ -345,13 +345,13 @@ def _lookalike_edits(s: str, genuine_script: bool) -> list[_Edit]:
 # --- Spaced or dotted letters ------------------------------------------------------------------------
 
 _SPACED_UNIT = f"[{_LATIN_LETTERS}0-9@$]"
-_SPACED_PATTERN = rf"{_NOT_AFTER_TOKEN}{{unit}}(?P<sep>[ ._*\-] ?)(?:{{unit}}(?P=sep))+{{unit}}{_NOT_BEFORE_TOKEN}"
+_SPACED_PATTERN = rf"{_NOT_AFTER_TOKEN}{{unit}}(?P<sep> ?[._*\-] ?|  ?)(?:{{unit}}(?P=sep))+{{unit}}{_NOT_BEFORE_TOKEN}"
 _SPACED = re.compile(_SPACED_PATTERN.format(unit=_SPACED_UNIT))
 _SPACED_WITH_LOOKALIKES = re.compile(_SPACED_PATTERN.format(unit=f"[{_LATIN_LETTERS}0-9@${''.join(_LOOKALIKES)}]"))
 
 
 def _spaced_letter_edits(s: str, lookalike_units: bool) -> list[_Edit]:
-    """Edits joining runs of three or more single characters split by one repeated separator (i d i o t)."""
+    """Edits joining three or more single characters split by one repeated separator (i d i o t, i . d . i . o . t)."""
     edits: list[_Edit] = []
     pattern = _SPACED_WITH_LOOKALIKES if lookalike_units else _SPACED
     for match in pattern.finditer(s):

@@ -225,6 +225,9 @@ def test_email_does_not_break_neighbouring_words() -> None:
         ("s.h.1.t", "shit"),  # joined, then leet decoded
         ("1 d 1 0 t", "idiot"),
         ("U.S.A.", "usa."),
+        ("the i . d . i . o . t said", "the idiot said"),  # spaced on both sides of the separator
+        ("s - t - u - p - i - d", "stupid"),
+        ("f _ u _ c _ k", "fuck"),
     ],
 )
 def test_spaced_and_dotted_letters_are_joined(raw: str, expected: str) -> None:
@@ -242,6 +245,9 @@ def test_spaced_and_dotted_letters_are_joined(raw: str, expected: str) -> None:
         "4 x 4",  # one letter among digits
         "1 2 3",
         "T-72 and S-400",
+        "a . b",  # only two single letters
+        "section 3 . 2 . 1",  # digits only
+        "so what . . . nothing",  # an ellipsis between words
     ],
 )
 def test_ordinary_single_letters_are_not_joined(raw: str) -> None:
@@ -358,6 +364,12 @@ def test_offsets_of_spaced_word_cover_the_whole_disguise() -> None:
     assert original[start:end] == "i d i o t"
 
 
+def test_offsets_of_word_spaced_around_dots_cover_the_whole_disguise() -> None:
+    original = "the i . d . i . o . t said"
+    start, end = span_of(normalize(original), "idiot")
+    assert original[start:end] == "i . d . i . o . t"
+
+
 def test_offsets_of_collapsed_letter_cover_the_stretch() -> None:
     original = "stuuuupid"
     result = normalize(original)
@@ -403,7 +415,7 @@ LOOKALIKE = {
 }  # fmt: skip
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a\u202c\u2066\u2069"
 ZALGO_MARKS = "\u0334\u0335\u0336\u0337\u0338"  # overlays: they never compose with a letter
-SEPARATORS = (" ", ".", "-", "_", "*", ". ")
+SEPARATORS = (" ", ".", "-", "_", "*", ". ", " . ", " - ")
 
 
 def decodable_leet(word: str, wanted: dict[int, str], stretched: int | None) -> dict[int, str]:
