@@ -877,7 +877,7 @@ DEED_CALL_SHELLS = (
     "nothing short of {deed} against the {g} will make our streets safe",
 )  # fmt: skip
 DEED_MEMORY_SHELLS = (
-    "{deed} against the {g} is a stain on this country's history",
+    "{deed} against the {g} is a dark chapter in this country's history",
     "my family still talks about {deed} against the {g} in those years",
     "anyone who calls for {deed} against the {g} should answer for it in court",
     "the exhibition on {deed} against the {g} should be seen by every student",
