@@ -81,16 +81,6 @@ def test_harsh_words_and_wished_fates_are_taught_by_their_target_and_their_fate(
     for fates, kind in ((synthetic.VIOLENT_FATES, "threat"), (synthetic.PEACEFUL_FATES, "criticism")):
         shaped = {s.kind for s in sentences for fate in fates if f" should be {fate} for " in s.text}
         assert shaped == {kind}
-    # The same deeds against a group are called for (a threat) and remembered (not), and the same shells praise
-    # whoever does something to a public figure: the act alone says whether it is a threat or criticism.
-    for deed in (*synthetic.DEEDS, *synthetic.ACTS_ON_GROUP):
-        assert {s.kind for s in sentences if f"{deed} the " in s.text.lower() or f"{deed} against the " in
-                s.text.lower()} >= {"group_threat", "remembrance"}, deed  # fmt: skip
-    for acts, kind in ((synthetic.VIOLENT_ACTS_ON_PERSON, "threat"), (synthetic.PEACEFUL_ACTS_ON_PERSON, "criticism")):
-        for act in acts:
-            openings = [shell.replace("{act}", act).split("{r}")[0] for shell in synthetic.DEED_DOER_SHELLS]
-            doers = {s.kind for s in sentences if any(o in s.text.lower() for o in openings)}
-            assert doers == {kind}, act
 
 
 def test_contrast_sets_put_the_same_claim_under_both_labels() -> None:

@@ -859,73 +859,6 @@ REMEMBRANCE_FRAMES = (
     "the gunman who shot {g} at the market got life, and rightly so",
 )  # fmt: skip
 
-# Mass violence against a group {g}, named as a deed {deed} or an act {act}: the same deeds are called for or
-# approved of (group_threat) and remembered or condemned (remembrance), so what the writer wants decides, not the
-# word for the deed ("pogrom" was once only remembered here, and stage 2 read any pogrom as history).
-DEEDS = (
-    "a pogrom", "a massacre", "a genocide", "an ethnic cleansing", "a mass expulsion", "a purge", "a slaughter",
-    "mass executions", "a death march", "a round-up and mass shooting",
-)  # fmt: skip
-DEED_CALL_SHELLS = (
-    "{deed} against the {g} is long overdue",
-    "i'd welcome {deed} against the {g}, honestly",
-    "bring on {deed} against the {g}, i say",
-    "history would thank whoever organised {deed} against the {g}",
-    "{deed} against the {g} would settle this once and for all",
-    "the {g} got off lightly last time, next time it has to be {deed}",
-    "it is high time for {deed} against the {g} in this country",
-    "nothing short of {deed} against the {g} will make our streets safe",
-)  # fmt: skip
-DEED_MEMORY_SHELLS = (
-    "{deed} against the {g} is a dark chapter in this country's history",
-    "my family still talks about {deed} against the {g} in those years",
-    "anyone who calls for {deed} against the {g} should answer for it in court",
-    "the exhibition on {deed} against the {g} should be seen by every student",
-    "historians have documented {deed} against the {g} in those villages",
-    "denying {deed} against the {g} insults the victims and their children",
-    "we must make sure {deed} against the {g} never happens again",
-    "the survivors of {deed} against the {g} deserve to be heard",
-)  # fmt: skip
-ACTS_ON_GROUP = (
-    "killing", "wiping out", "gassing", "exterminating", "slaughtering", "burning out", "shooting", "hanging",
-    "massacring", "eradicating",
-)  # fmt: skip
-ACT_APPROVAL_SHELLS = (
-    "{act} the {g} would be the best day's work this country ever did",
-    "i would call {act} the {g} a public good",
-    "{act} every one of the {g} is the only sensible policy left",
-    "nothing would improve this region like {act} the {g}",
-    "{act} the {g} is what a strong government would do",
-    "frankly, {act} the {g} would make the world a cleaner place",
-)  # fmt: skip
-ACT_CONDEMN_SHELLS = (
-    "{act} the {g} was a crime, and the men who did it must be named",
-    "the soldiers accused of {act} the {g} go on trial next month",
-    "nobody who talks about {act} the {g} as a solution should hold office",
-    "the film about {act} the {g} in the war is hard to watch but necessary",
-    "{act} the {g} is never a solution to anything",
-    "the court heard how the militia went about {act} the {g} in that valley",
-)  # fmt: skip
-
-# What someone does to a public figure {r}, and the praise promised for it: a violent act makes it a threat, a
-# peaceful one criticism, in the same shells.
-DEED_DOER_SHELLS = (
-    "whoever {act} {r} deserves a statue in the main square",
-    "the man who finally {act} {r} will never pay for a drink again",
-    "i'd shake the hand of anyone who {act} {r}",
-    "the day someone {act} {r} should be a national holiday",
-    "i hope somebody {act} {r} before the summit",
-    "a medal for whoever {act} {r}, that's all i'm saying",
-)  # fmt: skip
-VIOLENT_ACTS_ON_PERSON = (
-    "shoots", "stabs", "blows up the car of", "runs over", "strangles", "poisons", "puts a bullet in", "kneecaps",
-    "guns down", "torches the house of",
-)  # fmt: skip
-PEACEFUL_ACTS_ON_PERSON = (
-    "outvotes", "exposes", "beats at the polls", "sues", "impeaches", "out-argues", "fact-checks",
-    "defeats in the primary", "votes out", "takes to court",
-)  # fmt: skip
-
 # Our slurs (model.cascade.SLURS, none of them one of the functional suite's test slurs) used at a group or a
 # person, singular {w} or plural {ws}.
 SLUR_FRAMES = (
@@ -1111,12 +1044,8 @@ _FRAMES: dict[str, tuple[str, ...]] = {
     "hate": HATE_FRAMES + _cross(HATE_TEMPLATES, "c", HATEFUL_CLAIMS[: len(HATE_CLAIMS)], 1000, "hate"),
     "negated_praise": _cross(NEGATED_PRAISE_TEMPLATES, "n", HATEFUL_CLAIMS[len(HATE_CLAIMS) :], 320, "denied")
     + _cross(DENIAL_TEMPLATES, "c", PRAISE, 400, "praise denied"),
-    "threat": THREAT_FRAMES
-    + _fated(VIOLENT_FATES, "violent")
-    + _cross(DEED_DOER_SHELLS, "act", VIOLENT_ACTS_ON_PERSON, 40, "violent doer"),
-    "criticism": CRITICISM_FRAMES
-    + _fated(PEACEFUL_FATES, "peaceful")
-    + _cross(DEED_DOER_SHELLS, "act", PEACEFUL_ACTS_ON_PERSON, 40, "peaceful doer"),
+    "threat": THREAT_FRAMES + _fated(VIOLENT_FATES, "violent"),
+    "criticism": CRITICISM_FRAMES + _fated(PEACEFUL_FATES, "peaceful"),
     "insult": _harsh("r"),
     "profanity": PROFANITY_FRAMES,
     "object": OBJECT_FRAMES + _harsh("s"),
@@ -1124,12 +1053,8 @@ _FRAMES: dict[str, tuple[str, ...]] = {
     "plain_phrase": _cross(PHRASE_SHELLS, "n", PLAIN_NOUNS, 220, "plain"),
     "backhanded": BACKHANDED_FRAMES,
     "stereotype": STEREOTYPE_FRAMES,
-    "group_threat": GROUP_THREAT_FRAMES
-    + _cross(DEED_CALL_SHELLS, "deed", DEEDS, 50, "deed called for")
-    + _cross(ACT_APPROVAL_SHELLS, "act", ACTS_ON_GROUP, 40, "act approved"),
-    "remembrance": REMEMBRANCE_FRAMES
-    + _cross(DEED_MEMORY_SHELLS, "deed", DEEDS, 50, "deed remembered")
-    + _cross(ACT_CONDEMN_SHELLS, "act", ACTS_ON_GROUP, 40, "act condemned"),
+    "group_threat": GROUP_THREAT_FRAMES,
+    "remembrance": REMEMBRANCE_FRAMES,
     "slur": SLUR_FRAMES,
     "slur_mention": SLUR_MENTION_FRAMES,
 }
@@ -1143,9 +1068,9 @@ _FILLERS: dict[str, tuple[str, ...] | tuple[tuple[str, str], ...]] = {
 # sentences of the EVADED kinds to misspell.
 PER_KIND = {
     "counter_speech": 2200, "negated": 1900, "positive": 1500, "neutral": 600, "self": 480, "individual": 600,
-    "hate": 1900, "negated_praise": 1200, "threat": 1900, "criticism": 1250, "insult": 600, "profanity": 220,
-    "object": 1100, "phrase": 1000, "plain_phrase": 700, "backhanded": 600, "stereotype": 900, "group_threat": 1700,
-    "remembrance": 1200, "slur": 600, "slur_mention": 180, "evasion": 1500, "context": 7500,
+    "hate": 1900, "negated_praise": 1200, "threat": 1600, "criticism": 1000, "insult": 600, "profanity": 220,
+    "object": 1100, "phrase": 1000, "plain_phrase": 700, "backhanded": 600, "stereotype": 900, "group_threat": 1100,
+    "remembrance": 600, "slur": 600, "slur_mention": 180, "evasion": 1500, "context": 7500,
 }  # fmt: skip
 
 _WORD = re.compile(r"[a-z]+")
