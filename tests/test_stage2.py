@@ -419,11 +419,18 @@ def test_blend_weights_survive_the_manifest_and_bad_ones_are_refused() -> None:
             CascadeSettings.from_dict({**LOOSE.as_dict(), "blend": bad})
 
 
-def test_the_default_word_lists_route_groups_violence_and_slurs_but_not_you() -> None:
+def test_the_default_word_lists_route_groups_offices_violence_and_slurs_but_not_you() -> None:
     words = cascade.DEFAULT_ROUTE_WORDS
     assert route("thanks, you're right", QUIET, BOUNDS, words) == RouteDecision(False, "cleared by stage 1")
     assert route("Armenians always say that", QUIET, BOUNDS, words).run_stage2
     assert route("he needs a bullet", QUIET, BOUNDS, words).run_stage2
+    # A threat at an office holder with no violence word in it, and one with a verb that was once missing.
+    threat = "whoever wrecks the Chancellor's convoy will be a hero"
+    assert route(threat, QUIET, BOUNDS, words) == RouteDecision(True, "names an office: 'chancellor'")
+    assert route("I will slit his throat", QUIET, BOUNDS, words) == RouteDecision(True, "violence word: 'slit'")
+    assert route("in general, the official figures are fine", QUIET, BOUNDS, words) == RouteDecision(
+        False, "cleared by stage 1"
+    )
     assert route("the moskali again", QUIET, BOUNDS, words) == RouteDecision(True, "slur: 'moskali'")
     assert route("plain words", QUIET, BOUNDS, ()) == RouteDecision(False, "cleared by stage 1")
     # Files attached before the lists could be chosen route on the first three, never on slurs.
@@ -473,16 +480,17 @@ def test_budget_settings_take_the_lowest_fraction_of_review_within_the_budget() 
     # The word lists it routed by are recorded with it, as this module had them.
     assert settings.route_lexicons == {n: cascade.ROUTE_WORD_LISTS[n][0] for n in cascade.DEFAULT_ROUTE_WORDS}
     wide = cascade.budget_settings(probabilities, texts, abusive, review, budget=0.5)
-    assert wide.routing is not None and wide.routing["review_fraction"] == 1.0
+    # At f = 0.98 (bound 0.49) 50 comments lie above it: the lowest fraction within 50 %.
+    assert wide.routing is not None and wide.routing["review_fraction"] == 0.98
     loose = cascade.budget_settings(probabilities, texts, abusive, {c: 0.1 for c in CATEGORIES}, budget=0.5)
     # Above f x 0.1: 89 comments even at f = 1; no fraction meets 50 %.
     assert loose.routing is not None and loose.routing["routed_share"] == 0.89
     tight_review = {c: 0.9 for c in CATEGORIES}
     fitted = cascade.budget_settings(probabilities, texts, abusive, tight_review, budget=0.6)
-    # Above f x 0.9 lie 99 - floor(90 f) comments: 63 at f = 0.40, 59 at f = 0.45, the lowest within 60.
-    assert fitted.routing is not None and fitted.routing["review_fraction"] == 0.45
-    assert fitted.routing["routed_share"] == 0.59
-    assert fitted.clear_bounds["insult"] == pytest.approx(0.405)
+    # Above f x 0.9 lie 99 - floor(90 f) comments: 61 at f = 0.43, 60 at f = 0.44, the lowest within 60.
+    assert fitted.routing is not None and fitted.routing["review_fraction"] == 0.44
+    assert fitted.routing["routed_share"] == 0.6
+    assert fitted.clear_bounds["insult"] == pytest.approx(0.396)
     assert fitted.routing["abusive_routed_share"] == 0.6  # 6 of the 10 abusive comments (49, 59, ... 99)
     assert fitted.route_words == cascade.DEFAULT_ROUTE_WORDS
 
@@ -493,9 +501,9 @@ def test_words_route_whatever_the_fraction_and_count_against_the_budget() -> Non
     settings = cascade.budget_settings(probabilities, texts, abusive, {c: 0.9 for c in CATEGORIES}, budget=0.6)
     assert settings.routing is not None and settings.routing["routed_by_words_share"] == 0.3
     # 30 routed by their words whatever the scores; of the other 70 (insult 0.30 ... 0.99), 99 - floor(90 f) lie
-    # above f x 0.9, so at most 30 of them means f >= 0.77: the grid's 0.80 routes 27 more, 57 in all.
-    assert settings.routing["review_fraction"] == 0.8
-    assert settings.routing["routed_share"] == 0.57
+    # above f x 0.9, so at most 30 of them means f >= 0.767: the grid's 0.77 routes 30 more, 60 in all.
+    assert settings.routing["review_fraction"] == 0.77
+    assert settings.routing["routed_share"] == 0.6
     with pytest.raises(ValueError, match="budget"):
         cascade.budget_settings(probabilities, texts, abusive, {}, budget=0.0)
     with pytest.raises(ValueError, match="one probability row"):
