@@ -98,6 +98,48 @@ def test_text_past_max_length_tokens_is_truncated(stage2_folder: Path) -> None:
     assert model.encode([padding + " idiot"])[0].shape == (1, fx.MAX_LENGTH)
 
 
+def test_a_long_text_is_tokenized_from_a_prefix_with_the_same_tokens_as_the_whole() -> None:
+    """The shipped tokenizer reads a long text only up to a split point, and the tokens are the whole text's."""
+    import random
+
+    from benchmarks.hostile_texts import EXPANDING, JUNK
+
+    tokenizer = load_scorer().stage2._tokenizer  # type: ignore[union-attr]
+    chars = int(tokenizer.truncation["max_length"]) * runtime.PREFIX_CHARS_PER_TOKEN
+    rng = random.Random(7)
+    # A text whose word crossing the cut would be the last token kept: words of over 100 letters (one [UNK] each),
+    # then one-letter words, so that the tokens before the crossing word are one short of max_length.
+    content = int(tokenizer.truncation["max_length"]) - 2
+    long_words = (chars - 2 * content) // 149 - 1
+    rest = "a " * (content - 1 - long_words)
+    last = chars - 8 - 151 * (long_words - 1) - 1 - len(rest)  # the head ends 8 characters short of the cut
+    head = ("x" * 150 + " ") * (long_words - 1) + "x" * last + " " + rest
+    assert last > 100
+    assert len(tokenizer.encode(head).ids) == content - 1 + 2
+    assert len(head) < chars < len(head) + len("unbelievableness")
+    words = ["the", "minister", "idiot", "ça", "日本", "x" * 150, "don't", "(a)", "—", "\u200b", "\t", "ﬃ"]
+    texts = [
+        *JUNK.values(),
+        *EXPANDING.values(),
+        *(" ".join(rng.choice(words) for _ in range(rng.randint(400, 1500))) for _ in range(40)),
+        *("".join(chr(rng.randint(0x20, 0x2FFF)) for _ in range(rng.randint(chars - 5, 3 * chars))) for _ in range(40)),
+        "y" * 5000 + " end",  # no split point in reach: the whole text
+        "a " * 20 + "z" * 4000,  # a prefix too short to fill max_length: the whole text
+        head + "unbelievableness" + " and so on" * 300,
+    ]
+    assert sum(runtime.split_prefix(t, chars) is not None for t in texts) >= 80
+    ours = runtime.encodings_of(tokenizer, texts)
+    whole = tokenizer.encode_batch(texts)
+    assert [e.ids for e in ours] == [e.ids for e in whole]
+
+
+def test_a_prefix_ends_just_after_a_space_or_punctuation_mark() -> None:
+    assert runtime.split_prefix("short", 10) is None
+    assert runtime.split_prefix("one two three", 9) == "one two "
+    assert runtime.split_prefix("one,two;three", 10) == "one,two;"
+    assert runtime.split_prefix("onetwothree", 5) is None
+
+
 def test_calibration_is_applied_per_category(tmp_path: Path) -> None:
     calibration = {c: {"a": 1.0, "b": 0.0} for c in CATEGORIES} | {"insult": {"a": 0.5, "b": -1.0}}
     folder = fx.write_stage2_folder(tmp_path / "calibrated", calibration=calibration)

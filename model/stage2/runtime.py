@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
-from tokenizers import Tokenizer
+from tokenizers import Encoding, Tokenizer
+from tokenizers.pre_tokenizers import BertPreTokenizer
 
 from model.artifact import ModelLoadError
 from model.cascade import sigmoid
@@ -52,10 +53,50 @@ ORT_ERRORS = (
 )
 
 
+# The tokenizer reads a whole text before it truncates: a 20,000-character comment cost 24 ms of tokens thrown
+# away. A long text is read up to a point where BERT's pre-tokenizer always splits (just after an ASCII space or
+# punctuation mark), far enough in that max_length tokens almost always fit; the tokens before such a point are
+# the whole text's, so when the prefix fills max_length the encoding is the whole text's. Otherwise the whole text.
+PREFIX_CHARS_PER_TOKEN = 32
+_SPLIT_AFTER = frozenset(" !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def split_prefix(text: str, chars: int) -> str | None:
+    """The longest prefix of `text` of at most `chars` characters that ends just after an ASCII space or
+    punctuation mark, or None if `text` fits in `chars` or has no such point."""
+    if len(text) <= chars:
+        return None
+    for end in range(chars, 0, -1):
+        if text[end - 1] in _SPLIT_AFTER:
+            return text[:end]
+    return None
+
+
+def encodings_of(tokenizer: Tokenizer, texts: Sequence[str]) -> list[Encoding]:
+    """The tokenizer's encodings of `texts`, the same as `tokenizer.encode_batch(texts)`, but a long text costs
+    no more than a short one where the tokenizer truncates on the right after BERT's pre-tokenizer."""
+    truncation = tokenizer.truncation
+    if (
+        not truncation
+        or truncation["direction"] != "right"
+        or not isinstance(tokenizer.pre_tokenizer, BertPreTokenizer)
+    ):
+        return list(tokenizer.encode_batch(list(texts)))
+    max_length = int(truncation["max_length"])
+    prefixes = [split_prefix(text, max_length * PREFIX_CHARS_PER_TOKEN) for text in texts]
+    encodings = list(tokenizer.encode_batch([p if p is not None else t for p, t in zip(prefixes, texts, strict=True)]))
+    short = [
+        i for i, (p, e) in enumerate(zip(prefixes, encodings, strict=True)) if p is not None and len(e.ids) < max_length
+    ]
+    for i, encoding in zip(short, tokenizer.encode_batch([texts[i] for i in short]), strict=True):
+        encodings[i] = encoding
+    return encodings
+
+
 def encode_batch(tokenizer: Tokenizer, texts: Sequence[str], pad_id: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The graph's inputs for some texts: token ids and attention mask, int64 [batch, longest], padded with
     `pad_id` (the tokenizer truncates)."""
-    encodings = tokenizer.encode_batch(list(texts))
+    encodings = encodings_of(tokenizer, texts)
     longest = max((len(e.ids) for e in encodings), default=0)
     ids = np.full((len(encodings), max(longest, 1)), pad_id, dtype=np.int64)
     mask = np.zeros_like(ids)
