@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,7 @@ from model.scorer import Scorer, default_model_path, load_scorer  # noqa: E402
 from model.span_eval import AnnotatedPost, load_dev_posts, load_test_posts, mean_span_f1  # noqa: E402
 from model.suite.cases import functional_suite  # noqa: E402
 from model.suite.evaluate import FLAGGING_ACTIONS, evaluate_suite, scores_function  # noqa: E402
-from model.train import TrainParams, prepare, split_bucket  # noqa: E402
+from model.train import PreparedExample, TrainParams, labels_matrix, prepare, split_bucket  # noqa: E402
 from model.types import Span, Thresholds  # noqa: E402
 from moderation.cli.suite import default_policy_decision  # noqa: E402
 
@@ -228,7 +229,12 @@ def policy_flag_rates(scored: ScoredRows, ours: np.ndarray | None, thresholds: T
     else:
         assert scored.peer is not None
         flagged = list(scored.peer[known] >= PEER_FLAGS_AT)
-    return flag_rates_by_group([item.normalized for item in rows], scored.labels[known, column], flagged)
+    return flag_rates_by_group(
+        [item.normalized for item in rows],
+        scored.labels[known, column],
+        flagged,
+        [item.example.corpus for item in rows],
+    )
 
 
 def fpr_ratio(rates: Mapping[str, Any], group: str) -> float | None:
@@ -242,6 +248,12 @@ def fpr_ratio(rates: Mapping[str, Any], group: str) -> float | None:
     if base == 0.0:
         return 0.0 if rate == 0.0 else float("inf")
     return rate / base
+
+
+def in_corpus_ratio(entry: Mapping[str, Any]) -> float | None:
+    """A group's flagged non-toxic mentions over those expected at their own corpora's rates (None if none were)."""
+    expected = entry.get("expected_flagged")
+    return None if not expected else entry["flagged"] / expected
 
 
 def toxicity_auc(scores: np.ndarray | None, labels: np.ndarray) -> float | None:
@@ -288,6 +300,44 @@ def suite_reports(stage1: Scorer, scorer: Scorer | None, peer: Any) -> dict[str,
         else evaluate_suite(cases, scores_function(scorer), default_policy_decision(scorer.thresholds)),
         "peer": evaluate_suite(cases, lambda texts: [{"peer": float(p)} for p in peer(texts)], peer_action),
     }
+
+
+# Hold-out rows the routing-cost comparison reads: stage 2 reads each once as routed and once more as if every
+# comment were routed (about 6 ms a read on one core).
+ROUTING_COST_ROWS = 6000
+
+
+def routing_cost(scorer: Scorer, rows: Sequence[PreparedExample], seed: int = 11) -> dict[str, Any]:
+    """The cascade as it routes against stage 2 reading every comment, with the same blend and thresholds: ROC AUC
+    per category on a sample of hold-out rows, and the functional suite's accuracy under the default policy."""
+    sample = random.Random(seed).sample(list(rows), min(ROUTING_COST_ROWS, len(rows)))
+    texts = [item.example.text for item in sample]
+    labels = labels_matrix(sample)
+    routed = scorer.read_both_stages(texts)
+    readings = {"routed": routed.final(scorer.cascade), "every": scorer.final_probabilities(texts, read_all=True)}
+    aucs: dict[str, dict[str, float | None]] = {}
+    for column, category in enumerate(CATEGORIES):
+        known = labels[:, column] >= 0
+        if len(set(labels[known, column].tolist())) == 2:
+            aucs[category] = {
+                name: ranking_metrics(scores[known, column], labels[known, column])["roc_auc"]  # type: ignore[misc]
+                for name, scores in readings.items()
+            }
+    decide = default_policy_decision(scorer.thresholds)
+    suite = {
+        name: evaluate_suite(functional_suite(), score_texts, decide)["overall"]["accuracy"]
+        for name, score_texts in (
+            ("routed", scores_function(scorer)),
+            (
+                "every",
+                lambda t: [
+                    dict(zip(CATEGORIES, map(float, row), strict=True))
+                    for row in scorer.final_probabilities(t, read_all=True)
+                ],
+            ),
+        )
+    }
+    return {"rows": len(sample), "routed_share": float(routed.routed.mean()), "roc_auc": aucs, "suite": suite}
 
 
 def main() -> int:
@@ -418,11 +468,12 @@ def main() -> int:
     print(
         "\n== Fairness: false-positive rate on non-toxic hold-out rows (toxicity label 0), overall and where they "
         f"mention a group; flagged = review or reject under the default policy (peer: p >= {PEER_FLAGS_AT}); "
-        "ratio = group / overall"
+        "ratio = group / overall; in-corpus ratio = the group's flags over those expected at the rate of each "
+        "mention's own corpus"
     )
     print(
         f"{'group':<14}{'mentions':>9}{'non-tox':>8}  {'stage 1':>8}{'ratio':>7}  {'cascade':>8}{'ratio':>7}  "
-        f"{'peer':>8}{'ratio':>7}  subgroup AUC (shipped)"
+        f"{'peer':>8}{'ratio':>7}  subgroup AUC (shipped)  in-corpus ratio (shipped)"
     )
 
     def rate_of(rates: Mapping[str, Any] | None, group: str | None) -> float | None:
@@ -446,6 +497,7 @@ def main() -> int:
             f"{fmt(rate_of(fairness_rates['stage1'], group))}{fmt(ratios['stage1'], 2, 7)}  "
             f"{fmt(rate_of(fairness_rates['cascade'], group))}{fmt(ratios['cascade'], 2, 7)}  "
             f"{fmt(rate_of(fairness_rates['peer'], group))}{fmt(ratios['peer'], 2, 7)}  {fmt(subgroup)}"
+            f"{fmt(in_corpus_ratio(entry), 2, 24)}"
         )
     shipped_templates = report["fairness"]["templates"]
     template_counts = {
@@ -488,6 +540,23 @@ def main() -> int:
         f"{fmt(None if suites['cascade'] is None else suites['cascade']['overall']['accuracy'])}"
         f"{fmt(suites['peer']['overall']['accuracy'])}"  # type: ignore[index]
     )
+
+    cost = routing_cost(cascade, rows) if cascade is not None else None
+    if cost is not None:
+        print(
+            "\n== What routing costs: the cascade as it routes against stage 2 reading every comment (same blend and "
+            f"thresholds); {cost['rows']} hold-out rows drawn at random, {cost['routed_share']:.1%} of them routed"
+        )
+        print(f"{'ROC AUC':<17}{'routed':>8}{'every':>8}{'lost':>8}")
+        for category, entry in cost["roc_auc"].items():
+            routed_auc, every_auc = entry["routed"], entry["every"]
+            lost = None if routed_auc is None or every_auc is None else every_auc - routed_auc
+            print(f"{category:<17}{fmt(routed_auc)}{fmt(every_auc)}{fmt(lost)}")
+        suite_lost = cost["suite"]["every"] - cost["suite"]["routed"]
+        print(
+            f"functional suite accuracy: routed {cost['suite']['routed']:.4f}, every comment "
+            f"{cost['suite']['every']:.4f}, lost {suite_lost:.4f}"
+        )
 
     print("\nmeasuring speed and memory", file=sys.stderr, flush=True)
     texts = [e.text for e in dataset.examples]
@@ -741,6 +810,7 @@ def main() -> int:
                     "worker_memory_mb": worker_total_mb,
                     "model_file_mb": file_mb,
                     "suite": suites,
+                    "routing_cost": cost,
                 },
                 indent=2,
                 default=float,

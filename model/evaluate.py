@@ -233,21 +233,36 @@ def template_check(probabilities: FinalScores, thresholds: Thresholds) -> dict[s
     return {"templates": len(NON_TOXIC_TEMPLATES), "flagged": flagged, "max_toxicity": round(highest, 4)}
 
 
-def flag_rates_by_group(normalized_texts: Sequence[str], labels: np.ndarray, flagged: Sequence[bool]) -> dict[str, Any]:
+def flag_rates_by_group(
+    normalized_texts: Sequence[str],
+    labels: np.ndarray,
+    flagged: Sequence[bool],
+    corpora: Sequence[str] | None = None,
+) -> dict[str, Any]:
     """False-positive rates of any flagging decision (e.g. a policy's review or reject), as in the fairness table.
 
     Over all non-toxic rows (label 0) and, for each identity group of model/fairness.py that some row mentions
-    (normalized text), over its non-toxic mentions: rows, rows flagged and their share (None without rows).
+    (normalized text), over its non-toxic mentions: rows, rows flagged and their share (None without rows). Given
+    each row's corpus, a group also gets `expected_flagged`: the flags its mentions would get at the false-positive
+    rate of their own corpus, so that flagged / expected separates a group's words from its corpora's mix.
     """
     labels = np.asarray(labels).astype(int)
     marked = np.asarray(flagged, dtype=bool)
-    if not len(labels) == len(marked) == len(normalized_texts):
-        raise ValueError("flag_rates_by_group needs one label and one flag per text")
+    if not len(labels) == len(marked) == len(normalized_texts) or (corpora is not None and len(corpora) != len(labels)):
+        raise ValueError("flag_rates_by_group needs one label, one flag (and one corpus, if any) per text")
     negative = labels == 0
+    corpus_rate: np.ndarray | None = None
+    if corpora is not None:
+        names = np.asarray(corpora)
+        rates = {name: float(marked[negative & (names == name)].mean()) for name in set(names[negative].tolist())}
+        corpus_rate = np.array([rates.get(name, 0.0) for name in names])
 
     def rate(rows: np.ndarray) -> dict[str, Any]:
         count, hits = int(rows.sum()), int(marked[rows].sum())
-        return {"rows": count, "flagged": hits, "false_positive_rate": hits / count if count else None}
+        entry = {"rows": count, "flagged": hits, "false_positive_rate": hits / count if count else None}
+        if corpus_rate is not None:
+            entry["expected_flagged"] = float(corpus_rate[rows].sum())
+        return entry
 
     mentions = [set(groups_mentioned(text)) for text in normalized_texts]
     groups: dict[str, Any] = {}

@@ -187,12 +187,14 @@ class Scorer:
         """Scores for many comments at once (no spans), for batch work; the same final scores as `score`."""
         return [dict(zip(CATEGORIES, map(float, row), strict=True)) for row in self.final_probabilities(texts)]
 
-    def final_probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        """[n, 7] final scores in CATEGORIES order, as `score` gives them (both stages' where stage 2 ran)."""
-        return self.read_both_stages(texts).final(self.cascade)
+    def final_probabilities(self, texts: Sequence[str], read_all: bool = False) -> np.ndarray:
+        """[n, 7] final scores in CATEGORIES order, as `score` gives them (both stages' where stage 2 ran); with
+        `read_all`, as if the cascade routed every text to stage 2 (what routing costs is measured against it)."""
+        return self.read_both_stages(texts, read_all).final(self.cascade)
 
-    def read_both_stages(self, texts: Sequence[str]) -> StageReadings:
-        """Stage 1's scores of every text (4 places), which texts stage 2 must read, and its probabilities of them."""
+    def read_both_stages(self, texts: Sequence[str], read_all: bool = False) -> StageReadings:
+        """Stage 1's scores of every text (4 places), which texts stage 2 must read (with `read_all`, every one),
+        and its probabilities of them."""
         normalized = [self._reading.text(t) for t in texts]
         stage1 = np.round(self.model.probabilities_many(normalized), 4).reshape(-1, len(CATEGORIES))
         routed = np.zeros(len(normalized), dtype=bool)
@@ -200,7 +202,7 @@ class Scorer:
             return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))))
         for i, row in enumerate(stage1):
             scores = dict(zip(CATEGORIES, map(float, row), strict=True))
-            routed[i] = self.cascade.route(normalized[i], scores).run_stage2
+            routed[i] = read_all or self.cascade.route(normalized[i], scores).run_stage2
         source = normalized if self.stage2.config.reads_normalized else list(texts)
         indices = np.nonzero(routed)[0]
         stage2 = self.stage2.probabilities_many([source[i] for i in indices]) if len(indices) else None

@@ -595,6 +595,20 @@ def test_a_routed_comment_takes_stage2_scores_but_stage1_spam(
     assert result.model_version == cascade_scorer.version
 
 
+def test_reading_all_sends_the_comments_stage1_clears_to_stage2_too(cascade_scorer: Scorer) -> None:
+    texts = ["the article made a fair point", "thanks for the careful analysis, minister"]
+    routed, everything = cascade_scorer.read_both_stages(texts), cascade_scorer.read_both_stages(texts, read_all=True)
+    assert routed.routed.tolist() == [False, True] and everything.routed.tolist() == [True, True]
+    served = cascade_scorer.final_probabilities(texts)
+    forced = cascade_scorer.final_probabilities(texts, read_all=True)
+    assert np.array_equal(forced[1], served[1])  # the routed comment reads the same either way
+    assert np.array_equal(served[0], routed.stage1[0])  # cleared: stage 1's scores as served
+    assert cascade_scorer.stage2 is not None and cascade_scorer.cascade is not None
+    read = cascade_scorer.stage2.probabilities(texts[0])
+    merged = cascade.final_rows(everything.stage1[:1], read[None, :], cascade_scorer.cascade)[0]
+    assert np.allclose(forced[0], merged) and not np.allclose(forced[0], served[0])
+
+
 def test_stage2_reads_the_text_as_stage1_normalized_it(cascade_scorer: Scorer) -> None:
     plain, disguised = cascade_scorer.score("you idiot"), cascade_scorer.score("you 1d1ot")
     assert disguised.stage == 2 and disguised.scores == plain.scores
