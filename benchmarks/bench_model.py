@@ -328,13 +328,7 @@ def routing_cost(scorer: Scorer, rows: Sequence[PreparedExample], seed: int = 11
         name: evaluate_suite(functional_suite(), score_texts, decide)["overall"]["accuracy"]
         for name, score_texts in (
             ("routed", scores_function(scorer)),
-            (
-                "every",
-                lambda t: [
-                    dict(zip(CATEGORIES, map(float, row), strict=True))
-                    for row in scorer.final_probabilities(t, read_all=True)
-                ],
-            ),
+            ("every", lambda texts: scorer.score_many(texts, read_all=True)),
         )
     }
     return {"rows": len(sample), "routed_share": float(routed.routed.mean()), "roc_auc": aucs, "suite": suite}

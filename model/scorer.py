@@ -183,9 +183,11 @@ class Scorer:
             spans.extend(spans_for(category, normalized, text, offsets, contributions))
         return spans
 
-    def score_many(self, texts: list[str]) -> list[dict[str, float]]:
-        """Scores for many comments at once (no spans), for batch work; the same final scores as `score`."""
-        return [dict(zip(CATEGORIES, map(float, row), strict=True)) for row in self.final_probabilities(texts)]
+    def score_many(self, texts: list[str], read_all: bool = False) -> list[dict[str, float]]:
+        """Scores for many comments at once (no spans), for batch work; the same final scores as `score` (with
+        `read_all`, as `final_probabilities` reads them)."""
+        rows = self.final_probabilities(texts, read_all)
+        return [dict(zip(CATEGORIES, map(float, row), strict=True)) for row in rows]
 
     def final_probabilities(self, texts: Sequence[str], read_all: bool = False) -> np.ndarray:
         """[n, 7] final scores in CATEGORIES order, as `score` gives them (both stages' where stage 2 ran); with

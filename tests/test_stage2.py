@@ -602,6 +602,9 @@ def test_reading_all_sends_the_comments_stage1_clears_to_stage2_too(cascade_scor
     served = cascade_scorer.final_probabilities(texts)
     forced = cascade_scorer.final_probabilities(texts, read_all=True)
     assert np.array_equal(forced[1], served[1])  # the routed comment reads the same either way
+    assert cascade_scorer.score_many(texts, read_all=True) == [
+        dict(zip(CATEGORIES, map(float, row), strict=True)) for row in forced
+    ]
     assert np.array_equal(served[0], routed.stage1[0])  # cleared: stage 1's scores as served
     assert cascade_scorer.stage2 is not None and cascade_scorer.cascade is not None
     read = cascade_scorer.stage2.probabilities(texts[0])
