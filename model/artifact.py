@@ -121,9 +121,10 @@ def decision_hash(manifest: dict[str, Any]) -> str:
     cascade_settings = None
     if isinstance(section, dict):
         cascade_settings = {key: section.get(key) for key in _DECISION_KEYS}
-        if "route_lexicons" in section:
-            # Only when recorded: files sealed before the lexicons were recorded keep the hash they were sealed with.
-            cascade_settings["route_lexicons"] = section["route_lexicons"]
+        for recorded_later in ("route_lexicons", "passages"):
+            # Only when recorded: files sealed before these were recorded keep the hash they were sealed with.
+            if recorded_later in section:
+                cascade_settings[recorded_later] = section[recorded_later]
     document = {"thresholds": manifest.get("thresholds"), "cascade": cascade_settings}
     return hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 

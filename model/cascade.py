@@ -29,6 +29,9 @@ REVIEW_FRACTIONS = tuple(round(0.01 * k, 2) for k in range(1, 101))
 DEFAULT_STAGE1_CATEGORIES: tuple[str, ...] = ("spam",)
 # The bound used without labelled rows to measure bounds on (never above the review threshold).
 FALLBACK_CLEAR_BOUND = 0.05
+# Most passages of a long comment a cascade may read (CascadeSettings.passages; 4 of stage 2's 94-token windows
+# cover about 1,500 characters of English).
+MOST_PASSAGES = 16
 
 
 def _forms(*words: str) -> frozenset[str]:
@@ -134,6 +137,11 @@ class CascadeSettings:
     # lists in this module does not move a shipped model's routing. None (files attached before they were
     # recorded): the lists in this module.
     route_lexicons: Mapping[str, frozenset[str]] | None = None
+    # How many passages of a long comment are read (model/scorer.py): a comment longer than stage 2's window is
+    # cut at word starts into windows of at most its max_length tokens; per category stage 2 decides, stage 1's
+    # score is the highest of the whole text's and each passage's, and stage 2's the highest over the first
+    # `passages` windows. 1 (files attached before passages): the whole text, and stage 2's first window only.
+    passages: int = 1
 
     def route(self, text: str, stage1_scores: Mapping[str, float]) -> RouteDecision:
         """Whether stage 2 reads this comment under these settings (module-level `route`)."""
@@ -158,6 +166,7 @@ class CascadeSettings:
                 if self.route_lexicons is not None
                 else {}
             ),
+            **({"passages": self.passages} if self.passages != 1 else {}),
         }
 
     @classmethod
@@ -176,6 +185,9 @@ class CascadeSettings:
         if not isinstance(words, list) or not set(words) <= set(ROUTE_WORD_LISTS):
             raise ValueError(f"route_words must name some of {list(ROUTE_WORD_LISTS)}, not {words!r}")
         routing = document.get("routing")
+        passages = document.get("passages", 1)
+        if isinstance(passages, bool) or not isinstance(passages, int) or not 1 <= passages <= MOST_PASSAGES:
+            raise ValueError(f"passages must be a whole number from 1 to {MOST_PASSAGES}, not {passages!r}")
         ordered = tuple(c for c in CATEGORIES if c in decided)
         return cls(
             {c: float(bounds[c]) for c in ordered},
@@ -185,6 +197,7 @@ class CascadeSettings:
             routing if isinstance(routing, dict) else None,
             _blend_from(document.get("blend"), ordered),
             _lexicons_from(document.get("route_lexicons"), words),
+            passages,
         )
 
 

@@ -29,12 +29,26 @@ def default_model_path() -> Path:
 
 
 @dataclass(frozen=True)
+class StageTwoRead:
+    """What stage 2 read of one comment: the text it read, its passages (ranges) and their probabilities."""
+
+    source: str
+    passages: list[tuple[int, int]]
+    probabilities: np.ndarray  # [len(passages), 7]
+
+    @property
+    def highest(self) -> np.ndarray:
+        """Per category, the highest probability over the passages: the comment's stage-2 score."""
+        return self.probabilities.max(axis=0)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
 class StageReadings:
     """What each stage read of some texts: stage 1's scores of all, the routed mask, stage 2's of the routed."""
 
-    stage1: np.ndarray  # [n, 7], CATEGORIES order, rounded to 4 places as served
+    stage1: np.ndarray  # [n, 7], CATEGORIES order, rounded to 4 places as served (a long text: passages' highest)
     routed: np.ndarray  # [n] bool
-    stage2: np.ndarray  # [routed.sum(), 7], stage 2's calibrated probabilities
+    stage2: np.ndarray  # [routed.sum(), 7], stage 2's calibrated probabilities (the highest over passages)
 
     def final(self, settings: CascadeSettings | None) -> np.ndarray:
         """[n, 7] final scores: stage 1's, and the cascade's (final_rows) where stage 2 read."""
@@ -86,22 +100,25 @@ class Scorer:
         # more than keeping offsets does. ASCII text takes the cheap way, and offsets only when it is flagged.
         normalized = self._reading.with_offsets(text) if explain and not text.isascii() else None
         normalized_text = normalized.text if normalized else self._reading.text(text)
-        probs = self._probabilities(normalized_text)
         # Rounded as read_both_stages rounds, so that one comment and a batch get the very same scores.
-        scores = {c: float(p) for c, p in zip(self.categories, np.round(probs, 4), strict=True)}
+        probs = np.round(self._probabilities(normalized_text), 4)
+        passages = self._passages(normalized_text)
+        if len(passages) > 1:
+            probs = self._highest_over_passages(probs[None, :], [normalized_text], [passages])[0]
+        scores = {c: float(p) for c, p in zip(self.categories, probs, strict=True)}
         stage1_scores = scores
         stage: int | None = None
         why: str | None = None
-        read: str | None = None
-        read_probabilities: np.ndarray | None = None
+        read: StageTwoRead | None = None
         if self.stage2 is not None and self.cascade is not None:
             decision = self.cascade.route(normalized_text, scores)
             stage, why = (2 if decision.run_stage2 else 1), decision.why
             if decision.run_stage2:
                 # Stage 2 reads the text as it was trained to: as submitted, or as stage 1 normalized it.
-                read = normalized_text if self.stage2.config.reads_normalized else text
-                read_probabilities = self.stage2.probabilities(read)
-                scores = merge(scores, read_probabilities, self.cascade)
+                source = normalized_text if self.stage2.config.reads_normalized else text
+                windows = passages if self.stage2.config.reads_normalized else self._passages(text)
+                read = StageTwoRead(source, windows, self.stage2.probabilities_many([source[a:b] for a, b in windows]))
+                scores = merge(scores, read.highest, self.cascade)
                 probs = np.array([scores[c] for c in self.categories])
         spans: list[Span] = []
         flagged = [self.categories[i] for i in np.nonzero(probs >= self._review)[0]]
@@ -109,9 +126,7 @@ class Scorer:
             normalized = normalized or self._reading.with_offsets(text)
             spans = self.explain(text, flagged, normalized)
             if stage is not None:
-                spans = self._spans_of_the_deciding_stage(
-                    text, normalized, flagged, spans, stage1_scores, read, read_probabilities
-                )
+                spans = self._spans_of_the_deciding_stage(text, normalized, flagged, spans, stage1_scores, read)
         # A text whose normalized form would pass MAX_NORMALIZED_CHARS is scored by its prefix, and says so.
         scored = normalized.source_length if normalized else normalized_prefix_length(text)
         truncated_to = scored if scored < len(text) else None
@@ -131,8 +146,7 @@ class Scorer:
         flagged: Sequence[str],
         stage1_spans: list[Span],
         stage1_scores: Mapping[str, float],
-        read: str | None,
-        read_probabilities: np.ndarray | None,
+        read: StageTwoRead | None,
     ) -> list[Span]:
         """A cascade's spans, each marked with its stage: per flagged category, the deciding stage's evidence.
 
@@ -144,7 +158,7 @@ class Scorer:
         two batched calls.
         """
         stage2_spans: list[Span] = []
-        if read is not None and read_probabilities is not None and self.stage2 is not None and self.cascade:
+        if read is not None and self.stage2 is not None and self.cascade:
             with_stage1_span = {span.category for span in stage1_spans}
             needs_stage2 = {
                 category: CATEGORIES.index(category)
@@ -155,15 +169,23 @@ class Scorer:
                     or category not in with_stage1_span
                 )
             }
-            if needs_stage2:
-                stage2_spans = occlusion_spans(
-                    self.stage2,
-                    read,
-                    read_probabilities,
-                    needs_stage2,
-                    normalized.original_span if self.stage2.config.reads_normalized else _same_range,
-                    text,
-                    self.stage2.config.max_length - 2,  # [CLS] and [SEP]; every word is at least one token
+            to_original = normalized.original_span if self.stage2.config.reads_normalized else _same_range
+            # Each category is explained in the passage that scored it highest (the one its score came from).
+            by_passage: dict[int, dict[str, int]] = {}
+            for category, column in needs_stage2.items():
+                by_passage.setdefault(int(np.argmax(read.probabilities[:, column])), {})[category] = column
+            for index, columns in sorted(by_passage.items()):
+                start, end = read.passages[index]
+                stage2_spans.extend(
+                    occlusion_spans(
+                        self.stage2,
+                        read.source[start:end],
+                        read.probabilities[index],
+                        columns,
+                        lambda a, b, start=start: to_original(a + start, b + start),  # type: ignore[misc]
+                        text,
+                        self.stage2.window,  # every word is at least one token
+                    )
                 )
         replaced = {span.category for span in stage2_spans}
         kept = [replace(span, stage=1) for span in stage1_spans if span.category not in replaced]
@@ -197,18 +219,69 @@ class Scorer:
     def read_both_stages(self, texts: Sequence[str], read_all: bool = False) -> StageReadings:
         """Stage 1's scores of every text (4 places), which texts stage 2 must read (with `read_all`, every one),
         and its probabilities of them."""
-        normalized = [self._reading.text(t) for t in texts]
-        stage1 = np.round(self.model.probabilities_many(normalized), 4).reshape(-1, len(CATEGORIES))
+        normalized, passages, stage1 = self._stage1_reading(texts)
         routed = np.zeros(len(normalized), dtype=bool)
         if self.stage2 is None or self.cascade is None:
             return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))))
         for i, row in enumerate(stage1):
             scores = dict(zip(CATEGORIES, map(float, row), strict=True))
             routed[i] = read_all or self.cascade.route(normalized[i], scores).run_stage2
-        source = normalized if self.stage2.config.reads_normalized else list(texts)
-        indices = np.nonzero(routed)[0]
-        stage2 = self.stage2.probabilities_many([source[i] for i in indices]) if len(indices) else None
-        return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))) if stage2 is None else stage2)
+        indices = [int(i) for i in np.nonzero(routed)[0]]
+        if not indices:
+            return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))))
+        sources: list[str]
+        if self.stage2.config.reads_normalized:
+            sources, windows = [normalized[i] for i in indices], [passages[i] for i in indices]
+        else:
+            sources = [texts[i] for i in indices]
+            windows = [self._passages(text) for text in sources]
+        pieces = [source[a:b] for source, ranges in zip(sources, windows, strict=True) for a, b in ranges]
+        probabilities = self.stage2.probabilities_many(pieces)
+        stage2 = np.zeros((len(indices), probabilities.shape[1]))
+        start = 0
+        for k, ranges in enumerate(windows):
+            stage2[k] = probabilities[start : start + len(ranges)].max(axis=0)
+            start += len(ranges)
+        return StageReadings(stage1, routed, stage2)
+
+    def stage1_scores(self, texts: Sequence[str]) -> np.ndarray:
+        """[n, 7] stage 1's scores as the cascade routes on them (4 places; a long text: passages' highest)."""
+        return self._stage1_reading(texts)[2]
+
+    def _stage1_reading(self, texts: Sequence[str]) -> tuple[list[str], list[list[tuple[int, int]]], np.ndarray]:
+        """The normalized texts, their passages and stage 1's scores of them (stage1_scores)."""
+        normalized = [self._reading.text(t) for t in texts]
+        stage1 = np.round(self.model.probabilities_many(normalized), 4).reshape(-1, len(CATEGORIES))
+        passages = [self._passages(text) for text in normalized]
+        return normalized, passages, self._highest_over_passages(stage1, normalized, passages)
+
+    def _passages(self, text: str) -> list[tuple[int, int]]:
+        """Ranges of `text` the cascade reads as passages (CascadeSettings.passages): the whole text when it
+        fits stage 2's window or the cascade reads first windows only."""
+        if self.stage2 is None or self.cascade is None:
+            return [(0, len(text))]
+        return self.stage2.passages(text, self.cascade.passages)
+
+    def _highest_over_passages(
+        self, stage1: np.ndarray, normalized: Sequence[str], passages: Sequence[Sequence[tuple[int, int]]]
+    ) -> np.ndarray:
+        """Stage 1's scores ([n, 7], 4 places) with, per category stage 2 decides, the highest of the whole
+        text's score and each of its passages' (a long text only), so a line of abuse is not diluted away."""
+        long = [i for i, ranges in enumerate(passages) if len(ranges) > 1]
+        if not long or self.cascade is None:
+            return stage1
+        pieces = [normalized[i][a:b] for i in long for a, b in passages[i]]
+        scores = np.round(self.model.probabilities_many(pieces), 4).reshape(-1, len(CATEGORIES))
+        columns = [CATEGORIES.index(c) for c in self.cascade.stage2_categories]
+        highest = np.array(stage1, copy=True)
+        position = 0
+        for i in long:
+            count = len(passages[i])
+            highest[i, columns] = np.maximum(
+                highest[i, columns], scores[position : position + count][:, columns].max(axis=0)
+            )
+            position += count
+        return highest
 
     def action(self, scores: dict[str, float]) -> str:
         """The model's default action for scores under its own thresholds."""

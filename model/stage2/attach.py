@@ -67,8 +67,10 @@ def measure(
     budget: float = cascade.DEFAULT_ROUTE_BUDGET,
     route_words: Sequence[str] = cascade.DEFAULT_ROUTE_WORDS,
     stage1_categories: Sequence[str] = cascade.DEFAULT_STAGE1_CATEGORIES,
+    passages: int = 1,
 ) -> CascadeMeasurement:
-    """Routing within `budget` of a site-like stream, then per-category thresholds from the model's targets."""
+    """Routing within `budget` of a site-like stream, then per-category thresholds from the model's targets
+    (`passages`: how many passages of a long comment the cascade reads, CascadeSettings.passages)."""
     rows = calibration_rows(base, data)
     if not rows:
         raise ValueError(f"no calibration rows of the model's corpora under {', '.join(map(str, data))}")
@@ -81,6 +83,11 @@ def measure(
         pool, clean_from = list(range(len(rows))), "every corpus given"
     stream = [pool[i] for i in cascade.site_stream([abusive[i] for i in pool], STREAM_ROWS)]
     review = {c: t["review"] for c, t in stage1_thresholds_of(base.manifest).items()}
+    if passages > 1:
+        # A long comment's passages can lift stage 1's scores over a bound: measure the stream as it will be read.
+        preliminary = cascade.default_settings(review, stage1_categories=stage1_categories, route_words=route_words)
+        reader = Scorer(Artifact(base.model, base.manifest, stage2, replace(preliminary, passages=passages)))
+        stage1[stream] = reader.stage1_scores([rows[i].example.text for i in stream])
     settings = cascade.budget_settings(
         np.round(stage1[stream], 4),
         [rows[i].normalized for i in stream],
@@ -91,6 +98,7 @@ def measure(
         stage1_categories=stage1_categories,
     )
     # Read the rows as the served model will, then fit the blend of both stages on the rows stage 2 read.
+    settings = replace(settings, passages=passages)
     scorer = Scorer(Artifact(base.model, base.manifest, stage2, settings))
     read = scorer.read_both_stages([r.example.text for r in rows])
     labels = labels_matrix(rows)

@@ -72,6 +72,29 @@ def split_prefix(text: str, chars: int) -> str | None:
     return None
 
 
+# A long text's passages are looked for in its first PASSAGE_CHARS_PER_TOKEN characters per token they may hold
+# (English averages under 5), so a hostile 20,000-character text costs no more than about 3,000 of them.
+PASSAGE_CHARS_PER_TOKEN = 8
+
+
+def passage_ranges(encoding: Encoding, width: int, most: int) -> list[tuple[int, int]]:
+    """Character ranges of the first `most` passages of an encoded text (no special tokens): consecutive runs of
+    at most `width` tokens, each cut before a word's first token, so that no word is split between two."""
+    offsets, words = encoding.offsets, encoding.word_ids
+    ranges: list[tuple[int, int]] = []
+    start = 0
+    while start < len(offsets) and len(ranges) < most:
+        end = min(start + width, len(offsets))
+        if end < len(offsets):
+            cut = end
+            while cut > start + 1 and words[cut] is not None and words[cut] == words[cut - 1]:
+                cut -= 1
+            end = cut
+        ranges.append((offsets[start][0], offsets[end - 1][1]))
+        start = end
+    return ranges
+
+
 def encodings_of(tokenizer: Tokenizer, texts: Sequence[str]) -> list[Encoding]:
     """The tokenizer's encodings of `texts`, the same as `tokenizer.encode_batch(texts)`, but a long text costs
     no more than a short one where the tokenizer truncates on the right after BERT's pre-tokenizer."""
@@ -272,6 +295,9 @@ class Stage2Model:
         self._tokenizer = Tokenizer.from_str(_checked_tokenizer_json(tokenizer))
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(self.config.max_length)
+        # The same tokenizer reading a text to its end, to find a long text's passages.
+        self._reader = Tokenizer.from_str(self._tokenizer.to_str())
+        self._reader.no_truncation()
         pad = self._tokenizer.token_to_id("[PAD]")
         self._pad_id = 0 if pad is None else pad
         self._session = _session(graph)
@@ -300,6 +326,24 @@ class Stage2Model:
         adapted = copy.copy(self)
         adapted.adapter = None if adapter is None else self._adaptable(adapter)
         return adapted
+
+    @property
+    def window(self) -> int:
+        """The tokens of a text one read takes in: max_length less [CLS] and [SEP]."""
+        return self.config.max_length - 2
+
+    def passages(self, text: str, most: int) -> list[tuple[int, int]]:
+        """Character ranges of `text` in passages one read each takes in whole (passage_ranges), the first `most`
+        of them; [(0, len(text))] when the whole text fits one read (a text of at most `window` characters
+        always does: a token covers at least one character)."""
+        whole = [(0, len(text))]
+        if most <= 1 or len(text) <= self.window:
+            return whole
+        source = split_prefix(text, most * self.window * PASSAGE_CHARS_PER_TOKEN) or text
+        encoding = self._reader.encode(source, add_special_tokens=False)
+        if len(encoding.ids) <= self.window:
+            return whole
+        return passage_ranges(encoding, self.window, most)
 
     def encode(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and attention mask, int64 [batch, longest], truncated to max_length and padded."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ from model.cascade import (
     DEFAULT_ROUTE_BUDGET,
     DEFAULT_ROUTE_WORDS,
     DEFAULT_STAGE1_CATEGORIES,
+    MOST_PASSAGES,
     ROUTE_WORD_LISTS,
     default_settings,
 )
@@ -46,6 +48,14 @@ from model.categories import CATEGORIES
     type=click.Choice(CATEGORIES),
     help=f"Categories whose final score stays stage 1's (default: {', '.join(DEFAULT_STAGE1_CATEGORIES)}).",
 )
+@click.option(
+    "--passages",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, MOST_PASSAGES),
+    help="Passages of a long comment the cascade reads, each one stage-2 window: stage 1's and stage 2's score "
+    "per category is the highest over them (1: the whole text, and stage 2's first window only).",
+)
 def attach_stage2_command(
     model_file: Path,
     folder: Path,
@@ -54,6 +64,7 @@ def attach_stage2_command(
     route_budget: float,
     route_words: tuple[str, ...],
     stage1_keeps: tuple[str, ...],
+    passages: int,
 ) -> None:
     """Write OUT: MODEL_FILE with the exported stage-2 FOLDER (model.onnx, tokenizer.json, config.json) sealed in."""
     from model import artifact
@@ -75,10 +86,12 @@ def attach_stage2_command(
                 budget=route_budget,
                 route_words=route_words or DEFAULT_ROUTE_WORDS,
                 stage1_categories=keeps,
+                passages=passages,
             )
             settings, thresholds = measured.settings, measured.thresholds
         else:
             settings = default_settings(review, stage1_categories=keeps, route_words=route_words or DEFAULT_ROUTE_WORDS)
+            settings = replace(settings, passages=passages)
         manifest = artifact.attach_stage2(model_file, exported, out, settings, thresholds=thresholds)
     except (ModelLoadError, ValueError, OSError) as error:
         raise click.ClickException(str(error)) from error

@@ -1,0 +1,128 @@
+"""A long comment read in passages: abuse after a paragraph of harmless text is neither cut off by stage 2's window
+nor diluted in stage 1's whole-text score (no torch, no ../shared)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from model import artifact
+from model.cascade import CascadeSettings
+from model.categories import CATEGORIES
+from model.scorer import Scorer, load_scorer
+from model.stage2 import runtime
+from moderation.cli.cascade import attach_stage2_command
+from tests import stage2_fixtures as fx
+from tests.test_stage2_spans import HATE, write_folder
+
+# Harmless words the tiny stage 2 reads as [UNK] (evidence 0): 40 of them fill more than one 30-token window.
+FILLER = "The delegations met again in Tehran and talked about the border for many hours. " * 3
+WINDOW = fx.MAX_LENGTH - 2
+
+
+def cascade_reading(tiny_model_path: Path, folder: Path, out: Path, passages: int) -> Scorer:
+    """A cascade of the tiny stage 1 and `folder` reading `passages` passages, reviewing stage 2's categories
+    at 0.5."""
+    stage1 = load_scorer(tiny_model_path).thresholds
+    thresholds = {c: {"review": 0.5, "reject": 0.99} if c in fx.DECIDED else stage1[c] for c in CATEGORIES}
+    artifact.attach_stage2(tiny_model_path, folder, out, replace(fx.LOOSE, passages=passages), thresholds=thresholds)
+    return load_scorer(out)
+
+
+@pytest.fixture(scope="module")
+def scorers(tiny_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[int, Scorer]:
+    folder = tmp_path_factory.mktemp("passages")
+    export = write_folder(folder / "export")
+    return {n: cascade_reading(tiny_model_path, export, folder / f"passages-{n}.model", n) for n in (1, 4)}
+
+
+def test_abuse_after_a_harmless_paragraph_is_read_in_its_passage(scorers: dict[int, Scorer]) -> None:
+    text = FILLER + HATE
+    first_window_only, in_passages = scorers[1].score(text), scorers[4].score(text)
+    assert first_window_only.stage == in_passages.stage == 2  # "Armenians" routes both
+    assert first_window_only.scores["identity_attack"] < 0.5 and first_window_only.spans == []
+    assert in_passages.scores["identity_attack"] >= 0.5
+    # Explained in the passage it was read in, with offsets into the comment as submitted.
+    spans = [(s.start, s.text, s.stage) for s in in_passages.spans if s.category == "identity_attack"]
+    assert spans == [(text.index("liars"), "liars", 2), (text.index("deserve"), "deserve", 2)]
+
+
+def test_one_comment_and_a_batch_get_the_same_scores_in_passages(scorers: dict[int, Scorer]) -> None:
+    scorer = scorers[4]
+    texts = [FILLER + HATE, HATE, FILLER, FILLER * 3 + "you idiot", "thanks for the careful analysis"]
+    batch = scorer.final_probabilities(texts)
+    for text, row in zip(texts, batch, strict=True):
+        assert scorer.score(text, explain=False).scores == dict(zip(CATEGORIES, map(float, row), strict=True))
+
+
+def test_a_comment_within_one_window_scores_the_same_in_passages(scorers: dict[int, Scorer]) -> None:
+    texts = [HATE, "you idiot, I will kill you", "thanks for the careful analysis of the border talks", ""]
+    assert np.array_equal(scorers[1].final_probabilities(texts), scorers[4].final_probabilities(texts))
+
+
+def test_stage1_scores_a_long_comment_by_its_highest_passage_in_stage2_categories(scorers: dict[int, Scorer]) -> None:
+    scorer = scorers[4]
+    text = FILLER + "You idiot."
+    whole = np.round(scorer.probabilities(text), 4)
+    ranges = scorer._passages(scorer._reading.text(text))
+    assert len(ranges) > 1
+    normalized = scorer._reading.text(text)
+    each = np.round(scorer.model.probabilities_many([normalized[a:b] for a, b in ranges]), 4)
+    read = scorer.stage1_scores([text])[0]
+    for column, category in enumerate(CATEGORIES):
+        if category in fx.DECIDED:
+            assert read[column] == max(whole[column], each[:, column].max())
+        else:  # spam stays a whole-comment judgement
+            assert read[column] == whole[column]
+    insult = CATEGORIES.index("insult")
+    assert read[insult] > whole[insult]  # the insult, diluted by the filler, counts at full strength
+
+
+def test_passages_are_cut_before_words_and_hold_at_most_one_window(stage2_folder: Path) -> None:
+    model = runtime.load_stage2({name: (stage2_folder / name).read_bytes() for name in runtime.FOLDER_FILES})
+    reader = runtime.Tokenizer.from_str(fx.tokenizer_json())
+    text = "you " + "the talks ended, and killing is wrong; " * 12
+    ranges = model.passages(text, 16)
+    assert len(ranges) > 2
+    pieces = [reader.encode(text[a:b], add_special_tokens=False).tokens for a, b in ranges]
+    assert all(len(tokens) <= WINDOW for tokens in pieces)
+    assert [t for tokens in pieces for t in tokens] == reader.encode(text, add_special_tokens=False).tokens
+    assert all(not tokens[0].startswith("##") for tokens in pieces)  # "kill" "##ing" stay together
+    assert [a for a, _ in ranges] == sorted(a for a, _ in ranges) and ranges[0][0] == 0
+    assert model.passages(text, 2) == ranges[:2]
+    assert model.passages(text, 1) == [(0, len(text))]
+    assert model.passages("you idiot", 16) == [(0, len("you idiot"))]
+    assert model.passages("x" * WINDOW, 16) == [(0, WINDOW)]  # at most one token a character: fits unread
+
+
+@pytest.mark.parametrize("passages", [0, 17, True, "4", 2.0])
+def test_a_manifest_with_passages_out_of_range_is_refused(passages: object) -> None:
+    document = {**fx.LOOSE.as_dict(), "passages": passages}
+    with pytest.raises(ValueError, match="passages must be a whole number"):
+        CascadeSettings.from_dict(document)
+
+
+def test_passages_are_recorded_in_the_manifest_only_when_read(tiny_model_path: Path, tmp_path: Path) -> None:
+    assert "passages" not in fx.LOOSE.as_dict() and CascadeSettings.from_dict(fx.LOOSE.as_dict()).passages == 1
+    folder = fx.write_stage2_folder(tmp_path / "export")
+    out = tmp_path / "four.model"
+    result = CliRunner().invoke(
+        attach_stage2_command, [str(tiny_model_path), str(folder), "--out", str(out), "--passages", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    assert artifact.read_manifest(out)["stage2"]["passages"] == 4
+    assert artifact.load(out).cascade_settings.passages == 4  # type: ignore[union-attr]
+    one = tmp_path / "one.model"
+    assert (
+        CliRunner().invoke(attach_stage2_command, [str(tiny_model_path), str(folder), "--out", str(one)]).exit_code == 0
+    )
+    assert "passages" not in artifact.read_manifest(one)["stage2"]
+    assert artifact.read_manifest(one)["version"] != artifact.read_manifest(out)["version"]  # they decide apart
+    refused = CliRunner().invoke(
+        attach_stage2_command, [str(tiny_model_path), str(folder), "--out", str(out), "--passages", "0"]
+    )
+    assert refused.exit_code == 2 and "--passages" in refused.output
