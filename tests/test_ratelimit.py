@@ -4,6 +4,7 @@ a burst of bad keys from one address is throttled while good keys from the same 
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import multiprocessing as mp
 import random
@@ -225,7 +226,7 @@ def test_a_key_at_its_limit_of_heavy_comments_leaves_a_worker_free(
     _, answer = server.json("POST", "/v1/keys", {"role": "site", "name": "other site"}, key="admin")
     server.keys["other"] = answer["secret"]
     stop = threading.Event()
-    heavy: list[tuple[int | str, float]] = []
+    heavy: list[tuple[int | str, float, float]] = []  # status, started, answered (monotonic seconds)
     light: list[tuple[int, float]] = []
 
     # Made beforehand, so that the test's own threads take no CPU from the server while it runs; a new set of
@@ -236,7 +237,7 @@ def test_a_key_at_its_limit_of_heavy_comments_leaves_a_worker_free(
         for n in range(100_000):  # bounded; the window below ends it first
             if stop.is_set():
                 return
-            texts = text_sets[sum(status == 200 for status, _ in heavy) % len(text_sets)]
+            texts = text_sets[sum(status == 200 for status, _, _ in heavy) % len(text_sets)]
             batch = [{**comment(0), "id": f"heavy-{thread}-{n}-{i}", "text": text} for i, text in enumerate(texts)]
             raw = json.dumps({"comments": batch}).encode()
             started = time.monotonic()
@@ -246,7 +247,7 @@ def test_a_key_at_its_limit_of_heavy_comments_leaves_a_worker_free(
                 )
             except OSError as error:  # refused before its body was read, the connection may close under it
                 status = type(error).__name__
-            heavy.append((status, time.monotonic() - started))
+            heavy.append((status, started, time.monotonic()))
             if status == 429:  # at its sustained limit: it sends again as soon as it may
                 stop.wait(int(answer_headers["Retry-After"]))
 
@@ -266,14 +267,17 @@ def test_a_key_at_its_limit_of_heavy_comments_leaves_a_worker_free(
     stop.set()
     for thread in threads:
         thread.join(120)
-    accepted = [seconds for status, seconds in heavy if status == 200]
+    accepted = sorted((started, answered) for status, started, answered in heavy if status == 200)
     slowest_light = max(seconds for _, seconds in light)
+    took = [answered - started for started, answered in accepted]
     print(
-        f"heavy key: {len(accepted)} of {len(heavy)} batches accepted ({collections.Counter(s for s, _ in heavy)}), "
-        f"taking {min(accepted, default=0):.2f}-{max(accepted, default=0):.2f} s; "
+        f"heavy key: {len(accepted)} of {len(heavy)} batches accepted ({collections.Counter(s for s, _, _ in heavy)}), "
+        f"taking {min(took, default=0):.2f}-{max(took, default=0):.2f} s; "
         f"other key: {len(light)} posts, slowest {slowest_light * 1000:.0f} ms"
     )
-    assert {status for status, _ in heavy} <= {200, 429} and 1 <= len(accepted) <= 3
+    assert {status for status, _, _ in heavy} <= {200, 429} and 1 <= len(accepted) <= 3
     assert light and {status for status, _ in light} == {201}
-    # The other key never waited for a heavy batch: a worker was always free for it.
-    assert slowest_light < min(accepted) / 2
+    # A worker was always free for the other key: its allowance admits one heavy batch per 10 s, so no two of the
+    # heavy key's accepted batches were ever in the server at once (whatever the machine's speed; timings are
+    # printed, not compared, as a shared machine's are noisy).
+    assert all(answered <= next_started for (_, answered), (next_started, _) in itertools.pairwise(accepted))
