@@ -126,3 +126,28 @@ def test_passages_are_recorded_in_the_manifest_only_when_read(tiny_model_path: P
         attach_stage2_command, [str(tiny_model_path), str(folder), "--out", str(out), "--passages", "0"]
     )
     assert refused.exit_code == 2 and "--passages" in refused.output
+
+
+def test_stage2_reads_the_first_passage_and_each_later_one_stage1_cannot_clear(
+    scorers: dict[int, Scorer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scorer = scorers[4]
+    assert scorer.stage2 is not None
+    reads: list[list[str]] = []
+    many = scorer.stage2.probabilities_many
+
+    def recorded(texts: list[str], batch_size: int = 1) -> np.ndarray:
+        reads.append(list(texts))
+        return many(texts, batch_size)
+
+    monkeypatch.setattr(scorer.stage2, "probabilities_many", recorded)
+    hate_last, hate_first = FILLER + HATE, HATE + " " + FILLER
+    assert len(scorer._passages(scorer._reading.text(hate_last))) == len(scorer._passages(hate_first)) == 2
+    # A later passage naming a group (a routing word) is read after the first.
+    assert scorer.score(hate_last, explain=False).scores["identity_attack"] >= 0.5
+    assert len(reads[-1]) == 2 and reads[-1][1].endswith("happened to them.")
+    # A later passage of harmless words that stage 1 clears is not read: only the first, which routed the comment.
+    assert scorer.score(hate_first, explain=False).stage == 2
+    assert len(reads[-1]) == 1 and reads[-1][0].startswith("all armenians")
+    assert scorer.final_probabilities([hate_first, hate_last]).shape == (2, len(CATEGORIES))
+    assert [len(r) for r in reads[-1:]] == [3]  # one batch: 1 + 2 passages
