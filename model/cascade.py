@@ -137,10 +137,10 @@ class CascadeSettings:
     # lists in this module does not move a shipped model's routing. None (files attached before they were
     # recorded): the lists in this module.
     route_lexicons: Mapping[str, frozenset[str]] | None = None
-    # How many passages of a long comment are read (model/scorer.py): a comment longer than stage 2's window is
-    # cut at word starts into windows of at most its max_length tokens; per category stage 2 decides, stage 1's
-    # score is the highest of the whole text's and each passage's, and stage 2's the highest over the first
-    # `passages` windows. 1 (files attached before passages): the whole text, and stage 2's first window only.
+    # How many passages of a routed comment stage 2 may read (model/scorer.py): a comment longer than its window
+    # is cut at word starts into windows of at most its max_length tokens, and stage 2 reads the first and each of
+    # the next `passages` - 1 that stage 1 cannot clear by itself, its score the highest over them. Routing and
+    # stage 1's scores stay the whole text's. 1 (files attached before passages): the first window only.
     passages: int = 1
 
     def route(self, text: str, stage1_scores: Mapping[str, float]) -> RouteDecision:

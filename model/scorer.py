@@ -29,17 +29,6 @@ def default_model_path() -> Path:
 
 
 @dataclass(frozen=True)
-class Stage1Reading:
-    """Stage 1's reading of one normalized text: its passages, their scores when there are several, and the
-    scores the cascade routes on (per category stage 2 decides, the highest of the whole text's and theirs)."""
-
-    normalized: str
-    passages: list[tuple[int, int]]
-    passage_scores: np.ndarray | None  # [len(passages), 7], 4 places; None for a text of one passage
-    scores: np.ndarray  # [7]
-
-
-@dataclass(frozen=True)
 class StageTwoRead:
     """What stage 2 read of one comment: the text it read, its passages (ranges) and their probabilities."""
 
@@ -111,11 +100,8 @@ class Scorer:
         # more than keeping offsets does. ASCII text takes the cheap way, and offsets only when it is flagged.
         normalized = self._reading.with_offsets(text) if explain and not text.isascii() else None
         normalized_text = normalized.text if normalized else self._reading.text(text)
-        # Scored as read_both_stages scores (rounded, passages' highest), so one comment and a batch agree.
-        reading = self._stage1_readings([normalized_text], np.round(self._probabilities(normalized_text), 4)[None, :])[
-            0
-        ]
-        probs = reading.scores
+        # Rounded as read_both_stages rounds, so that one comment and a batch get the very same scores.
+        probs = np.round(self._probabilities(normalized_text), 4)
         scores = {c: float(p) for c, p in zip(self.categories, probs, strict=True)}
         stage1_scores = scores
         stage: int | None = None
@@ -125,7 +111,7 @@ class Scorer:
             decision = self.cascade.route(normalized_text, scores)
             stage, why = (2 if decision.run_stage2 else 1), decision.why
             if decision.run_stage2:
-                source, windows = self._stage2_windows(text, reading)
+                source, windows = self._stage2_windows(text, normalized_text)
                 read = StageTwoRead(source, windows, self.stage2.probabilities_many([source[a:b] for a, b in windows]))
                 scores = merge(scores, read.highest, self.cascade)
                 probs = np.array([scores[c] for c in self.categories])
@@ -229,9 +215,7 @@ class Scorer:
         """Stage 1's scores of every text (4 places), which texts stage 2 must read (with `read_all`, every one),
         and its probabilities of them."""
         normalized = [self._reading.text(t) for t in texts]
-        whole = np.round(self.model.probabilities_many(normalized), 4).reshape(-1, len(CATEGORIES))
-        readings = self._stage1_readings(normalized, whole)
-        stage1 = np.array([reading.scores for reading in readings]).reshape(-1, len(CATEGORIES))
+        stage1 = np.round(self.model.probabilities_many(normalized), 4).reshape(-1, len(CATEGORIES))
         routed = np.zeros(len(normalized), dtype=bool)
         if self.stage2 is None or self.cascade is None:
             return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))))
@@ -241,7 +225,7 @@ class Scorer:
         indices = [int(i) for i in np.nonzero(routed)[0]]
         if not indices:
             return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))))
-        reads = [self._stage2_windows(texts[i], readings[i]) for i in indices]
+        reads = [self._stage2_windows(texts[i], normalized[i]) for i in indices]
         pieces = [source[a:b] for source, windows in reads for a, b in windows]
         probabilities = self.stage2.probabilities_many(pieces)
         stage2 = np.zeros((len(indices), probabilities.shape[1]))
@@ -251,12 +235,6 @@ class Scorer:
             start += len(windows)
         return StageReadings(stage1, routed, stage2)
 
-    def stage1_scores(self, texts: Sequence[str]) -> np.ndarray:
-        """[n, 7] stage 1's scores as the cascade routes on them (4 places; a long text: passages' highest)."""
-        normalized = [self._reading.text(t) for t in texts]
-        whole = np.round(self.model.probabilities_many(normalized), 4).reshape(-1, len(CATEGORIES))
-        return np.array([reading.scores for reading in self._stage1_readings(normalized, whole)]).reshape(whole.shape)
-
     def _passages(self, text: str) -> list[tuple[int, int]]:
         """Ranges of `text` the cascade reads as passages (CascadeSettings.passages): the whole text when it
         fits stage 2's window or the cascade reads first windows only."""
@@ -264,46 +242,24 @@ class Scorer:
             return [(0, len(text))]
         return self.stage2.passages(text, self.cascade.passages)
 
-    def _stage1_readings(self, normalized: Sequence[str], whole: np.ndarray) -> list[Stage1Reading]:
-        """Stage 1's reading of each normalized text given its whole-text scores ([n, 7], 4 places): a long
-        text's passages and their scores, and per category stage 2 decides the highest of the whole text's score
-        and its passages', so a line of abuse is not diluted away by the harmless text around it."""
-        passages = [self._passages(text) for text in normalized]
-        long = [i for i, ranges in enumerate(passages) if len(ranges) > 1]
-        readings = [
-            Stage1Reading(text, ranges, None, row)
-            for text, ranges, row in zip(normalized, passages, whole, strict=True)
-        ]
-        if not long or self.cascade is None:
-            return readings
-        pieces = [normalized[i][a:b] for i in long for a, b in passages[i]]
-        scores = np.round(self.model.probabilities_many(pieces), 4).reshape(-1, len(CATEGORIES))
-        columns = [CATEGORIES.index(c) for c in self.cascade.stage2_categories]
-        position = 0
-        for i in long:
-            each = scores[position : position + len(passages[i])]
-            highest = np.array(whole[i], copy=True)
-            highest[columns] = np.maximum(highest[columns], each[:, columns].max(axis=0))
-            readings[i] = replace(readings[i], passage_scores=each, scores=highest)
-            position += len(passages[i])
-        return readings
-
-    def _stage2_windows(self, text: str, reading: Stage1Reading) -> tuple[str, list[tuple[int, int]]]:
-        """The text stage 2 reads (as its config says it was trained: as stage 1 normalized it, or as submitted)
-        and the passages of it it reads: the first, and each later one stage 1 cannot clear by itself (its own
-        scores over a clear bound, or a routing word in it); a stage 2 reading raw text reads all of them."""
+    def _stage2_windows(self, text: str, normalized_text: str) -> tuple[str, list[tuple[int, int]]]:
+        """The text stage 2 reads of a routed comment (as its config says it was trained: as stage 1 normalized
+        it, or as submitted) and the passages of it it reads: the first, and each later one that stage 1 cannot
+        clear by itself (its own scores over a clear bound, or a routing word in it), so a line of abuse after
+        harmless text is read, and harmless passages cost nothing; a stage 2 reading raw text reads them all."""
         assert self.stage2 is not None and self.cascade is not None  # only routed comments get here
         if not self.stage2.config.reads_normalized:
             return text, self._passages(text)
-        if reading.passage_scores is None:
-            return reading.normalized, reading.passages
-        windows = [reading.passages[0]]
-        for (a, b), row in zip(reading.passages[1:], reading.passage_scores[1:], strict=True):
-            if self.cascade.route(
-                reading.normalized[a:b], dict(zip(CATEGORIES, map(float, row), strict=True))
-            ).run_stage2:
-                windows.append((a, b))
-        return reading.normalized, windows
+        passages = self._passages(normalized_text)
+        if len(passages) == 1:
+            return normalized_text, passages
+        later = [normalized_text[a:b] for a, b in passages[1:]]
+        scores = np.round(self.model.probabilities_many(later), 4).reshape(-1, len(CATEGORIES))
+        windows = [passages[0]]
+        for window, piece, row in zip(passages[1:], later, scores, strict=True):
+            if self.cascade.route(piece, dict(zip(CATEGORIES, map(float, row), strict=True))).run_stage2:
+                windows.append(window)
+        return normalized_text, windows
 
     def action(self, scores: dict[str, float]) -> str:
         """The model's default action for scores under its own thresholds."""

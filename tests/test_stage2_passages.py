@@ -1,5 +1,5 @@
-"""A long comment read in passages: abuse after a paragraph of harmless text is neither cut off by stage 2's window
-nor diluted in stage 1's whole-text score (no torch, no ../shared)."""
+"""A routed comment read in passages: abuse after a paragraph of harmless text is not cut off by stage 2's window,
+and harmless passages cost no reading (no torch, no ../shared)."""
 
 from __future__ import annotations
 
@@ -64,22 +64,12 @@ def test_a_comment_within_one_window_scores_the_same_in_passages(scorers: dict[i
     assert np.array_equal(scorers[1].final_probabilities(texts), scorers[4].final_probabilities(texts))
 
 
-def test_stage1_scores_a_long_comment_by_its_highest_passage_in_stage2_categories(scorers: dict[int, Scorer]) -> None:
-    scorer = scorers[4]
-    text = FILLER + "You idiot."
-    whole = np.round(scorer.probabilities(text), 4)
-    ranges = scorer._passages(scorer._reading.text(text))
-    assert len(ranges) > 1
-    normalized = scorer._reading.text(text)
-    each = np.round(scorer.model.probabilities_many([normalized[a:b] for a, b in ranges]), 4)
-    read = scorer.stage1_scores([text])[0]
-    for column, category in enumerate(CATEGORIES):
-        if category in fx.DECIDED:
-            assert read[column] == max(whole[column], each[:, column].max())
-        else:  # spam stays a whole-comment judgement
-            assert read[column] == whole[column]
-    insult = CATEGORIES.index("insult")
-    assert read[insult] > whole[insult]  # the insult, diluted by the filler, counts at full strength
+def test_passages_change_neither_stage1_scores_nor_which_comments_are_routed(scorers: dict[int, Scorer]) -> None:
+    texts = [FILLER + HATE, HATE + " " + FILLER, FILLER * 3 + "You idiot.", FILLER * 2, FILLER + "I will kill you"]
+    first_window_only, in_passages = scorers[1].read_both_stages(texts), scorers[4].read_both_stages(texts)
+    assert np.array_equal(first_window_only.stage1, in_passages.stage1)
+    assert np.array_equal(first_window_only.routed, in_passages.routed) and in_passages.routed.any()
+    assert not np.array_equal(first_window_only.stage2, in_passages.stage2)  # what stage 2 read did change
 
 
 def test_passages_are_cut_before_words_and_hold_at_most_one_window(stage2_folder: Path) -> None:

@@ -83,11 +83,6 @@ def measure(
         pool, clean_from = list(range(len(rows))), "every corpus given"
     stream = [pool[i] for i in cascade.site_stream([abusive[i] for i in pool], STREAM_ROWS)]
     review = {c: t["review"] for c, t in stage1_thresholds_of(base.manifest).items()}
-    if passages > 1:
-        # A long comment's passages can lift stage 1's scores over a bound: measure the stream as it will be read.
-        preliminary = cascade.default_settings(review, stage1_categories=stage1_categories, route_words=route_words)
-        reader = Scorer(Artifact(base.model, base.manifest, stage2, replace(preliminary, passages=passages)))
-        stage1[stream] = reader.stage1_scores([rows[i].example.text for i in stream])
     settings = cascade.budget_settings(
         np.round(stage1[stream], 4),
         [rows[i].normalized for i in stream],

@@ -53,8 +53,8 @@ from model.categories import CATEGORIES
     default=1,
     show_default=True,
     type=click.IntRange(1, MOST_PASSAGES),
-    help="Passages of a long comment the cascade reads, each one stage-2 window: stage 1's and stage 2's score "
-    "per category is the highest over them (1: the whole text, and stage 2's first window only).",
+    help="Stage-2 windows of a routed comment that may be read: the first, and each later one stage 1 cannot clear "
+    "by itself; stage 2's score per category is the highest over them (1: its first window only).",
 )
 def attach_stage2_command(
     model_file: Path,
