@@ -28,6 +28,10 @@ KNOWN_LIMITS = """\
   over-flagged. Explanations show which words drove a score; they are not proof of intent.
 - **Spam** is learnt from one source (YouTube comments on four music videos): link-and-channel promotion. Other
   spam (SEO text, crypto scams in news comments) is weakly covered; the policy's link rule helps.
+- **Long comments.** Stage 1 scores a comment as a whole, so a line of abuse inside a long harmless comment is
+  thinned out and, without a routing word, may be cleared by stage 1; stage 2 reads a routed comment in passages
+  of its window (see the routing above) and averages over each, so a short line in a passage of quoted news can
+  still be read as harmless (a threat at a named minister after one paragraph of news was approved).
 - **Severe toxicity, threat, identity attack** have few positives; their thresholds rest on small counts.
 - **Identity terms.** The fairness section below measures false-positive rates for comments that mention
   identity groups; the template check is a floor, not a proof of fairness.
@@ -306,7 +310,15 @@ def _stage2_section(manifest: dict[str, Any]) -> list[str]:
             if section.get("blend")
             else " are stage 2's"
         )
-        + "; the others stay stage 1's.",
+        + "; the others stay stage 1's."
+        + (
+            " A routed comment longer than stage 2's window is read in passages of at most "
+            f"{section['max_length'] - 2} tokens, cut before a word: the first, and each of the next "
+            f"{section['passages'] - 1} that stage 1 cannot clear by itself; stage 2's score is the highest over "
+            "them (routing reads the whole comment)."
+            if section.get("passages", 1) > 1
+            else " Stage 2 reads the first window of a longer comment only."
+        ),
     ]
     adapter = section.get("adapter")
     if isinstance(adapter, dict):
