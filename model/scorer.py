@@ -46,9 +46,9 @@ class StageTwoRead:
 class StageReadings:
     """What each stage read of some texts: stage 1's scores of all, the routed mask, stage 2's of the routed."""
 
-    stage1: np.ndarray  # [n, 7], CATEGORIES order, rounded to 4 places as served (a long text: passages' highest)
+    stage1: np.ndarray  # [n, 7], CATEGORIES order, rounded to 4 places as served
     routed: np.ndarray  # [n] bool
-    stage2: np.ndarray  # [routed.sum(), 7], stage 2's calibrated probabilities (the highest over passages)
+    stage2: np.ndarray  # [routed.sum(), 7], stage 2's calibrated probabilities (highest over the passages read)
 
     def final(self, settings: CascadeSettings | None) -> np.ndarray:
         """[n, 7] final scores: stage 1's, and the cascade's (final_rows) where stage 2 read."""

@@ -70,7 +70,7 @@ def measure(
     passages: int = 1,
 ) -> CascadeMeasurement:
     """Routing within `budget` of a site-like stream, then per-category thresholds from the model's targets
-    (`passages`: how many passages of a long comment the cascade reads, CascadeSettings.passages)."""
+    (`passages`: how many passages of a long routed comment stage 2 may read, CascadeSettings.passages)."""
     rows = calibration_rows(base, data)
     if not rows:
         raise ValueError(f"no calibration rows of the model's corpora under {', '.join(map(str, data))}")
