@@ -226,21 +226,12 @@ class Scorer:
         if not indices:
             return StageReadings(stage1, routed, np.zeros((0, len(CATEGORIES))))
         reads = [self._stage2_windows(texts[i], normalized[i]) for i in indices]
-        pieces = [source[a:b] for source, windows in reads for a, b in windows]
-        probabilities = self.stage2.probabilities_many(pieces)
-        stage2 = np.zeros((len(indices), probabilities.shape[1]))
-        start = 0
-        for k, (_, windows) in enumerate(reads):
-            stage2[k] = probabilities[start : start + len(windows)].max(axis=0)
-            start += len(windows)
+        # One batched call for every passage of every routed comment, then each comment's share of the answers.
+        probabilities = self.stage2.probabilities_many([source[a:b] for source, windows in reads for a, b in windows])
+        ends = np.cumsum([len(windows) for _, windows in reads])[:-1]
+        per_comment = np.split(probabilities, ends)
+        stage2 = np.array([StageTwoRead(*read, each).highest for read, each in zip(reads, per_comment, strict=True)])
         return StageReadings(stage1, routed, stage2)
-
-    def _passages(self, text: str) -> list[tuple[int, int]]:
-        """Ranges of `text` the cascade reads as passages (CascadeSettings.passages): the whole text when it
-        fits stage 2's window or the cascade reads first windows only."""
-        if self.stage2 is None or self.cascade is None:
-            return [(0, len(text))]
-        return self.stage2.passages(text, self.cascade.passages)
 
     def _stage2_windows(self, text: str, normalized_text: str) -> tuple[str, list[tuple[int, int]]]:
         """The text stage 2 reads of a routed comment (as its config says it was trained: as stage 1 normalized
@@ -249,8 +240,8 @@ class Scorer:
         harmless text is read, and harmless passages cost nothing; a stage 2 reading raw text reads them all."""
         assert self.stage2 is not None and self.cascade is not None  # only routed comments get here
         if not self.stage2.config.reads_normalized:
-            return text, self._passages(text)
-        passages = self._passages(normalized_text)
+            return text, self.stage2.passages(text, self.cascade.passages)
+        passages = self.stage2.passages(normalized_text, self.cascade.passages)
         if len(passages) == 1:
             return normalized_text, passages
         later = [normalized_text[a:b] for a, b in passages[1:]]

@@ -132,7 +132,10 @@ def test_stage2_reads_the_first_passage_and_each_later_one_stage1_cannot_clear(
 
     monkeypatch.setattr(scorer.stage2, "probabilities_many", recorded)
     hate_last, hate_first = FILLER + HATE, HATE + " " + FILLER
-    assert len(scorer._passages(scorer._reading.text(hate_last))) == len(scorer._passages(hate_first)) == 2
+    assert scorer.cascade is not None
+    count = scorer.cascade.passages
+    assert len(scorer.stage2.passages(scorer._reading.text(hate_last), count)) == 2
+    assert len(scorer.stage2.passages(hate_first, count)) == 2
     # A later passage naming a group (a routing word) is read after the first.
     assert scorer.score(hate_last, explain=False).scores["identity_attack"] >= 0.5
     assert len(reads[-1]) == 2 and reads[-1][1].endswith("happened to them.")
