@@ -56,15 +56,15 @@ STAGE1_CORPORA := jigsaw_toxic_2018 civil_comments_toxic_spans davidson_hate_off
 # The shipped default model, both stages of the cascade (about 1.5 h on the 2-core machine), from the corpora whose
 # licence allows shipping: stage 1 (a few minutes), stage 2 (model-stage2 below), sealed into models/default.model by
 # attach-stage2, which measures the routing, the blend and the thresholds on rows neither stage trained on (stage 2
-# reading up to 4 passages of a long routed comment); then evaluated on every corpus (hold-out, cross-corpus,
-# fairness, the functional suite) into the file and MODEL_CARD.md.
+# reading up to 4 passages of a long routed comment, and up to 4 of its sentences on their own); then evaluated on
+# every corpus (hold-out, cross-corpus, fairness, the functional suite) into the file and MODEL_CARD.md.
 model: $(VENV)/.dev $(TRAIN_VENV)/.train
 	mkdir -p build
 	$(VENV)/bin/moderation train --shippable-only $(foreach c,$(STAGE1_CORPORA),--data $(SHARED_DATA)/$(c)) \
 		--out build/stage1.model
 	$(MAKE) model-stage2
 	$(VENV)/bin/moderation attach-stage2 build/stage1.model build/stage2/int8 --data $(SHARED_DATA) --passages 4 \
-		--out models/default.model
+		--sentences 4 --out models/default.model
 	$(VENV)/bin/moderation evaluate models/default.model --data $(SHARED_DATA) --record --card MODEL_CARD.md --suite
 
 # Stage 2 (model/stage2/): fine-tune the first 4 layers of all-MiniLM-L6-v2 on the shippable corpora in a separate

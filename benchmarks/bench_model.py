@@ -334,6 +334,60 @@ def routing_cost(scorer: Scorer, rows: Sequence[PreparedExample], seed: int = 11
     return {"rows": len(sample), "routed_share": float(routed.routed.mean()), "roc_auc": aucs, "suite": suite}
 
 
+# Abuse inside a long comment: short abusive hold-out comments, each after a harmless hold-out comment of
+# PAD_CHARS characters.
+PADDED_PAIRS = 400
+ABUSE_CHARS = (15, 160)
+PAD_CHARS = (300, 700)
+
+
+def abuse_in_long_comments(scorer: Scorer, rows: Sequence[PreparedExample], seed: int = 7) -> dict[str, Any]:
+    """Short abusive hold-out comments the cascade flags on their own, each put after a harmless hold-out comment
+    of 300-700 characters that it approves on its own: the share of the pairs still flagged under the default
+    policy with the model's lone sentences and without them (the same model with `sentences` 0)."""
+    assert scorer.cascade is not None
+    from moderation.policy import AuthorHistory, CommentFacts, decide, default_policy
+
+    policy = default_policy(scorer.thresholds)
+    without = Scorer(
+        artifact.Artifact(scorer.model, scorer.manifest, scorer.stage2, replace(scorer.cascade, sentences=0))
+    )
+
+    def decided(reader: Scorer, text: str) -> tuple[str, bool]:
+        result = reader.score(text, explain=False)
+        verdict = decide(result.scores, policy, CommentFacts(text, sentences=result.sentences), AuthorHistory())
+        by_sentence = verdict.action != "approve" and all(r.kind == "sentence" for r in verdict.reasons)
+        return verdict.action, by_sentence
+
+    def toxicity(item: PreparedExample) -> float | None:
+        value = item.example.labels.get("toxicity")
+        return None if value is None else float(value)
+
+    def first_of(texts: list[str], flagged: bool) -> list[str]:
+        """Up to PADDED_PAIRS of `texts` (shuffled) that the cascade flags (or approves) on their own."""
+        rng.shuffle(texts)
+        return [t for t in texts[: PADDED_PAIRS * 3] if (decided(scorer, t)[0] != "approve") == flagged][:PADDED_PAIRS]
+
+    rng = random.Random(seed)
+    abusive = [i.example.text.strip() for i in rows if (toxicity(i) or 0.0) >= 0.5]
+    harmless = [i.example.text.strip() for i in rows if toxicity(i) == 0.0]
+    lines = first_of([t for t in abusive if ABUSE_CHARS[0] <= len(t) <= ABUSE_CHARS[1]], flagged=True)
+    pads = first_of([t for t in harmless if PAD_CHARS[0] <= len(t) <= PAD_CHARS[1]], flagged=False)
+    count = min(len(lines), len(pads))
+    pairs = [
+        (pad if pad[-1] in ".!?" else pad + ".") + " " + line
+        for pad, line in zip(pads[:count], lines[:count], strict=True)
+    ]
+    with_lone = [decided(scorer, text) for text in pairs]
+    without_lone = [decided(without, text)[0] for text in pairs]
+    return {
+        "pairs": count,
+        "flagged_with_lone_sentences": sum(action != "approve" for action, _ in with_lone) / max(count, 1),
+        "held_by_a_sentence_only": sum(by_sentence for _, by_sentence in with_lone) / max(count, 1),
+        "flagged_without_lone_sentences": sum(action != "approve" for action in without_lone) / max(count, 1),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/data"))
@@ -550,6 +604,19 @@ def main() -> int:
         print(
             f"functional suite accuracy: routed {cost['suite']['routed']:.4f}, every comment "
             f"{cost['suite']['every']:.4f}, lost {suite_lost:.4f}"
+        )
+
+    padded = abuse_in_long_comments(cascade, rows) if cascade is not None else None
+    if padded is not None:
+        print(
+            f"\n== Abuse inside a long comment: {padded['pairs']} short abusive hold-out comments the cascade flags "
+            f"alone ({ABUSE_CHARS[0]}-{ABUSE_CHARS[1]} characters), each after a harmless hold-out comment of "
+            f"{PAD_CHARS[0]}-{PAD_CHARS[1]} that it approves alone; flagged under the default policy"
+        )
+        print(
+            f"still flagged: {padded['flagged_with_lone_sentences']:.1%} with the model's lone sentences "
+            f"({padded['held_by_a_sentence_only']:.1%} held by a sentence alone), "
+            f"{padded['flagged_without_lone_sentences']:.1%} without them"
         )
 
     print("\nmeasuring speed and memory", file=sys.stderr, flush=True)
@@ -770,6 +837,7 @@ def main() -> int:
             json.dumps(
                 {
                     "report": report,
+                    "abuse_in_long_comments": padded,
                     "test_splits": splits,
                     "fairness_policy": fairness_rates,
                     "fairness_ratios": fairness_ratios,

@@ -121,7 +121,7 @@ def decision_hash(manifest: dict[str, Any]) -> str:
     cascade_settings = None
     if isinstance(section, dict):
         cascade_settings = {key: section.get(key) for key in _DECISION_KEYS}
-        for recorded_later in ("route_lexicons", "passages"):
+        for recorded_later in ("route_lexicons", "passages", "sentences"):
             # Only when recorded: files sealed before these were recorded keep the hash they were sealed with.
             if recorded_later in section:
                 cascade_settings[recorded_later] = section[recorded_later]

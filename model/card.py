@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from model.cascade import LONE_SENTENCE_MIN_CHARS
 from model.categories import CATEGORIES, REPORTED_ONLY_BY_DEFAULT
 from model.compare import FINAL_SCORES, judge
 from model.corpora import CORPORA
@@ -31,7 +32,10 @@ KNOWN_LIMITS = """\
 - **Long comments.** Stage 1 scores a comment as a whole, so a line of abuse inside a long harmless comment is
   thinned out and, without a routing word, may be cleared by stage 1; stage 2 reads a routed comment in passages
   of its window (see the routing above) and averages over each, so a short line in a passage of quoted news can
-  still be read as harmless (a threat at a named minister after one paragraph of news was approved).
+  still be read as harmless (a threat at a named minister after one paragraph of news was approved). Where the
+  model reads lone sentences (see the routing above), such a line is read on its own too, and holds the comment
+  for review when it alone reaches a reject threshold; a line that alone only reaches review is still missed,
+  and a comment that quotes hate in one sentence to oppose it in the next is held for a person.
 - **Severe toxicity, threat, identity attack** have few positives; their thresholds rest on small counts.
 - **Identity terms.** The fairness section below measures false-positive rates for comments that mention
   identity groups; the template check is a floor, not a proof of fairness.
@@ -318,6 +322,15 @@ def _stage2_section(manifest: dict[str, Any]) -> list[str]:
             "them (routing reads the whole comment)."
             if section.get("passages", 1) > 1
             else " Stage 2 reads the first window of a longer comment only."
+        )
+        + (
+            f" In a routed comment of at least {LONE_SENTENCE_MIN_CHARS} characters, stage 2 also reads on its own "
+            f"each of up to {section['sentences']} sentences of a third of the comment or less that stage 1 cannot "
+            "clear by itself (those furthest over their clear bounds first); they change no score, but one whose "
+            "own final score reaches a reject threshold holds the comment for review (never rejects it: out of its "
+            "comment a sentence may be a quotation the comment opposes)."
+            if section.get("sentences")
+            else ""
         ),
     ]
     adapter = section.get("adapter")

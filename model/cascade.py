@@ -32,6 +32,17 @@ FALLBACK_CLEAR_BOUND = 0.05
 # Most passages of a long comment a cascade may read (CascadeSettings.passages; 4 of stage 2's 94-token windows
 # cover about 1,500 characters of English).
 MOST_PASSAGES = 16
+# Lone sentences (CascadeSettings.sentences): inside one read, stage 2's mean over its tokens thins a short line of
+# abuse out among harmless ones ("Someone should put a bullet in Lavrov's head." after a paragraph of news was
+# approved). So in a routed comment of at least LONE_SENTENCE_MIN_CHARS characters, each sentence that is at most
+# a third of it (LONE_SENTENCE_MOST_SHARE) and at most LONE_SENTENCE_MAX_CHARS may be read on its own; the first
+# LONE_SENTENCES_LOOKED_AT sentences are looked at. Both bound what a long hostile text costs stage 1.
+MOST_SENTENCES = 8
+LONE_SENTENCE_MIN_CHARS = 250
+LONE_SENTENCE_MOST_SHARE = 1 / 3
+LONE_SENTENCE_MAX_CHARS = 300
+LONE_SENTENCES_LOOKED_AT = 16
+_SENTENCE = re.compile(r"\S[^.!?]*(?:[.!?]+|$)")
 
 
 def _forms(*words: str) -> frozenset[str]:
@@ -142,6 +153,13 @@ class CascadeSettings:
     # the next `passages` - 1 that stage 1 cannot clear by itself, its score the highest over them. Routing and
     # stage 1's scores stay the whole text's. 1 (files attached before passages): the first window only.
     passages: int = 1
+    # How many lone sentences of a long routed comment stage 2 reads on its own (model/scorer.py): of those
+    # LONE_SENTENCE_MOST_SHARE of the comment or shorter that stage 1 cannot clear by itself, the ones it scores
+    # highest against their clear bounds, in a comment none of whose final scores reaches its review threshold
+    # (a sentence can only hold a comment). They change no score: the policy holds the comment for a person when
+    # one of them alone reaches a reject threshold (a sentence out of context may be a quotation being opposed,
+    # so it never rejects). 0 (files attached before lone sentences): none.
+    sentences: int = 0
 
     def route(self, text: str, stage1_scores: Mapping[str, float]) -> RouteDecision:
         """Whether stage 2 reads this comment under these settings (module-level `route`)."""
@@ -167,6 +185,7 @@ class CascadeSettings:
                 else {}
             ),
             **({"passages": self.passages} if self.passages != 1 else {}),
+            **({"sentences": self.sentences} if self.sentences else {}),
         }
 
     @classmethod
@@ -188,6 +207,9 @@ class CascadeSettings:
         passages = document.get("passages", 1)
         if isinstance(passages, bool) or not isinstance(passages, int) or not 1 <= passages <= MOST_PASSAGES:
             raise ValueError(f"passages must be a whole number from 1 to {MOST_PASSAGES}, not {passages!r}")
+        sentences = document.get("sentences", 0)
+        if isinstance(sentences, bool) or not isinstance(sentences, int) or not 0 <= sentences <= MOST_SENTENCES:
+            raise ValueError(f"sentences must be a whole number from 0 to {MOST_SENTENCES}, not {sentences!r}")
         ordered = tuple(c for c in CATEGORIES if c in decided)
         return cls(
             {c: float(bounds[c]) for c in ordered},
@@ -198,6 +220,7 @@ class CascadeSettings:
             _blend_from(document.get("blend"), ordered),
             _lexicons_from(document.get("route_lexicons"), words),
             passages,
+            sentences,
         )
 
 
@@ -230,6 +253,30 @@ def _blend_from(document: object, decided: Sequence[str]) -> dict[str, tuple[flo
             raise ValueError(f"the blend of {category} must be three finite numbers, not {weights!r}")
         blend[category] = (float(numbers[0]), float(numbers[1]), float(numbers[2]))
     return blend
+
+
+def sentence_ranges(text: str, most: int) -> list[tuple[int, int]]:
+    """Character ranges of the first `most` sentences of a text: each from a non-space character to the end of a
+    run of ".", "!" or "?" (or of the text), trailing spaces left out."""
+    ranges: list[tuple[int, int]] = []
+    for match in _SENTENCE.finditer(text):
+        if len(ranges) == most:
+            break
+        ranges.append((match.start(), match.start() + len(match.group().rstrip())))
+    return ranges
+
+
+def lone_sentence_ranges(text: str) -> list[tuple[int, int]]:
+    """The sentences of a comment that may be read on their own: none in a comment shorter than
+    LONE_SENTENCE_MIN_CHARS or of one sentence; else those at most LONE_SENTENCE_MOST_SHARE of it and at most
+    LONE_SENTENCE_MAX_CHARS long, among the first LONE_SENTENCES_LOOKED_AT."""
+    if len(text) < LONE_SENTENCE_MIN_CHARS:
+        return []
+    ranges = sentence_ranges(text, LONE_SENTENCES_LOOKED_AT)
+    if len(ranges) < 2:
+        return []
+    longest = min(len(text) * LONE_SENTENCE_MOST_SHARE, LONE_SENTENCE_MAX_CHARS)
+    return [(a, b) for a, b in ranges if b - a <= longest]
 
 
 def first_word(words: Iterable[str], lexicon: frozenset[str]) -> str | None:

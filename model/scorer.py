@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from model import artifact
-from model.cascade import CascadeSettings, final_rows, merge
+from model.cascade import CascadeSettings, final_rows, lone_sentence_ranges, merge
 from model.categories import CATEGORIES
 from model.explain import spans_for, token_contributions
 from model.features import token_spans, tokens
@@ -18,7 +18,7 @@ from model.misspellings import ModelReading
 from model.normalize import Normalized, normalized_prefix_length
 from model.occlusion import occlusion_spans
 from model.thresholds import action_for
-from model.types import ScoreResult, Span, Thresholds
+from model.types import LoneSentence, ScoreResult, Span, Thresholds
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "models" / "default.model"
 
@@ -107,6 +107,7 @@ class Scorer:
         stage: int | None = None
         why: str | None = None
         read: StageTwoRead | None = None
+        lone: tuple[LoneSentence, ...] = ()
         if self.stage2 is not None and self.cascade is not None:
             decision = self.cascade.route(normalized_text, scores)
             stage, why = (2 if decision.run_stage2 else 1), decision.why
@@ -115,6 +116,9 @@ class Scorer:
                 read = StageTwoRead(source, windows, self.stage2.probabilities_many([source[a:b] for a, b in windows]))
                 scores = merge(scores, read.highest, self.cascade)
                 probs = np.array([scores[c] for c in self.categories])
+                # A lone sentence can only hold a comment: one the model's thresholds already flag is not read again.
+                if self.cascade.sentences and not (probs >= self._review).any():
+                    lone = self._lone_sentences(text, normalized_text, normalized)
         spans: list[Span] = []
         flagged = [self.categories[i] for i in np.nonzero(probs >= self._review)[0]]
         if explain and flagged:
@@ -132,7 +136,43 @@ class Scorer:
             scored_chars=truncated_to,
             stage=stage,
             route_reason=why,
+            sentences=lone,
         )
+
+    def _lone_sentences(
+        self, text: str, normalized_text: str, normalized: Normalized | None
+    ) -> tuple[LoneSentence, ...]:
+        """The sentences of a long routed comment stage 2 also reads on their own (CascadeSettings.sentences), in
+        order, each with the cascade's scores of it as if it had been posted alone: of those lone_sentence_ranges
+        allows, the ones stage 1 cannot clear by itself, furthest over their clear bounds first."""
+        assert self.stage2 is not None and self.cascade is not None  # only routed comments get here
+        reads_normalized = self.stage2.config.reads_normalized
+        source = normalized_text if reads_normalized else text
+        ranges = lone_sentence_ranges(source)
+        if not ranges:
+            return ()
+        pieces = [source[a:b] for a, b in ranges]
+        readable = pieces if reads_normalized else [self._reading.text(piece) for piece in pieces]
+        rows = np.round(self.model.probabilities_many(readable), 4).reshape(-1, len(CATEGORIES))
+        bounds = self.cascade.clear_bounds
+        candidates: list[tuple[float, int, dict[str, float]]] = []
+        for index, row in enumerate(rows):
+            stage1 = dict(zip(CATEGORIES, map(float, row), strict=True))
+            if self.cascade.route(readable[index], stage1).run_stage2:
+                furthest = max(stage1[c] / max(bound, 1e-6) for c, bound in bounds.items())
+                candidates.append((furthest, index, stage1))
+        chosen = sorted(sorted(candidates, key=lambda c: -c[0])[: self.cascade.sentences], key=lambda c: c[1])
+        if not chosen:
+            return ()
+        read = self.stage2.probabilities_many([pieces[index] for _, index, _ in chosen])
+        to_original = _same_range
+        if reads_normalized:
+            to_original = (normalized or self._reading.with_offsets(text)).original_span
+        lone: list[LoneSentence] = []
+        for (_, index, stage1), probabilities in zip(chosen, read, strict=True):
+            start, end = to_original(*ranges[index])
+            lone.append(LoneSentence(start, end, text[start:end], merge(stage1, probabilities, self.cascade)))
+        return tuple(lone)
 
     def _spans_of_the_deciding_stage(
         self,

@@ -47,6 +47,16 @@ class Span:
 
 
 @dataclass(frozen=True)
+class LoneSentence:
+    """A sentence of a long routed comment that the cascade also read on its own, and what it scored there."""
+
+    start: int  # code-point offsets into the text as submitted
+    end: int
+    text: str
+    scores: dict[str, float]
+
+
+@dataclass(frozen=True)
 class ScoreResult:
     """Calibrated per-category probabilities for one comment, with explanation spans."""
 
@@ -58,6 +68,9 @@ class ScoreResult:
     # With a cascade model only (None otherwise): which stage's scores decided (1 or 2), and why it routed so.
     stage: int | None = None
     route_reason: str | None = None
+    # With a cascade that reads lone sentences (CascadeSettings.sentences): the sentences of a long routed comment
+    # read on their own. They leave `scores` alone; the policy may hold the comment for a person over them.
+    sentences: tuple[LoneSentence, ...] = ()
 
 
 # Thresholds per category: {"toxicity": {"reject": 0.93, "review": 0.41}, ...}.

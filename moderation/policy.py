@@ -12,7 +12,7 @@ from functools import cached_property, lru_cache
 
 from model.categories import CATEGORIES, REPORTED_ONLY_BY_DEFAULT
 from model.normalize import normalize_text
-from model.types import Thresholds
+from model.types import LoneSentence, Thresholds
 
 ACTIONS: tuple[str, ...] = ("approve", "review", "reject")
 STATUS_FOR_ACTION: dict[str, str] = {"approve": "approved", "review": "queued", "reject": "rejected"}
@@ -56,6 +56,7 @@ class CommentFacts:
     section: str | None = None
     lang: str | None = None
     scored_chars: int | None = None  # set when the model (and the term lists) read only this long a prefix
+    sentences: tuple[LoneSentence, ...] = ()  # sentences the model also read on their own (ScoreResult.sentences)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,13 @@ class Reason:
 # alone (the model card says where), and they are the ones that can mean harm to someone.
 URGENT_CATEGORIES = ("threat", "severe_toxicity")
 URGENT_PRIORITY = 1.0  # an urgent hold's queue priority is this plus its score (scores are at most 1)
+
+
+# Reasons the model gives (its scores of the comment, and of a sentence of it read alone), as against the policy's
+# own rules: on a tie of actions a rule's reason comes first, and a verdict is the model's when one of these decides.
+MODEL_REASONS = ("score", "sentence")
+# How much of a lone sentence a reason quotes.
+QUOTED_CHARS = 120
 
 
 def queue_priority(scores: Mapping[str, float], top_category: str | None, urgent: bool = False) -> float:
@@ -170,7 +178,7 @@ def _copy_thresholds(thresholds: Thresholds) -> Thresholds:
 def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, author: AuthorHistory) -> Verdict:
     """Decide what to do with one comment under a policy, recording every reason that fired."""
     thresholds = effective_thresholds(policy, comment.section)
-    score_reasons = _score_reasons(scores, thresholds)
+    score_reasons = _score_reasons(scores, thresholds) + _sentence_reasons(comment.sentences, thresholds)
     rule_reasons = _rule_reasons(policy, comment, author)
 
     if any(reason.kind == "language" for reason in rule_reasons) and not any(
@@ -182,10 +190,10 @@ def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, a
     # Strongest action first; on a tie a rule comes before a score, so reasons[0] is what decided.
     reasons = sorted(
         rule_reasons + score_reasons,
-        key=lambda reason: (-SEVERITY[reason.action], reason.kind == "score"),
+        key=lambda reason: (-SEVERITY[reason.action], reason.kind in MODEL_REASONS),
     )
     would_action = reasons[0].action if reasons else "approve"
-    decided_by = "rule" if reasons and reasons[0].kind != "score" else "model"
+    decided_by = "rule" if reasons and reasons[0].kind not in MODEL_REASONS else "model"
     action = would_action
     if policy.shadow_mode:
         action = "approve"
@@ -205,8 +213,8 @@ def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, a
         reasons=tuple(reasons),
         would_action=would_action,
         thresholds=thresholds,
-        top_category=_top_category(scores, thresholds),
-        urgent=action == "review" and any(r.kind == "score" and r.category in URGENT_CATEGORIES for r in reasons),
+        top_category=_top_category(scores, thresholds) or _first_sentence_category(reasons),
+        urgent=action == "review" and any(r.kind in MODEL_REASONS and r.category in URGENT_CATEGORIES for r in reasons),
     )
 
 
@@ -241,6 +249,50 @@ def _score_reasons(scores: Mapping[str, float], thresholds: Thresholds) -> list[
         reasons.append((_relative(score, threshold), reason))
     # Within an action, the score furthest past its threshold comes first.
     return [reason for _, reason in sorted(reasons, key=lambda pair: -pair[0])]
+
+
+def _sentence_reasons(sentences: Iterable[LoneSentence], thresholds: Thresholds) -> list[Reason]:
+    """Per category, the lone sentence furthest past its reject threshold, as a reason to review (not reject: out of
+    its comment a sentence may be a quotation the comment opposes)."""
+    furthest: dict[str, tuple[float, LoneSentence, float, float]] = {}
+    for sentence in sentences:
+        for category, limits in thresholds.items():
+            reject, score = limits.get("reject"), sentence.scores.get(category)
+            if reject is None or score is None or score < reject:
+                continue
+            relative = _relative(score, reject)
+            if category not in furthest or relative > furthest[category][0]:
+                furthest[category] = (relative, sentence, score, reject)
+    reasons = []
+    for category, (_, sentence, score, reject) in sorted(furthest.items(), key=lambda item: -item[1][0]):
+        quoted = sentence.text if len(sentence.text) <= QUOTED_CHARS else sentence.text[: QUOTED_CHARS - 1] + "…"
+        reasons.append(
+            Reason(
+                kind="sentence",
+                action="review",
+                detail=f"the sentence “{quoted}” (characters {sentence.start}-{sentence.end}), read on its own: "
+                f"{category} {_fmt(score, reject)} ≥ reject threshold {_fmt(reject, score)}; held for a person, as "
+                "the comment around it may quote it to oppose it",
+                category=category,
+                value=score,
+                threshold=reject,
+            )
+        )
+    return reasons
+
+
+def _first_sentence_category(reasons: Iterable[Reason]) -> str | None:
+    """The category of the first lone-sentence reason, for a comment only its sentences hold."""
+    return next((reason.category for reason in reasons if reason.kind == "sentence"), None)
+
+
+def held_scores(scores: Mapping[str, float], sentences: Iterable[LoneSentence]) -> dict[str, float]:
+    """Per category, the highest of the comment's score and its lone sentences' (what orders a held comment)."""
+    highest = dict(scores)
+    for sentence in sentences:
+        for category, score in sentence.scores.items():
+            highest[category] = max(highest.get(category, 0.0), score)
+    return highest
 
 
 def _downgrade_to_review(reason: Reason) -> Reason:

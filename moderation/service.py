@@ -14,7 +14,7 @@ from moderation.answer_record import answer_for, answer_from_row
 from moderation.comment_record import CommentIn, validate_comment
 from moderation.decisions import LoggedDecision, NewDecision
 from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooLarge, Unavailable
-from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide, queue_priority
+from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide, held_scores, queue_priority
 from moderation.policy_changes import get_policy
 from moderation.privacy import hash_email, hash_ip, pii_key
 from moderation.queue import NewQueueItem
@@ -43,7 +43,7 @@ def _evaluate(
     scorer: Scorer, policy: Policy, comment: CommentIn, history: AuthorHistory
 ) -> tuple[ScoreResult, Verdict]:
     result = scorer.score(comment.text)
-    facts = CommentFacts(comment.text, comment.section, comment.lang, result.scored_chars)
+    facts = CommentFacts(comment.text, comment.section, comment.lang, result.scored_chars, result.sentences)
     verdict = decide(result.scores, policy, facts, history)
     return result, verdict
 
@@ -135,7 +135,9 @@ def submit_comment(
         if verdict.status == "queued":
             held = NewQueueItem(
                 comment_id=comment.id,
-                priority=queue_priority(result.scores, verdict.top_category, verdict.urgent),
+                priority=queue_priority(
+                    held_scores(result.scores, result.sentences), verdict.top_category, verdict.urgent
+                ),
                 category=verdict.top_category,
                 section=comment.section,
                 article_id=comment.article_id,

@@ -12,6 +12,7 @@ from model.cascade import (
     DEFAULT_ROUTE_WORDS,
     DEFAULT_STAGE1_CATEGORIES,
     MOST_PASSAGES,
+    MOST_SENTENCES,
     ROUTE_WORD_LISTS,
     default_settings,
 )
@@ -56,6 +57,15 @@ from model.categories import CATEGORIES
     help="Stage-2 windows of a routed comment that may be read: the first, and each later one stage 1 cannot clear "
     "by itself; stage 2's score per category is the highest over them (1: its first window only).",
 )
+@click.option(
+    "--sentences",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, MOST_SENTENCES),
+    help="Sentences of a long routed comment stage 2 may also read on their own (those stage 1 cannot clear by "
+    "itself, a third of the comment or shorter); one that alone reaches a reject threshold holds the comment for "
+    "review (0: none).",
+)
 def attach_stage2_command(
     model_file: Path,
     folder: Path,
@@ -65,6 +75,7 @@ def attach_stage2_command(
     route_words: tuple[str, ...],
     stage1_keeps: tuple[str, ...],
     passages: int,
+    sentences: int,
 ) -> None:
     """Write OUT: MODEL_FILE with the exported stage-2 FOLDER (model.onnx, tokenizer.json, config.json) sealed in."""
     from model import artifact
@@ -92,6 +103,8 @@ def attach_stage2_command(
         else:
             settings = default_settings(review, stage1_categories=keeps, route_words=route_words or DEFAULT_ROUTE_WORDS)
             settings = replace(settings, passages=passages)
+        # Lone sentences change no score, so nothing measured above depends on them.
+        settings = replace(settings, sentences=sentences)
         manifest = artifact.attach_stage2(model_file, exported, out, settings, thresholds=thresholds)
     except (ModelLoadError, ValueError, OSError) as error:
         raise click.ClickException(str(error)) from error
