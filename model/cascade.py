@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from model.categories import CATEGORIES
+from model.sentences import sentence_ranges
 
 # Share of a site-like stream (8 % abusive) stage 2 may read, as the speed targets assume.
 DEFAULT_ROUTE_BUDGET = 0.25
@@ -42,7 +43,6 @@ LONE_SENTENCE_MIN_CHARS = 250
 LONE_SENTENCE_MOST_SHARE = 1 / 3
 LONE_SENTENCE_MAX_CHARS = 300
 LONE_SENTENCES_LOOKED_AT = 16
-_SENTENCE = re.compile(r"\S[^.!?]*(?:[.!?]+|$)")
 
 
 def _forms(*words: str) -> frozenset[str]:
@@ -253,17 +253,6 @@ def _blend_from(document: object, decided: Sequence[str]) -> dict[str, tuple[flo
             raise ValueError(f"the blend of {category} must be three finite numbers, not {weights!r}")
         blend[category] = (float(numbers[0]), float(numbers[1]), float(numbers[2]))
     return blend
-
-
-def sentence_ranges(text: str, most: int) -> list[tuple[int, int]]:
-    """Character ranges of the first `most` sentences of a text: each from a non-space character to the end of a
-    run of ".", "!" or "?" (or of the text), trailing spaces left out."""
-    ranges: list[tuple[int, int]] = []
-    for match in _SENTENCE.finditer(text):
-        if len(ranges) == most:
-            break
-        ranges.append((match.start(), match.start() + len(match.group().rstrip())))
-    return ranges
 
 
 def lone_sentence_ranges(text: str) -> list[tuple[int, int]]:

@@ -10,13 +10,13 @@ from a moderator's verdict; a later suggestion with the same `clientToken` in th
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from model.sentences import sentence_ranges
 from moderation.comment_record import MAX_TEXT_CHARS
 from moderation.errors import Invalid
 from moderation.records import Record
@@ -215,26 +215,6 @@ def _nonempty(text: str) -> None:
         raise Invalid("Comment must be non-empty.", fields={"comment.text": "must not be empty"})
 
 
-_SENTENCE_END = re.compile(r"[.!?…]+(?=\s)|\n")
-
-
-def sentences(text: str, limit: int = MAX_SPANS) -> list[tuple[int, int]]:
-    """[start, end) of each sentence or line of a text, spaces trimmed; past `limit`, the rest is the last one."""
-    cuts = [match.end() for match in _SENTENCE_END.finditer(text)]
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for end in [*cuts, len(text)]:
-        segment = text[start:end]
-        if segment.strip():
-            left = start + len(segment) - len(segment.lstrip())
-            right = start + len(segment.rstrip())
-            spans.append((left, right))
-        start = end
-    if len(spans) > limit:
-        spans = [*spans[: limit - 1], (spans[limit - 1][0], spans[-1][1])]
-    return spans
-
-
 # ---------------------------------------------------------------------------
 # comments:analyze
 
@@ -249,7 +229,7 @@ def analyze(
     reduced = readable_text(request.comment)
     text = reduced.text if reduced is not None else request.comment.text
     _nonempty(text)
-    spans = sentences(text) if request.spanAnnotations else []
+    spans = sentence_ranges(text, MAX_SPANS) if request.spanAnnotations else []
     scored = score_texts([text] + [text[start:end] for start, end in spans])
     whole, per_sentence = scored[0], scored[1:]
     units = utf16_offsets(request.comment.text)

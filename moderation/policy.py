@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
+from typing import Literal, get_args
 
 from model.categories import CATEGORIES, REPORTED_ONLY_BY_DEFAULT
 from model.normalize import normalize_text
@@ -27,6 +28,11 @@ MAX_REJECTION_DAYS = 3650
 MAX_TERMS = 10_000
 
 
+# The values of Policy.sentence_holds.
+SentenceHolds = Literal["reject", "review", "off"]
+SENTENCE_HOLDS: tuple[str, ...] = get_args(SentenceHolds)
+
+
 @dataclass(frozen=True)
 class Policy:
     """Everything that turns scores and facts about a comment into approve, review or reject."""
@@ -41,6 +47,10 @@ class Policy:
     recent_rejection_days: int = 30
     known_languages: tuple[str, ...] = ("en",)
     shadow_mode: bool = False
+    # Which threshold a lone sentence of a long comment (CommentFacts.sentences) must reach to hold the comment for
+    # review: "reject" (default), "review" (holds more: more abuse inside long comments, and more quotations of
+    # it), or "off".
+    sentence_holds: SentenceHolds = "reject"
 
     @cached_property
     def term_matcher(self) -> TermMatcher:
@@ -178,7 +188,8 @@ def _copy_thresholds(thresholds: Thresholds) -> Thresholds:
 def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, author: AuthorHistory) -> Verdict:
     """Decide what to do with one comment under a policy, recording every reason that fired."""
     thresholds = effective_thresholds(policy, comment.section)
-    score_reasons = _score_reasons(scores, thresholds) + _sentence_reasons(comment.sentences, thresholds)
+    score_reasons = _score_reasons(scores, thresholds)
+    score_reasons += _sentence_reasons(comment.sentences, thresholds, policy.sentence_holds)
     rule_reasons = _rule_reasons(policy, comment, author)
 
     if any(reason.kind == "language" for reason in rule_reasons) and not any(
@@ -251,31 +262,33 @@ def _score_reasons(scores: Mapping[str, float], thresholds: Thresholds) -> list[
     return [reason for _, reason in sorted(reasons, key=lambda pair: -pair[0])]
 
 
-def _sentence_reasons(sentences: Iterable[LoneSentence], thresholds: Thresholds) -> list[Reason]:
-    """Per category, the lone sentence furthest past its reject threshold, as a reason to review (not reject: out of
-    its comment a sentence may be a quotation the comment opposes)."""
+def _sentence_reasons(sentences: Iterable[LoneSentence], thresholds: Thresholds, holds_at: str) -> list[Reason]:
+    """Per category, the lone sentence furthest past its `holds_at` threshold ("reject" or "review"; "off": none),
+    as a reason to review (never to reject: out of its comment a sentence may be a quotation the comment opposes)."""
+    if holds_at not in THRESHOLD_KEYS:
+        return []
     furthest: dict[str, tuple[float, LoneSentence, float, float]] = {}
     for sentence in sentences:
         for category, limits in thresholds.items():
-            reject, score = limits.get("reject"), sentence.scores.get(category)
-            if reject is None or score is None or score < reject:
+            limit, score = limits.get(holds_at), sentence.scores.get(category)
+            if limit is None or score is None or score < limit:
                 continue
-            relative = _relative(score, reject)
+            relative = _relative(score, limit)
             if category not in furthest or relative > furthest[category][0]:
-                furthest[category] = (relative, sentence, score, reject)
+                furthest[category] = (relative, sentence, score, limit)
     reasons = []
-    for category, (_, sentence, score, reject) in sorted(furthest.items(), key=lambda item: -item[1][0]):
+    for category, (_, sentence, score, limit) in sorted(furthest.items(), key=lambda item: -item[1][0]):
         quoted = sentence.text if len(sentence.text) <= QUOTED_CHARS else sentence.text[: QUOTED_CHARS - 1] + "…"
         reasons.append(
             Reason(
                 kind="sentence",
                 action="review",
                 detail=f"the sentence “{quoted}” (characters {sentence.start}-{sentence.end}), read on its own: "
-                f"{category} {_fmt(score, reject)} ≥ reject threshold {_fmt(reject, score)}; held for a person, as "
+                f"{category} {_fmt(score, limit)} ≥ {holds_at} threshold {_fmt(limit, score)}; held for a person, as "
                 "the comment around it may quote it to oppose it",
                 category=category,
                 value=score,
-                threshold=reject,
+                threshold=limit,
             )
         )
     return reasons

@@ -26,6 +26,7 @@ from moderation.policy import (
     MAX_TERMS,
     THRESHOLD_KEYS,
     Policy,
+    SentenceHolds,
     _copy_thresholds,
     _fmt,
     _model_defaults,
@@ -184,6 +185,11 @@ class PolicyDocument(Record):
         default_factory=lambda: list(_DEFAULTS.known_languages)
     )
     shadow_mode: Annotated[bool, BeforeValidator(_switch)] = _DEFAULTS.shadow_mode
+    sentence_holds: SentenceHolds = Field(
+        default=_DEFAULTS.sentence_holds,
+        description="Which threshold a sentence of a long comment, read on its own, must reach to hold the comment "
+        "for review (never reject): reject, review or off.",
+    )
 
 
 FIELDS: tuple[str, ...] = tuple(PolicyDocument.model_fields)
@@ -239,6 +245,7 @@ def policy_from_document(doc: object, model_thresholds: Thresholds, *, as_stored
         recent_rejection_days=parsed.recent_rejection_days,
         known_languages=tuple(dict.fromkeys(parsed.known_languages)),
         shadow_mode=parsed.shadow_mode,
+        sentence_holds=parsed.sentence_holds,
     )
 
 

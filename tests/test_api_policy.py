@@ -15,6 +15,17 @@ def test_get_policy_is_the_full_default_document(client: FlaskClient, auth: Auth
     document = response.get_json()
     assert document["thresholds"]["insult"] == {"reject": 0.9, "review": 0.5}
     assert document["shadow_mode"] is False
+    assert document["sentence_holds"] == "reject"
+
+
+def test_put_policy_sets_where_a_lone_sentence_holds_and_refuses_other_values(client: FlaskClient, auth: Auth) -> None:
+    put = client.put("/v1/policy", json={"sentence_holds": "review"}, headers=auth("admin"))
+    assert put.status_code == 200, put.get_json()
+    assert client.get("/v1/policy", headers=auth("admin")).get_json()["sentence_holds"] == "review"
+    refused = client.put("/v1/policy", json={"sentence_holds": "always"}, headers=auth("admin"))
+    assert refused.status_code == 422
+    assert refused.get_json()["fields"] == {"sentence_holds": "Input should be 'reject', 'review' or 'off'"}
+    assert client.get("/v1/policy", headers=auth("admin")).get_json()["sentence_holds"] == "review"
 
 
 def test_put_policy_changes_decisions_and_is_recorded(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from model.sentences import sentence_ranges
 from moderation import perspective
 from moderation.redaction import redacted_line, redacted_query
 from moderation.settings import Settings
@@ -298,10 +299,10 @@ def test_utf16_offsets_count_astral_characters_twice() -> None:
 
 
 def test_sentences_split_on_ends_and_lines_and_cap_their_number() -> None:
-    assert perspective.sentences("One. Two!  Three?\nFour") == [(0, 4), (5, 9), (11, 17), (18, 22)]
-    assert perspective.sentences("e.g. this") == [(0, 4), (5, 9)]
+    assert sentence_ranges("One. Two!  Three?\nFour", 50) == [(0, 4), (5, 9), (11, 17), (18, 22)]
+    assert sentence_ranges("e.g. this", 50) == [(0, 4), (5, 9)]
     many = " ".join(f"S{i}." for i in range(60))
-    capped = perspective.sentences(many, limit=50)
+    capped = sentence_ranges(many, 50)
     assert len(capped) == 50 and capped[-1][1] == len(many)
 
 

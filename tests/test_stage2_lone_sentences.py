@@ -22,7 +22,7 @@ from model.categories import CATEGORIES
 from model.scorer import Scorer, load_scorer
 from model.types import LoneSentence, Thresholds
 from moderation.cli.cascade import attach_stage2_command
-from moderation.policy import AuthorHistory, CommentFacts, decide, default_policy, held_scores
+from moderation.policy import AuthorHistory, CommentFacts, SentenceHolds, decide, default_policy, held_scores
 from moderation.service import dry_run
 from tests import stage2_fixtures as fx
 from tests.test_stage2_spans import HATE, write_folder
@@ -75,7 +75,7 @@ def test_a_short_comment_or_a_single_sentence_reads_no_lone_sentence(scorers: di
     scorer = scorers[4]
     short = "Thanks for the piece. " + HATE
     assert len(short) < LONE_SENTENCE_MIN_CHARS and scorer.score(short).sentences == ()
-    one_sentence = "the delegations met again in tehran and talked about the border for many hours, " * 3 + HATE[:-1]
+    one_sentence = "the delegations met again in tehran and talked about the border for many hours, " * 3 + HATE
     assert len(one_sentence) >= LONE_SENTENCE_MIN_CHARS and scorer.score(one_sentence).sentences == ()
     assert scorer.score(NEWS * 2).sentences == ()  # routed? no: nothing here for stage 2 to read
 
@@ -136,9 +136,11 @@ THRESHOLDS: Thresholds = {c: {"review": REVIEW, "reject": REJECT} for c in CATEG
 }
 
 
-def verdict_with(*sentences: LoneSentence, scores: dict[str, float] | None = None):  # type: ignore[no-untyped-def]
+def verdict_with(  # type: ignore[no-untyped-def]
+    *sentences: LoneSentence, scores: dict[str, float] | None = None, holds: SentenceHolds = "reject"
+):
     calm = scores or dict.fromkeys(CATEGORIES, 0.01)
-    policy = default_policy(THRESHOLDS)
+    policy = replace(default_policy(THRESHOLDS), sentence_holds=holds)
     return decide(calm, policy, CommentFacts("a long comment", sentences=sentences), AuthorHistory())
 
 
@@ -161,6 +163,15 @@ def test_a_lone_sentence_under_its_reject_threshold_holds_nothing() -> None:
     assert verdict_with(lone("identity_attack", 0.89)).action == "approve"
     assert verdict_with(lone("threat", 0.99)).action == "approve"  # threat has no reject threshold here
     assert verdict_with().action == "approve"
+
+
+def test_a_policy_chooses_the_threshold_a_lone_sentence_holds_at() -> None:
+    under_reject = lone("threat", 0.6)
+    assert verdict_with(under_reject).action == "approve"
+    held = verdict_with(under_reject, holds="review")
+    assert held.action == "review" and held.urgent  # a threat held for a person goes first
+    assert "≥ review threshold 0.5" in held.reasons[0].detail
+    assert verdict_with(lone("identity_attack", 0.99), holds="off").action == "approve"
 
 
 def test_the_comment_s_own_scores_still_reject_beside_a_lone_sentence() -> None:

@@ -740,6 +740,7 @@ def test_policy_editor_previews_and_saves(client: FlaskClient, api_keys: dict[st
             "s0.name": "sport",
             "s0.spam.review": "0.3",
             "shadow_mode": "on",
+            "sentence_holds": "off",
         },
     )
     assert saved.status_code == 303
@@ -748,6 +749,8 @@ def test_policy_editor_previews_and_saves(client: FlaskClient, api_keys: dict[st
     assert policy["thresholds"]["toxicity"] == {"reject": 0.9, "review": 0.5}
     assert policy["sections"] == {"sport": {"spam": {"review": 0.3}}}
     assert policy["watched_terms"] == ["refund", "rebate"] and policy["shadow_mode"] is True
+    assert policy["sentence_holds"] == "off"
+    assert '<option value="off" selected>' in client.get("/web/admin/policy").get_data(as_text=True)
     stored = client.get("/v1/policy/history", headers=auth("admin")).get_json()["items"][0]
     assert "toxicity" not in stored["document"].get("thresholds", {})  # model defaults stay defaults
     assert stored["actor_key_id"] == api_keys["admin"].split("_")[2]

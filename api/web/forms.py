@@ -158,6 +158,8 @@ def policy_document_from_form(form: MultiDict[str, str], model_thresholds: Thres
         document[field] = _whole(form.get(field), field, errors, blank)
     document["known_languages"] = [code for code in re.split(r"[\s,]+", form.get("known_languages", "")) if code]
     document["shadow_mode"] = form.get("shadow_mode") in ("on", "true", "1")
+    if form.get("sentence_holds"):  # left out, the policy's default holds
+        document["sentence_holds"] = form.get("sentence_holds")
     if errors:
         raise Invalid("The policy has invalid fields.", fields=errors)
     return document

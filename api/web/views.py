@@ -589,6 +589,7 @@ def policy_page() -> Page:
         recent_rejection_days=str(current["recent_rejection_days"]),
         known_languages=", ".join(current["known_languages"]),  # type: ignore[arg-type]
         shadow_mode="on" if current["shadow_mode"] else "",
+        sentence_holds=str(current["sentence_holds"]),
     )
     for index, name in enumerate(sorted(current["sections"])):  # type: ignore[call-overload]
         values[f"s{index}.name"] = name
