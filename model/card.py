@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from model.cascade import LONE_SENTENCE_MIN_CHARS
+from model.cascade import LONE_SENTENCE_MAX_CHARS, LONE_SENTENCE_MIN_CHARS
 from model.categories import CATEGORIES, REPORTED_ONLY_BY_DEFAULT
 from model.compare import FINAL_SCORES, judge
 from model.corpora import CORPORA
@@ -324,11 +324,12 @@ def _stage2_section(manifest: dict[str, Any]) -> list[str]:
             else " Stage 2 reads the first window of a longer comment only."
         )
         + (
-            f" In a routed comment of at least {LONE_SENTENCE_MIN_CHARS} characters, stage 2 also reads on its own "
-            f"each of up to {section['sentences']} sentences of a third of the comment or less that stage 1 cannot "
-            "clear by itself (those furthest over their clear bounds first); they change no score, but one whose "
-            "own final score reaches a reject threshold holds the comment for review (never rejects it: out of its "
-            "comment a sentence may be a quotation the comment opposes)."
+            f" In a routed comment of at least {LONE_SENTENCE_MIN_CHARS} characters that the thresholds do not "
+            f"already flag, stage 2 also reads on its own each of up to {section['sentences']} sentences (of at most "
+            f"{LONE_SENTENCE_MAX_CHARS} characters and a third of the comment) that stage 1 cannot clear by itself, "
+            "those furthest over their clear bounds first; they change no score, but one whose own final score "
+            "reaches a reject threshold (the policy's `sentence_holds` may say review, or off) holds the comment "
+            "for review, never rejects it: out of its comment a sentence may be a quotation the comment opposes."
             if section.get("sentences")
             else ""
         ),
