@@ -225,7 +225,26 @@ def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, a
         would_action=would_action,
         thresholds=thresholds,
         top_category=_top_category(scores, thresholds) or _first_sentence_category(reasons),
-        urgent=action == "review" and any(r.kind in MODEL_REASONS and r.category in URGENT_CATEGORIES for r in reasons),
+        urgent=action == "review"
+        and (
+            any(r.kind in MODEL_REASONS and r.category in URGENT_CATEGORIES for r in reasons)
+            or _held_by_a_threatening_sentence(reasons, comment.sentences, thresholds)
+        ),
+    )
+
+
+def _held_by_a_threatening_sentence(
+    reasons: Iterable[Reason], sentences: Iterable[LoneSentence], thresholds: Thresholds
+) -> bool:
+    """Whether lone sentences hold the comment and one of them, alone, reaches the review threshold of an urgent
+    category (threat and severe toxicity often have no reject threshold, so they cannot hold it themselves)."""
+    if not any(reason.kind == "sentence" for reason in reasons):
+        return False
+    reviews = {c: thresholds.get(c, {}).get("review") for c in URGENT_CATEGORIES}
+    return any(
+        review is not None and sentence.scores.get(category, 0.0) >= review
+        for sentence in sentences
+        for category, review in reviews.items()
     )
 
 

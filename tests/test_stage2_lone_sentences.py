@@ -165,6 +165,14 @@ def test_a_lone_sentence_under_its_reject_threshold_holds_nothing() -> None:
     assert verdict_with().action == "approve"
 
 
+def test_a_comment_held_by_a_sentence_that_reads_as_a_threat_goes_first() -> None:
+    threatening = lone("toxicity", 0.95)
+    threatening.scores["threat"] = 0.6  # over review; threat has no reject threshold here
+    assert verdict_with(threatening).urgent
+    assert not verdict_with(lone("toxicity", 0.95)).urgent
+    assert not verdict_with(threatening, holds="off").urgent  # not held by it: nothing to put first
+
+
 def test_a_policy_chooses_the_threshold_a_lone_sentence_holds_at() -> None:
     under_reject = lone("threat", 0.6)
     assert verdict_with(under_reject).action == "approve"
