@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
-from typing import Literal, get_args
+from typing import Literal
 
 from model.categories import CATEGORIES, REPORTED_ONLY_BY_DEFAULT
 from model.normalize import normalize_text
@@ -28,9 +28,8 @@ MAX_REJECTION_DAYS = 3650
 MAX_TERMS = 10_000
 
 
-# The values of Policy.sentence_holds.
+# Where a lone sentence of a long comment holds it (Policy.sentence_holds).
 SentenceHolds = Literal["reject", "review", "off"]
-SENTENCE_HOLDS: tuple[str, ...] = get_args(SentenceHolds)
 
 
 @dataclass(frozen=True)
