@@ -153,14 +153,11 @@ class Scorer:
             return ()
         pieces = [source[a:b] for a, b in ranges]
         readable = pieces if reads_normalized else [self._reading.text(piece) for piece in pieces]
-        rows = np.round(self.model.probabilities_many(readable), 4).reshape(-1, len(CATEGORIES))
         bounds = self.cascade.clear_bounds
-        candidates: list[tuple[float, int, dict[str, float]]] = []
-        for index, row in enumerate(rows):
-            stage1 = dict(zip(CATEGORIES, map(float, row), strict=True))
-            if self.cascade.route(readable[index], stage1).run_stage2:
-                furthest = max(stage1[c] / max(bound, 1e-6) for c, bound in bounds.items())
-                candidates.append((furthest, index, stage1))
+        candidates = [
+            (max(stage1[c] / max(bound, 1e-6) for c, bound in bounds.items()), index, stage1)
+            for index, stage1 in self._stage1_cannot_clear(readable)
+        ]
         chosen = sorted(sorted(candidates, key=lambda c: -c[0])[: self.cascade.sentences], key=lambda c: c[1])
         if not chosen:
             return ()
@@ -285,12 +282,19 @@ class Scorer:
         if len(passages) == 1:
             return normalized_text, passages
         later = [normalized_text[a:b] for a, b in passages[1:]]
-        scores = np.round(self.model.probabilities_many(later), 4).reshape(-1, len(CATEGORIES))
-        windows = [passages[0]]
-        for window, piece, row in zip(passages[1:], later, scores, strict=True):
-            if self.cascade.route(piece, dict(zip(CATEGORIES, map(float, row), strict=True))).run_stage2:
-                windows.append(window)
-        return normalized_text, windows
+        return normalized_text, [passages[0]] + [passages[1 + i] for i, _ in self._stage1_cannot_clear(later)]
+
+    def _stage1_cannot_clear(self, pieces: Sequence[str]) -> list[tuple[int, dict[str, float]]]:
+        """Of some normalized pieces of a routed comment (later passages, sentences), each that stage 1 cannot clear
+        by itself (its own scores over a clear bound, or a routing word in it): its index and its scores (4 places)."""
+        assert self.cascade is not None  # only routed comments get here
+        rows = np.round(self.model.probabilities_many(list(pieces)), 4).reshape(-1, len(CATEGORIES))
+        kept: list[tuple[int, dict[str, float]]] = []
+        for index, (piece, row) in enumerate(zip(pieces, rows, strict=True)):
+            scores = dict(zip(CATEGORIES, map(float, row), strict=True))
+            if self.cascade.route(piece, scores).run_stage2:
+                kept.append((index, scores))
+        return kept
 
     def action(self, scores: dict[str, float]) -> str:
         """The model's default action for scores under its own thresholds."""

@@ -223,3 +223,16 @@ def _write_sealed(target: Path, entries: dict[str, bytes], manifest: dict[str, A
         for name, data in entries.items():
             new.writestr(name, data)
     return target
+
+
+def record_stage2_reads(scorer: Any, monkeypatch: Any) -> list[list[str]]:
+    """The texts of each call the scorer's stage 2 answers from now on, in order (its answers unchanged)."""
+    reads: list[list[str]] = []
+    many = scorer.stage2.probabilities_many
+
+    def recorded(texts: list[str], batch_size: int = 1) -> np.ndarray:
+        reads.append(list(texts))
+        return many(texts, batch_size)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(scorer.stage2, "probabilities_many", recorded)
+    return reads

@@ -92,14 +92,7 @@ def test_only_sentences_stage1_cannot_clear_are_read_the_furthest_over_first(
 ) -> None:
     scorer = scorers[1]
     assert scorer.stage2 is not None
-    reads: list[list[str]] = []
-    many = scorer.stage2.probabilities_many
-
-    def recorded(texts: list[str], batch_size: int = 1) -> np.ndarray:
-        reads.append(list(texts))
-        return many(texts, batch_size)
-
-    monkeypatch.setattr(scorer.stage2, "probabilities_many", recorded)
+    reads = fx.record_stage2_reads(scorer, monkeypatch)
     mild, worst = "Armenians live there.", "You are an idiot and I will kill you."
     result = scorer.score(NEWS + mild + " " + NEWS + worst, explain=False)
     # One read of the comment's first window, then one of the single lone sentence this cascade reads: of the

@@ -123,14 +123,7 @@ def test_stage2_reads_the_first_passage_and_each_later_one_stage1_cannot_clear(
 ) -> None:
     scorer = scorers[4]
     assert scorer.stage2 is not None
-    reads: list[list[str]] = []
-    many = scorer.stage2.probabilities_many
-
-    def recorded(texts: list[str], batch_size: int = 1) -> np.ndarray:
-        reads.append(list(texts))
-        return many(texts, batch_size)
-
-    monkeypatch.setattr(scorer.stage2, "probabilities_many", recorded)
+    reads = fx.record_stage2_reads(scorer, monkeypatch)
     hate_last, hate_first = FILLER + HATE, HATE + " " + FILLER
     assert scorer.cascade is not None
     count = scorer.cascade.passages
