@@ -9,7 +9,7 @@ import os
 import platform
 import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -229,8 +229,12 @@ def read_manifest(path: Path) -> dict[str, Any]:
     return manifest  # type: ignore[no-any-return]
 
 
-def load(path: Path) -> Artifact:
-    """Load and verify a model version; refuses corrupt files and other scikit-learn versions."""
+def load(path: Path, *, stage2: bool = True) -> Artifact:
+    """Load and verify a model version; refuses corrupt files and other scikit-learn versions.
+
+    With `stage2` false a cascade file's stage 2 is hashed but not run (nor self-checked): its stage 1 alone, as
+    a base a new stage 2 is attached to, on a CPU where the old graph may no longer score as recorded.
+    """
     path = Path(path)
     manifest = read_manifest(path)
     built_with = manifest.get("libraries", {}).get("scikit-learn")
@@ -256,6 +260,8 @@ def load(path: Path) -> Artifact:
     except (zipfile.BadZipFile, KeyError, OSError) as error:
         raise ModelLoadError(f"model file {path} is damaged: {error}") from error
     loaded = Artifact(_model_from_members(members), manifest)
+    if not stage2:
+        return loaded
     if "stage2" in manifest:
         loaded.stage2, loaded.cascade_settings = _stage2_from_members(members, manifest, path)
     elif any(name.startswith(STAGE2_PREFIX) for name in members):
@@ -376,9 +382,8 @@ def carried_cascade(donor: dict[str, Any], new_stage1: Thresholds) -> tuple[casc
             review = new_stage1.get(category, {}).get("review")
             bounds[category] = round(fraction * (1.0 if review is None else float(review)), 4)
     how = f"{old.bounds_from}; carried over from {donor['version']} with the new stage 1's review thresholds"
-    settings = cascade.CascadeSettings(
-        bounds, old.stage2_categories, how, old.route_words, old.routing, old.blend, old.route_lexicons
-    )
+    # Everything else the donor's stage 2 does (its words, blend, passages, lone sentences) it keeps doing.
+    settings = replace(old, clear_bounds=bounds, bounds_from=how)
     thresholds = {
         c: (donor["thresholds"][c] if c in old.stage2_categories else limits) for c, limits in new_stage1.items()
     }
@@ -431,7 +436,7 @@ def _attach(
     """attach_stage2 on a stage 2 already read, with a head adapter when one is given."""
     from model.stage2 import runtime
 
-    base = load(path)
+    base = load(path, stage2=False)
     files, stage2 = exported.files, exported.model.with_adapter(adapter.adapter if adapter else None)
     stage1_thresholds = stage1_thresholds_of(base.manifest)
     settings = settings or cascade.default_settings({c: t["review"] for c, t in stage1_thresholds.items()})
@@ -453,6 +458,8 @@ def _attach(
         "layers": config.layers,
         "max_length": config.max_length,
         "quantized": config.quantized,
+        # An int8 graph whose weights are unsigned scores the same on every x86 CPU (model.stage2.quantize).
+        **({"unsigned_weights": config.document["unsigned_weights"]} if "unsigned_weights" in config.document else {}),
         "seed": config.seed,
         "training": config.document["training"],
         "metrics": config.document["metrics"],

@@ -290,7 +290,7 @@ def _stage2_section(manifest: dict[str, Any]) -> list[str]:
         "",
         f"- **Encoder:** {section['encoder']}; the first {section['layers']} of its 6 layers, {section['max_length']} "
         f"tokens, mean pooling and a linear head to the seven categories, fine-tuned end to end (word embeddings "
-        f"frozen), Platt-calibrated per category; {'int8 dynamic quantization' if section['quantized'] else 'fp32'}, "
+        f"frozen), Platt-calibrated per category; {_quantization(section)}, "
         f"run by ONNX Runtime on one thread. Seed {section['seed']}; graph SHA-256 `{section['graph_sha256'][:16]}…`; "
         f"stage 1 version `{section.get('stage1_version')}`.",
         f"- **Routing:** stage 1 scores every comment; stage 2 reads it when a category's stage-1 score is above its "
@@ -504,3 +504,12 @@ def _retraining_section(manifest: dict[str, Any]) -> list[str]:
 def write_model_card(manifest: dict[str, Any], path: Path) -> None:
     """Write the model card for a manifest to a file."""
     Path(path).write_text(render_model_card(manifest), encoding="utf-8")
+
+
+def _quantization(section: dict[str, Any]) -> str:
+    """How the card names the stage-2 graph's number format."""
+    if not section["quantized"]:
+        return "fp32"
+    if section.get("unsigned_weights"):
+        return "int8 dynamic quantization, its weights shifted to unsigned (the same scores on every x86 CPU)"
+    return "int8 dynamic quantization"

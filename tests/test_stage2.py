@@ -258,6 +258,33 @@ def test_a_tampered_self_check_record_is_refused(cascade_model: Path, tmp_path: 
         artifact.load(fx.forge(cascade_model, tmp_path / "dropped.model", dropped))
 
 
+def test_a_stage2_that_no_longer_scores_as_recorded_is_replaced_by_attaching_another(
+    cascade_model: Path, tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
+) -> None:
+    # As on a CPU where the old graph's int8 sums come out otherwise: the file's stage 1 is still good.
+    def shifted(_entries: dict[str, bytes], manifest: dict[str, Any]) -> None:
+        manifest["stage2"]["self_check"]["probabilities"][0][0] += 0.01
+
+    stale = fx.forge(cascade_model, tmp_path / "stale.model", shifted)
+    with pytest.raises(ModelLoadError, match="does not score its self-check texts"):
+        artifact.load(stale)
+    base = artifact.load(stale, stage2=False)
+    assert base.stage2 is None and base.version == artifact.read_manifest(stale)["version"]
+
+    from click.testing import CliRunner
+
+    from moderation.cli.cascade import attach_stage2_command
+
+    out = tmp_path / "again.model"
+    result = CliRunner().invoke(attach_stage2_command, [str(stale), str(stage2_folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    again = load_scorer(out)  # self-check and all
+    section = again.manifest["stage2"]
+    assert section["stage1_version"] == artifact.read_manifest(tiny_model_path)["version"]
+    assert section["stage1_thresholds"] == artifact.read_manifest(tiny_model_path)["thresholds"]
+    assert again.score("you idiot").stage == 2
+
+
 def test_stage2_members_and_manifest_section_go_together(cascade_model: Path, tmp_path: Path) -> None:
     def no_section(_entries: dict[str, bytes], manifest: dict[str, Any]) -> None:
         del manifest["stage2"]

