@@ -20,7 +20,8 @@ class Span:
         float,
         Field(
             description="The span's share of its category's evidence, 0..1: of the linear model's positive terms "
-            "(stage 1), or of the drops in the category's log-odds that deleting each word caused (stage 2)."
+            "(stage 1), or of the drops in the category's log-odds that deleting each word caused (stage 2); 1 for "
+            "a sentence that, read on its own, holds the comment (a `sentence` reason)."
         ),
     ]
     stage: Annotated[

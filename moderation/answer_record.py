@@ -76,7 +76,7 @@ def answer_for(comment_id: str, result: ScoreResult, verdict: Verdict, model_ver
         status=verdict.status,  # type: ignore[arg-type]
         scores=dict(result.scores),
         reasons=[reason.as_dict() for reason in verdict.reasons],  # type: ignore[misc]
-        spans=list(result.spans),
+        spans=[*result.spans, *verdict.sentence_spans],
         model_version=model_version,
         decided_by=verdict.decided_by,  # type: ignore[arg-type]
         would_action=verdict.would_action,  # type: ignore[arg-type]

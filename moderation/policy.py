@@ -13,7 +13,7 @@ from typing import Literal
 
 from model.categories import CATEGORIES, REPORTED_ONLY_BY_DEFAULT
 from model.normalize import normalize_text
-from model.types import LoneSentence, Thresholds
+from model.types import LoneSentence, Span, Thresholds
 
 ACTIONS: tuple[str, ...] = ("approve", "review", "reject")
 STATUS_FOR_ACTION: dict[str, str] = {"approve": "approved", "review": "queued", "reject": "rejected"}
@@ -136,6 +136,9 @@ class Verdict:
     top_category: str | None
     # Held for a person on a threat or severe-toxicity score: the queue puts it before everything else.
     urgent: bool = False
+    # The lone sentences that hold the comment, one span per category they hold it on (weight 1: the sentence
+    # alone), for the answer's highlights beside the model's own spans.
+    sentence_spans: tuple[Span, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,8 @@ def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, a
     """Decide what to do with one comment under a policy, recording every reason that fired."""
     thresholds = effective_thresholds(policy, comment.section)
     score_reasons = _score_reasons(scores, thresholds)
-    score_reasons += _sentence_reasons(comment.sentences, thresholds, policy.sentence_holds)
+    holding = _holding_sentences(comment.sentences, thresholds, policy.sentence_holds)
+    score_reasons += [_sentence_reason(held, policy.sentence_holds) for held in holding]
     rule_reasons = _rule_reasons(policy, comment, author)
 
     if any(reason.kind == "language" for reason in rule_reasons) and not any(
@@ -228,6 +232,10 @@ def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, a
         and (
             any(r.kind in MODEL_REASONS and r.category in URGENT_CATEGORIES for r in reasons)
             or _held_by_a_threatening_sentence(reasons, comment.sentences, thresholds)
+        ),
+        sentence_spans=tuple(
+            Span(held.category, held.sentence.start, held.sentence.end, held.sentence.text, 1.0, stage=2)
+            for held in holding
         ),
     )
 
@@ -280,12 +288,24 @@ def _score_reasons(scores: Mapping[str, float], thresholds: Thresholds) -> list[
     return [reason for _, reason in sorted(reasons, key=lambda pair: -pair[0])]
 
 
-def _sentence_reasons(sentences: Iterable[LoneSentence], thresholds: Thresholds, holds_at: str) -> list[Reason]:
+@dataclass(frozen=True)
+class _HoldingSentence:
+    """A lone sentence past the threshold it holds at, in one category."""
+
+    category: str
+    sentence: LoneSentence
+    score: float
+    limit: float
+
+
+def _holding_sentences(
+    sentences: Iterable[LoneSentence], thresholds: Thresholds, holds_at: str
+) -> list[_HoldingSentence]:
     """Per category, the lone sentence furthest past its `holds_at` threshold ("reject" or "review"; "off": none),
-    as a reason to review (never to reject: out of its comment a sentence may be a quotation the comment opposes)."""
+    furthest first."""
     if holds_at not in THRESHOLD_KEYS:
         return []
-    furthest: dict[str, tuple[float, LoneSentence, float, float]] = {}
+    furthest: dict[str, tuple[float, _HoldingSentence]] = {}
     for sentence in sentences:
         for category, limits in thresholds.items():
             limit, score = limits.get(holds_at), sentence.scores.get(category)
@@ -293,23 +313,24 @@ def _sentence_reasons(sentences: Iterable[LoneSentence], thresholds: Thresholds,
                 continue
             relative = _relative(score, limit)
             if category not in furthest or relative > furthest[category][0]:
-                furthest[category] = (relative, sentence, score, limit)
-    reasons = []
-    for category, (_, sentence, score, limit) in sorted(furthest.items(), key=lambda item: -item[1][0]):
-        quoted = sentence.text if len(sentence.text) <= QUOTED_CHARS else sentence.text[: QUOTED_CHARS - 1] + "…"
-        reasons.append(
-            Reason(
-                kind="sentence",
-                action="review",
-                detail=f"the sentence “{quoted}” (characters {sentence.start}-{sentence.end}), read on its own: "
-                f"{category} {_fmt(score, limit)} ≥ {holds_at} threshold {_fmt(limit, score)}; held for a person, as "
-                "the comment around it may quote it to oppose it",
-                category=category,
-                value=score,
-                threshold=limit,
-            )
-        )
-    return reasons
+                furthest[category] = (relative, _HoldingSentence(category, sentence, score, limit))
+    return [held for _, held in sorted(furthest.values(), key=lambda item: -item[0])]
+
+
+def _sentence_reason(held: _HoldingSentence, holds_at: str) -> Reason:
+    """A reason to review (never to reject: out of its comment a sentence may be a quotation the comment opposes)."""
+    sentence, score, limit = held.sentence, held.score, held.limit
+    quoted = sentence.text if len(sentence.text) <= QUOTED_CHARS else sentence.text[: QUOTED_CHARS - 1] + "…"
+    return Reason(
+        kind="sentence",
+        action="review",
+        detail=f"the sentence “{quoted}” (characters {sentence.start}-{sentence.end}), read on its own: "
+        f"{held.category} {_fmt(score, limit)} ≥ {holds_at} threshold {_fmt(limit, score)}; held for a person, as "
+        "the comment around it may quote it to oppose it",
+        category=held.category,
+        value=score,
+        threshold=limit,
+    )
 
 
 def _first_sentence_category(reasons: Iterable[Reason]) -> str | None:

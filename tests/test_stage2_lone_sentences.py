@@ -20,7 +20,7 @@ from model.cascade import (
 )
 from model.categories import CATEGORIES
 from model.scorer import Scorer, load_scorer
-from model.types import LoneSentence, Thresholds
+from model.types import LoneSentence, Span, Thresholds
 from moderation.cli.cascade import attach_stage2_command
 from moderation.policy import AuthorHistory, CommentFacts, SentenceHolds, decide, default_policy, held_scores
 from moderation.service import dry_run
@@ -150,6 +150,19 @@ def test_a_lone_sentence_at_a_reject_threshold_holds_the_comment_for_review_neve
     )
     assert "“They all deserve it.”" in reason.detail and "characters 300-320" in reason.detail
     assert verdict.top_category == "identity_attack"
+    assert verdict.sentence_spans == (Span("identity_attack", 300, 320, "They all deserve it.", 1.0, stage=2),)
+
+
+def test_a_sentence_that_holds_on_two_categories_is_marked_for_each_and_one_that_does_not_is_not() -> None:
+    both = lone("identity_attack", 0.97)
+    both.scores["insult"] = 0.95
+    calm = lone("insult", 0.2, "The minister spoke.")
+    verdict = verdict_with(calm, both)
+    assert [(span.category, span.text) for span in verdict.sentence_spans] == [
+        ("identity_attack", "They all deserve it."),
+        ("insult", "They all deserve it."),
+    ]
+    assert verdict_with(both, holds="off").sentence_spans == ()
 
 
 def test_a_lone_sentence_under_its_reject_threshold_holds_nothing() -> None:
@@ -193,6 +206,10 @@ def test_submitting_a_long_comment_with_a_line_of_abuse_queues_it(scorers: dict[
     held = dry_run(scorer, policy, {"text": NEWS + HATE})
     assert held["status"] == "queued"
     assert [r["kind"] for r in held["reasons"]] == ["sentence"]
+    # The answer marks the sentence that held it, at its place in the text as submitted.
+    [span] = [span for span in held["spans"] if span["weight"] == 1.0 and span.get("stage") == 2]
+    assert (NEWS + HATE)[span["start"] : span["end"]] == span["text"] == HATE.strip()
+    assert span["category"] == held["reasons"][0]["category"]
     unread = dry_run(scorers[0], default_policy(scorers[0].thresholds), {"text": NEWS + HATE})
     assert unread["status"] == "approved"
 
