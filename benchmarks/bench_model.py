@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_service import real_texts  # noqa: E402  (the repository is on the path now)
+from benchmarks.host import describe_host  # noqa: E402
 from model import artifact  # noqa: E402
 from model.build import load_dataset  # noqa: E402
 from model.cascade import STREAM_ABUSIVE_SHARE  # noqa: E402
@@ -409,6 +410,7 @@ def main() -> int:
     stage2_section: dict[str, Any] = manifest.get("stage2") or {}
     shipped = "cascade" if cascade else "stage1"
     print(f"model {scorer.version} ({model_path}); peer {peer_name}; data {args.data}")
+    print(f"host: {describe_host()}")
     if cascade:
         print(
             f"cascade: stage 1 {stage1.version} then stage 2 ({stage2_section.get('encoder')}, "
@@ -836,6 +838,7 @@ def main() -> int:
         args.json_out.write_text(
             json.dumps(
                 {
+                    "host": describe_host(),
                     "report": report,
                     "abuse_in_long_comments": padded,
                     "test_splits": splits,

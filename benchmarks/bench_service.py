@@ -47,7 +47,8 @@ from typing import TYPE_CHECKING, Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.hostile_texts import BENIGN, DISGUISED, JUNK  # noqa: E402  (the repository is on the path now)
+from benchmarks.host import describe_host  # noqa: E402  (the repository is on the path now)
+from benchmarks.hostile_texts import BENIGN, DISGUISED, JUNK  # noqa: E402
 from moderation.training.job_process import cpu_ticks  # noqa: E402
 
 if TYPE_CHECKING:
@@ -1155,6 +1156,7 @@ def main() -> int:
                 f"per phase (cap {args.time_cap:.0f} s), {source}, "
                 f"mean text {statistics.fmean(map(len, texts)):.0f} chars"
             )
+            print(f"host: {describe_host()}")
             json_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {site_key}"}
 
             def comment_bodies(prefix: str, count: int) -> list[bytes]:
