@@ -2,11 +2,11 @@
 
 ONNX Runtime multiplies a graph's uint8 activations by int8 weights (U8S8) with VPMADDUBSW on AVX2 CPUs without
 VNNI, whose 16-bit sums of two products saturate. The same int8 graph then scores otherwise there than on a CPU with
-AVX-512 VNNI, which sums exactly: by 0.015 in probability on the model shipped on 2026-12-06, whose file then refused
+VNNI, which sums exactly: by 0.015 in probability on the model shipped on 2026-12-06, whose file then refused
 to load there (its self-check allows 0.001). Each weight shifted by 128 into uint8, with its zero point shifted
 alike, leaves every integer product the same, and uint8 by uint8 (U8U8) is summed exactly on every CPU: the graph
 then gives, everywhere, the scores the signed graph gives where nothing saturates. Cost measured on an AVX2 CPU:
-17 % more stage-2 time per comment. (Quantizing to unsigned weights directly would pick other weights, asymmetric
+17-22 % more stage-2 time per comment. (Quantizing to unsigned weights directly would pick other weights, asymmetric
 ones; shifting keeps the ones the model was measured with.)
 
 A folder quantized before this existed is converted without retraining (run in .venv or .venv-train):

@@ -468,7 +468,7 @@ def self_check(model: Stage2Model, record: object, *, where: str) -> None:
             f"{where}: stage 2 does not score its self-check texts as recorded at build time "
             f"(off by {worst:.6f}, tolerance {tolerance})"
             + (
-                "; its int8 graph has signed weights, which score otherwise on CPUs without AVX-512 VNNI: convert "
+                "; its int8 graph has signed weights, which score otherwise on CPUs without VNNI: convert "
                 "its folder with `python -m model.stage2.quantize` and attach it again"
                 if signed
                 else ""
