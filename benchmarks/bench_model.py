@@ -410,7 +410,8 @@ def main() -> int:
     stage2_section: dict[str, Any] = manifest.get("stage2") or {}
     shipped = "cascade" if cascade else "stage1"
     print(f"model {scorer.version} ({model_path}); peer {peer_name}; data {args.data}")
-    print(f"host: {describe_host()}")
+    host = describe_host()
+    print(f"host: {host}")
     if cascade:
         print(
             f"cascade: stage 1 {stage1.version} then stage 2 ({stage2_section.get('encoder')}, "
@@ -838,7 +839,7 @@ def main() -> int:
         args.json_out.write_text(
             json.dumps(
                 {
-                    "host": describe_host(),
+                    "host": host,
                     "report": report,
                     "abuse_in_long_comments": padded,
                     "test_splits": splits,

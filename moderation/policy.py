@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from typing import Literal
@@ -231,7 +231,7 @@ def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, a
         urgent=action == "review"
         and (
             any(r.kind in MODEL_REASONS and r.category in URGENT_CATEGORIES for r in reasons)
-            or _held_by_a_threatening_sentence(reasons, comment.sentences, thresholds)
+            or _held_by_a_threatening_sentence(holding, comment.sentences, thresholds)
         ),
         sentence_spans=tuple(
             Span(held.category, held.sentence.start, held.sentence.end, held.sentence.text, 1.0, stage=2)
@@ -241,11 +241,11 @@ def decide(scores: Mapping[str, float], policy: Policy, comment: CommentFacts, a
 
 
 def _held_by_a_threatening_sentence(
-    reasons: Iterable[Reason], sentences: Iterable[LoneSentence], thresholds: Thresholds
+    holding: Sequence[_HoldingSentence], sentences: Iterable[LoneSentence], thresholds: Thresholds
 ) -> bool:
     """Whether lone sentences hold the comment and one of them, alone, reaches the review threshold of an urgent
     category (threat and severe toxicity often have no reject threshold, so they cannot hold it themselves)."""
-    if not any(reason.kind == "sentence" for reason in reasons):
+    if not holding:
         return False
     reviews = {c: thresholds.get(c, {}).get("review") for c in URGENT_CATEGORIES}
     return any(

@@ -46,19 +46,11 @@ def quantize(fp32_graph: Path, int8_graph: Path) -> int:
 def unsigned_weights(graph: onnx.ModelProto) -> int:
     """Shift `graph`'s int8 matmul weights and zero points by 128 into uint8, in place; returns how many tensors."""
     initializers = {tensor.name: tensor for tensor in graph.graph.initializer}
-    shifted: set[str] = set()
-    for node in graph.graph.node:
-        if node.op_type != _INTEGER_MATMUL:
-            continue
-        for position in _WEIGHT_INPUTS:
-            name = node.input[position] if position < len(node.input) else ""
-            tensor = initializers.get(name)
-            if tensor is None or name in shifted or tensor.data_type != onnx.TensorProto.INT8:
-                continue
-            values = numpy_helper.to_array(tensor).astype(np.int16) + SHIFT
-            tensor.CopyFrom(numpy_helper.from_array(values.astype(np.uint8), name))
-            shifted.add(name)
-    return len(shifted)
+    names = signed_weights(graph)
+    for name in names:
+        values = numpy_helper.to_array(initializers[name]).astype(np.int16) + SHIFT
+        initializers[name].CopyFrom(numpy_helper.from_array(values.astype(np.uint8), name))
+    return len(names)
 
 
 def unsigned_bytes(serialized: bytes) -> bytes:
