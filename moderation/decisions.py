@@ -43,7 +43,7 @@ CSV_COLUMNS: tuple[str, ...] = (
 )
 
 
-JSON_COLUMNS: tuple[str, ...] = ("scores", "thresholds", "reasons", "spans")
+JSON_COLUMNS: tuple[str, ...] = ("scores", "thresholds", "reasons", "spans", "sentences")
 
 
 class NewDecision(Record):
@@ -70,6 +70,8 @@ class NewDecision(Record):
     supersedes: int | None = None
     stage: int | None = None
     route_reason: str | None = None
+    # The lone sentences a cascade read: [{"start", "end", "scores"}] (their text is the comment's).
+    sentences: list[dict[str, Any]] | None = None
 
     def row(self) -> dict[str, Any]:
         """The row to append: the columns given, JSON columns as text (the store fills in the others)."""
@@ -89,6 +91,7 @@ class LoggedDecision(NewDecision):
     thresholds: Json[dict[str, Any]] | None = None  # type: ignore[assignment]
     reasons: Json[list[dict[str, Any]]] | None = None  # type: ignore[assignment]
     spans: Json[list[dict[str, Any]]] | None = None  # type: ignore[assignment]
+    sentences: Json[list[dict[str, Any]]] | None = None  # type: ignore[assignment]
     prev_hash: str | None
     row_hash: str | None
     article_id: str | None = None

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from model import artifact
+from model.types import LoneSentence
 from moderation.decisions import decision_from_row
 from moderation.errors import NotFound
 from moderation.policy import RecordedOutcome, preview
@@ -177,6 +178,10 @@ def recorded_outcomes(store: Store, limit: int = PREVIEW_ROWS) -> list[RecordedO
             scores=json.loads(row["scores"]),
             section=row["section"],
             human_action=row["human_action"] if row["human_action"] in ("approve", "reject") else None,
+            sentences=tuple(
+                LoneSentence(int(s["start"]), int(s["end"]), "", s["scores"])
+                for s in json.loads(row["sentences"] or "[]")
+            ),
         )
         for row in rows
     ]

@@ -148,6 +148,7 @@ class RecordedOutcome:
     scores: Mapping[str, float]
     section: str | None
     human_action: str | None
+    sentences: tuple[LoneSentence, ...] = ()  # the lone sentences the cascade read, if any
 
 
 # ---------------------------------------------------------------------------
@@ -590,9 +591,11 @@ def _language_reason(comment: CommentFacts, known_languages: tuple[str, ...]) ->
 
 
 def preview(policy: Policy, outcomes: Iterable[RecordedOutcome]) -> dict[str, object]:
-    """What the policy's score thresholds would have done to recorded comments, and how moderators ruled."""
+    """What the policy's score thresholds and sentence holds would have done to recorded comments, and how
+    moderators ruled."""
     overall = {action: _Tally() for action in ACTIONS}
     per_category = {category: {"reject": _Tally(), "review": _Tally()} for category in policy.thresholds}
+    sentence_held = _Tally()
     total = with_verdict = 0
     for outcome in outcomes:
         if outcome.human_action not in (None, "approve", "reject"):
@@ -610,11 +613,15 @@ def preview(policy: Policy, outcomes: Iterable[RecordedOutcome]) -> dict[str, ob
             per_category[category][category_action].add(outcome.human_action, category_action)
             if SEVERITY[category_action] > SEVERITY[action]:
                 action = category_action
+        if _holding_sentences(outcome.sentences, thresholds, policy.sentence_holds):
+            sentence_held.add(outcome.human_action, "review")
+            action = "review" if action == "approve" else action
         overall[action].add(outcome.human_action, action)
     return {
         "total": total,
         "with_verdict": with_verdict,
         "actions": {action: tally.summary(total) for action, tally in overall.items()},
+        "sentence_holds": sentence_held.summary(total),
         "categories": {
             category: {action: tally.summary(total) for action, tally in tallies.items()}
             for category, tallies in per_category.items()

@@ -124,6 +124,7 @@ def submit_comment(
         spans=answer["spans"],
         stage=result.stage,
         route_reason=result.route_reason,
+        sentences=[{"start": s.start, "end": s.end, "scores": s.scores} for s in result.sentences] or None,
     )
     with store.write() as db:
         # Checked again under the write lock: a concurrent post of the same id may have landed meanwhile.

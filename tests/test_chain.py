@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing as mp
 import sqlite3
 from pathlib import Path
@@ -51,6 +53,22 @@ def test_every_decision_links_to_the_one_before(store: Store, settings: Settings
 def test_the_chain_covers_every_column_of_the_decisions_table(store: Store) -> None:
     with store.read() as db:
         assert set(st.decision_columns(db)) == chain.CHAIN_COLUMNS
+
+
+def test_columns_added_later_leave_the_hash_of_a_row_sealed_before_them() -> None:
+    row = {column: None for column in chain.HASHED_COLUMNS} | {"id": 7, "comment_id": "c7", "action": "approve"}
+
+    def sealed_as(values: list[object]) -> str:
+        return hashlib.sha256(json.dumps(values, separators=(",", ":")).encode("ascii")).hexdigest()
+
+    base = [row.get(column) for column in chain.HASHED_COLUMNS]
+    assert chain.row_hash(row) == sealed_as(base)  # sealed before migration 8
+    staged = {**row, "stage": 2, "route_reason": "toxicity 0.4"}
+    assert chain.row_hash(staged) == sealed_as([*base, 2, "toxicity 0.4"])  # sealed between migrations 8 and 10
+    lone = '[{"start":0,"end":9,"scores":{"toxicity":0.9}}]'
+    assert chain.row_hash({**staged, "sentences": lone}) == sealed_as([*base, 2, "toxicity 0.4", lone])
+    assert chain.row_hash({**row, "sentences": lone}) == sealed_as([*base, None, None, lone])
+    assert len({chain.row_hash(r) for r in (row, staged, {**row, "sentences": lone})}) == 3
 
 
 def test_an_edited_row_is_named(store: Store, settings: Settings, db_path: Path) -> None:

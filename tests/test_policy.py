@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import moderation.policy as policy_module
 from model.categories import CATEGORIES
-from model.types import Thresholds
+from model.types import LoneSentence, Thresholds
 from moderation.errors import Invalid
 from moderation.policy import (
     ACTIONS,
@@ -858,6 +858,24 @@ def test_preview_ignores_shadow_mode():
     actions = preview(policy(sections=SPORT, shadow_mode=True), RECORDED)["actions"]
     assert isinstance(actions, dict)
     assert actions["reject"]["count"] == 3
+
+
+def test_preview_replays_the_holds_of_recorded_lone_sentences():
+    def held(sentence_toxicity: float, human: str | None) -> RecordedOutcome:
+        lone = LoneSentence(40, 80, "", {"toxicity": sentence_toxicity, "spam": 0.0})
+        return replace(outcome(0.1, human), sentences=(lone,))
+
+    recorded = [held(0.95, "reject"), held(0.95, "approve"), held(0.7, "reject"), outcome(0.1, "approve")]
+    at_reject = preview(policy(), recorded)
+    assert at_reject["sentence_holds"] == {"count": 2, "share": 0.5, "verdicts": 2, "precision": 0.5}
+    assert at_reject["actions"]["review"]["count"] == 2 and at_reject["actions"]["approve"]["count"] == 2
+    at_review = preview(policy(sentence_holds="review"), recorded)
+    assert at_review["sentence_holds"]["count"] == 3 and at_review["actions"]["approve"]["count"] == 1
+    off = preview(policy(sentence_holds="off"), recorded)
+    assert off["sentence_holds"]["count"] == 0 and off["actions"]["approve"]["count"] == 4
+    # A comment its own scores reject stays rejected, whatever its sentences say.
+    rejected = preview(policy(), [replace(held(0.95, None), scores={"toxicity": 0.95})])
+    assert rejected["actions"]["reject"]["count"] == 1 and rejected["sentence_holds"]["count"] == 1
 
 
 def test_preview_of_nothing():

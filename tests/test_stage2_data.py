@@ -95,13 +95,12 @@ def test_contrast_sets_put_the_same_claim_under_both_labels() -> None:
     assert {"hate", "counter_speech", "negated"} <= stated
     # The same shell after a group's adjective: a word for vermin makes it hate, an ordinary noun does not.
     shell = synthetic.PHRASE_SHELLS[0]
-    shelled = {
-        (s.kind, s.labels["toxicity"])
-        for s in by_text.values()
+    filled = {
+        shell.format(a=adjective, n=noun)
         for noun in (*synthetic.VILE_NOUNS, *synthetic.PLAIN_NOUNS)
         for adjective in synthetic.GROUP_ADJECTIVES
-        if s.text.lower() == shell.format(a=adjective, n=noun)
     }
+    shelled = {(by_text[t].kind, by_text[t].labels["toxicity"]) for t in filled if t in by_text}
     assert shelled == {("phrase", 1), ("plain_phrase", 0)}
     # A slur of our list is both used (hate) and mentioned to reject it (clean).
     for one, plural in synthetic.SLURS[:5]:

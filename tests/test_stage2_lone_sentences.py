@@ -3,6 +3,7 @@ read is also read on its own, and holds the comment for a person, never rejects 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +24,12 @@ from model.scorer import Scorer, load_scorer
 from model.types import LoneSentence, Span, Thresholds
 from moderation.cli.cascade import attach_stage2_command
 from moderation.policy import AuthorHistory, CommentFacts, SentenceHolds, decide, default_policy, held_scores
-from moderation.service import dry_run
+from moderation.insights import preview_policy
+from moderation.policy_document import policy_to_document
+from moderation.service import dry_run, submit_comment
+from moderation.settings import Settings
+from moderation.storage import store as st
+from moderation.storage.store import Store
 from tests import stage2_fixtures as fx
 from tests.test_stage2_spans import HATE, write_folder
 
@@ -212,6 +218,26 @@ def test_submitting_a_long_comment_with_a_line_of_abuse_queues_it(scorers: dict[
     assert span["category"] == held["reasons"][0]["category"]
     unread = dry_run(scorers[0], default_policy(scorers[0].thresholds), {"text": NEWS + HATE})
     assert unread["status"] == "approved"
+
+
+def test_a_submission_records_its_lone_sentences_and_the_policy_preview_replays_their_hold(
+    scorers: dict[int, Scorer], store: Store, settings: Settings
+) -> None:
+    scorer = scorers[4]
+    answer = submit_comment(store, scorer, settings, {"id": "long-1", "article_id": "a", "author_id": "u1", "text": NEWS + HATE}, None)
+    submit_comment(store, scorer, settings, {"id": "calm-1", "article_id": "a", "author_id": "u2", "text": NEWS}, None)
+    assert answer["status"] == "queued"
+    with store.read() as db:
+        [row] = [r for r in st.iter_decisions_for_chain(db) if r["comment_id"] == "long-1"]
+    [recorded] = json.loads(row["sentences"])
+    assert (NEWS + HATE)[recorded["start"] : recorded["end"]] == HATE.strip()
+    assert recorded["scores"] == pytest.approx(scorer.score(NEWS + HATE).sentences[0].scores)
+    assert st.verify_chain(store).ok
+    document = policy_to_document(default_policy(scorer.thresholds))
+    seen = preview_policy(store, scorer, document)["edited"]
+    assert seen["total"] == 2 and seen["sentence_holds"]["count"] == 1 and seen["actions"]["review"]["count"] == 1
+    off = preview_policy(store, scorer, {**document, "sentence_holds": "off"})["edited"]
+    assert off["sentence_holds"]["count"] == 0 and off["actions"]["approve"]["count"] == 2
 
 
 @pytest.mark.parametrize("sentences", [-1, 9, True, "4", 2.0])

@@ -1,4 +1,4 @@
-"""`moderation attach-stage2`: add an exported stage-2 folder to a stage-1 model file, as a new model file."""
+"""`moderation attach-stage2`: add an exported stage-2 folder to a stage-1 or cascade model file, as a new file."""
 
 from __future__ import annotations
 

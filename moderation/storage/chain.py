@@ -41,18 +41,23 @@ HASHED_COLUMNS: tuple[str, ...] = (
     "supersedes",
     "prev_hash",
 )
-# Columns added after rows were sealed (migration 8: which cascade stage scored a submission, and why): hashed
-# after the others, and only when one of them is set, so a row sealed before they existed keeps its hash.
-LATER_COLUMNS: tuple[str, ...] = ("stage", "route_reason")
+# Columns added after rows were sealed, one tuple per migration that added them, in the order they came
+# (migration 8: which cascade stage scored a submission, and why; migration 10: the scores of the lone sentences
+# a cascade read). They are hashed after the others, up to the last tuple with a value set, so a row sealed
+# before a tuple existed keeps its hash.
+LATER_GROUPS: tuple[tuple[str, ...], ...] = (("stage", "route_reason"), ("sentences",))
+LATER_COLUMNS: tuple[str, ...] = tuple(column for group in LATER_GROUPS for column in group)
 CHAIN_COLUMNS: frozenset[str] = frozenset({*HASHED_COLUMNS, *LATER_COLUMNS, "row_hash"})
 
 
 def row_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 hex of the row's hashed columns as a canonical JSON array (fixed order, ASCII, no spaces)."""
     values = [row.get(column) for column in HASHED_COLUMNS]
-    later = [row.get(column) for column in LATER_COLUMNS]
-    if any(value is not None for value in later):
-        values += later
+    later = [[row.get(column) for column in group] for group in LATER_GROUPS]
+    while later and all(value is None for value in later[-1]):
+        later.pop()
+    for group in later:
+        values += group
     canonical = json.dumps(values, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 

@@ -279,6 +279,13 @@ ALTER TABLE decisions ADD COLUMN stage INTEGER;
 ALTER TABLE decisions ADD COLUMN route_reason TEXT;
 """
 
+DECISION_SENTENCES_SCHEMA = """
+-- With a cascade that reads lone sentences of a long comment: each sentence's place and scores (JSON
+-- [{"start", "end", "scores"}], no text: the comment holds it), so a policy preview can replay sentence holds.
+-- NULL when no sentence was read alone.
+ALTER TABLE decisions ADD COLUMN sentences TEXT;
+"""
+
 PERSPECTIVE_FEEDBACK_SCHEMA = """
 -- Scores suggested through Perspective's comments:suggestscore (Coral sends each moderator decision there), kept
 -- as labelled examples for retraining. Append-only: a later suggestion with the same client token in the same
@@ -345,6 +352,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "jobs: when the job's process started", JOB_PROCESS_START_SCHEMA),
     Migration(8, "decisions: the cascade stage that scored a submission", DECISION_STAGE_SCHEMA),
     Migration(9, "scores suggested through Perspective's comments:suggestscore", PERSPECTIVE_FEEDBACK_SCHEMA),
+    Migration(10, "decisions: the scores of the lone sentences a cascade read", DECISION_SENTENCES_SCHEMA),
 )
 
 _CREATE_MIGRATIONS_TABLE = """

@@ -1107,7 +1107,7 @@ def recorded_outcome_rows(db: Database, limit: int) -> list[Row]:
     """The newest submissions' scores and section, with the latest moderator action on each comment if any."""
     return _all(
         db,
-        "SELECT d.scores AS scores, c.section AS section,"
+        "SELECT d.scores AS scores, d.sentences AS sentences, c.section AS section,"
         " (SELECT m.action FROM decisions m WHERE m.comment_id = d.comment_id AND m.actor_type = 'moderator'"
         " ORDER BY m.id DESC LIMIT 1) AS human_action"
         " FROM decisions d JOIN comments c ON c.id = d.comment_id"
