@@ -23,8 +23,8 @@ from model.categories import CATEGORIES
 from model.scorer import Scorer, load_scorer
 from model.types import LoneSentence, Span, Thresholds
 from moderation.cli.cascade import attach_stage2_command
-from moderation.policy import AuthorHistory, CommentFacts, SentenceHolds, decide, default_policy, held_scores
 from moderation.insights import preview_policy
+from moderation.policy import AuthorHistory, CommentFacts, SentenceHolds, decide, default_policy, held_scores
 from moderation.policy_document import policy_to_document
 from moderation.service import dry_run, submit_comment
 from moderation.settings import Settings
@@ -224,8 +224,11 @@ def test_a_submission_records_its_lone_sentences_and_the_policy_preview_replays_
     scorers: dict[int, Scorer], store: Store, settings: Settings
 ) -> None:
     scorer = scorers[4]
-    answer = submit_comment(store, scorer, settings, {"id": "long-1", "article_id": "a", "author_id": "u1", "text": NEWS + HATE}, None)
-    submit_comment(store, scorer, settings, {"id": "calm-1", "article_id": "a", "author_id": "u2", "text": NEWS}, None)
+    long, calm = (
+        {"id": i, "article_id": "a", "author_id": i, "text": t} for i, t in (("long-1", NEWS + HATE), ("calm-1", NEWS))
+    )
+    answer = submit_comment(store, scorer, settings, long, None)
+    submit_comment(store, scorer, settings, calm, None)
     assert answer["status"] == "queued"
     with store.read() as db:
         [row] = [r for r in st.iter_decisions_for_chain(db) if r["comment_id"] == "long-1"]
