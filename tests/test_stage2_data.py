@@ -65,7 +65,7 @@ def test_synthetic_labels_say_what_each_kind_means_and_never_spam() -> None:
             assert sentence.labels == {"toxicity": 1, "insult": 1, "obscene": 0, "threat": 0, "identity_attack": 0}
         elif sentence.kind == "evasion":
             assert sentence.labels in (hate, threat, group_threat)
-        elif sentence.kind in ("context", "long_context"):
+        elif sentence.kind == "context":
             assert sentence.labels in [synthetic.LABELS[k] for k in synthetic.KINDS if k not in synthetic.DERIVED]
         else:
             assert sentence.kind == "threat" and sentence.labels == threat
@@ -143,26 +143,6 @@ def test_sentences_in_context_keep_their_source_and_its_labels() -> None:
         shapes["after"] += bool(after.strip(" ."))
         assert "{" not in sentence.text
     assert min(shapes.values()) > 50
-
-
-def test_sentences_in_long_context_sit_among_harmless_news_sentences_and_keep_their_labels() -> None:
-    sentences = synthetic.generate()
-    sources = {(s.text[0].upper() + s.text[1:]).rstrip("."): s for s in sentences if "context" not in s.kind}
-    padding = {p.split("{t}")[0][:20] for p in synthetic.PADDING}
-    long = [s for s in sentences if s.kind == "long_context"]
-    assert len(long) > synthetic.PER_KIND["long_context"] * 0.9
-    places = set()
-    for sentence in long[:150]:
-        found = [(body, s) for body, s in sources.items() if body in sentence.text]
-        assert found and sentence.labels in [s.labels for _, s in found], sentence.text
-        body = max((b for b, _ in found), key=len)
-        before, _, after = sentence.text.partition(body)
-        places.add((bool(before.strip()), bool(after.strip(" ."))))
-        rest = sum(1 for p in padding if p and p.lower() in (before + after).lower())
-        assert rest >= 1 and "{" not in sentence.text
-        assert len(sentence.text.split()) <= max(synthetic.LONG_CONTEXT_WORDS, len(body.split()) + 20)
-    assert places >= {(True, True), (True, False), (False, True)}
-    assert {s.labels["toxicity"] for s in long} == {0, 1}
 
 
 def test_synthetic_texts_are_distinct_and_differ_from_the_identity_balance_sentences() -> None:

@@ -69,10 +69,6 @@ SUBJECTS = (
     "this app", "the energy bill", "the census form", "the highway extension", "the museum renovation",
     "the new airport terminal", "the border crossing queue system", "the coalition agreement", "this policy",
     "the recycling scheme", "the new comment layout",
-    # Things written or said in the news, which a reader may call stupid without abusing whoever wrote them.
-    "the op-ed", "yesterday's editorial", "the press release", "the court ruling", "the podcast episode",
-    "this column", "the headline", "the government's response", "the televised debate", "the new tax form",
-    "the foreign office briefing", "the match report",
 )  # fmt: skip
 
 ROLES = (
@@ -540,12 +536,6 @@ HATE_FRAMES = (
     "there is not one honest person among {g}, not one",
     "{g} have never done anything good for anyone, ever",
     "nobody could call {g} civilised with a straight face",
-    # Hatred given as a settled opinion, with the news as an afterthought.
-    "i have long believed {g} are beneath the rest of us, and nothing in this piece changes that",
-    "in my view {g} are simply a lesser people",
-    "my honest opinion: this country would do better with no {g} at all",
-    "call me old-fashioned, but i think {g} are lower than the rest of us",
-    "nothing i read will change my mind that {g} are a backward, dirty people",
 )  # fmt: skip
 
 THREAT_FRAMES = (
@@ -597,18 +587,6 @@ THREAT_FRAMES = (
     "hunt {r} down like a dog",
     "i hope {r} chokes to death on those lies, and i'd help",
     "{r} is a dead man walking, we have the address",
-    "whoever takes out {r} deserves a statue in the main square",
-    "one well-aimed shot would free this country of {r}",
-    "the convoy of {r} would make a fine target for a roadside bomb",
-    "i'll rip out the tongue of {r} if they lie to us one more time",
-    "{r} won't last a month in office, my friends and i will see to that",
-    "the children of {r} should be afraid to walk to school from now on",
-    "it would be a public service if somebody finally shot {r}",
-    "no jury would convict the man who silences {r} for good",
-    "{r} should be made to disappear, and i know people who can arrange it",
-    "a grenade through the window of {r} would end this nonsense",
-    "tell {r} that the family will pay for this vote in blood",
-    "the first patriot to put {r} in a coffin gets a drink from me",
 )  # fmt: skip
 
 # What a public figure {r} is blamed for, and what the writer wants done to them: the same shells take a violent
@@ -761,10 +739,6 @@ OBJECT_FRAMES = (
     "{s} is a crime against common sense",
     "{s} is beyond stupid",
     "i loathe {s}, it ruins my mornings",
-    "{s} is the most brainless thing i have read all month",
-    "what a pathetic, pointless waste {s} was",
-    "{s} is idiotic from the first line to the last",
-    "i have seen smarter ideas scribbled on napkins than {s}",
 )  # fmt: skip
 
 
@@ -819,11 +793,6 @@ BACKHANDED_FRAMES = (
     "hold on to your wallets, {p} just joined the committee",
     "pretty smart for {p}, to be fair",
     "{p} who showed up on time, will wonders never cease",
-    "hard to believe {p} put this together without help",
-    "well spoken for {p}, i'll give them that",
-    "{p} writing in full sentences, how times change",
-    "someone must have written this for {p}, no way they managed it alone",
-    "{p} with an opinion worth reading? first time for everything",
 )  # fmt: skip
 STEREOTYPE_FRAMES = (
     "{g} are good at one thing: complaining",
@@ -842,14 +811,6 @@ STEREOTYPE_FRAMES = (
     "keep an eye on your bike when {g} are in the neighbourhood",
     "{g} in the police force? then who will arrest their cousins",
     "trust {g} to turn a peace deal into a business",
-    "every town that takes in {g} regrets it within a year",
-    "look at any district where {g} settle and tell me the crime rate did not go up",
-    "{g} cry persecution the moment anyone says a word against them",
-    "typical of {g} to turn every news story into a story about their suffering",
-    "let {g} into the government and see how fast the treasury empties",
-    "i have nothing against {g}, i just would not want one living next door",
-    "we all know how it ends when {g} get a say in running things",
-    "property prices drop the minute {g} move onto a street",
 )  # fmt: skip
 
 # Violence against a whole group {g} called for, wished for or approved of: a threat and an identity attack.
@@ -878,14 +839,6 @@ GROUP_THREAT_FRAMES = (
     "the {g} must be exterminated before they spread",
     "if the government will not deal with the {g}, ordinary men with guns will",
     "no mercy for {g}: hang them in the square",
-    "getting rid of {g} for good would be doing the world a favour",
-    "eradicating {g} is the kindest thing we could do for our grandchildren",
-    "ridding the region of {g} by force would be a blessing",
-    "{g} need to be taught a lesson with clubs and fire",
-    "deporting {g} is not enough, they should be eliminated",
-    "wiping out {g} would solve half of our problems overnight",
-    "a good old-fashioned massacre is what {g} have coming",
-    "in my opinion the extermination of {g} would be a gift to mankind",
 )  # fmt: skip
 # Violence against a group {g} remembered, condemned or reported: not a threat, not abuse, though it names the
 # same deeds.
@@ -1023,7 +976,7 @@ CRITICISM_FRAMES = (
 KINDS = (
     "counter_speech", "negated", "positive", "neutral", "self", "individual", "hate", "negated_praise", "threat",
     "criticism", "insult", "profanity", "object", "phrase", "plain_phrase", "backhanded", "stereotype",
-    "group_threat", "remembrance", "slur", "slur_mention", "evasion", "context", "long_context",
+    "group_threat", "remembrance", "slur", "slur_mention", "evasion", "context",
 )  # fmt: skip
 
 _NON_TOXIC = dict.fromkeys(LABELLED, 0)
@@ -1063,7 +1016,7 @@ LABELS: dict[str, dict[str, int]] = {
     "evasion": {},
 }
 # Kinds made from other kinds' sentences rather than from frames.
-DERIVED = ("evasion", "context", "long_context")
+DERIVED = ("evasion", "context")
 # The kinds evasion misspells.
 EVADED = ("hate", "negated_praise", "threat", "phrase", "backhanded", "stereotype", "group_threat", "slur")
 
@@ -1118,7 +1071,6 @@ PER_KIND = {
     "hate": 1900, "negated_praise": 1200, "threat": 1600, "criticism": 1000, "insult": 600, "profanity": 220,
     "object": 1100, "phrase": 1000, "plain_phrase": 700, "backhanded": 600, "stereotype": 900, "group_threat": 1100,
     "remembrance": 600, "slur": 600, "slur_mention": 180, "evasion": 1500, "context": 7500,
-    "long_context": 4000,
 }  # fmt: skip
 
 _WORD = re.compile(r"[a-z]+")
@@ -1237,52 +1189,6 @@ def _in_context(sentences: list[Sentence], count: int, seed: int) -> list[Senten
     return out
 
 
-# Harmless sentences about the news (our own topics {t}), to set one sentence among several in a long comment.
-PADDING = (
-    "the talks on {t} resumed on tuesday after a two-week pause.",
-    "according to the piece, {t} came up for six hours.",
-    "my brother works near the port and says people there talk of nothing but {t}.",
-    "the second chart shows how little has changed on {t} since spring.",
-    "i remember when {t} first came up, nobody took the idea seriously.",
-    "the minister's office has not commented on {t} yet.",
-    "prices at our market went up again this week.",
-    "the photos from the border crossing are worth a look.",
-    "both delegations were photographed shaking hands.",
-    "the interview with the farmers was the best part of the report.",
-    "opinion polls on {t} are split almost down the middle.",
-    "there is a longer version of this story in the weekend edition.",
-    "the old agreement ran out in march, if i remember right.",
-    "the journalists who covered {t} did a careful job.",
-    "a friend sent me this link this morning.",
-    "i have lived in the region for thirty years.",
-)  # fmt: skip
-# Words a long comment may hold around its one sentence that counts: short enough that the whole comment stays
-# inside the encoder's 96 tokens, so the labelled sentence is never cut off.
-LONG_CONTEXT_WORDS = 60
-
-
-def _in_long_context(sentences: list[Sentence], count: int, seed: int) -> list[Sentence]:
-    """Copies of `count` sentences of every kind set among two to four harmless sentences about the news, in any
-    place, labels kept: one abusive sentence among ordinary ones still makes the comment abusive."""
-    rng = random.Random(f"{seed}:long context")
-    seen = {s.text.lower() for s in sentences}
-    out: list[Sentence] = []
-    for source in rng.sample(sentences, min(count, len(sentences))):
-        body = _capitalised(source.text)
-        if body[-1] not in ".!?":
-            body += "."
-        topic = rng.choice(NEWS_TOPICS)
-        padding = [_capitalised(p.replace("{t}", topic)) for p in rng.sample(PADDING, rng.randint(2, 4))]
-        while len(padding) > 1 and len(" ".join([body, *padding]).split()) > LONG_CONTEXT_WORDS:
-            padding.pop()
-        padding.insert(rng.randint(0, len(padding)), body)
-        text = " ".join(padding)
-        if text.lower() not in seen:
-            seen.add(text.lower())
-            out.append(Sentence(text, "long_context", dict(source.labels)))
-    return out
-
-
 def _fill(frame: str, filler: str | tuple[str, str]) -> str:
     """A frame with its group, role, adjective or slur (singular {w}, plural {ws}) slot filled."""
     if isinstance(filler, tuple):
@@ -1310,9 +1216,7 @@ def generate(seed: int = SEED) -> list[Sentence]:
                 text = _capitalised(text)
             out.append(Sentence(text, kind, dict(LABELS[kind])))
     out.extend(_evasions(out, PER_KIND["evasion"], seed))
-    plain = list(out)
-    out.extend(_in_context(plain, PER_KIND["context"], seed))
-    out.extend(_in_long_context(plain, PER_KIND["long_context"], seed))
+    out.extend(_in_context(out, PER_KIND["context"], seed))
     return out
 
 
@@ -1339,8 +1243,7 @@ INFO = CorpusInfo(
     "threat 1, identity_attack 1) and the same deeds remembered or condemned (all six 0); slurs used at a group or "
     "a person (toxicity 1, identity_attack 1, threat 0) and mentioned to reject or report them (all six 0); "
     "hateful or threatening sentences with one word misspelt "
-    "(their source's labels); sentences of every kind between remarks about the news, and among two to four "
-    "harmless sentences about the news (their source's labels). "
+    "(their source's labels); sentences of every kind between remarks about the news (their source's labels). "
     "Spam is unknown throughout.",
 )
 
