@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Json
 
+from model.types import LoneSentence
 from moderation.errors import Invalid
 from moderation.paging import check_limit, id_cursor
 from moderation.records import Record
@@ -80,6 +81,16 @@ class NewDecision(Record):
             if values.get(column) is not None:
                 values[column] = json.dumps(values[column])
         return values
+
+
+def recorded_sentences(sentences: Iterable[LoneSentence]) -> list[dict[str, Any]] | None:
+    """Lone sentences as a decision's `sentences` column keeps them: place and scores, no text (the comment's)."""
+    return [{"start": s.start, "end": s.end, "scores": dict(s.scores)} for s in sentences] or None
+
+
+def lone_sentences(column: str | None) -> tuple[LoneSentence, ...]:
+    """A decision's `sentences` column read back (recorded_sentences' inverse; the text is left empty)."""
+    return tuple(LoneSentence(int(s["start"]), int(s["end"]), "", s["scores"]) for s in json.loads(column or "[]"))
 
 
 class LoggedDecision(NewDecision):

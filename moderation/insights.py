@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from model import artifact
-from model.types import LoneSentence
-from moderation.decisions import decision_from_row
+from moderation.decisions import decision_from_row, lone_sentences
 from moderation.errors import NotFound
 from moderation.policy import RecordedOutcome, preview
 from moderation.policy_changes import ModelThresholds, get_policy
@@ -178,10 +177,7 @@ def recorded_outcomes(store: Store, limit: int = PREVIEW_ROWS) -> list[RecordedO
             scores=json.loads(row["scores"]),
             section=row["section"],
             human_action=row["human_action"] if row["human_action"] in ("approve", "reject") else None,
-            sentences=tuple(
-                LoneSentence(int(s["start"]), int(s["end"]), "", s["scores"])
-                for s in json.loads(row["sentences"] or "[]")
-            ),
+            sentences=lone_sentences(row["sentences"]),
         )
         for row in rows
     ]

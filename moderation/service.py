@@ -12,7 +12,7 @@ from model.normalize import normalized_prefix_length
 from model.types import ScoreResult, Thresholds
 from moderation.answer_record import answer_for, answer_from_row
 from moderation.comment_record import CommentIn, validate_comment
-from moderation.decisions import LoggedDecision, NewDecision
+from moderation.decisions import LoggedDecision, NewDecision, recorded_sentences
 from moderation.errors import Conflict, Invalid, ModerationError, NotFound, TooLarge, Unavailable
 from moderation.policy import AuthorHistory, CommentFacts, Policy, Verdict, decide, held_scores, queue_priority
 from moderation.policy_changes import get_policy
@@ -124,7 +124,7 @@ def submit_comment(
         spans=answer["spans"],
         stage=result.stage,
         route_reason=result.route_reason,
-        sentences=[{"start": s.start, "end": s.end, "scores": s.scores} for s in result.sentences] or None,
+        sentences=recorded_sentences(result.sentences),
     )
     with store.write() as db:
         # Checked again under the write lock: a concurrent post of the same id may have landed meanwhile.
