@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import chain
 
 import numpy as np
 
@@ -25,12 +24,10 @@ def token_contributions(
     get = featurizer.word_vocab.get
     unigrams = [get(word, -1) for word in words]
     bigrams = [get(f"{a} {b}", -1) for a, b in zip(words, words[1:], strict=False)]
-    char_ids = [featurizer.char_ids(word) for word in words]
+    char_ids = [featurizer.char_feature_ids(word) for word in words]
     positions = np.arange(n_words)
     # One row per (token, feature) occurrence; a bigram appears twice, half for each of its words.
-    feature = np.concatenate(
-        [unigrams, bigrams, bigrams, np.fromiter(chain.from_iterable(char_ids), dtype=np.int64) + featurizer.n_word]
-    ).astype(np.int64)
+    feature = np.concatenate([unigrams, bigrams, bigrams, *char_ids]).astype(np.int64)
     token = np.concatenate(
         [positions, positions[:-1], positions[1:], np.repeat(positions, [len(c) for c in char_ids])]
     ).astype(np.int64)

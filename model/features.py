@@ -11,7 +11,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -75,7 +74,7 @@ class Featurizer:
         self.char_idf = char_idf
         self.n_word = len(word_vocab)
         self.n_features = len(word_vocab) + len(char_vocab)
-        self._word_char_ids: dict[str, tuple[int, ...]] = {}
+        self._word_char_ids: dict[str, np.ndarray] = {}
 
     @classmethod
     def fit(cls, texts: Iterable[str], params: FeatureParams) -> Featurizer:
@@ -105,38 +104,36 @@ class Featurizer:
         index = self.word_vocab.get(word)
         return None if index is None else float(self.word_idf[index])
 
-    def char_ids(self, word: str) -> tuple[int, ...]:
-        """Ids of one word's character grams within the character block (add n_word for feature ids)."""
+    def char_feature_ids(self, word: str) -> np.ndarray:
+        """Feature ids (character block, after the word block) of one word's character grams."""
         ids = self._word_char_ids.get(word)
         if ids is None:
-            if len(self._word_char_ids) >= _CACHE_LIMIT:
-                self._word_char_ids.clear()
             vocab = self.char_vocab
             # filter/map over the dict's own methods keep the look-ups in C: this is the scoring hot loop.
             grams = char_grams(word, self.params.char_min, self.params.char_max)
-            ids = tuple(map(vocab.__getitem__, filter(vocab.__contains__, grams)))
-            self._word_char_ids[word] = ids
+            ids = np.fromiter(map(vocab.__getitem__, filter(vocab.__contains__, grams)), dtype=np.int64)
+            ids += self.n_word
         return ids
 
-    def occurrences(self, words: Sequence[str]) -> tuple[list[int], list[int]]:
-        """Block ids of every word-gram and every character-gram occurrence in a token list (with repeats)."""
+    def occurrences(self, words: Sequence[str]) -> np.ndarray:
+        """Feature ids of every word-gram, then every character-gram, occurrence in a token list (with repeats)."""
         vocab = self.word_vocab
-        word_ids = list(map(vocab.__getitem__, filter(vocab.__contains__, word_grams(words))))
-        # Most words are already memoised: look them all up in C and compute only the ones that are not.
-        per_word = list(map(self._word_char_ids.get, words))
-        if None in per_word:
-            per_word = [
-                ids if ids is not None else self.char_ids(word) for word, ids in zip(words, per_word, strict=True)
-            ]
-        char_ids = list(chain.from_iterable(per_word))  # type: ignore[arg-type]
-        return word_ids, char_ids
+        word_ids = np.fromiter(map(vocab.__getitem__, filter(vocab.__contains__, word_grams(words))), dtype=np.int64)
+        cache = self._word_char_ids
+        missing = set(words).difference(cache)
+        if missing:
+            if len(cache) + len(missing) > _CACHE_LIMIT:
+                cache.clear()
+                missing = set(words)
+            for word in missing:
+                cache[word] = self.char_feature_ids(word)
+        # Each word's ids are memoised as an array, so the whole text's are one copy: building an array from a
+        # list of Python ints cost more than every look-up before it.
+        return np.concatenate([word_ids, *map(cache.__getitem__, words)])
 
     def vector(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Sparse TF-IDF vector of one token list as (sorted feature ids, values)."""
-        word_ids, char_ids = self.occurrences(words)
-        n_word_found = len(word_ids)
-        found = np.array(word_ids + char_ids, dtype=np.int64)
-        found[n_word_found:] += self.n_word
+        found = self.occurrences(words)
         # One sort for both blocks; each block is then weighted and L2-normalized on its own.
         ids, counts = np.unique(found, return_counts=True)
         split = int(np.searchsorted(ids, self.n_word))
