@@ -107,18 +107,22 @@ class Featurizer:
     def char_feature_ids(self, word: str) -> np.ndarray:
         """Feature ids (character block, after the word block) of one word's character grams."""
         ids = self._word_char_ids.get(word)
-        if ids is None:
-            vocab = self.char_vocab
-            # filter/map over the dict's own methods keep the look-ups in C: this is the scoring hot loop.
-            grams = char_grams(word, self.params.char_min, self.params.char_max)
-            ids = np.fromiter(map(vocab.__getitem__, filter(vocab.__contains__, grams)), dtype=np.int64)
-            ids += self.n_word
+        return self._computed_char_feature_ids(word) if ids is None else ids
+
+    def _computed_char_feature_ids(self, word: str) -> np.ndarray:
+        """char_feature_ids computed from the vocabulary, not the memo."""
+        vocab = self.char_vocab
+        # filter/map over the dict's own methods keep the look-ups in C.
+        grams = char_grams(word, self.params.char_min, self.params.char_max)
+        ids = np.fromiter(map(vocab.__getitem__, filter(vocab.__contains__, grams)), dtype=np.int64)
+        ids += self.n_word
         return ids
 
     def occurrences(self, words: Sequence[str]) -> np.ndarray:
         """Feature ids of every word-gram, then every character-gram, occurrence in a token list (with repeats)."""
         vocab = self.word_vocab
         word_ids = np.fromiter(map(vocab.__getitem__, filter(vocab.__contains__, word_grams(words))), dtype=np.int64)
+        # The scoring hot loop: only the words not memoised yet are computed, the rest are looked up in C.
         cache = self._word_char_ids
         missing = set(words).difference(cache)
         if missing:
@@ -126,7 +130,7 @@ class Featurizer:
                 cache.clear()
                 missing = set(words)
             for word in missing:
-                cache[word] = self.char_feature_ids(word)
+                cache[word] = self._computed_char_feature_ids(word)
         # Each word's ids are memoised as an array, so the whole text's are one copy: building an array from a
         # list of Python ints cost more than every look-up before it.
         return np.concatenate([word_ids, *map(cache.__getitem__, words)])

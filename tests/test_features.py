@@ -22,15 +22,21 @@ CORPUS = [
 ] * 3
 
 
+def fitted() -> Featurizer:
+    """A featurizer fitted on CORPUS, its memo empty."""
+    return Featurizer.fit(CORPUS, FeatureParams(word_min_df=2, char_min_df=2))
+
+
 @pytest.fixture
 def featurizer() -> Featurizer:
-    return Featurizer.fit(CORPUS, FeatureParams(word_min_df=2, char_min_df=2))
+    return fitted()
 
 
 def plain_vector(featurizer: Featurizer, words: list[str]) -> dict[int, float]:
     """The same vector computed the slow, obvious way: counts, 1 + log tf times IDF, each block L2-normalized."""
     word_counts = Counter(g for g in word_grams(words) if g in featurizer.word_vocab)
-    char_counts = Counter(g for word in words for g in char_grams(word, 2, 5) if g in featurizer.char_vocab)
+    low, high = featurizer.params.char_min, featurizer.params.char_max
+    char_counts = Counter(g for word in words for g in char_grams(word, low, high) if g in featurizer.char_vocab)
     out: dict[int, float] = {}
     for counts, vocab, idf, offset in (
         (word_counts, featurizer.word_vocab, featurizer.word_idf, 0),
@@ -64,7 +70,7 @@ def test_memoised_words_give_the_same_vectors_when_the_memo_is_cleared(
     featurizer: Featurizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(features, "_CACHE_LIMIT", 6)
-    fresh = Featurizer.fit(CORPUS, FeatureParams(word_min_df=2, char_min_df=2))
+    fresh = fitted()
     texts = [*CORPUS[:7], "the talks in tehran went on for six hours and the ministers went home"]
     for text in texts * 2:
         ids, values = featurizer.vector(tokens(text))
@@ -77,6 +83,7 @@ def test_memoised_words_give_the_same_vectors_when_the_memo_is_cleared(
 
 def test_char_feature_ids_are_the_words_character_grams_after_the_word_block(featurizer: Featurizer) -> None:
     ids = featurizer.char_feature_ids("tehran")
-    grams = [g for g in char_grams("tehran", 2, 5) if g in featurizer.char_vocab]
+    low, high = featurizer.params.char_min, featurizer.params.char_max
+    grams = [g for g in char_grams("tehran", low, high) if g in featurizer.char_vocab]
     assert grams and ids.tolist() == [featurizer.n_word + featurizer.char_vocab[g] for g in grams]
     assert featurizer.char_feature_ids("qqqq").tolist() == []
