@@ -15,12 +15,13 @@ MIN_SHARE = 0.1  # a word carrying less than this share of the positive evidence
 
 
 def token_contributions(
-    featurizer: Featurizer, words: Sequence[str], ids: np.ndarray, values: np.ndarray, column: np.ndarray
+    featurizer: Featurizer, words: Sequence[str], ids: np.ndarray, values: np.ndarray, feature_weights: np.ndarray
 ) -> np.ndarray:
-    """Each token's share of the margin: its unigram, half of each bigram it is in, and its character grams."""
+    """Each token's share of each category's margin, as (categories, tokens): its unigram, half of each bigram it is
+    in, and its character grams. `feature_weights` holds the weights of `ids`' features, a column per category."""
     n_words = len(words)
     if len(ids) == 0:
-        return np.zeros(n_words)
+        return np.zeros((feature_weights.shape[1], n_words))
     get = featurizer.word_vocab.get
     unigrams = [get(word, -1) for word in words]
     bigrams = [get(f"{a} {b}", -1) for a, b in zip(words, words[1:], strict=False)]
@@ -38,8 +39,10 @@ def token_contributions(
     known = (feature >= 0) & (ids[where] == feature)
     where, token, share = where[known], token[known], share[known]
     occurrences = np.bincount(where, weights=share, minlength=len(ids))
-    per_feature = values * column[ids] / np.where(occurrences > 0, occurrences, 1.0)
-    return np.bincount(token, weights=per_feature[where] * share, minlength=n_words)
+    # The occurrence layout above is the same for every category; only the weights differ.
+    per_feature = values[:, None] * feature_weights / np.where(occurrences > 0, occurrences, 1.0)[:, None]
+    per_occurrence = per_feature[where] * share[:, None]
+    return np.stack([np.bincount(token, weights=weights, minlength=n_words) for weights in per_occurrence.T])
 
 
 def spans_for(

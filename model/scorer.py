@@ -101,7 +101,8 @@ class Scorer:
         normalized = self._reading.with_offsets(text) if explain and not text.isascii() else None
         normalized_text = normalized.text if normalized else self._reading.text(text)
         # Rounded as read_both_stages rounds, so that one comment and a batch get the very same scores.
-        probs = np.round(self._probabilities(normalized_text), 4)
+        vector = self.model.featurizer.vector(tokens(normalized_text))
+        probs = np.round(self.model.calibrate(self.model.margins(*vector)), 4)
         scores = {c: float(p) for c, p in zip(self.categories, probs, strict=True)}
         stage1_scores = scores
         stage: int | None = None
@@ -123,7 +124,8 @@ class Scorer:
         flagged = [self.categories[i] for i in np.nonzero(probs >= self._review)[0]]
         if explain and flagged:
             normalized = normalized or self._reading.with_offsets(text)
-            spans = self.explain(text, flagged, normalized)
+            # The features already read are reused unless normalizing with offsets gave another text (it should not).
+            spans = self.explain(text, flagged, normalized, vector if normalized.text == normalized_text else None)
             if stage is not None:
                 spans = self._spans_of_the_deciding_stage(text, normalized, flagged, spans, stage1_scores, read)
         # A text whose normalized form would pass MAX_NORMALIZED_CHARS is scored by its prefix, and says so.
@@ -223,18 +225,27 @@ class Scorer:
         kept = [replace(span, stage=1) for span in stage1_spans if span.category not in replaced]
         return sorted(kept + stage2_spans, key=lambda span: (self.categories.index(span.category), span.start))
 
-    def explain(self, text: str, categories: Iterable[str], normalized: Normalized | None = None) -> list[Span]:
-        """Spans of the submitted text that drove each named category's score (`normalized`: its normalization)."""
+    def explain(
+        self,
+        text: str,
+        categories: Iterable[str],
+        normalized: Normalized | None = None,
+        vector: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> list[Span]:
+        """Spans of the submitted text that drove each named category's score (`normalized`: its normalization;
+        `vector`: stage 1's features of it, when already computed)."""
         normalized = normalized or self._reading.with_offsets(text)
         offsets = token_spans(normalized.text)
         words = [normalized.text[start:end] for start, end in offsets]
         featurizer = self.model.featurizer
-        ids, values = featurizer.vector(words)
+        ids, values = vector or featurizer.vector(words)
+        categories = list(categories)
+        columns = [self.categories.index(category) for category in categories]
+        feature_weights = self.model.weights.take(ids, axis=0)[:, columns]
+        contributions = token_contributions(featurizer, words, ids, values, feature_weights)
         spans: list[Span] = []
-        for category in categories:
-            column = self.model.weights[:, self.categories.index(category)]
-            contributions = token_contributions(featurizer, words, ids, values, column)
-            spans.extend(spans_for(category, normalized, text, offsets, contributions))
+        for category, contribution in zip(categories, contributions, strict=True):
+            spans.extend(spans_for(category, normalized, text, offsets, contribution))
         return spans
 
     def score_many(self, texts: list[str], read_all: bool = False) -> list[dict[str, float]]:
