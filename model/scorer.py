@@ -84,11 +84,12 @@ class Scorer:
 
     def probabilities(self, text: str) -> np.ndarray:
         """Stage 1's calibrated probabilities for one comment, in category order."""
-        return self._probabilities(self._reading.text(text))
+        return self._features_and_probabilities(self._reading.text(text))[1]
 
-    def _probabilities(self, normalized_text: str) -> np.ndarray:
-        ids, values = self.model.featurizer.vector(tokens(normalized_text))
-        return self.model.calibrate(self.model.margins(ids, values))  # type: ignore[no-any-return]
+    def _features_and_probabilities(self, normalized_text: str) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """Stage 1's sparse features of a normalized text (kept for explaining it) and its calibrated probabilities."""
+        vector = self.model.featurizer.vector(tokens(normalized_text))
+        return vector, self.model.calibrate(self.model.margins(*vector))
 
     def score(self, text: str, explain: bool = True) -> ScoreResult:
         """Scores for one comment and, for each category at or above its review threshold, the spans behind it.
@@ -101,8 +102,8 @@ class Scorer:
         normalized = self._reading.with_offsets(text) if explain and not text.isascii() else None
         normalized_text = normalized.text if normalized else self._reading.text(text)
         # Rounded as read_both_stages rounds, so that one comment and a batch get the very same scores.
-        vector = self.model.featurizer.vector(tokens(normalized_text))
-        probs = np.round(self.model.calibrate(self.model.margins(*vector)), 4)
+        vector, probabilities = self._features_and_probabilities(normalized_text)
+        probs = np.round(probabilities, 4)
         scores = {c: float(p) for c, p in zip(self.categories, probs, strict=True)}
         stage1_scores = scores
         stage: int | None = None
