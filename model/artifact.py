@@ -458,8 +458,8 @@ def _attach(
         "layers": config.layers,
         "max_length": config.max_length,
         "quantized": config.quantized,
-        # An int8 graph whose weights are unsigned scores the same on every x86 CPU (model.stage2.quantize).
-        **({"unsigned_weights": config.document["unsigned_weights"]} if "unsigned_weights" in config.document else {}),
+        # How an int8 graph's weights score the same on every x86 CPU (model.stage2.quantize).
+        **{key: config.document[key] for key in runtime.PORTABLE_WEIGHTS if key in config.document},
         "seed": config.seed,
         "training": config.document["training"],
         "metrics": config.document["metrics"],

@@ -42,8 +42,11 @@ def tiny_model(seed: int) -> train.Stage2Model:
     return train.Stage2Model(transformers.BertModel(config, add_pooling_layer=False)).eval()
 
 
-def old_style_folder(model: train.Stage2Model, folder: Path, tokenizer: str, *, quantized: bool, layers: int) -> Path:
-    """A folder as exported before `pooled` existed: the graph answers logits only."""
+def old_style_folder(
+    model: train.Stage2Model, folder: Path, tokenizer: str, *, quantized: bool, layers: int, narrow: bool = False
+) -> Path:
+    """A folder as exported before `pooled` existed: the graph answers logits only (int8: 8-bit signed weights, as
+    quantized then, or 7-bit ones)."""
     folder.mkdir(parents=True)
     ids = torch.tensor([[2, 5, 6, 3, 0], [2, 7, 8, 9, 3]], dtype=torch.int64)
     graph = folder / ("fp32.onnx" if quantized else "model.onnx")
@@ -57,11 +60,15 @@ def old_style_folder(model: train.Stage2Model, folder: Path, tokenizer: str, *, 
         opset_version=export.OPSET,
         dynamo=False,
     )
-    if quantized:
+    portable = {}
+    if quantized and narrow:
+        portable = quantize.quantize(graph, folder / "model.onnx")
+    elif quantized:
         quantize_dynamic(str(graph), str(folder / "model.onnx"), weight_type=QuantType.QInt8)
+    if quantized:
         graph.unlink()
     (folder / "tokenizer.json").write_text(tokenizer, encoding="utf-8")
-    config = fx.config(quantized=quantized, layers=layers, seed=0)
+    config = fx.config(quantized=quantized, layers=layers, seed=0, **portable)
     (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
     return folder
 
@@ -84,10 +91,12 @@ def test_the_exported_graph_answers_logits_and_the_pooled_features_the_head_read
     assert pooled.shape == (2, train.HIDDEN) and str(pooled.dtype) == "float32"
 
 
-@pytest.mark.parametrize("quantized", [False, True])
-def test_a_folder_exported_before_pooled_is_re_exported_without_retraining(tmp_path: Path, quantized: bool) -> None:
+@pytest.mark.parametrize(("quantized", "narrow"), [(False, False), (True, False), (True, True)])
+def test_a_folder_exported_before_pooled_is_re_exported_without_retraining(
+    tmp_path: Path, quantized: bool, narrow: bool
+) -> None:
     model = tiny_model(2)
-    old = old_style_folder(model, tmp_path / "old", fx.tokenizer_json(), quantized=quantized, layers=1)
+    old = old_style_folder(model, tmp_path / "old", fx.tokenizer_json(), quantized=quantized, layers=1, narrow=narrow)
     # The old int8 graph as it scores where nothing saturates, on any CPU (model/stage2/quantize.py).
     old_members = members(old)
     before = runtime.load_stage2({**old_members, "model.onnx": quantize.unsigned_bytes(old_members["model.onnx"])})
@@ -101,8 +110,12 @@ def test_a_folder_exported_before_pooled_is_re_exported_without_retraining(tmp_p
     assert after.pooled(TEXTS).shape == (len(TEXTS), train.HIDDEN)
     config = json.loads((tmp_path / "new" / "config.json").read_text())
     assert config["calibration"] == json.loads((old / "config.json").read_text())["calibration"]
-    assert ("unsigned_weights" in config) is quantized
-    assert quantize.signed_weights(onnx.load(str(tmp_path / "new" / "model.onnx"))) == []
+    # Quantized again as the folder was: 8-bit weights stored unsigned, or 7-bit ones.
+    assert (runtime.UNSIGNED_WEIGHTS in config) is (quantized and not narrow)
+    assert (runtime.NARROW_WEIGHTS in config) is narrow
+    new_graph = onnx.load(str(tmp_path / "new" / "model.onnx"))
+    assert (quantize.signed_weights(new_graph) != []) is narrow
+    assert quantize.widest_weight(new_graph) <= quantize.NARROW_LIMIT
     assert (tmp_path / "new" / "tokenizer.json").read_bytes() == (old / "tokenizer.json").read_bytes()
     assert sorted(p.name for p in (tmp_path / "new").iterdir()) == ["config.json", "model.onnx", "tokenizer.json"]
 

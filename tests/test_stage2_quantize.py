@@ -1,4 +1,4 @@
-"""int8 stage-2 graphs with unsigned weights (model/stage2/quantize.py): the same scores on every x86 CPU.
+"""int8 stage-2 graphs with 7-bit or unsigned weights (model/stage2/quantize.py): the same scores on every x86 CPU.
 
 Runs without torch: the graphs are built with onnx (a test requirement) and read by ONNX Runtime.
 """
@@ -46,19 +46,38 @@ def run(path: Path, x: np.ndarray) -> np.ndarray:
 
 
 def test_products_whose_16_bit_sums_would_saturate_are_computed_exactly(tmp_path: Path) -> None:
-    # Every activation quantizes to 255 and every weight to 127: two products sum to 64,770, past int16's 32,767,
-    # where AVX2's signed-weight kernel clamps. Unsigned weights are summed exactly on any CPU.
+    # Every activation quantizes to 255. With 8-bit weights each would be 127, and two products would sum to 64,770,
+    # past int16's 32,767, where AVX2's signed-weight kernel clamps; 7-bit weights are 64, two products 32,640.
     weights = np.ones((WIDTH, OUTPUTS))
     x = np.ones((2, WIDTH))
     graph = tmp_path / "int8.onnx"
-    shifted = quantize.quantize(matmul_graph(tmp_path / "fp32.onnx", weights), graph)
+    record = quantize.quantize(matmul_graph(tmp_path / "fp32.onnx", weights), graph)
 
-    assert shifted == 2  # the weights and their zero point
-    assert quantize.signed_weights(onnx.load(str(graph))) == []
+    assert record[runtime.NARROW_WEIGHTS]["tensors"] == 1
+    assert record[runtime.NARROW_WEIGHTS]["largest_weight"] == quantize.widest_weight(onnx.load(str(graph))) == 64
     np.testing.assert_allclose(run(graph, x), x @ weights, rtol=0.01)
 
 
-def test_shifted_weights_give_the_signed_graph_s_scores_where_nothing_saturates(tmp_path: Path) -> None:
+def test_7_bit_weights_give_their_unsigned_copy_s_scores_exactly_with_a_scale_per_column(tmp_path: Path) -> None:
+    generator = np.random.default_rng(3)
+    # Columns of very different sizes: one scale per matrix would leave the small ones a few levels.
+    weights = generator.normal(size=(WIDTH, OUTPUTS)) * np.array([1.0, 0.01, 30.0, 0.2])
+    x = generator.normal(scale=4.0, size=(16, WIDTH))  # wide activations: 8-bit weights' pair sums would saturate
+    fp32 = matmul_graph(tmp_path / "fp32.onnx", weights)
+    narrow = tmp_path / "narrow.onnx"
+    quantize.quantize(fp32, narrow)
+    unsigned_copy = tmp_path / "unsigned-copy.onnx"
+    unsigned_copy.write_bytes(quantize.unsigned_bytes(narrow.read_bytes()))  # uint8 x uint8: exact on every CPU
+
+    assert quantize.signed_weights(onnx.load(str(unsigned_copy))) == []
+    np.testing.assert_allclose(run(narrow, x), run(unsigned_copy, x), atol=1e-6)
+    error = np.abs(run(narrow, x) - x @ weights) / np.abs(x @ weights).max(axis=0)
+    assert error.max(axis=0)[1] < 0.05  # the small column keeps its precision
+
+
+def test_8_bit_weights_are_stored_unsigned_and_give_the_signed_graph_s_scores_where_nothing_saturates(
+    tmp_path: Path,
+) -> None:
     generator = np.random.default_rng(3)
     weights = generator.normal(size=(WIDTH, OUTPUTS))
     x = generator.normal(scale=0.05, size=(16, WIDTH))  # small products: no 16-bit sum can saturate
@@ -66,9 +85,11 @@ def test_shifted_weights_give_the_signed_graph_s_scores_where_nothing_saturates(
     signed = tmp_path / "signed.onnx"
     quantize_dynamic(str(fp32), str(signed), weight_type=QuantType.QInt8)
     unsigned = tmp_path / "unsigned.onnx"
-    quantize.quantize(fp32, unsigned)
+    record = quantize.quantize(fp32, unsigned, narrow=False)
 
+    assert record[runtime.UNSIGNED_WEIGHTS]["tensors_shifted"] == 2  # the weights and their zero point
     assert quantize.signed_weights(onnx.load(str(signed))) != []
+    assert quantize.signed_weights(onnx.load(str(unsigned))) == []
     np.testing.assert_allclose(run(unsigned, x), run(signed, x), atol=1e-6)
     np.testing.assert_allclose(run(unsigned, x), x @ weights, atol=0.05)
 
@@ -98,13 +119,18 @@ def test_a_folder_quantized_before_is_converted_and_scores_as_it_did(tmp_path: P
     assert (tmp_path / "unsigned" / "tokenizer.json").read_bytes() == (folder / "tokenizer.json").read_bytes()
 
 
-def test_a_folder_without_signed_weights_is_refused(tmp_path: Path) -> None:
+def test_a_folder_without_signed_8_bit_weights_is_refused(tmp_path: Path) -> None:
     fp32 = fx.write_stage2_folder(tmp_path / "fp32")
     with pytest.raises(ValueError, match="no int8 matmul weights"):
         quantize.convert_folder(fp32, tmp_path / "out")
     folder = signed_folder(tmp_path)
     with pytest.raises(ValueError, match="another folder"):
         quantize.convert_folder(folder, folder)
+    narrow = tmp_path / "narrow.onnx"
+    record = quantize.quantize(fp32 / "model.onnx", narrow)
+    narrow_folder = fx.write_stage2_folder(tmp_path / "narrow", graph=narrow.read_bytes(), quantized=True, **record)
+    with pytest.raises(ValueError, match="7-bit weights"):
+        quantize.convert_folder(narrow_folder, tmp_path / "out")
 
 
 def test_the_command_converts_a_folder_and_names_what_it_cannot(
@@ -130,3 +156,27 @@ def test_a_failed_self_check_of_a_signed_int8_graph_says_how_to_convert_it(tmp_p
     with pytest.raises(ModelLoadError) as refused:
         runtime.self_check(runtime.load_stage2(converted), record, where="test")
     assert "quantize" not in str(refused.value)
+
+    narrow = tmp_path / "narrow.onnx"
+    portable = quantize.quantize(fx.write_stage2_folder(tmp_path / "fp32") / "model.onnx", narrow)
+    narrow_folder = fx.write_stage2_folder(tmp_path / "narrow", graph=narrow.read_bytes(), quantized=True, **portable)
+    narrow_files = {n: (narrow_folder / n).read_bytes() for n in runtime.FOLDER_FILES}
+    with pytest.raises(ModelLoadError) as refused:
+        runtime.self_check(runtime.load_stage2(narrow_files), record, where="test")
+    assert "quantize" not in str(refused.value)
+
+
+def test_a_cascade_attached_from_7_bit_weights_records_them_and_its_card_names_them(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    from model import artifact
+    from model.card import render_model_card
+
+    narrow = tmp_path / "narrow.onnx"
+    portable = quantize.quantize(fx.write_stage2_folder(tmp_path / "fp32") / "model.onnx", narrow)
+    folder = fx.write_stage2_folder(tmp_path / "narrow", graph=narrow.read_bytes(), quantized=True, **portable)
+    manifest = artifact.attach_stage2(tiny_model_path, folder, tmp_path / "cascade.model", fx.LOOSE)
+
+    assert manifest["stage2"][runtime.NARROW_WEIGHTS] == portable[runtime.NARROW_WEIGHTS]
+    assert "7-bit weights with a scale per output column" in render_model_card(manifest)
+    assert artifact.load(tmp_path / "cascade.model").stage2 is not None

@@ -28,7 +28,7 @@ import torch
 from tokenizers import Tokenizer
 
 from model.artifact import STAGE2_CHECK_TEXTS
-from model.stage2 import metrics, quantize
+from model.stage2 import metrics, quantize, runtime
 from model.stage2.data import Split, label_matrix, model_text
 from model.stage2.runtime import encode_batch
 
@@ -192,7 +192,7 @@ def export_all(
     fp32_sess = session(fp32_path, threads)
     parity = check_parity(model, fp32_sess, tokenizer, fixture)
     int8_path = int8_dir / "model.onnx"
-    shifted = quantize.quantize(fp32_path, int8_path)
+    portable = quantize.quantize(fp32_path, int8_path)
 
     test_texts = [model_text(r, text_input) for r in split.test]
     calibration_texts = [model_text(r, text_input) for r in split.calibration]
@@ -226,10 +226,10 @@ def export_all(
         "vs_fp32_max_abs_probability_diff_test": float(np.abs(int8_probs - fp32_probs).max()),
         "vs_fp32_mean_abs_probability_diff_test": float(np.abs(int8_probs - fp32_probs).mean()),
         "latency": measure_latency(int8_path, tokenizer, timing_texts),
-        "quantization": "onnxruntime.quantization.quantize_dynamic, weights QInt8, then shifted to uint8 (the same "
-        "scores on every x86 CPU); Platt refitted on its own logits",
+        "quantization": "onnxruntime.quantization.quantize_dynamic, weights QInt8 in 7 bits with a scale per output "
+        "column (the same scores on every x86 CPU); Platt refitted on its own logits",
     }
-    int8_config["unsigned_weights"] = quantize.unsigned_record(shifted)
+    int8_config.update(portable)
     _write_folder(fp32_dir, fp32_path, tokenizer, fp32_config)
     _write_folder(int8_dir, int8_path, tokenizer, int8_config)
     return fp32_config
@@ -254,12 +254,13 @@ def reexport(model: torch.nn.Module, folder: Path, out: Path, threads: int = 1) 
     exported = out / "model.fp32.onnx" if quantized else graph
     export_onnx(model, exported)
     parity = check_parity(model, session(exported, threads), tokenizer, list(REEXPORT_TEXTS))
-    if quantized:
-        config["unsigned_weights"] = quantize.unsigned_record(quantize.quantize(exported, graph))
+    if quantized:  # as the folder's weights were quantized, so its calibration still holds
+        config.update(quantize.quantize(exported, graph, narrow=runtime.NARROW_WEIGHTS in config))
         exported.unlink()
     texts = list(REEXPORT_TEXTS)
     new = onnx_logits(session(graph, threads), tokenizer, texts)
-    # An old int8 graph is read with its weights unsigned: as it scored where it was built, on any CPU (quantize.py).
+    # An old int8 graph is read with its weights unsigned: as it scored where it was built, on any CPU (quantize.py;
+    # 7-bit weights score the same either way).
     previous = (folder / "model.onnx").read_bytes()
     old = onnx_logits(session(quantize.unsigned_bytes(previous) if quantized else previous, threads), tokenizer, texts)
     drift = float(np.abs(new - old).max())

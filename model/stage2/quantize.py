@@ -1,16 +1,21 @@
-"""int8 stage-2 graphs that score the same on every x86 CPU: dynamic quantization, then unsigned weights.
+"""int8 stage-2 graphs that score the same on every x86 CPU: 7-bit weights per output column.
 
 ONNX Runtime multiplies a graph's uint8 activations by int8 weights (U8S8) with VPMADDUBSW on AVX2 CPUs without
-VNNI, whose 16-bit sums of two products saturate. The same int8 graph then scores otherwise there than on a CPU with
-VNNI, which sums exactly: by 0.015 in probability on the model shipped on 2026-12-06, whose file then refused
-to load there (its self-check allows 0.001). Each weight shifted by 128 into uint8, with its zero point shifted
-alike, leaves every integer product the same, and uint8 by uint8 (U8U8) is summed exactly on every CPU: the graph
-then gives, everywhere, the scores the signed graph gives where nothing saturates. Cost measured on an AVX2 CPU:
-17-22 % more stage-2 time per comment. (Quantizing to unsigned weights directly would pick other weights, asymmetric
-ones; shifting keeps the ones the model was measured with.)
+VNNI, which sums two products into 16 bits and saturates there. With weights of at most 64 in magnitude (int8
+dynamic quantization with `reduce_range`, 7 bits) no pair can pass 2 x 255 x 64 = 32,640 < 32,767, so those CPUs
+compute exactly what a CPU with VNNI computes, on ONNX Runtime's fast signed-weight kernels. Each output column has
+its own scale (`per_channel`), which wins back more than the bit costs: on a stage-2 run (2026-12-07, the
+`--init-seed 14` run), 3,000 of its test rows read 0.011 from the fp32 graph's probabilities on average against
+0.029 for 8-bit weights with one scale per matrix, and a 400-character comment took 12.0 ms at p50 on an AVX2 EPYC
+against 14.4 ms for the 8-bit weights stored unsigned.
 
-A folder quantized before this existed is converted without retraining (run in .venv or .venv-train):
+Graphs quantized before this have 8-bit weights, one scale per matrix. Such a graph with signed weights scores
+otherwise on AVX2 CPUs (by 0.015 in probability on the model shipped on 2026-12-06, which then refused to load
+there); each weight shifted by 128 into uint8, with its zero point shifted alike, leaves every integer product the
+same, and uint8 by uint8 (U8U8) is summed exactly on every CPU, at 17-22 % more stage-2 time on AVX2. Such a folder
+is converted without retraining (run in .venv or .venv-train):
     python -m model.stage2.quantize --folder build/stage2/int8 --out DIR
+and `quantize(..., narrow=False)` quantizes its weights that way again (a re-export keeps the folder's scheme).
 """
 
 from __future__ import annotations
@@ -28,19 +33,61 @@ import onnx
 from onnx import numpy_helper
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
+from model.stage2.runtime import NARROW_WEIGHTS, UNSIGNED_WEIGHTS
+
 SHIFT = 128
+# The largest weight magnitude whose products with uint8 activations no 16-bit pair sum can saturate.
+NARROW_LIMIT = 64
 # The graph's integer matrix products: inputs 1 and 3 are the weights and their zero point.
 _INTEGER_MATMUL = "MatMulInteger"
 _WEIGHT_INPUTS = (1, 3)
 
 
-def quantize(fp32_graph: Path, int8_graph: Path) -> int:
-    """Write `int8_graph`: `fp32_graph` with int8 dynamic quantization and unsigned weights; returns their count."""
-    quantize_dynamic(str(fp32_graph), str(int8_graph), weight_type=QuantType.QInt8)
+def quantize(fp32_graph: Path, int8_graph: Path, *, narrow: bool = True) -> dict[str, dict[str, Any]]:
+    """Write `int8_graph`: `fp32_graph` with int8 dynamic quantization, portable to every x86 CPU; returns the
+    record to merge into its folder's config: 7-bit weights per column (`narrow`), or 8-bit ones stored unsigned.
+
+    ValueError if a narrow graph has a weight past NARROW_LIMIT (a quantizer that ignored `reduce_range`)."""
+    if not narrow:
+        quantize_dynamic(str(fp32_graph), str(int8_graph), weight_type=QuantType.QInt8)
+        graph = onnx.load(str(int8_graph))
+        shifted = unsigned_weights(graph)
+        onnx.save(graph, str(int8_graph))
+        return {UNSIGNED_WEIGHTS: unsigned_record(shifted)}
+    quantize_dynamic(
+        str(fp32_graph), str(int8_graph), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True
+    )
     graph = onnx.load(str(int8_graph))
-    shifted = unsigned_weights(graph)
-    onnx.save(graph, str(int8_graph))
-    return shifted
+    widest = widest_weight(graph)
+    if widest > NARROW_LIMIT:
+        raise ValueError(f"{int8_graph}: a quantized weight of magnitude {widest} (> {NARROW_LIMIT})")
+    return {
+        NARROW_WEIGHTS: {
+            "tensors": len(signed_matmul_weights(graph)),
+            "largest_weight": widest,
+            "how": "int8 dynamic quantization with 7-bit weights (reduce_range), a scale per output column "
+            "(per_channel): no 16-bit pair sum saturates on AVX2 CPUs (model.stage2.quantize)",
+        }
+    }
+
+
+def widest_weight(graph: onnx.ModelProto) -> int:
+    """The largest magnitude of `graph`'s signed integer-matmul weights, less their zero points (0 if none)."""
+    return max((int(np.abs(w).max()) for w in signed_matmul_weights(graph).values()), default=0)
+
+
+def signed_matmul_weights(graph: onnx.ModelProto) -> dict[str, np.ndarray]:
+    """`graph`'s int8 weights feeding an integer matmul, by name, less their zero points."""
+    initializers = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.graph.initializer}
+    found = {}
+    for node in graph.graph.node:
+        if node.op_type != _INTEGER_MATMUL or node.input[1] not in initializers:
+            continue
+        weights = initializers[node.input[1]]
+        if weights.dtype == np.int8:
+            zero = initializers[node.input[3]] if len(node.input) > 3 and node.input[3] in initializers else 0
+            found[node.input[1]] = weights.astype(np.int16) - np.asarray(zero, dtype=np.int16)
+    return found
 
 
 def unsigned_weights(graph: onnx.ModelProto) -> int:
@@ -91,6 +138,9 @@ def convert_folder(folder: Path, out: Path) -> dict[str, Any]:
     folder, out = Path(folder), Path(out)
     if out.resolve() == folder.resolve():
         raise ValueError("convert into another folder: the signed graph is kept")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    if NARROW_WEIGHTS in config:
+        raise ValueError(f"{folder} has 7-bit weights: it scores the same on every CPU as it is")
     source = (folder / "model.onnx").read_bytes()
     graph = onnx.load_from_string(source)
     shifted = unsigned_weights(graph)
@@ -99,15 +149,14 @@ def convert_folder(folder: Path, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     onnx.save(graph, str(out / "model.onnx"))
     shutil.copyfile(folder / "tokenizer.json", out / "tokenizer.json")
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
     record = {**unsigned_record(shifted), "from_graph_sha256": hashlib.sha256(source).hexdigest()}
-    config["unsigned_weights"] = record
+    config[UNSIGNED_WEIGHTS] = record
     (out / "config.json").write_text(json.dumps(config, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return record
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Convert an exported int8 stage-2 folder to unsigned weights."""
+    """Convert an int8 stage-2 folder with signed 8-bit weights to unsigned ones."""
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--folder", type=Path, required=True, help="an exported int8 folder")
     parser.add_argument("--out", type=Path, required=True, help="where to write the converted folder")
