@@ -57,13 +57,13 @@ def quantize(fp32_graph: Path, int8_graph: Path, *, narrow: bool = True) -> dict
     quantize_dynamic(
         str(fp32_graph), str(int8_graph), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True
     )
-    graph = onnx.load(str(int8_graph))
-    widest = widest_weight(graph)
+    weights = signed_matmul_weights(onnx.load(str(int8_graph)))
+    widest = _widest(weights)
     if widest > NARROW_LIMIT:
         raise ValueError(f"{int8_graph}: a quantized weight of magnitude {widest} (> {NARROW_LIMIT})")
     return {
         NARROW_WEIGHTS: {
-            "tensors": len(signed_matmul_weights(graph)),
+            "tensors": len(weights),
             "largest_weight": widest,
             "how": "int8 dynamic quantization with 7-bit weights (reduce_range), a scale per output column "
             "(per_channel): no 16-bit pair sum saturates on AVX2 CPUs (model.stage2.quantize)",
@@ -73,20 +73,24 @@ def quantize(fp32_graph: Path, int8_graph: Path, *, narrow: bool = True) -> dict
 
 def widest_weight(graph: onnx.ModelProto) -> int:
     """The largest magnitude of `graph`'s signed integer-matmul weights, less their zero points (0 if none)."""
-    return max((int(np.abs(w).max()) for w in signed_matmul_weights(graph).values()), default=0)
+    return _widest(signed_matmul_weights(graph))
+
+
+def _widest(weights: dict[str, np.ndarray]) -> int:
+    return max((int(np.abs(w).max()) for w in weights.values()), default=0)
 
 
 def signed_matmul_weights(graph: onnx.ModelProto) -> dict[str, np.ndarray]:
     """`graph`'s int8 weights feeding an integer matmul, by name, less their zero points."""
-    initializers = {tensor.name: numpy_helper.to_array(tensor) for tensor in graph.graph.initializer}
+    initializers = {tensor.name: tensor for tensor in graph.graph.initializer}
     found = {}
     for node in graph.graph.node:
-        if node.op_type != _INTEGER_MATMUL or node.input[1] not in initializers:
+        weights = initializers.get(node.input[1]) if node.op_type == _INTEGER_MATMUL else None
+        if weights is None or weights.data_type != onnx.TensorProto.INT8:
             continue
-        weights = initializers[node.input[1]]
-        if weights.dtype == np.int8:
-            zero = initializers[node.input[3]] if len(node.input) > 3 and node.input[3] in initializers else 0
-            found[node.input[1]] = weights.astype(np.int16) - np.asarray(zero, dtype=np.int16)
+        zero = initializers.get(node.input[3]) if len(node.input) > 3 else None
+        zero_point = numpy_helper.to_array(zero).astype(np.int16) if zero is not None else 0
+        found[node.input[1]] = numpy_helper.to_array(weights).astype(np.int16) - zero_point
     return found
 
 
