@@ -17,7 +17,6 @@ import hashlib
 import json
 import shutil
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,11 +29,11 @@ from tokenizers import Tokenizer
 from model.artifact import STAGE2_CHECK_TEXTS
 from model.stage2 import metrics, quantize, runtime
 from model.stage2.data import Split, label_matrix, model_text
+from model.stage2.measure import latency_texts, measure_latency, onnx_logits, session
 from model.stage2.runtime import encode_batch
 
 OPSET = 17
 PARITY_TOLERANCE = 1e-4
-LATENCY_CHARS = 400
 
 
 # A re-exported graph must give the old graph's logits within this (fp32; int8: the same weights quantized again).
@@ -86,27 +85,6 @@ def export_onnx(model: torch.nn.Module, path: Path) -> None:
     )
 
 
-def session(graph: Path | bytes, threads: int) -> ort.InferenceSession:
-    """An ONNX Runtime CPU session of a graph file (or its bytes) with `threads` intra-op threads, sequential."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    source = graph if isinstance(graph, bytes) else str(graph)
-    return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
-
-
-def onnx_logits(sess: ort.InferenceSession, tokenizer: Tokenizer, texts: Sequence[str], batch: int = 64) -> np.ndarray:
-    """Logits (n, 7) from an ONNX session, batched by length, in input order."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    out = np.zeros((len(texts), 7), dtype=np.float32)
-    for start in range(0, len(order), batch):
-        chunk = order[start : start + batch]
-        ids, mask = encode_batch(tokenizer, [texts[i] for i in chunk])
-        out[chunk] = sess.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
-    return out
-
-
 def check_parity(model: torch.nn.Module, sess: ort.InferenceSession, tokenizer: Tokenizer, texts: list[str]) -> float:
     """Max |ORT - torch| logit difference on one padded fixture batch; ParityError above PARITY_TOLERANCE (the
     pooled features too, relative to their largest magnitude)."""
@@ -126,42 +104,6 @@ def check_parity(model: torch.nn.Module, sess: ort.InferenceSession, tokenizer: 
             f"ONNX Runtime pooled features differ from torch by {worst_pooled:.2e} (> {PARITY_TOLERANCE} x {scale:.1f})"
         )
     return worst
-
-
-def latency_texts(texts: Sequence[str], count: int = 200) -> list[str]:
-    """`count` comments of exactly LATENCY_CHARS characters, cut from the longest held-out texts."""
-    long = sorted((t for t in texts if len(t) >= LATENCY_CHARS), key=len, reverse=True)[:count]
-    if not long:
-        long = [" ".join(texts)[: LATENCY_CHARS * 2]]
-    return [long[i % len(long)][:LATENCY_CHARS] for i in range(count)]
-
-
-def measure_latency(path: Path, tokenizer: Tokenizer, texts: Sequence[str], warmup: int = 20) -> dict[str, float]:
-    """p50/p99 ms for one comment per call on one thread: the model run, and tokenization plus the run."""
-    sess = session(path, threads=1)
-    run_ms: list[float] = []
-    total_ms: list[float] = []
-    tokens: list[int] = []
-    for i, text in enumerate([*texts[:warmup], *texts]):
-        started = time.perf_counter()
-        ids, mask = encode_batch(tokenizer, [text])
-        encoded = time.perf_counter()
-        sess.run(["logits"], {"input_ids": ids, "attention_mask": mask})
-        finished = time.perf_counter()
-        if i >= warmup:
-            run_ms.append((finished - encoded) * 1000)
-            total_ms.append((finished - started) * 1000)
-            tokens.append(int(mask.sum()))
-    return {
-        "comments": len(run_ms),
-        "chars": LATENCY_CHARS,
-        "mean_tokens": round(float(np.mean(tokens)), 1),
-        "run_p50_ms": round(float(np.percentile(run_ms, 50)), 2),
-        "run_p99_ms": round(float(np.percentile(run_ms, 99)), 2),
-        "with_tokenizer_p50_ms": round(float(np.percentile(total_ms, 50)), 2),
-        "with_tokenizer_p99_ms": round(float(np.percentile(total_ms, 99)), 2),
-        "intra_op_num_threads": 1,
-    }
 
 
 def _write_folder(folder: Path, onnx_path: Path, tokenizer: Tokenizer, config: dict[str, Any]) -> None:

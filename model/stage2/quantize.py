@@ -54,9 +54,7 @@ def quantize(fp32_graph: Path, int8_graph: Path, *, narrow: bool = True) -> dict
         shifted = unsigned_weights(graph)
         onnx.save(graph, str(int8_graph))
         return {UNSIGNED_WEIGHTS: unsigned_record(shifted)}
-    quantize_dynamic(
-        str(fp32_graph), str(int8_graph), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True
-    )
+    quantize_dynamic(str(fp32_graph), str(int8_graph), weight_type=QuantType.QInt8, per_channel=True, reduce_range=True)
     weights = signed_matmul_weights(onnx.load(str(int8_graph)))
     widest = _widest(weights)
     if widest > NARROW_LIMIT:
@@ -92,6 +90,63 @@ def signed_matmul_weights(graph: onnx.ModelProto) -> dict[str, np.ndarray]:
         zero_point = numpy_helper.to_array(zero).astype(np.int16) if zero is not None else 0
         found[node.input[1]] = numpy_helper.to_array(weights).astype(np.int16) - zero_point
     return found
+
+
+def narrowed_weights(graph: onnx.ModelProto) -> int:
+    """Requantize `graph`'s 8-bit integer-matmul weights (signed, or shifted unsigned) to 7 bits with a scale per
+    output column, in place: each weight's value (its integer less its zero point, times its scale) rounded to its
+    column's grid of NARROW_LIMIT steps either side of 0, as `quantize` would have quantized it. Returns how many
+    tensors; ValueError when a weight, zero point or scale is shared or its scale cannot be found.
+
+    For a graph whose fp32 weights are gone: rounding 8-bit values again costs a little more than quantizing the
+    fp32 ones would (model.stage2.requantize measures it)."""
+    initializers = {tensor.name: tensor for tensor in graph.graph.initializer}
+    producers = {output: node for node in graph.graph.node for output in node.output}
+    consumers: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    count = 0
+    for node in graph.graph.node:
+        if node.op_type != _INTEGER_MATMUL or node.input[1] not in initializers:
+            continue
+        weight, zero = node.input[1], node.input[3] if len(node.input) > 3 else ""
+        scale = _weight_scale(node, producers, consumers, initializers)
+        for name in (weight, zero, scale):
+            if name not in initializers or len(consumers.get(name, [])) != 1:
+                raise ValueError(f"{node.name}: {name or 'its weight zero point'} is not an initializer of its own")
+        values = numpy_helper.to_array(initializers[weight]).astype(np.float64)
+        if values.ndim != 2:
+            raise ValueError(f"{node.name}: weights of shape {values.shape}, not a matrix")
+        zero_point = numpy_helper.to_array(initializers[zero]).astype(np.float64)
+        real = (values - zero_point) * numpy_helper.to_array(initializers[scale]).astype(np.float64)
+        steps = np.abs(real).max(axis=0) / NARROW_LIMIT
+        steps[steps == 0] = 1.0  # a column of zeros: any scale gives 0
+        narrowed = np.clip(np.rint(real / steps), -NARROW_LIMIT, NARROW_LIMIT).astype(np.int8)
+        initializers[weight].CopyFrom(numpy_helper.from_array(narrowed, weight))
+        initializers[zero].CopyFrom(numpy_helper.from_array(np.zeros(real.shape[1], dtype=np.int8), zero))
+        initializers[scale].CopyFrom(numpy_helper.from_array(steps.astype(np.float32), scale))
+        count += 1
+    return count
+
+
+def _weight_scale(
+    node: onnx.NodeProto,
+    producers: dict[str, onnx.NodeProto],
+    consumers: dict[str, list[onnx.NodeProto]],
+    initializers: dict[str, onnx.TensorProto],
+) -> str:
+    """The initializer holding an integer matmul's weight scale, as `quantize_dynamic` lays it out: the product
+    is cast to float and multiplied by the activation scale times the weight scale."""
+    for cast in consumers.get(node.output[0], []):
+        for product in consumers.get(cast.output[0], []) if cast.op_type == "Cast" else []:
+            for factor in product.input if product.op_type == "Mul" else []:
+                scales = producers.get(factor)
+                if scales is not None and scales.op_type == "Mul":
+                    found = [name for name in scales.input if name in initializers]
+                    if len(found) == 1:
+                        return found[0]
+    raise ValueError(f"{node.name}: no weight scale found (a Cast, then a Mul by the two scales' product)")
 
 
 def unsigned_weights(graph: onnx.ModelProto) -> int:
