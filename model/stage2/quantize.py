@@ -16,6 +16,8 @@ same, and uint8 by uint8 (U8U8) is summed exactly on every CPU, at 17-22 % more 
 is converted without retraining (run in .venv or .venv-train):
     python -m model.stage2.quantize --folder build/stage2/int8 --out DIR
 and `quantize(..., narrow=False)` quantizes its weights that way again (a re-export keeps the folder's scheme).
+A folder whose fp32 graph is gone can have its 8-bit weights rounded to 7 bits instead (`narrowed_weights`; the
+folder, its calibration refitted: model/stage2/requantize.py).
 """
 
 from __future__ import annotations
