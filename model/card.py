@@ -510,10 +510,12 @@ def _quantization(section: dict[str, Any]) -> str:
     """How the card names the stage-2 graph's number format."""
     if not section["quantized"]:
         return "fp32"
-    if section.get("narrow_weights"):
-        return (
-            "int8 dynamic quantization, 7-bit weights with a scale per output column (the same scores on every x86 CPU)"
-        )
+    narrow = section.get("narrow_weights")
+    if narrow:
+        named = "int8 dynamic quantization, 7-bit weights with a scale per output column"
+        if isinstance(narrow, dict) and narrow.get("from_graph_sha256"):
+            named += f", requantized from the 8-bit graph `{str(narrow['from_graph_sha256'])[:16]}…` (Platt refitted)"
+        return f"{named} (the same scores on every x86 CPU)"
     if section.get("unsigned_weights"):
         return "int8 dynamic quantization, its weights shifted to unsigned (the same scores on every x86 CPU)"
     return "int8 dynamic quantization"

@@ -131,3 +131,18 @@ def test_requantizing_names_what_it_cannot_do(tmp_path: Path, capsys: pytest.Cap
     (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
     assert requantize.main(command) == 2
     assert "no shippable corpora" in capsys.readouterr().err
+
+
+def test_a_cascade_attached_from_a_requantized_folder_says_so_on_its_card(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    from model import artifact
+    from model.card import render_model_card
+
+    record = requantize.requantize_folder(signed_folder(tmp_path), tmp_path / "narrow", HELD_OUT)
+    manifest = artifact.attach_stage2(tiny_model_path, tmp_path / "narrow", tmp_path / "cascade.model", fx.LOOSE)
+
+    assert manifest["stage2"][runtime.NARROW_WEIGHTS] == record
+    card = render_model_card(manifest)
+    assert f"requantized from the 8-bit graph `{record['from_graph_sha256'][:16]}…` (Platt refitted)" in card
+    assert artifact.load(tmp_path / "cascade.model").stage2 is not None
