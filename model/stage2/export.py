@@ -28,8 +28,8 @@ from tokenizers import Tokenizer
 
 from model.artifact import STAGE2_CHECK_TEXTS
 from model.stage2 import metrics, quantize, runtime
-from model.stage2.data import Split, label_matrix, model_text
-from model.stage2.measure import latency_texts, measure_latency, onnx_logits, session
+from model.stage2.data import Split, model_text
+from model.stage2.measure import latency_texts, measure_latency, onnx_logits, read_alone_and_calibrated, session
 from model.stage2.runtime import encode_batch
 
 OPSET = 17
@@ -137,16 +137,9 @@ def export_all(
     portable = quantize.quantize(fp32_path, int8_path)
 
     test_texts = [model_text(r, text_input) for r in split.test]
-    calibration_texts = [model_text(r, text_input) for r in split.calibration]
-    calibration_labels = label_matrix(split.calibration)
     timing_texts = latency_texts(test_texts)
     fp32_test = onnx_logits(fp32_sess, tokenizer, test_texts)
-    int8_sess = session(int8_path, threads)
-    # The int8 graph is read one text at a time, as the service reads it (runtime.DEFAULT_BATCH_SIZE says why).
-    int8_calibration = metrics.fit_platt(
-        onnx_logits(int8_sess, tokenizer, calibration_texts, batch=1), calibration_labels
-    )
-    int8_test = onnx_logits(int8_sess, tokenizer, test_texts, batch=1)
+    int8_calibration, int8_test = read_alone_and_calibrated(session(int8_path, threads), tokenizer, split, text_input)
     fp32_probs = metrics.calibrated(fp32_test, config["calibration"])
     int8_probs = metrics.calibrated(int8_test, int8_calibration)
 

@@ -10,6 +10,8 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
+from model.stage2 import metrics
+from model.stage2.data import Split, label_matrix, model_text
 from model.stage2.runtime import encode_batch
 
 LATENCY_CHARS = 400
@@ -34,6 +36,19 @@ def onnx_logits(sess: ort.InferenceSession, tokenizer: Tokenizer, texts: Sequenc
         ids, mask = encode_batch(tokenizer, [texts[i] for i in chunk])
         out[chunk] = sess.run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
     return out
+
+
+def read_alone_and_calibrated(
+    sess: ort.InferenceSession, tokenizer: Tokenizer, split: Split, text_input: str
+) -> tuple[dict[str, dict[str, float]], np.ndarray]:
+    """Platt scaling fitted on an int8 graph's logits of `split`'s calibration rows, and its logits of the test rows,
+    each text read alone, as the service reads it (runtime.DEFAULT_BATCH_SIZE says why)."""
+    calibration_texts = [model_text(row, text_input) for row in split.calibration]
+    calibration = metrics.fit_platt(
+        onnx_logits(sess, tokenizer, calibration_texts, batch=1), label_matrix(split.calibration)
+    )
+    test_logits = onnx_logits(sess, tokenizer, [model_text(row, text_input) for row in split.test], batch=1)
+    return calibration, test_logits
 
 
 def latency_texts(texts: Sequence[str], count: int = 200) -> list[str]:

@@ -27,6 +27,7 @@ import hashlib
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -222,8 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folder", type=Path, required=True, help="an exported int8 folder")
     parser.add_argument("--out", type=Path, required=True, help="where to write the converted folder")
     args = parser.parse_args(argv)
+    return print_record(lambda: convert_folder(args.folder, args.out))
+
+
+def print_record(write_folder: Callable[[], dict[str, Any]]) -> int:
+    """A folder command's end: the record it returns as JSON on stdout (0), or what it refused on stderr (2)."""
     try:
-        record = convert_folder(args.folder, args.out)
+        record = write_folder()
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

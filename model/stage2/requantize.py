@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sys
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,14 @@ from tokenizers import Tokenizer
 
 from model.stage2 import data as stage2_data
 from model.stage2 import metrics, quantize
-from model.stage2.data import Split, label_matrix, model_text
-from model.stage2.measure import latency_texts, measure_latency, onnx_logits, session
+from model.stage2.data import Split, model_text
+from model.stage2.measure import (
+    latency_texts,
+    measure_latency,
+    onnx_logits,
+    read_alone_and_calibrated,
+    session,
+)
 from model.stage2.runtime import NARROW_WEIGHTS, UNSIGNED_WEIGHTS
 
 
@@ -50,19 +56,14 @@ def requantize_folder(folder: Path, out: Path, split: Split) -> dict[str, Any]:
         raise ValueError(f"{folder / 'model.onnx'} has no int8 matmul weights to requantize")
     out.mkdir(parents=True, exist_ok=True)
     onnx.save(graph, str(out / "model.onnx"))
-    (out / "tokenizer.json").write_bytes((folder / "tokenizer.json").read_bytes())
+    shutil.copyfile(folder / "tokenizer.json", out / "tokenizer.json")
 
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     text_input = str(config.get("training", {}).get("params", {}).get("input", "normalized"))
-    narrow = session(out / "model.onnx", threads=1)
+    calibration, narrow_test = read_alone_and_calibrated(session(out / "model.onnx", 1), tokenizer, split, text_input)
+    test_texts = [model_text(row, text_input) for row in split.test]
     # The 8-bit graph read with its weights unsigned: as it scores on every CPU (quantize.py).
     eight_bit = session(quantize.unsigned_bytes(previous), threads=1)
-    calibration_texts = [model_text(row, text_input) for row in split.calibration]
-    calibration = metrics.fit_platt(
-        onnx_logits(narrow, tokenizer, calibration_texts, batch=1), label_matrix(split.calibration)
-    )
-    test_texts = [model_text(row, text_input) for row in split.test]
-    narrow_test = onnx_logits(narrow, tokenizer, test_texts, batch=1)
     before = metrics.calibrated(onnx_logits(eight_bit, tokenizer, test_texts, batch=1), config["calibration"])
     moved = np.abs(metrics.calibrated(narrow_test, calibration) - before)
     record = {
@@ -107,14 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="the corpora it was trained on (../shared/data)")
     parser.add_argument("--out", type=Path, required=True, help="where to write the requantized folder")
     args = parser.parse_args(argv)
-    try:
-        record = requantize_folder(args.folder, args.out, folder_split(args.folder, args.data))
-    except (ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    json.dump(record, sys.stdout, indent=1)
-    print()
-    return 0
+    return quantize.print_record(lambda: requantize_folder(args.folder, args.out, folder_split(args.folder, args.data)))
 
 
 if __name__ == "__main__":
