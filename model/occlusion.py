@@ -5,19 +5,23 @@ reading the copies again, batched: the words whose deletion lowers a category's 
 are its spans. The drop is measured in log-odds of that probability, so a score saturated near 1 by two slurs
 still shows each of them (deleting either leaves 0.99, a small drop in probability but a large one in log-odds).
 
-The cost is bounded: at most MAX_VARIANTS texts are read to explain one comment, in one or two calls, and only
+The cost is bounded: at most MAX_VARIANTS texts are read to explain one comment, in at most three calls, and only
 words stage 2 reads at all (its max_length tokens; a word is at least one token) are candidates.
 
-- A comment of at most CONTEXT_WORDS words: each word is deleted from the whole comment (one call).
-- A longer one: windows of WINDOW_WORDS words side by side (fewer, wider ones past MAX_WINDOWS) are first read
-  alone (one call); then the window reading highest for each category explained (one window when they agree,
-  as many as fit in FINE_VARIANTS words) has each word deleted from that window alone (one call). A window
-  wider than FINE_VARIANTS words (a comment of hundreds of words, for a stage 2 that reads that far) has runs
-  of adjacent words deleted together instead, so its spans are a few words wide. Evidence that lies in no
-  window, only in the comment as a whole, finds no span here.
+- A comment of at most CONTEXT_WORDS words is searched whole.
+- A longer one is first searched by windows of WINDOW_WORDS words side by side (fewer, wider ones past
+  MAX_WINDOWS), each read alone (one call); the window reading highest for each category explained (one window
+  when they agree, as many as fit in FINE_VARIANTS words) is searched alone.
+- Searching: pairs of adjacent words (CHUNK_WORDS) are deleted first, one copy each (one call); then, for each
+  category, the words of the pairs whose deletion lowered it most (at most REFINED_CHUNKS, each by at least
+  REFINE_MIN_DROP) are deleted one at a time (one more call, none when no pair moved it). The spans are those
+  single words. Windows holding more than 2 x FINE_VARIANTS words together (hundreds of words, for a stage 2
+  that reads that far) have runs of a few adjacent words deleted instead, in one call: their spans are runs.
+  Evidence that lies in no window, only in the comment as a whole, finds no span here.
 
-Reading short windows instead of the whole comment keeps the cost near three readings of a 400-character
-comment: about 6 windows of 12 words, then 12 copies of one window, each a sixth of the comment's tokens.
+Deleting pairs first reads about a quarter fewer copies than deleting every word, with the same span F1 on the
+development posts (README: Explanations): a 400-character comment costs about 6 windows, 6 pairs and a few
+words of one window, each a sixth of the comment's tokens.
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ from model.types import Span
 CONTEXT_WORDS = 16  # up to this many words, each is deleted from the whole comment
 WINDOW_WORDS = 12  # longer comments are searched by windows of this many words, side by side
 MAX_WINDOWS = 8  # at most this many windows are read alone (wider ones past MAX_WINDOWS * WINDOW_WORDS words)
-FINE_VARIANTS = 24  # at most this many copies with words deleted
-MAX_VARIANTS = MAX_WINDOWS + FINE_VARIANTS  # texts stage 2 reads to explain one comment, at most
+FINE_VARIANTS = 24  # at most this many copies with words deleted, in each of the two searching calls
+MAX_VARIANTS = MAX_WINDOWS + 2 * FINE_VARIANTS  # texts stage 2 reads to explain one comment, at most
+CHUNK_WORDS = 2  # the first search deletes adjacent words this many at a time
 # The copies are read in one batch for speed. int8 scales a batch's activations together, which moves a score by
 # about 0.01 on average (model/stage2/runtime.py), far under MIN_DROP; the copies differ by a word, so they pad alike.
 OCCLUSION_BATCH = 32
@@ -46,6 +51,12 @@ OCCLUSION_BATCH = 32
 # moves by 0.5 when a word that carries nothing ("I", "Rail") is deleted; 1.5 was the best of 0.5-3.0 for span
 # F1 on the toxic-span posts held out of training from the task's train and trial files (not its test file).
 MIN_DROP = 1.5
+# The pairs whose words are then deleted one at a time: per category, those that lowered it most (as many as spans
+# can be shown), each by at least REFINE_MIN_DROP (a pair holding one word of evidence drops by about as much as
+# that word). Pairs at half of MIN_DROP were chosen on the development posts among runs of 2-4 words, 1-5 pairs and
+# bounds of 0.5-1 x MIN_DROP (README: Explanations).
+REFINED_CHUNKS = MAX_SPANS
+REFINE_MIN_DROP = MIN_DROP / 2
 
 
 class ReadsTexts(Protocol):
@@ -98,14 +109,64 @@ def occlusion_spans(
         alone = stage2.probabilities_many([read[w.start : w.end] for w in candidates], batch_size=OCCLUSION_BATCH)
         chosen = _choose(candidates, alone, columns, read_probabilities)
         windows, bases = [candidates[i] for i in chosen], alone[chosen]
-    deletions = _deletions(windows, words)
-    texts = [_without(read, windows[d.window], d) for d in deletions]
-    probabilities = stage2.probabilities_many(texts, batch_size=OCCLUSION_BATCH)
+    run = max(CHUNK_WORDS, math.ceil(_words_in(windows) / FINE_VARIANTS))
+    deletions = _deletions(windows, words, run)
+    probabilities = stage2.probabilities_many(
+        [_without(read, windows[d.window], d) for d in deletions], batch_size=OCCLUSION_BATCH
+    )
+    if run == CHUNK_WORDS:
+        moved = {category: _drops(bases, deletions, probabilities, column) for category, column in columns.items()}
+        deletions, probabilities = _refined(stage2, read, windows, words, deletions, probabilities, moved)
     spans: list[Span] = []
     for category, column in columns.items():
-        drops = log_odds(bases[[d.window for d in deletions], column]) - log_odds(probabilities[:, column])
+        drops = _drops(bases, deletions, probabilities, column)
         spans.extend(_spans(category, drops, deletions, to_original, original))
     return spans
+
+
+def _words_in(windows: Sequence[_Window]) -> int:
+    """How many words the windows hold together."""
+    return sum(w.stop - w.first for w in windows)
+
+
+def _drops(bases: np.ndarray, deletions: Sequence[_Deletion], probabilities: np.ndarray, column: int) -> np.ndarray:
+    """How far each deletion lowered one category's log-odds from its window's reading."""
+    return log_odds(bases[[d.window for d in deletions], column]) - log_odds(probabilities[:, column])  # type: ignore[no-any-return]
+
+
+def _refined(
+    stage2: ReadsTexts,
+    read: str,
+    windows: Sequence[_Window],
+    words: Sequence[tuple[int, int]],
+    runs: Sequence[_Deletion],
+    run_probabilities: np.ndarray,
+    run_drops: Mapping[str, np.ndarray],
+) -> tuple[list[_Deletion], np.ndarray]:
+    """The deletions the spans are chosen from and their probabilities: each word of the runs that lowered a
+    category most (REFINED_CHUNKS per category, by REFINE_MIN_DROP or more) deleted alone, in one more call.
+
+    A one-word run is its own word (read already); a run whose words would pass FINE_VARIANTS copies stays whole.
+    """
+    chosen: list[int] = []
+    for drops in run_drops.values():
+        for index in np.argsort(-np.nan_to_num(drops, nan=-np.inf), kind="stable")[:REFINED_CHUNKS]:
+            if drops[index] >= REFINE_MIN_DROP and int(index) not in chosen:
+                chosen.append(int(index))
+    kept: list[int] = []  # runs kept whole: one word, or too many words to delete singly
+    singles: list[_Deletion] = []
+    for index in sorted(chosen):
+        run = runs[index]
+        inside = [w for w in range(len(words)) if run.start <= words[w][0] and words[w][1] <= run.end]
+        if len(inside) == 1 or len(singles) + len(inside) > FINE_VARIANTS:
+            kept.append(index)
+        else:
+            singles.extend(_Deletion(run.window, *words[w]) for w in inside)
+    probabilities = run_probabilities[kept]
+    if singles:
+        texts = [_without(read, windows[d.window], d) for d in singles]
+        probabilities = np.vstack([probabilities, stage2.probabilities_many(texts, batch_size=OCCLUSION_BATCH)])
+    return [runs[i] for i in kept] + singles, probabilities.reshape(-1, run_probabilities.shape[1])
 
 
 def _windows(words: Sequence[tuple[int, int]]) -> list[_Window]:
@@ -133,10 +194,8 @@ def _choose(
     return chosen
 
 
-def _deletions(windows: Sequence[_Window], words: Sequence[tuple[int, int]]) -> list[_Deletion]:
-    """Each word of each window deleted alone, or runs of adjacent words when the windows hold too many."""
-    total = sum(w.stop - w.first for w in windows)
-    run = max(1, math.ceil(total / FINE_VARIANTS))
+def _deletions(windows: Sequence[_Window], words: Sequence[tuple[int, int]], run: int) -> list[_Deletion]:
+    """Runs of `run` adjacent words of each window (the last one of a window may be shorter), one deletion each."""
     deletions = []
     for index, window in enumerate(windows):
         for first in range(window.first, window.stop, run):

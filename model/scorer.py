@@ -189,8 +189,8 @@ class Scorer:
         agree, and those words alone flag it). Where stage 2 read the comment and lifted a category it decides
         over review from below, or stage 1 has no span for it, stage 2's occlusion spans (model/occlusion.py)
         replace stage 1's for that category; stage 1's stay only if occlusion finds no word. So a comment
-        cleared or decided by stage 1's words costs no extra stage-2 reading; one stage 2 flagged costs one or
-        two batched calls.
+        cleared or decided by stage 1's words costs no extra stage-2 reading; one stage 2 flagged costs at most
+        three batched calls.
         """
         stage2_spans: list[Span] = []
         if read is not None and self.stage2 is not None and self.cascade:

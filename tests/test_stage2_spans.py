@@ -205,16 +205,30 @@ def test_approved_comments_never_run_occlusion(scorer: Scorer, reads: list[list[
     assert reads == ([[text.lower()]] if routed else [])
 
 
-def test_a_comment_stage2_flags_is_explained_in_one_more_call(scorer: Scorer, reads: list[list[str]]) -> None:
-    scorer.score(HATE)
-    comment, deletions = reads
+def test_a_comment_stage2_flags_is_explained_by_pairs_then_the_words_of_the_pairs_that_moved_it(
+    scorer: Scorer, reads: list[list[str]]
+) -> None:
+    result = scorer.score(HATE)
+    comment, pairs, words = reads
     assert comment == [HATE.lower()]
-    # One copy per word, each without it: ten words, ten copies.
-    assert sorted(deletions) == sorted(
-        HATE.lower().replace(word, "", 1)
-        for word in ["all", "armenians", "are", "liars", "and", "deserve", "what", "happened", "to", "them"]
+    # Ten words: five copies, each without two adjacent words.
+    text = HATE.lower()
+    assert sorted(pairs) == sorted(
+        text.replace(pair, "", 1) for pair in ["all armenians", "are liars", "and deserve", "what happened", "to them"]
     )
-    assert scorer.score(HATE, explain=False).spans == [] and len(reads) == 3  # without spans: the comment only
+    # Only the pairs holding evidence ("are liars", "and deserve") are searched word by word: four copies, not ten.
+    assert sorted(words) == sorted(text.replace(word, "", 1) for word in ["are", "liars", "and", "deserve"])
+    assert [(s.text, s.stage) for s in result.spans] == [("liars", 2), ("deserve", 2)]
+    assert scorer.score(HATE, explain=False).spans == [] and len(reads) == 4  # without spans: the comment only
+
+
+def test_no_word_is_searched_when_no_pair_moves_the_score() -> None:
+    reader = KeywordReader("liars")
+    text = "liars and more liars here"  # deleting any pair leaves a "liars": nothing drops
+    spans = occlusion.occlusion_spans(
+        reader, text, np.full(len(CATEGORIES), 0.99), {"identity_attack": 5}, lambda s, e: (s, e), text, 5
+    )
+    assert spans == [] and [len(batch) for batch in reader.calls] == [3]
 
 
 def test_a_longer_comment_is_searched_by_windows_and_its_words_found(
@@ -234,9 +248,10 @@ def test_a_longer_comment_is_searched_by_windows_and_its_words_found(
         text.rindex("liars"),
         text.index("deserve"),
     ]
-    comment, windows, deletions = reads  # the comment, its windows read alone, then words deleted from the best
+    # The comment, its windows read alone, then pairs and words deleted from the best.
+    comment, windows, pairs, words = reads
     assert comment == [text.lower()] and len(windows) <= occlusion.MAX_WINDOWS
-    assert len(deletions) <= occlusion.FINE_VARIANTS
+    assert len(pairs) <= occlusion.FINE_VARIANTS and len(words) <= occlusion.FINE_VARIANTS
 
 
 def test_the_cap_holds_on_a_very_long_comment(
@@ -295,10 +310,14 @@ def test_the_keyword_is_found_anywhere_stage2_reads_within_the_cap(words: int) -
             words,
         )
         assert len(spans) == 1 and "liars" in spans[0].text and spans[0].stage == 2
-        # Single words while the windows searched hold at most FINE_VARIANTS words; a few adjacent words beyond.
-        searched = occlusion.MAX_WINDOWS * occlusion.FINE_VARIANTS
-        assert len(spans[0].text.split()) <= (1 if words <= searched else math.ceil(words / searched) + 1)
-        assert len(reader.calls) <= 2 and sum(map(len, reader.calls)) <= occlusion.MAX_VARIANTS
+        # The word alone while the windows searched hold at most 2 x FINE_VARIANTS words (pairs, then the words of
+        # the pair that moved the score); past that, a run of a few adjacent words.
+        searched = occlusion.MAX_WINDOWS * 2 * occlusion.FINE_VARIANTS
+        if words <= searched:
+            assert spans[0].text == "liars" and len(reader.calls) <= 3
+        else:
+            assert len(spans[0].text.split()) <= math.ceil(words / searched) * 2 + 1 and len(reader.calls) == 2
+        assert sum(map(len, reader.calls)) <= occlusion.MAX_VARIANTS
 
 
 def test_words_stage2_cannot_read_are_never_deleted() -> None:
@@ -307,7 +326,7 @@ def test_words_stage2_cannot_read_are_never_deleted() -> None:
     spans = occlusion.occlusion_spans(
         reader, text, np.full(len(CATEGORIES), 0.99), {"identity_attack": 5}, lambda s, e: (s, e), text, 5
     )
-    assert [len(batch) for batch in reader.calls] == [5]  # each of the first five words deleted, no more
+    assert [len(batch) for batch in reader.calls] == [3]  # pairs of the first five words deleted, no more
     assert spans == []  # deleting the first "liars" leaves the last one: no drop, no span
 
 
