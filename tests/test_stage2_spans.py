@@ -320,6 +320,44 @@ def test_the_keyword_is_found_anywhere_stage2_reads_within_the_cap(words: int) -
         assert sum(map(len, reader.calls)) <= occlusion.MAX_VARIANTS
 
 
+class CountingReader:
+    """A stand-in stage 2 for three categories, each with its own word: the more of its word a text holds, the
+    higher that category (log-odds 2 per occurrence, less 8); records what it read."""
+
+    WORDS = {"liars": "identity_attack", "idiots": "insult", "kill": "threat"}
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def probabilities_many(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        self.calls.append(list(texts))
+        out = np.full((len(texts), len(CATEGORIES)), 0.01)
+        for row, text in enumerate(texts):
+            words = text.split()
+            for word, category in self.WORDS.items():
+                out[row, CATEGORIES.index(category)] = 1 / (1 + math.exp(8 - 2 * words.count(word)))
+        return out
+
+
+def test_words_are_searched_one_at_a_time_only_within_the_cap() -> None:
+    # 300 words: eight windows of 38, so the one searched holds 19 pairs, and each of the three categories picks
+    # five of its own, 30 words, more than FINE_VARIANTS copies: the pairs past the cap are kept whole.
+    reader = CountingReader()
+    text = " ".join(["liars w idiots w kill w"] * 50)  # each pair holds one category's word
+    columns = {category: CATEGORIES.index(category) for category in CountingReader.WORDS.values()}
+    read = reader.probabilities_many([text])[0]
+    reader.calls.clear()
+    spans = occlusion.occlusion_spans(reader, text, read, columns, lambda s, e: (s, e), text, 300)
+    windows, pairs, words = reader.calls
+    assert len(windows) == occlusion.MAX_WINDOWS and len(pairs) == 19
+    assert len(words) == occlusion.FINE_VARIANTS and sum(map(len, reader.calls)) <= occlusion.MAX_VARIANTS
+    shown = {(span.category, span.text) for span in spans}
+    assert {category for category, _ in shown} == set(columns)  # every category is explained
+    for category, span_text in shown:
+        word = next(w for w, c in CountingReader.WORDS.items() if c == category)
+        assert word in span_text.split() and len(span_text.split()) <= occlusion.CHUNK_WORDS, (category, span_text)
+
+
 def test_words_stage2_cannot_read_are_never_deleted() -> None:
     reader = KeywordReader("liars")
     text = "liars " + "w " * 10 + "liars"
