@@ -269,8 +269,10 @@ STAGE2_LIMITS = """\
   any word stage 1 knows, any routing word or a score near review is decided by stage 1 alone.
 - **Spans** of a category stage 2 lifted over review are found by deleting words and reading again
   (occlusion, `model/occlusion.py`): evidence spread over the whole comment, which no single word or short
-  window carries, shows no stage-2 span, and past 16 words only each category's best window of 12 words is
-  searched word by word. A word counts only when deleting it lowers the category's log-odds by 1.5; where no
+  window carries, shows no stage-2 span; past 16 words only each category's best window of 12 words is
+  searched, by pairs of words first and then word by word inside the pairs that lowered the category (at most
+  five), so a word whose pair barely moved it is not tried alone. A word counts only when deleting it lowers the
+  category's log-odds by 1.5; where no
   word does (a category stage 2 lifts a little over review on a long comment), stage 1's words are shown.
 - **Threats and severe toxicity** have few positives in the calibration split; where no reject threshold reaches
   the precision target they are never rejected alone, and their holds go to the top of the review queue.
