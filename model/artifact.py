@@ -456,6 +456,8 @@ def _attach(
         "graph_sha256": member_hashes[STAGE2_PREFIX + "model.onnx"],
         "encoder": config.encoder,
         "layers": config.layers,
+        # Feed-forward units kept per layer, in a folder trained with fewer than the encoder's (train.ffn_units).
+        **({"ffn_units": config.document["ffn_units"]} if "ffn_units" in config.document else {}),
         "max_length": config.max_length,
         "quantized": config.quantized,
         # How an int8 graph's weights score the same on every x86 CPU (model.stage2.quantize).

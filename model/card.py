@@ -16,6 +16,9 @@ from model.suite.cases import BEHAVIOURS
 from model.suite.cases import GROUPS as SUITE_GROUPS
 from model.suite.evaluate import NO_GROUP
 
+# all-MiniLM-L6-v2's feed-forward width, which a stage 2 trained with `--ffn-units` cuts.
+ENCODER_FFN_UNITS = 1536
+
 KNOWN_LIMITS = """\
 - **Base rates.** Every corpus over-samples abuse (often 10-40 % positive); real comment sections see roughly
   2-10 %. Precision at a threshold is therefore lower on live traffic than in these tables. Tune thresholds by
@@ -279,6 +282,17 @@ STAGE2_LIMITS = """\
 """
 
 
+def _feed_forward(section: dict[str, Any]) -> str:
+    """How much of each layer's feed-forward block stage 2 kept, when it did not keep all of it."""
+    units = section.get("ffn_units")
+    if not isinstance(units, int) or units >= ENCODER_FFN_UNITS:
+        return ""
+    return (
+        f", each with the {units:,} of its {ENCODER_FFN_UNITS:,} feed-forward units whose weights are largest "
+        "(pruned before fine-tuning)"
+    )
+
+
 def _stage2_section(manifest: dict[str, Any]) -> list[str]:
     """The cascade: the encoder, what stage 2 trained on, the routing rule, and both stages side by side."""
     section = manifest.get("stage2")
@@ -290,9 +304,9 @@ def _stage2_section(manifest: dict[str, Any]) -> list[str]:
         "",
         "## Stage 2: the cascade",
         "",
-        f"- **Encoder:** {section['encoder']}; the first {section['layers']} of its 6 layers, {section['max_length']} "
-        f"tokens, mean pooling and a linear head to the seven categories, fine-tuned end to end (word embeddings "
-        f"frozen), Platt-calibrated per category; {_quantization(section)}, "
+        f"- **Encoder:** {section['encoder']}; the first {section['layers']} of its 6 layers{_feed_forward(section)}, "
+        f"{section['max_length']} tokens, mean pooling and a linear head to the seven categories, fine-tuned end to "
+        f"end (word embeddings frozen), Platt-calibrated per category; {_quantization(section)}, "
         f"run by ONNX Runtime on one thread. Seed {section['seed']}; graph SHA-256 `{section['graph_sha256'][:16]}…`; "
         f"stage 1 version `{section.get('stage1_version')}`.",
         f"- **Routing:** stage 1 scores every comment; stage 2 reads it when a category's stage-1 score is above its "

@@ -837,6 +837,20 @@ def test_the_model_card_describes_both_stages(cascade_model: Path) -> None:
     assert "## Stage 2" not in render_model_card(stage1)
 
 
+def test_a_stage2_with_fewer_feed_forward_units_says_so_in_its_manifest_and_card(
+    tiny_model_path: Path, tmp_path: Path
+) -> None:
+    from model.card import render_model_card
+
+    narrow = fx.write_stage2_folder(tmp_path / "narrow", ffn_units=1024)
+    manifest = artifact.attach_stage2(tiny_model_path, narrow, tmp_path / "n.model", fx.LOOSE)
+    assert manifest["stage2"]["ffn_units"] == 1024
+    assert "the 1,024 of its 1,536 feed-forward units whose weights are largest" in render_model_card(manifest)
+    full = fx.write_stage2_folder(tmp_path / "full")
+    manifest = artifact.attach_stage2(tiny_model_path, full, tmp_path / "f.model", fx.LOOSE)
+    assert "ffn_units" not in manifest["stage2"] and "feed-forward units" not in render_model_card(manifest)
+
+
 def test_a_retrain_of_a_cascade_adapts_stage1_and_carries_stage2_over(
     store: Store, settings: Settings, tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
 ) -> None:
