@@ -6,6 +6,7 @@ suite, where they are not installed. Run with `.venv-train/bin/python -m pytest 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -122,3 +123,23 @@ def test_a_run_with_fewer_feed_forward_units_exports_a_narrower_graph_and_record
     # The saved weights load into the model the config describes (what the re-export command builds).
     model = train.build_model(config["layers"], config["seed"], config["ffn_units"])
     model.load_state_dict(torch.load(out / "model.pt", weights_only=True))
+
+
+def test_a_run_with_a_teacher_also_learns_the_teachers_logits(tmp_path: Path) -> None:
+    assert train.main([*ARGS, "--out", str(tmp_path / "teacher")]) == 0
+    teacher = tmp_path / "teacher" / "int8"
+    student = tmp_path / "student"
+    assert train.main([*ARGS, "--teacher", str(teacher), "--out", str(student)]) == 0
+    training = json.loads((student / "int8" / "config.json").read_text())["training"]
+    assert training["teacher"]["graph_sha256"] == hashlib.sha256((teacher / "model.onnx").read_bytes()).hexdigest()
+    assert "mean squared difference from the teacher's logits" in training["loss"]
+    assert len(list(student.glob("teacher-*.npy"))) == 1
+    # The first step already moves the weights otherwise than the labels alone do.
+    for name, extra in (("labels", []), ("taught", ["--teacher", str(teacher)])):
+        assert train.main([*ARGS, *extra, "--out", str(tmp_path / name), "--stop-after-steps", "1"]) == 0
+    labels, taught = (
+        torch.load(tmp_path / n / "checkpoint.pt", weights_only=False)["model"] for n in ("labels", "taught")
+    )
+    assert not torch.equal(labels["head.weight"], taught["head.weight"])
+    with pytest.raises(SystemExit, match="--teacher reads 32 tokens, this run 24"):
+        train.main([*ARGS, "--max-length", "24", "--teacher", str(teacher), "--out", str(tmp_path / "other")])

@@ -33,6 +33,7 @@ from model.categories import CATEGORIES, UNKNOWN_LABEL  # noqa: E402
 from model.stage2 import data as stage2_data  # noqa: E402
 from model.stage2 import export, metrics  # noqa: E402
 from model.stage2.runtime import encode_batch  # noqa: E402
+from model.stage2.teacher import cached_teacher_logits, read_teacher  # noqa: E402
 
 HIDDEN = 384
 _INPUT_NOTES = {
@@ -93,6 +94,10 @@ class Params:
     balance_cap: float = stage2_data.DEFAULT_BALANCE_CAP
     # Copies of training rows with letters swapped or dropped (data.misspelt_rows), mostly of abusive rows.
     misspelt_rows: int = 12_000
+    # A trained stage 2 (model file or exported folder) whose logits the run also learns to match, by mean squared
+    # error weighted `teacher_weight` against the labels' cross-entropy (None: labels only).
+    teacher: str | None = None
+    teacher_weight: float = 1.0
 
 
 class Stage2Model(torch.nn.Module):
@@ -250,6 +255,16 @@ def train(
 
     tokenizer = load_tokenizer(params.max_length)
     lengths = [len(e.ids) for e in tokenizer.encode_batch(texts)]
+    targets: torch.Tensor | None = None
+    teacher_record: dict[str, Any] | None = None
+    if params.teacher is not None:
+        teacher = read_teacher(Path(params.teacher))
+        if teacher.config.get("max_length") != params.max_length:
+            raise SystemExit(f"--teacher reads {teacher.config.get('max_length')} tokens, this run {params.max_length}")
+        progress.write(f"reading {len(texts)} training texts with the teacher {params.teacher}")
+        targets = torch.from_numpy(cached_teacher_logits(teacher, tokenizer, texts, params.threads, out))
+        teacher_record = {"source": str(teacher.source), "graph_sha256": teacher.graph_sha256,
+                          "weight": params.teacher_weight}  # fmt: skip
     run_seed = params.seed if params.init_seed is None else params.init_seed
     model = build_model(params.layers, run_seed, params.ffn_units)
     frozen = []
@@ -330,7 +345,10 @@ def train(
         while position < len(batches) and step < total_steps:
             batch = batches[position]
             ids, mask = encode(tokenizer, [texts[i] for i in batch])
-            loss = masked_bce(model(ids, mask), labels[batch], row_weights[batch])
+            logits = model(ids, mask)
+            loss = masked_bce(logits, labels[batch], row_weights[batch])
+            if targets is not None:
+                loss = loss + params.teacher_weight * torch.nn.functional.mse_loss(logits, targets[batch])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -413,7 +431,13 @@ def train(
             "schedule": f"linear warm-up over {warmup} steps, then linear decay to 0 at step {total_steps}",
             "optimizer": f"AdamW, weight decay {params.weight_decay}, gradient norm clipped at 1.0",
             "loss": "binary cross-entropy per category, averaged over known labels only, clean rows naming a group "
-            f"word weighted to balance its abusive share (cap {params.balance_cap})",
+            f"word weighted to balance its abusive share (cap {params.balance_cap})"
+            + (
+                f", plus {params.teacher_weight} x the mean squared difference from the teacher's logits"
+                if teacher_record
+                else ""
+            ),
+            **({"teacher": teacher_record} if teacher_record else {}),
             "balance_weights": balanced_words,
             "rows_weighted_up": int((balance > 1.0).sum()),
             "frozen_layers": frozen,
@@ -456,6 +480,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--own-repeats", type=int, default=defaults.own_repeats)
     parser.add_argument("--misspelt-rows", type=int, default=defaults.misspelt_rows)
     parser.add_argument("--balance-cap", type=float, default=defaults.balance_cap, help="1: no group-word balancing")
+    parser.add_argument("--teacher", default=None, help="a model file or stage-2 folder whose logits to match too")
+    parser.add_argument("--teacher-weight", type=float, default=defaults.teacher_weight)
     parser.add_argument("--checkpoint-minutes", type=float, default=4.0)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--stop-after-steps", type=int, default=None, help="checkpoint at this step and exit")
@@ -479,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
         own_repeats=args.own_repeats,
         balance_cap=args.balance_cap,
         misspelt_rows=args.misspelt_rows,
+        teacher=args.teacher,
+        teacher_weight=args.teacher_weight,
     )
     config = train(params, args.data, args.out, args.resume, args.checkpoint_minutes, args.stop_after_steps)
     json.dump(config.get("metrics", config), sys.stdout, indent=1)
