@@ -35,6 +35,9 @@ def test_the_logits_are_cached_under_the_graph_and_the_texts(stage2_folder: Path
     first = tc.cached_teacher_logits(teacher, tokenizer, TEXTS, 1, tmp_path)
     (cache,) = tmp_path.glob("teacher-*.npy")
     assert cache.name.startswith(f"teacher-{teacher.graph_sha256[:16]}-")
+    heard: list[int] = []
+    assert np.array_equal(tc.teacher_logits(teacher, tokenizer, TEXTS * 3000, 1, heard.append)[-4:], first)
+    assert heard == [8192, len(TEXTS) * 3000]
     np.save(cache, first + 1.0)  # what is cached is what is read back: no second reading
     assert np.array_equal(tc.cached_teacher_logits(teacher, tokenizer, TEXTS, 1, tmp_path), first + 1.0)
     other = tc.cached_teacher_logits(teacher, tokenizer, TEXTS[:2], 1, tmp_path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,8 @@ from tokenizers import Tokenizer
 from model.stage2.measure import onnx_logits, session
 
 _MODEL_FILE_PREFIX = "stage2/"
+# Texts read between two progress reports.
+_CHUNK = 8192
 
 
 @dataclass(frozen=True)
@@ -53,13 +55,30 @@ def read_teacher(source: Path) -> Teacher:
     return Teacher(source, graph_bytes, json.loads(config_bytes))
 
 
-def teacher_logits(teacher: Teacher, tokenizer: Tokenizer, texts: Sequence[str], threads: int) -> np.ndarray:
-    """The teacher's raw logits (n, 7) for `texts`, read in batches by length."""
-    return onnx_logits(session(teacher.graph, threads), tokenizer, texts)
+def teacher_logits(
+    teacher: Teacher,
+    tokenizer: Tokenizer,
+    texts: Sequence[str],
+    threads: int,
+    report: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """The teacher's raw logits (n, 7) for `texts`, read in batches by length; `report` hears how many are read."""
+    sess = session(teacher.graph, threads)
+    chunks = []
+    for start in range(0, len(texts), _CHUNK):
+        chunks.append(onnx_logits(sess, tokenizer, texts[start : start + _CHUNK]))
+        if report is not None:
+            report(min(start + _CHUNK, len(texts)))
+    return np.concatenate(chunks) if chunks else np.zeros((0, 7), dtype=np.float32)
 
 
 def cached_teacher_logits(
-    teacher: Teacher, tokenizer: Tokenizer, texts: Sequence[str], threads: int, folder: Path
+    teacher: Teacher,
+    tokenizer: Tokenizer,
+    texts: Sequence[str],
+    threads: int,
+    folder: Path,
+    report: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """teacher_logits, kept in `folder` under the teacher's graph hash and the texts' hash, so a resumed run reads
     them again instead of recomputing."""
@@ -67,7 +86,7 @@ def cached_teacher_logits(
     path = folder / f"teacher-{teacher.graph_sha256[:16]}-{texts_sha[:16]}.npy"
     if path.is_file():
         return np.load(path, allow_pickle=False)
-    logits = teacher_logits(teacher, tokenizer, texts, threads)
+    logits = teacher_logits(teacher, tokenizer, texts, threads, report)
     tmp = path.with_suffix(".tmp.npy")
     np.save(tmp, logits, allow_pickle=False)
     tmp.replace(path)

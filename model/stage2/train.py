@@ -261,8 +261,11 @@ def train(
         teacher = read_teacher(Path(params.teacher))
         if teacher.config.get("max_length") != params.max_length:
             raise SystemExit(f"--teacher reads {teacher.config.get('max_length')} tokens, this run {params.max_length}")
-        progress.write(f"reading {len(texts)} training texts with the teacher {params.teacher}")
-        targets = torch.from_numpy(cached_teacher_logits(teacher, tokenizer, texts, params.threads, out))
+
+        def report(done: int) -> None:
+            progress.write(f"the teacher {params.teacher} read {done} of {len(texts)} training texts")
+
+        targets = torch.from_numpy(cached_teacher_logits(teacher, tokenizer, texts, params.threads, out, report))
         teacher_record = {"source": str(teacher.source), "graph_sha256": teacher.graph_sha256,
                           "weight": params.teacher_weight}  # fmt: skip
     run_seed = params.seed if params.init_seed is None else params.init_seed
