@@ -398,6 +398,22 @@ class FittedAdapter:
     report: dict[str, Any]
 
 
+def read_stage2(source: Path) -> ExportedStage2:
+    """The stage 2 of an exported folder or of a cascade file (its members as sealed), loaded; ModelLoadError if
+    unusable."""
+    source = Path(source)
+    if source.is_dir():
+        return read_stage2_folder(source)
+    try:
+        with zipfile.ZipFile(source) as archive:
+            files = {name: archive.read(STAGE2_PREFIX + name) for name in STAGE2_FILES}
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise ModelLoadError(f"model file {source} is damaged: {error}") from error
+    from model.stage2 import runtime
+
+    return ExportedStage2(files, runtime.load_stage2(files))
+
+
 def carry_stage2(path: Path, cascade_file: Path, out: Path, adapter: FittedAdapter | None = None) -> dict[str, Any]:
     """Write `out`: the new stage-1 file `path` with the stage-2 graph of `cascade_file` carried over unchanged.
 
@@ -405,17 +421,11 @@ def carry_stage2(path: Path, cascade_file: Path, out: Path, adapter: FittedAdapt
     the graph; the donor's own adapter, if any, is never carried (each retrain fits one afresh, from zero).
     """
     donor = read_manifest(cascade_file)
-    try:
-        with zipfile.ZipFile(cascade_file) as archive:
-            files = {name: archive.read(STAGE2_PREFIX + name) for name in STAGE2_FILES}
-    except (zipfile.BadZipFile, KeyError, OSError) as error:
-        raise ModelLoadError(f"model file {cascade_file} is damaged: {error}") from error
-    from model.stage2 import runtime
-
+    exported = read_stage2(cascade_file)
     settings, thresholds = carried_cascade(donor, read_manifest(path)["thresholds"])
     return _attach(
         Path(path),
-        ExportedStage2(files, runtime.load_stage2(files)),
+        exported,
         Path(out),
         settings,
         thresholds,

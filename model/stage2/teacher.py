@@ -1,15 +1,13 @@
 """A trained stage 2 as a teacher: its graph's logits on the training texts, which a student run learns to match.
 
-The teacher is a model file carrying stage 2 (its `stage2/model.onnx` member) or an exported stage-2 folder. It must
-read the same tokens as the student (the same encoder's tokenizer), which `train` checks through its max_length.
-Nothing here needs torch.
+The teacher is a model file carrying stage 2 or an exported stage-2 folder (artifact.read_stage2). It must read the
+same tokens as the student (the same encoder's tokenizer), which `train` checks through its max_length. Nothing
+here needs torch.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,20 +15,21 @@ from pathlib import Path
 import numpy as np
 from tokenizers import Tokenizer
 
+from model.artifact import read_stage2
+from model.categories import CATEGORIES
 from model.stage2.measure import onnx_logits, session
 
-_MODEL_FILE_PREFIX = "stage2/"
 # Texts read between two progress reports.
 _CHUNK = 8192
 
 
 @dataclass(frozen=True)
 class Teacher:
-    """A teacher's graph bytes, its config and where it came from."""
+    """A teacher's graph bytes, how many tokens it reads and where it came from."""
 
     source: Path
     graph: bytes
-    config: dict
+    max_length: int
 
     @property
     def graph_sha256(self) -> str:
@@ -39,20 +38,9 @@ class Teacher:
 
 
 def read_teacher(source: Path) -> Teacher:
-    """The stage 2 of a model file, or an exported folder; ValueError when `source` holds neither."""
-    source = Path(source)
-    if source.is_dir():
-        graph, config = source / "model.onnx", source / "config.json"
-        if not graph.is_file() or not config.is_file():
-            raise ValueError(f"{source}: a stage-2 folder holds model.onnx and config.json")
-        return Teacher(source, graph.read_bytes(), json.loads(config.read_text(encoding="utf-8")))
-    try:
-        with zipfile.ZipFile(source) as archive:
-            graph_bytes = archive.read(_MODEL_FILE_PREFIX + "model.onnx")
-            config_bytes = archive.read(_MODEL_FILE_PREFIX + "config.json")
-    except (OSError, KeyError, zipfile.BadZipFile) as error:
-        raise ValueError(f"{source}: not a model file carrying stage 2 ({error})") from error
-    return Teacher(source, graph_bytes, json.loads(config_bytes))
+    """The stage 2 of a model file, or an exported folder; ModelLoadError when `source` holds neither."""
+    exported = read_stage2(Path(source))
+    return Teacher(Path(source), exported.files["model.onnx"], exported.model.config.max_length)
 
 
 def teacher_logits(
@@ -69,7 +57,7 @@ def teacher_logits(
         chunks.append(onnx_logits(sess, tokenizer, texts[start : start + _CHUNK]))
         if report is not None:
             report(min(start + _CHUNK, len(texts)))
-    return np.concatenate(chunks) if chunks else np.zeros((0, 7), dtype=np.float32)
+    return np.concatenate(chunks) if chunks else np.zeros((0, len(CATEGORIES)), dtype=np.float32)
 
 
 def cached_teacher_logits(

@@ -259,8 +259,8 @@ def train(
     teacher_record: dict[str, Any] | None = None
     if params.teacher is not None:
         teacher = read_teacher(Path(params.teacher))
-        if teacher.config.get("max_length") != params.max_length:
-            raise SystemExit(f"--teacher reads {teacher.config.get('max_length')} tokens, this run {params.max_length}")
+        if teacher.max_length != params.max_length:
+            raise SystemExit(f"--teacher reads {teacher.max_length} tokens, this run {params.max_length}")
 
         def report(done: int) -> None:
             progress.write(f"the teacher {params.teacher} read {done} of {len(texts)} training texts")
