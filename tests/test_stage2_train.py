@@ -143,3 +143,37 @@ def test_a_run_with_a_teacher_also_learns_the_teachers_logits(tmp_path: Path) ->
     assert not torch.equal(labels["head.weight"], taught["head.weight"])
     with pytest.raises(SystemExit, match="--teacher reads 32 tokens, this run 24"):
         train.main([*ARGS, "--max-length", "24", "--teacher", str(teacher), "--out", str(tmp_path / "other")])
+
+
+def test_a_weight_average_is_the_mean_of_its_snapshots_from_its_start_step() -> None:
+    layer = torch.nn.Linear(2, 1)
+    average = train.WeightAverage(start=4, every=2)
+    assert [step for step in range(1, 10) if average.due(step)] == [4, 6, 8]
+    for step, value in ((4, 1.0), (6, 2.0), (8, 6.0)):
+        with torch.no_grad():
+            layer.weight.fill_(value)
+        average.add(layer, step)
+    assert average.mean is not None and average.snapshots == 3 and not average.due(8)
+    assert torch.allclose(average.mean["weight"], torch.full((1, 2), 3.0))
+
+
+def test_a_run_averaging_its_last_half_exports_the_mean_and_measures_the_last_step_too(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert train.main([*ARGS, "--average-from", "0.5", "--out", str(out)]) == 0
+    config = json.loads((out / "fp32" / "config.json").read_text())
+    averaging = config["training"]["weight_averaging"]
+    assert averaging["snapshots"] >= 2 and averaging["from_step"] == -(-config["training"]["steps"] // 2)
+    assert set(config["metrics"]) >= {"torch", "torch_last_step_weights"}
+    saved = torch.load(out / "model.pt", weights_only=True)
+    state = torch.load(out / "checkpoint.pt", weights_only=False)
+    # model.pt holds the mean, not the last step's weights (the checkpoint's model), and resuming keeps the mean.
+    assert torch.equal(saved["head.weight"], state["average"]["mean"]["head.weight"])
+    assert not torch.equal(saved["head.weight"], state["model"]["head.weight"])
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    averaged = [*ARGS, "--average-from", "0.5"]
+    steps = str(config["training"]["steps"])
+    assert train.main([*averaged, "--out", str(whole), "--stop-after-steps", steps]) == 0
+    assert train.main([*averaged, "--out", str(split), "--stop-after-steps", "2"]) == 0
+    assert train.main([*averaged, "--out", str(split), "--resume", "--stop-after-steps", steps]) == 0
+    a, b = (torch.load(run / "checkpoint.pt", weights_only=False)["average"] for run in (whole, split))
+    assert a["snapshots"] == b["snapshots"] and torch.equal(a["mean"]["head.weight"], b["mean"]["head.weight"])

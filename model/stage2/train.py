@@ -43,6 +43,7 @@ _INPUT_NOTES = {
 }
 # Parameters a resumed run may change without changing what it trains.
 _RESUMABLE = ("time_budget_minutes", "threads")
+AVERAGE_SNAPSHOTS = 100  # a run with --average-from takes a snapshot every hundredth of its planned steps
 
 
 def encoder_dir() -> Path:
@@ -98,6 +99,9 @@ class Params:
     # error weighted `teacher_weight` against the labels' cross-entropy (None: labels only).
     teacher: str | None = None
     teacher_weight: float = 1.0
+    # From this share of the steps on, the weights exported are the mean of snapshots taken every AVERAGE_SNAPSHOTS-th
+    # of the run (WeightAverage; None: the last step's weights).
+    average_from: float | None = None
 
 
 class Stage2Model(torch.nn.Module):
@@ -119,6 +123,41 @@ class Stage2Model(torch.nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """Raw logits (batch, 7) in CATEGORIES order."""
         return self.head(self.pool(input_ids, attention_mask))
+
+
+class WeightAverage:
+    """The equal-weight running mean of a model's floating-point weights, a snapshot every `every` steps from step
+    `start` on: the tail of one run averaged, as stochastic weight averaging does (LayerNorm needs no refitting)."""
+
+    def __init__(self, start: int, every: int) -> None:
+        self.start = start
+        self.every = every
+        self.mean: dict[str, torch.Tensor] | None = None
+        self.snapshots = 0
+        self.last_step = -1
+
+    def due(self, step: int) -> bool:
+        """Whether a snapshot is taken after this step."""
+        return step >= self.start and (step - self.start) % self.every == 0 and step != self.last_step
+
+    def add(self, model: torch.nn.Module, step: int) -> None:
+        """Fold the model's weights after `step` into the mean."""
+        self.snapshots += 1
+        self.last_step = step
+        state = model.state_dict()
+        if self.mean is None:
+            self.mean = {name: tensor.detach().clone() for name, tensor in state.items()}
+            return
+        for name, tensor in state.items():
+            if tensor.is_floating_point():
+                self.mean[name] += (tensor.detach() - self.mean[name]) / self.snapshots
+
+    def state(self) -> dict[str, Any]:
+        return {"start": self.start, "every": self.every, "mean": self.mean, "snapshots": self.snapshots,
+                "last_step": self.last_step}  # fmt: skip
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.mean, self.snapshots, self.last_step = state["mean"], state["snapshots"], state["last_step"]
 
 
 def build_model(layers: int, seed: int, ffn_units: int | None = None) -> Stage2Model:
@@ -292,6 +331,9 @@ def train(
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    average = None
+    if params.average_from is not None:
+        average = WeightAverage(math.ceil(total_steps * params.average_from), max(1, total_steps // AVERAGE_SNAPSHOTS))
     step, epoch, position, trained_seconds, loss_sum, loss_count = 0, 0, 0, 0.0, 0.0, 0
     random.seed(run_seed)
     np.random.seed(run_seed)
@@ -313,6 +355,8 @@ def train(
         np.random.set_state(state["numpy_rng"])
         step, epoch, position = state["step"], state["epoch"], state["position"]
         trained_seconds, loss_sum, loss_count = state["seconds"], state["loss_sum"], state["loss_count"]
+        if average is not None:
+            average.restore(state["average"])
         progress.write(f"resumed at step {step} (epoch {epoch}, batch {position})")
 
     def save() -> None:
@@ -333,6 +377,7 @@ def train(
                 "seconds": trained_seconds,
                 "loss_sum": loss_sum,
                 "loss_count": loss_count,
+                **({"average": average.state()} if average is not None else {}),
             },
         )
 
@@ -360,6 +405,8 @@ def train(
             step += 1
             position += 1
             bar.update(1)
+            if average is not None and average.due(step):
+                average.add(model, step)
             value = float(loss.item())
             loss_sum += value
             loss_count += 1
@@ -391,7 +438,23 @@ def train(
         if position >= len(batches):
             epoch, position = epoch + 1, 0
     bar.close()
-    save()
+    final_step_metrics: dict[str, Any] | None = None
+    if average is not None:
+        if average.last_step != step:
+            average.add(model, step)
+        save()
+        # The last step's weights are calibrated and measured on the same held-out rows, so that what averaging
+        # did can be read off.
+        last_calibration = metrics.fit_platt(
+            predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.calibration]),
+            stage2_data.label_matrix(split.calibration),
+        )
+        last_logits = predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.test])
+        final_step_metrics = metrics.heldout_metrics(last_logits, split.test, last_calibration)
+        assert average.mean is not None
+        model.load_state_dict(average.mean)
+    else:
+        save()
     progress.write(f"trained {step} steps in {trained_seconds / 60:.1f} min; calibrating")
 
     calibration_logits = predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.calibration])
@@ -444,12 +507,26 @@ def train(
             "balance_weights": balanced_words,
             "rows_weighted_up": int((balance > 1.0).sum()),
             "frozen_layers": frozen,
+            **(
+                {
+                    "weight_averaging": {
+                        "from_step": average.start,
+                        "every_steps": average.every,
+                        "snapshots": average.snapshots,
+                    }
+                }  # fmt: skip
+                if average is not None
+                else {}
+            ),
             "threads": params.threads,
             "minutes": round(trained_seconds / 60, 2),
             "params": asdict(params),
             "libraries": metrics.library_versions(),
         },
-        "metrics": {"torch": torch_metrics},
+        "metrics": {
+            "torch": torch_metrics,
+            **({"torch_last_step_weights": final_step_metrics} if final_step_metrics is not None else {}),
+        },
     }
     progress.write("exporting")
     config = export.export_all(model, tokenizer, config, out, split, test_logits, params.threads, params.input)
@@ -485,6 +562,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--balance-cap", type=float, default=defaults.balance_cap, help="1: no group-word balancing")
     parser.add_argument("--teacher", default=None, help="a model file or stage-2 folder whose logits to match too")
     parser.add_argument("--teacher-weight", type=float, default=defaults.teacher_weight)
+    parser.add_argument(
+        "--average-from", type=float, default=None, help="export the mean of the weights from this share of the steps"
+    )
     parser.add_argument("--checkpoint-minutes", type=float, default=4.0)
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("--stop-after-steps", type=int, default=None, help="checkpoint at this step and exit")
@@ -510,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
         misspelt_rows=args.misspelt_rows,
         teacher=args.teacher,
         teacher_weight=args.teacher_weight,
+        average_from=args.average_from,
     )
     config = train(params, args.data, args.out, args.resume, args.checkpoint_minutes, args.stop_after_steps)
     json.dump(config.get("metrics", config), sys.stdout, indent=1)
