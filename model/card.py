@@ -293,6 +293,17 @@ def _feed_forward(section: dict[str, Any]) -> str:
     )
 
 
+def _weight_averaging(training: dict[str, Any]) -> str:
+    """The weights' origin when the run exported a mean of snapshots (--average-from), else nothing."""
+    averaging = training.get("weight_averaging")
+    if not isinstance(averaging, dict):
+        return ""
+    return (
+        f"; the weights are the mean of {averaging['snapshots']} snapshots taken every {averaging['every_steps']} "
+        f"steps from step {averaging['from_step']:,} of {training.get('steps', '?'):,} (stochastic weight averaging)"
+    )
+
+
 def _stage2_section(manifest: dict[str, Any]) -> list[str]:
     """The cascade: the encoder, what stage 2 trained on, the routing rule, and both stages side by side."""
     section = manifest.get("stage2")
@@ -306,7 +317,8 @@ def _stage2_section(manifest: dict[str, Any]) -> list[str]:
         "",
         f"- **Encoder:** {section['encoder']}; the first {section['layers']} of its 6 layers{_feed_forward(section)}, "
         f"{section['max_length']} tokens, mean pooling and a linear head to the seven categories, fine-tuned end to "
-        f"end (word embeddings frozen), Platt-calibrated per category; {_quantization(section)}, "
+        f"end (word embeddings frozen){_weight_averaging(training)}, Platt-calibrated per category; "
+        f"{_quantization(section)}, "
         f"run by ONNX Runtime on one thread. Seed {section['seed']}; graph SHA-256 `{section['graph_sha256'][:16]}…`; "
         f"stage 1 version `{section.get('stage1_version')}`.",
         f"- **Routing:** stage 1 scores every comment; stage 2 reads it when a category's stage-1 score is above its "

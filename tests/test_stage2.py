@@ -851,6 +851,19 @@ def test_a_stage2_with_fewer_feed_forward_units_says_so_in_its_manifest_and_card
     assert "ffn_units" not in manifest["stage2"] and "feed-forward units" not in render_model_card(manifest)
 
 
+def test_a_stage2_of_averaged_weights_says_so_in_its_card(tiny_model_path: Path, tmp_path: Path) -> None:
+    from model.card import render_model_card
+
+    folder = fx.write_stage2_folder(tmp_path / "s2")
+    manifest = artifact.attach_stage2(tiny_model_path, folder, tmp_path / "m.model", fx.LOOSE)
+    assert "weight averaging" not in render_model_card(manifest)
+    manifest["stage2"].setdefault("training", {}).update(
+        steps=10144, weight_averaging={"from_step": 5072, "every_steps": 101, "snapshots": 51}
+    )
+    card = render_model_card(manifest)
+    assert "mean of 51 snapshots taken every 101 steps from step 5,072 of 10,144 (stochastic weight averaging)" in card
+
+
 def test_a_retrain_of_a_cascade_adapts_stage1_and_carries_stage2_over(
     store: Store, settings: Settings, tiny_model_path: Path, stage2_folder: Path, tmp_path: Path
 ) -> None:
