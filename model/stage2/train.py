@@ -153,8 +153,8 @@ class WeightAverage:
                 self.mean[name] += (tensor.detach() - self.mean[name]) / self.snapshots
 
     def state(self) -> dict[str, Any]:
-        return {"start": self.start, "every": self.every, "mean": self.mean, "snapshots": self.snapshots,
-                "last_step": self.last_step}  # fmt: skip
+        """What `restore` needs to continue the mean (start and every come from the run's parameters)."""
+        return {"mean": self.mean, "snapshots": self.snapshots, "last_step": self.last_step}
 
     def restore(self, state: dict[str, Any]) -> None:
         self.mean, self.snapshots, self.last_step = state["mean"], state["snapshots"], state["last_step"]
@@ -438,29 +438,29 @@ def train(
         if position >= len(batches):
             epoch, position = epoch + 1, 0
     bar.close()
+    if average is not None and average.last_step != step:
+        average.add(model, step)
+    save()
+
+    def calibrated_on_held_out_rows() -> tuple[dict[str, dict[str, float]], np.ndarray, dict[str, Any]]:
+        """The model's Platt calibration, its test logits and its held-out metrics."""
+        calibration_logits = predict(
+            model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.calibration]
+        )
+        logits = predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.test])
+        fitted = metrics.fit_platt(calibration_logits, stage2_data.label_matrix(split.calibration))
+        return fitted, logits, metrics.heldout_metrics(logits, split.test, fitted)
+
     final_step_metrics: dict[str, Any] | None = None
     if average is not None:
-        if average.last_step != step:
-            average.add(model, step)
-        save()
         # The last step's weights are calibrated and measured on the same held-out rows, so that what averaging
         # did can be read off.
-        last_calibration = metrics.fit_platt(
-            predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.calibration]),
-            stage2_data.label_matrix(split.calibration),
-        )
-        last_logits = predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.test])
-        final_step_metrics = metrics.heldout_metrics(last_logits, split.test, last_calibration)
+        final_step_metrics = calibrated_on_held_out_rows()[2]
         assert average.mean is not None
         model.load_state_dict(average.mean)
-    else:
-        save()
     progress.write(f"trained {step} steps in {trained_seconds / 60:.1f} min; calibrating")
 
-    calibration_logits = predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.calibration])
-    test_logits = predict(model, tokenizer, [stage2_data.model_text(r, params.input) for r in split.test])
-    calibration = metrics.fit_platt(calibration_logits, stage2_data.label_matrix(split.calibration))
-    torch_metrics = metrics.heldout_metrics(test_logits, split.test, calibration)
+    calibration, test_logits, torch_metrics = calibrated_on_held_out_rows()
     torch.save(model.state_dict(), out / "model.pt")
     config = {
         "format": "stage2/1",
