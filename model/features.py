@@ -9,14 +9,19 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain, repeat
 
 import numpy as np
 from scipy import sparse
 
 TOKEN_RE = re.compile(r"\w+")
 _CACHE_LIMIT = 50_000  # words whose character-gram ids are memoised; bounds memory on endless streams
+# `matrix` featurizes texts in chunks of about this many tokens: a chunk's new words are looked up together, and
+# what it holds (its occurrences, its words in the memo) stays bounded whatever the batch.
+MATRIX_CHUNK_TOKENS = _CACHE_LIMIT // 2
 
 
 @dataclass(frozen=True)
@@ -52,8 +57,13 @@ def word_grams(words: Sequence[str]) -> list[str]:
 def char_grams(word: str, low: int, high: int) -> list[str]:
     """Character n-grams of one word padded with spaces, as sklearn's char_wb does."""
     padded = f" {word} "
-    size = len(padded)
-    return [padded[i : i + n] for n in range(low, high + 1) for i in range(size - n + 1)]
+    return list(map(padded.__getitem__, _gram_slices(len(padded), low, high)))
+
+
+@lru_cache(maxsize=256)
+def _gram_slices(size: int, low: int, high: int) -> tuple[slice, ...]:
+    """The slices of char_grams for a padded word of `size` characters, in its order (cut in C, not a loop)."""
+    return tuple(slice(i, i + n) for n in range(low, high + 1) for i in range(size - n + 1))
 
 
 class Featurizer:
@@ -74,6 +84,7 @@ class Featurizer:
         self.char_idf = char_idf
         self.n_word = len(word_vocab)
         self.n_features = len(word_vocab) + len(char_vocab)
+        self._idf = np.concatenate([word_idf, char_idf])  # by feature id, both blocks
         self._word_char_ids: dict[str, np.ndarray] = {}
 
     @classmethod
@@ -106,34 +117,43 @@ class Featurizer:
 
     def char_feature_ids(self, word: str) -> np.ndarray:
         """Feature ids (character block, after the word block) of one word's character grams."""
-        ids = self._word_char_ids.get(word)
-        return self._computed_char_feature_ids(word) if ids is None else ids
+        self._memoise({word})
+        return self._word_char_ids[word]
 
-    def _computed_char_feature_ids(self, word: str) -> np.ndarray:
-        """char_feature_ids computed from the vocabulary, not the memo."""
-        vocab = self.char_vocab
-        # filter/map over the dict's own methods keep the look-ups in C.
-        grams = char_grams(word, self.params.char_min, self.params.char_max)
-        ids = np.fromiter(map(vocab.__getitem__, filter(vocab.__contains__, grams)), dtype=np.int64)
-        ids += self.n_word
-        return ids
+    def _memoise(self, words: set[str]) -> None:
+        """Put the character-gram ids of those of `words` not memoised yet in the memo, all looked up at once."""
+        cache = self._word_char_ids
+        missing = words.difference(cache)
+        if not missing:
+            return
+        if len(cache) + len(missing) > _CACHE_LIMIT:
+            cache.clear()
+            missing = words
+        new = list(missing)
+        low, high = self.params.char_min, self.params.char_max
+        grams = [char_grams(word, low, high) for word in new]
+        # One look-up pass over every gram of every new word, then each word's share of the answers.
+        found = np.fromiter(
+            map(self.char_vocab.get, chain.from_iterable(grams), repeat(-1)), dtype=np.int64
+        )
+        known = found >= 0
+        ends = np.cumsum([len(g) for g in grams])
+        kept_ends = np.cumsum(known)[ends - 1]
+        ids = found[known] + self.n_word
+        cache.update(zip(new, np.split(ids, kept_ends[:-1]), strict=True))
 
     def occurrences(self, words: Sequence[str]) -> np.ndarray:
         """Feature ids of every word-gram, then every character-gram, occurrence in a token list (with repeats)."""
+        self._memoise(set(words))
+        return self._memoised_occurrences(words)
+
+    def _memoised_occurrences(self, words: Sequence[str]) -> np.ndarray:
+        """`occurrences` of a token list whose words are all memoised."""
         vocab = self.word_vocab
         word_ids = np.fromiter(map(vocab.__getitem__, filter(vocab.__contains__, word_grams(words))), dtype=np.int64)
-        # The scoring hot loop: only the words not memoised yet are computed, the rest are looked up in C.
-        cache = self._word_char_ids
-        missing = set(words).difference(cache)
-        if missing:
-            if len(cache) + len(missing) > _CACHE_LIMIT:
-                cache.clear()
-                missing = set(words)
-            for word in missing:
-                cache[word] = self._computed_char_feature_ids(word)
         # Each word's ids are memoised as an array, so the whole text's are one copy: building an array from a
         # list of Python ints cost more than every look-up before it.
-        return np.concatenate([word_ids, *map(cache.__getitem__, words)])
+        return np.concatenate([word_ids, *map(self._word_char_ids.__getitem__, words)])
 
     def vector(self, words: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Sparse TF-IDF vector of one token list as (sorted feature ids, values)."""
@@ -150,18 +170,51 @@ class Featurizer:
         return ids, values
 
     def matrix(self, texts: Iterable[str]) -> sparse.csr_matrix:
-        """CSR matrix of TF-IDF rows for many normalized texts."""
-        indptr = [0]
-        all_ids: list[np.ndarray] = []
-        all_values: list[np.ndarray] = []
-        for text in texts:
-            ids, values = self.vector(tokens(text))
-            all_ids.append(ids)
-            all_values.append(values)
-            indptr.append(indptr[-1] + len(ids))
-        data = np.concatenate(all_values) if all_values else np.zeros(0)
-        indices = np.concatenate(all_ids) if all_ids else np.zeros(0, dtype=np.int64)
-        return sparse.csr_matrix((data, indices, np.asarray(indptr)), shape=(len(indptr) - 1, self.n_features))
+        """CSR matrix of TF-IDF rows for many normalized texts: each row the `vector` of its text."""
+        chunks: list[sparse.csr_matrix] = []
+        for chunk in _token_chunks(texts):
+            self._memoise(set().union(*chunk))
+            chunks.append(self._rows([np.sort(self._memoised_occurrences(words)) for words in chunk]))
+        if not chunks:
+            return sparse.csr_matrix((0, self.n_features))
+        return chunks[0] if len(chunks) == 1 else sparse.vstack(chunks, format="csr")
+
+    def _rows(self, sorted_occurrences: list[np.ndarray]) -> sparse.csr_matrix:
+        """CSR rows of TF-IDF from each row's sorted occurrence ids: `vector`'s arithmetic on the whole chunk at
+        once (one numpy call per chunk instead of several per text)."""
+        lengths = np.fromiter(map(len, sorted_occurrences), dtype=np.int64, count=len(sorted_occurrences))
+        found = np.concatenate(sorted_occurrences)
+        # A feature's first occurrence in its row starts the run of its repeats; its count is the run's length.
+        first = np.ones(len(found), dtype=bool)
+        np.not_equal(found[1:], found[:-1], out=first[1:])
+        first[(np.cumsum(lengths) - lengths)[lengths > 0]] = True
+        starts = np.flatnonzero(first)
+        ids = found[starts]
+        row_of = np.repeat(np.arange(len(lengths)), lengths)[starts]
+        values = (1.0 + np.log(np.diff(starts, append=len(found)))) * self._idf[ids]
+        # Each row's word block and character block are L2-normalized on their own.
+        block = 2 * row_of + (ids >= self.n_word)
+        block_starts = np.flatnonzero(np.diff(block, prepend=-1))
+        if len(block_starts):
+            norms = np.sqrt(np.add.reduceat(values * values, block_starts))
+            values /= np.repeat(norms, np.diff(block_starts, append=len(ids)))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=len(lengths)))])
+        return sparse.csr_matrix((values, ids, indptr), shape=(len(lengths), self.n_features))
+
+
+def _token_chunks(texts: Iterable[str]) -> Iterator[list[list[str]]]:
+    """The token lists of texts, in chunks that end once they hold MATRIX_CHUNK_TOKENS tokens."""
+    chunk: list[list[str]] = []
+    size = 0
+    for text in texts:
+        words = tokens(text)
+        chunk.append(words)
+        size += len(words)
+        if size >= MATRIX_CHUNK_TOKENS:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
 
 
 def _vocabulary(

@@ -64,9 +64,10 @@ def normalize(text: str, lexicon: Lexicon | None = None, repairs: Repairs | None
     """Normalize text (its bounded prefix) for classification, keeping for each output character its source range."""
     text = text[: normalized_prefix_length(text)]
     offsets: _Offsets = (list(range(len(text))), list(range(1, len(text) + 1)))
-    lowered = _plain_ascii_lowered(text)
+    lowered = _plain_lowered(text)
     if lowered is not None:
-        normalized, final = _apply(lowered, offsets, _repair_edits(lowered, repairs))
+        cleaned, cleaned_offsets = _apply(lowered, offsets, _ellipsis_edits(lowered))
+        normalized, final = _apply(cleaned, cleaned_offsets, _repair_edits(cleaned, repairs, _PLAIN_LONG_WORD))
     else:
         normalized, final = _run_stages(text, offsets, lexicon, repairs)
     assert final is not None
@@ -76,9 +77,10 @@ def normalize(text: str, lexicon: Lexicon | None = None, repairs: Repairs | None
 def normalize_text(text: str, lexicon: Lexicon | None = None, repairs: Repairs | None = None) -> str:
     """Normalize text (its bounded prefix) for classification; `normalize(text, ...).text`, without offsets."""
     text = text[: normalized_prefix_length(text)]
-    lowered = _plain_ascii_lowered(text)
+    lowered = _plain_lowered(text)
     if lowered is not None:
-        return _apply(lowered, None, _repair_edits(lowered, repairs))[0]
+        cleaned = lowered.replace(_ELLIPSIS, "...")
+        return _apply(cleaned, None, _repair_edits(cleaned, repairs, _PLAIN_LONG_WORD))[0]
     return _run_stages(text, None, lexicon, repairs)[0]
 
 
@@ -292,8 +294,23 @@ _LATIN_LETTERS = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
 _LATIN_LETTER = re.compile(f"[{_LATIN_LETTERS}]")
 # Tokens are runs of letters, digits and the symbols that leetspeak uses for letters.
 _LEET_SYMBOLS = "@$!|"
-_NOT_AFTER_TOKEN = r"(?<![^\W_])(?<![@$!|])"
-_NOT_BEFORE_TOKEN = r"(?![^\W_])(?![@$!|])"
+# The classes the stages' patterns are written in: any letter, and any letter or digit. Plain text (the fast path's)
+# has only ASCII ones, lowercased; its patterns use the ASCII classes, which the regex engine scans about half as slow.
+_LETTER = r"[^\W\d_]"
+_ALNUM = r"[^\W_]"
+_PLAIN_LETTER = "[a-z]"
+_PLAIN_ALNUM = "[a-z0-9]"
+
+
+def _not_after_token(alnum: str) -> str:
+    return rf"(?<!{alnum})(?<![@$!|])"
+
+
+def _not_before_token(alnum: str) -> str:
+    return rf"(?!{alnum})(?![@$!|])"
+
+
+_NOT_BEFORE_TOKEN = _not_before_token(_ALNUM)
 
 
 def _token_around(s: str, position: int) -> tuple[int, int]:
@@ -345,9 +362,16 @@ def _lookalike_edits(s: str, genuine_script: bool) -> list[_Edit]:
 # --- Spaced or dotted letters ------------------------------------------------------------------------
 
 _SPACED_UNIT = f"[{_LATIN_LETTERS}0-9@$]"
-_SPACED_PATTERN = rf"{_NOT_AFTER_TOKEN}{{unit}}(?P<sep> ?[._*\-] ?|  ?)(?:{{unit}}(?P=sep))+{{unit}}{_NOT_BEFORE_TOKEN}"
-_SPACED = re.compile(_SPACED_PATTERN.format(unit=_SPACED_UNIT))
-_SPACED_WITH_LOOKALIKES = re.compile(_SPACED_PATTERN.format(unit=f"[{_LATIN_LETTERS}0-9@${''.join(_LOOKALIKES)}]"))
+
+
+def _spaced_pattern(unit: str, alnum: str) -> str:
+    """Three or more units, each alone, split by one repeated separator."""
+    sep = r"(?P<sep> ?[._*\-] ?|  ?)"
+    return rf"{_not_after_token(alnum)}{unit}{sep}(?:{unit}(?P=sep))+{unit}{_not_before_token(alnum)}"
+
+
+_SPACED = re.compile(_spaced_pattern(_SPACED_UNIT, _ALNUM))
+_SPACED_WITH_LOOKALIKES = re.compile(_spaced_pattern(f"[{_LATIN_LETTERS}0-9@${''.join(_LOOKALIKES)}]", _ALNUM))
 
 
 def _spaced_letter_edits(s: str, lookalike_units: bool) -> list[_Edit]:
@@ -391,17 +415,23 @@ def _casefold(s: str, offsets: _Offsets | None) -> tuple[str, _Offsets | None]:
 _DIGIT_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b"}
 _SYMBOL_LEET = {"@": "a", "$": "s", "!": "i", "|": "l"}
 _LEET = {**_DIGIT_LEET, **_SYMBOL_LEET}
-_LETTER = r"[^\W\d_]"
-# Cheap test for "this leet character could be decoded": a superset of what _leet_replacements decodes.
-# Every branch starts at the leet character itself, so the regex engine can skip ahead to those characters.
-_LEET_HINT = re.compile(
-    rf"[0-9@$!|](?:"
-    rf"(?<={_LETTER}.)[0-9@$!|]*{_LETTER}"  # between letters
-    rf"|(?<={_LETTER}{_LETTER}{_LETTER}[0-9]){_NOT_BEFORE_TOKEN}"  # one trailing digit
-    rf"|(?<={_LETTER}[$|])[$|]*{_NOT_BEFORE_TOKEN}"  # trailing $ or |
-    rf"|(?<=[0-9|])(?<![^\W_].)(?<![@$!|].){_LETTER}{{3}}"  # leading digit or |
-    rf"|(?<=[@$])(?<![^\W_].)(?<![@$!|].){_LETTER}{{2}})"  # leading @ or $
-)
+
+
+def _leet_hint_pattern(letter: str, alnum: str) -> str:
+    """Cheap test for "this leet character could be decoded": a superset of what _leet_replacements decodes.
+    Every branch starts at the leet character itself, so the regex engine can skip ahead to those characters."""
+    not_before = _not_before_token(alnum)
+    return (
+        rf"[0-9@$!|](?:"
+        rf"(?<={letter}.)[0-9@$!|]*{letter}"  # between letters
+        rf"|(?<={letter}{letter}{letter}[0-9]){not_before}"  # one trailing digit
+        rf"|(?<={letter}[$|])[$|]*{not_before}"  # trailing $ or |
+        rf"|(?<=[0-9|])(?<!{alnum}.)(?<![@$!|].){letter}{{3}}"  # leading digit or |
+        rf"|(?<=[@$])(?<!{alnum}.)(?<![@$!|].){letter}{{2}})"  # leading @ or $
+    )
+
+
+_LEET_HINT = re.compile(_leet_hint_pattern(_LETTER, _ALNUM))
 
 
 def _leet_replacements(token: str) -> dict[int, str]:
@@ -540,17 +570,19 @@ def _spelling(s: str, word_start: int, word_end: int, runs: list[tuple[int, int]
 # Only words this long are repaired (shorter ones are too often names or acronyms one edit from a slur); looking
 # for them alone keeps the check cheap on text with nothing to repair.
 REPAIRED_MIN_LENGTH = 5
-_LONG_WORD = re.compile(rf"[^\W\d_]{{{REPAIRED_MIN_LENGTH},}}")
+_LONG_WORD = re.compile(rf"{_LETTER}{{{REPAIRED_MIN_LENGTH},}}")
+_PLAIN_LONG_WORD = re.compile(rf"{_PLAIN_LETTER}{{{REPAIRED_MIN_LENGTH},}}")
 
 
-def _repair_edits(s: str, repairs: Repairs | None) -> list[_Edit]:
-    """Edits replacing each whole word of `s` found in `repairs` by its word, mapped to the misspelt word's range."""
+def _repair_edits(s: str, repairs: Repairs | None, long_word: re.Pattern[str] = _LONG_WORD) -> list[_Edit]:
+    """Edits replacing each whole word of `s` found in `repairs` by its word, mapped to the misspelt word's range
+    (`long_word` finds the words that may be misspelt: the plain-text pattern for plain text)."""
     if not repairs:
         return []
-    if repairs.keys().isdisjoint(_LONG_WORD.findall(s)):  # the common case, without a Python call per word
+    if repairs.keys().isdisjoint(long_word.findall(s)):  # the common case, without a Python call per word
         return []
     edits: list[_Edit] = []
-    for match in _LONG_WORD.finditer(s):
+    for match in long_word.finditer(s):
         word = repairs.get(match.group())
         if word is not None:
             start, end = match.span()
@@ -560,16 +592,48 @@ def _repair_edits(s: str, repairs: Repairs | None) -> list[_Edit]:
 
 # --- Fast path ---------------------------------------------------------------------------------------
 
-# Plain ASCII text that none of the stages would touch is only lowercased. Every stage that can change ASCII
-# text has its trigger here: control characters, spaced letters, leet next to a letter, a letter three times.
-_ASCII_REPEAT = re.compile(r"([a-z])\1\1")
+# Plain text that no stage would touch is only lowercased: printable, with ASCII letters and digits only, its other
+# non-ASCII characters inert (emoji, quotation marks, dashes) or "…", which cleanup spells "..." (the commonest
+# non-ASCII character in comments). Every stage that can change such text has its trigger here, in the plain
+# classes: control characters, spaced letters, leet next to a letter, a letter three times.
+_ELLIPSIS = "\u2026"
+_PRINTABLE_ASCII = frozenset(map(chr, range(0x20, 0x7F)))
+_PLAIN_REPEAT = re.compile(rf"({_PLAIN_LETTER})\1\1")
+_PLAIN_LEET_HINT = re.compile(_leet_hint_pattern(_PLAIN_LETTER, _PLAIN_ALNUM))
+_PLAIN_SPACED = re.compile(_spaced_pattern("[a-z0-9@$]", _PLAIN_ALNUM))
 
 
-def _plain_ascii_lowered(text: str) -> str | None:
-    """The lowercased text when it is ASCII that normalization would only lowercase, else None."""
-    if not (text.isascii() and text.isprintable()):
+@lru_cache(maxsize=_CHAR_CACHE_SIZE)
+def _leaves_text_plain(char: str) -> bool:
+    """Whether a non-ASCII character keeps a text plain: "…", or a character every stage leaves as it is and none
+    reads as part of a word (not a letter, digit or space; nothing cleanup changes; no case; neither Cyrillic
+    nor Greek)."""
+    return char == _ELLIPSIS or not (
+        char.isalnum()
+        or char.isspace()
+        or not char.isprintable()
+        or _needs_cleanup(char)
+        or char.lower() != char
+        or char.casefold() != char
+        or _CYRILLIC_OR_GREEK.match(char)
+    )
+
+
+def _plain_lowered(text: str) -> str | None:
+    """The lowercased text when it is plain text that normalization would only lowercase and clean of "…", else None."""
+    if not text.isprintable():
+        return None
+    if not text.isascii() and not all(map(_leaves_text_plain, set(text).difference(_PRINTABLE_ASCII))):
         return None
     lowered = text.lower()
-    if _ASCII_REPEAT.search(lowered) or _LEET_HINT.search(lowered) or _SPACED.search(lowered):
+    cleaned = lowered.replace(_ELLIPSIS, "...")
+    if _PLAIN_REPEAT.search(cleaned) or _PLAIN_LEET_HINT.search(cleaned) or _PLAIN_SPACED.search(cleaned):
         return None
     return lowered
+
+
+def _ellipsis_edits(lowered: str) -> list[_Edit]:
+    """Cleanup's edits of plain text: each "…" spelt "...", every dot mapped to it."""
+    if _ELLIPSIS not in lowered:
+        return []
+    return [(i, i + 1, [("...", i, i + 1)]) for i, char in enumerate(lowered) if char == _ELLIPSIS]

@@ -87,3 +87,28 @@ def test_char_feature_ids_are_the_words_character_grams_after_the_word_block(fea
     grams = [g for g in char_grams("tehran", low, high) if g in featurizer.char_vocab]
     assert grams and ids.tolist() == [featurizer.n_word + featurizer.char_vocab[g] for g in grams]
     assert featurizer.char_feature_ids("qqqq").tolist() == []
+
+
+def test_matrix_rows_are_the_vectors_of_their_texts_across_chunks_and_memo_resets(
+    featurizer: Featurizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Chunks of about 12 tokens and a memo of 6 words: several chunks, the memo starting again inside the batch.
+    monkeypatch.setattr(features, "MATRIX_CHUNK_TOKENS", 12)
+    monkeypatch.setattr(features, "_CACHE_LIMIT", 6)
+    texts = [*CORPUS[:7], "", "zzqx unknown wordsx only", "ministers", "you idiot you idiot", CORPUS[0]]
+    matrix = featurizer.matrix(texts)
+    assert matrix.shape == (len(texts), featurizer.n_features)
+    for row, text in enumerate(texts):
+        expected = plain_vector(fitted(), tokens(text))
+        got = matrix.getrow(row)
+        assert got.indices.tolist() == sorted(expected)
+        assert np.allclose(got.data, [expected[i] for i in sorted(expected)], rtol=1e-12, atol=0)
+    chunks = list(features._token_chunks(texts))
+    assert len(chunks) > 2
+    # The memo is bounded: past the limit it starts again with the words of the chunk at hand.
+    assert len(featurizer._word_char_ids) <= max(6, *(len(set().union(*chunk)) for chunk in chunks))
+
+
+def test_matrix_of_no_texts_is_empty(featurizer: Featurizer) -> None:
+    assert featurizer.matrix([]).shape == (0, featurizer.n_features)
+    assert featurizer.matrix(iter(["", ""])).nnz == 0

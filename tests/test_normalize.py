@@ -624,6 +624,38 @@ def test_ascii_fast_path_is_taken_only_when_no_stage_applies(text: str) -> None:
     assert normalize_text(text) == full_pipeline
 
 
+# Plain text: ASCII, characters no stage changes (emoji, quotation marks, dashes) and "…", with characters that
+# set a stage off and some that keep a text off the fast path (a letter with an accent, Cyrillic, a joiner).
+PLAIN_OR_NEARLY = (
+    "aAbsStTiIo01345@$!|. -_*" + "\u2026\u201c\u201d\u2019\u2014\U0001f602\U0001f3fd\u2764" + "é\u0430\u200d\ufe0f\xa0"
+)
+
+
+@settings(max_examples=1000)
+@given(st.text(st.sampled_from(PLAIN_OR_NEARLY), max_size=30) | st.text(max_size=30))
+def test_plain_fast_path_gives_what_every_stage_gives(text: str) -> None:
+    offsets = (list(range(len(text))), list(range(1, len(text) + 1)))
+    full_pipeline, full_offsets = normalize_module._run_stages(text, offsets, None)
+    result = normalize(text)
+    assert normalize_text(text) == result.text == full_pipeline
+    assert full_offsets is not None and (result.starts, result.ends) == full_offsets
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Well\u2026 that\u2019s \u201cfine\u201d \U0001f602\U0001f3fd \u2014 ok", "plain ascii, nothing more", "\u2026"],
+)
+def test_comments_with_quotation_marks_emoji_and_ellipses_take_the_fast_path(text: str) -> None:
+    assert normalize_module._plain_lowered(text) == text.lower()
+
+
+@pytest.mark.parametrize(
+    "text", ["caf\u00e9", "\u0456diot", "ok\u200d", "a\xa0b", "line\nbreak", "sh1t \u2026", "s o o o", "i d i o t"]
+)
+def test_accents_cyrillic_invisibles_and_stage_triggers_keep_a_text_off_the_fast_path(text: str) -> None:
+    assert normalize_module._plain_lowered(text) is None
+
+
 # --- The bound on what normalization produces --------------------------------------------------------
 
 
