@@ -17,6 +17,9 @@ from itertools import chain, repeat
 import numpy as np
 from scipy import sparse
 
+from model import gram_keys
+from model.gram_keys import AsciiGramIndex
+
 TOKEN_RE = re.compile(r"\w+")
 _CACHE_LIMIT = 50_000  # words whose character-gram ids are memoised; bounds memory on endless streams
 # `matrix` featurizes texts in chunks of about this many tokens: a chunk's new words are looked up together, and
@@ -86,6 +89,13 @@ class Featurizer:
         self.n_features = len(word_vocab) + len(char_vocab)
         self._idf = np.concatenate([word_idf, char_idf])  # by feature id, both blocks
         self._word_char_ids: dict[str, np.ndarray] = {}
+        self._ascii_grams: AsciiGramIndex | None = None  # built when first needed
+
+    def _ascii_gram_index(self) -> AsciiGramIndex | None:
+        """The character vocabulary's ASCII grams by integer key (None when its grams are too long for a key)."""
+        if self._ascii_grams is None and gram_keys.fits(self.params.char_max):
+            self._ascii_grams = AsciiGramIndex(self.char_vocab, self.params.char_min, self.params.char_max)
+        return self._ascii_grams
 
     @classmethod
     def fit(cls, texts: Iterable[str], params: FeatureParams) -> Featurizer:
@@ -129,18 +139,21 @@ class Featurizer:
         if len(cache) + len(missing) > _CACHE_LIMIT:
             cache.clear()
             missing = words
-        new = list(missing)
-        low, high = self.params.char_min, self.params.char_max
-        grams = [char_grams(word, low, high) for word in new]
-        # One look-up pass over every gram of every new word, then each word's share of the answers.
-        found = np.fromiter(
-            map(self.char_vocab.get, chain.from_iterable(grams), repeat(-1)), dtype=np.int64
-        )
-        known = found >= 0
-        ends = np.cumsum([len(g) for g in grams])
-        kept_ends = np.cumsum(known)[ends - 1]
-        ids = found[known] + self.n_word
-        cache.update(zip(new, np.split(ids, kept_ends[:-1]), strict=True))
+        index = self._ascii_gram_index()
+        plain = [word for word in missing if word.isascii()] if index is not None else []
+        if plain:
+            assert index is not None
+            cache.update(zip(plain, (ids + self.n_word for ids in index.ids_of_words(plain)), strict=True))
+        others = [word for word in missing if not word.isascii()] if plain else list(missing)
+        if others:
+            low, high = self.params.char_min, self.params.char_max
+            grams = [char_grams(word, low, high) for word in others]
+            # One look-up pass over every gram of every such word, then each word's share of the answers.
+            found = np.fromiter(map(self.char_vocab.get, chain.from_iterable(grams), repeat(-1)), dtype=np.int64)
+            known = found >= 0
+            kept_ends = np.cumsum(known)[np.cumsum([len(g) for g in grams]) - 1]
+            ids = found[known] + self.n_word
+            cache.update(zip(others, np.split(ids, kept_ends[:-1]), strict=True))
 
     def occurrences(self, words: Sequence[str]) -> np.ndarray:
         """Feature ids of every word-gram, then every character-gram, occurrence in a token list (with repeats)."""

@@ -313,14 +313,16 @@ def _not_before_token(alnum: str) -> str:
 _NOT_BEFORE_TOKEN = _not_before_token(_ALNUM)
 
 
+_TOKEN_CHARACTERS = re.compile(rf"(?:{_ALNUM}|[@$!|])*")  # [^\W_] is str.isalnum, in C
+
+
 def _token_around(s: str, position: int) -> tuple[int, int]:
     """[start, end) of the token (letters, digits, @$!|) that contains s[position]."""
-    start, end = position, position + 1
+    start = position
     while start > 0 and (s[start - 1].isalnum() or s[start - 1] in _LEET_SYMBOLS):
         start -= 1
-    while end < len(s) and (s[end].isalnum() or s[end] in _LEET_SYMBOLS):
-        end += 1
-    return start, end
+    match = _TOKEN_CHARACTERS.match(s, position + 1)
+    return start, match.end() if match else position + 1
 
 
 def _tokens_at(s: str, matches: Iterator[re.Match[str]]) -> Iterator[tuple[int, int]]:
@@ -444,6 +446,12 @@ def _leet_replacements(token: str) -> dict[int, str]:
     # So numbers (no letters), ordinals and units (1st, 4th, 10am: < 3 letters), decades (1990s: run of 4)
     # and designations (MH17, G7, B52, RPG7, iPhone7: digits end the token, nothing else is leet) stay.
     # ! is only ever decoded between letters, so "idiot!" keeps its "!".
+    if token[1:].isalpha() and not token[0].isalpha():
+        # The commonest case (@handles): one leading character before letters; only rule 3 can apply.
+        lead, letters = token[0], len(token) - 1
+        if ((lead in _DIGIT_LEET or lead == "|") and letters >= 3) or (lead in "@$" and letters >= 2):
+            return {0: _LEET[lead]}
+        return {}
     is_letter = [char.isalpha() for char in token]
     letters = sum(is_letter)
     if letters == 0:

@@ -148,6 +148,13 @@ def test_genuine_cyrillic_greek_armenian_georgian_are_only_casefolded(raw: str) 
         ("h4t3", "hate"),  # trailing digit decoded because the token is already leet
         ("l0000ser", "loser"),  # repeated leet character, then stretch collapse
         ("you are a 5tup1d l0s3r!", "you are a stupid loser!"),
+        # One leading character before letters: a digit or | before three or more, @ or $ before two or more.
+        ("|ame", "lame"),
+        ("7abc", "tabc"),
+        ("@ab", "aab"),
+        ("1ab", "1ab"),
+        ("@a", "@a"),
+        ("!diot", "!diot"),
     ],
 )
 def test_leetspeak_is_decoded(raw: str, expected: str) -> None:
