@@ -89,13 +89,10 @@ class Featurizer:
         self.n_features = len(word_vocab) + len(char_vocab)
         self._idf = np.concatenate([word_idf, char_idf])  # by feature id, both blocks
         self._word_char_ids: dict[str, np.ndarray] = {}
-        self._ascii_grams: AsciiGramIndex | None = None  # built when first needed
-
-    def _ascii_gram_index(self) -> AsciiGramIndex | None:
-        """The character vocabulary's ASCII grams by integer key (None when its grams are too long for a key)."""
-        if self._ascii_grams is None and gram_keys.fits(self.params.char_max):
-            self._ascii_grams = AsciiGramIndex(self.char_vocab, self.params.char_min, self.params.char_max)
-        return self._ascii_grams
+        # The character vocabulary's ASCII grams by integer key (None when its grams are too long for a key).
+        self._ascii_grams = (
+            AsciiGramIndex(char_vocab, params.char_min, params.char_max) if gram_keys.fits(params.char_max) else None
+        )
 
     @classmethod
     def fit(cls, texts: Iterable[str], params: FeatureParams) -> Featurizer:
@@ -139,7 +136,7 @@ class Featurizer:
         if len(cache) + len(missing) > _CACHE_LIMIT:
             cache.clear()
             missing = words
-        index = self._ascii_gram_index()
+        index = self._ascii_grams
         plain = [word for word in missing if word.isascii()] if index is not None else []
         if plain:
             assert index is not None

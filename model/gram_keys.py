@@ -15,12 +15,14 @@ BITS_PER_CHARACTER = 7
 MOST_KEY_BITS = 63
 
 
-def gram_key(gram: str, high: int) -> int:
-    """The key of one ASCII gram of at most `high` characters."""
-    key = len(gram) << (BITS_PER_CHARACTER * high)
-    for place, character in enumerate(gram):
-        key |= ord(character) << (BITS_PER_CHARACTER * place)
-    return key
+def keys_of_grams(grams: Sequence[str], high: int) -> np.ndarray:
+    """The keys of ASCII grams of at most `high` characters."""
+    # Fixed-width bytes pad each gram with zeros, which add nothing to its key; its length comes from Python.
+    codes = np.array(grams, dtype=f"S{high}").view(np.uint8).reshape(len(grams), high).astype(np.int64)
+    keys = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams)) << (BITS_PER_CHARACTER * high)
+    for character in range(high):
+        keys |= codes[:, character] << (BITS_PER_CHARACTER * character)
+    return keys
 
 
 def fits(high: int) -> bool:
@@ -35,11 +37,11 @@ class AsciiGramIndex:
         if not fits(high):
             raise ValueError(f"grams of {high} characters do not fit in a {MOST_KEY_BITS}-bit key")
         self.low, self.high = low, high
-        pairs = [(gram_key(g, high), i) for g, i in vocab.items() if g.isascii() and low <= len(g) <= high]
-        keys = np.array([key for key, _ in pairs], dtype=np.int64)
+        grams = [gram for gram in vocab if gram.isascii() and low <= len(gram) <= high]
+        keys = keys_of_grams(grams, high) if grams else np.zeros(0, dtype=np.int64)
         order = np.argsort(keys)
         self._keys = keys[order]
-        self._ids = np.array([index for _, index in pairs], dtype=np.int64)[order]
+        self._ids = np.fromiter(map(vocab.__getitem__, grams), dtype=np.int64, count=len(grams))[order]
 
     def ids_of_words(self, words: Sequence[str]) -> list[np.ndarray]:
         """For each ASCII word, the vocabulary ids of its grams padded with a space each side, in char_grams'
