@@ -25,6 +25,9 @@ _CACHE_LIMIT = 50_000  # words whose character-gram ids are memoised; bounds mem
 # `matrix` featurizes texts in chunks of about this many tokens: a chunk's new words are looked up together, and
 # what it holds (its occurrences, its words in the memo) stays bounded whatever the batch.
 MATRIX_CHUNK_TOKENS = _CACHE_LIMIT // 2
+# New ASCII words are looked up by integer key (model/gram_keys.py) when at least this many come together: the
+# index's fixed cost, a few dozen numpy calls, is about that of 16 words' dictionary look-ups.
+KEYED_LOOKUP_MIN_WORDS = 16
 
 
 @dataclass(frozen=True)
@@ -137,11 +140,12 @@ class Featurizer:
             cache.clear()
             missing = words
         index = self._ascii_grams
-        plain = [word for word in missing if word.isascii()] if index is not None else []
-        if plain:
-            assert index is not None
-            cache.update(zip(plain, (ids + self.n_word for ids in index.ids_of_words(plain)), strict=True))
-        others = [word for word in missing if not word.isascii()] if plain else list(missing)
+        keyed = [word for word in missing if word.isascii()] if index is not None else []
+        if index is not None and len(keyed) >= KEYED_LOOKUP_MIN_WORDS:
+            cache.update(zip(keyed, (ids + self.n_word for ids in index.ids_of_words(keyed)), strict=True))
+            others = [word for word in missing if not word.isascii()]
+        else:
+            others = list(missing)
         if others:
             low, high = self.params.char_min, self.params.char_max
             grams = [char_grams(word, low, high) for word in others]

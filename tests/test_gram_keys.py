@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model import features
 from model.features import FeatureParams, Featurizer, char_grams, tokens
 from model.gram_keys import AsciiGramIndex, fits, keys_of_grams
 
@@ -41,8 +42,14 @@ def test_an_empty_vocabulary_finds_nothing() -> None:
 CORPUS = ["the talks in tehran went on", "the ministers went home", "qu'il a dit à téhéran", "x_y 2024 talks"] * 3
 
 
-@pytest.mark.parametrize("char_max", [5, 9])  # 9: grams too long for a key, looked up in the dictionary
-def test_featurizer_char_ids_are_the_dictionarys_with_or_without_keys(char_max: int) -> None:
+@pytest.mark.parametrize(
+    ("char_max", "keyed_from"),
+    [(5, 1), (5, 1_000), (9, 1)],  # by key; in the dictionary, as too few come at once or grams are too long
+)
+def test_featurizer_char_ids_are_the_dictionarys_with_or_without_keys(
+    char_max: int, keyed_from: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(features, "KEYED_LOOKUP_MIN_WORDS", keyed_from)
     featurizer = Featurizer.fit(CORPUS, FeatureParams(word_min_df=2, char_min_df=2, char_max=char_max))
     words = sorted({w for text in CORPUS + ["tehranx talksy téhérans"] for w in tokens(text)})
     featurizer.matrix([" ".join(words)])  # every word memoised in one batch
