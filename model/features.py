@@ -127,8 +127,11 @@ class Featurizer:
 
     def char_feature_ids(self, word: str) -> np.ndarray:
         """Feature ids (character block, after the word block) of one word's character grams."""
-        self._memoise({word})
-        return self._word_char_ids[word]
+        ids = self._word_char_ids.get(word)
+        if ids is None:
+            self._memoise({word})
+            ids = self._word_char_ids[word]
+        return ids
 
     def _memoise(self, words: set[str]) -> None:
         """Put the character-gram ids of those of `words` not memoised yet in the memo, all looked up at once."""
