@@ -295,7 +295,8 @@ _LATIN_LETTER = re.compile(f"[{_LATIN_LETTERS}]")
 # Tokens are runs of letters, digits and the symbols that leetspeak uses for letters.
 _LEET_SYMBOLS = "@$!|"
 # The classes the stages' patterns are written in: any letter, and any letter or digit. Plain text (the fast path's)
-# has only ASCII ones, lowercased; its patterns use the ASCII classes, which the regex engine scans about half as slow.
+# has only ASCII ones, lowercased; its patterns use the ASCII classes, which the regex engine scans faster (the
+# spaced-letter check of a 400-character comment took 10 µs against 15).
 _LETTER = r"[^\W\d_]"
 _ALNUM = r"[^\W_]"
 _PLAIN_LETTER = "[a-z]"
@@ -308,9 +309,6 @@ def _not_after_token(alnum: str) -> str:
 
 def _not_before_token(alnum: str) -> str:
     return rf"(?!{alnum})(?![@$!|])"
-
-
-_NOT_BEFORE_TOKEN = _not_before_token(_ALNUM)
 
 
 _TOKEN_CHARACTERS = re.compile(rf"(?:{_ALNUM}|[@$!|])*")  # [^\W_] is str.isalnum, in C
