@@ -209,12 +209,12 @@ class Featurizer:
         ids = found[starts]
         row_of = np.repeat(np.arange(len(lengths)), lengths)[starts]
         values = (1.0 + np.log(np.diff(starts, append=len(found)))) * self._idf[ids]
-        # Each row's word block and character block are L2-normalized on their own.
+        # Each row's word block and character block are L2-normalized on their own, each norm a dot product as in
+        # `vector`, so both give the same floating-point values to the last bit (a rebuilt model comes out identical).
         block = 2 * row_of + (ids >= self.n_word)
-        block_starts = np.flatnonzero(np.diff(block, prepend=-1))
-        if len(block_starts):
-            norms = np.sqrt(np.add.reduceat(values * values, block_starts))
-            values /= np.repeat(norms, np.diff(block_starts, append=len(ids)))
+        bounds = np.append(np.flatnonzero(np.diff(block, prepend=-1)), len(ids)).tolist()
+        norms = [math.sqrt(float(values[a:b] @ values[a:b])) for a, b in zip(bounds, bounds[1:], strict=False)]
+        values /= np.repeat(norms, np.diff(bounds))
         indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=len(lengths)))])
         return sparse.csr_matrix((values, ids, indptr), shape=(len(lengths), self.n_features))
 

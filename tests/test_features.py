@@ -109,6 +109,17 @@ def test_matrix_rows_are_the_vectors_of_their_texts_across_chunks_and_memo_reset
     assert len(featurizer._word_char_ids) <= max(6, *(len(set().union(*chunk)) for chunk in chunks))
 
 
+def test_matrix_rows_equal_vectors_to_the_last_bit(featurizer: Featurizer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A model trained on matrix() rows must come out identical whether its texts were featurized one by one or not.
+    monkeypatch.setattr(features, "MATRIX_CHUNK_TOKENS", 20)
+    texts = [f"{a} {b} and {c}" for a, b, c in zip(CORPUS, reversed(CORPUS), CORPUS[3:] + CORPUS[:3], strict=True)]
+    matrix = featurizer.matrix(texts)
+    for row, text in enumerate(texts):
+        ids, values = featurizer.vector(tokens(text))
+        assert np.array_equal(matrix.getrow(row).indices, ids)
+        assert np.array_equal(matrix.getrow(row).data, values)
+
+
 def test_matrix_of_no_texts_is_empty(featurizer: Featurizer) -> None:
     assert featurizer.matrix([]).shape == (0, featurizer.n_features)
     assert featurizer.matrix(iter(["", ""])).nnz == 0
